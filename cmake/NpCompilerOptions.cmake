@@ -1,0 +1,39 @@
+# Warning flags and sanitizer switches shared by every NeedlePlan target.
+add_library(np_warnings INTERFACE)
+target_compile_options(np_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
+  -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  $<$<BOOL:${NP_WARNINGS_AS_ERRORS}>:-Werror>)
+
+option(NP_WARNINGS_AS_ERRORS "Treat warnings as errors" OFF)
+option(NP_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+if(NP_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# np_add_library(NAME <target> FOLDER <dir> [PUBLIC_LIBS ...] [PRIVATE_LIBS ...])
+# Sources are src/*.cpp of the folder; headers live in include/needleplan/<name>/.
+function(np_add_library target)
+  cmake_parse_arguments(ARG "" "" "PUBLIC_LIBS;PRIVATE_LIBS" ${ARGN})
+  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/src/*.cpp)
+  file(GLOB_RECURSE headers CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/include/*.h)
+  add_library(${target} STATIC ${sources} ${headers})
+  target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
+                                        PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  target_link_libraries(${target} PUBLIC ${ARG_PUBLIC_LIBS} PRIVATE np_warnings ${ARG_PRIVATE_LIBS})
+endfunction()
+
+# np_add_gtest(<target> LABEL <label> SOURCES ... LIBS ...)
+# One GoogleTest executable per (library, label); every discovered test carries the label.
+function(np_add_gtest target)
+  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  add_executable(${target} ${ARG_SOURCES})
+  target_link_libraries(${target} PRIVATE np_warnings np_test_support GTest::gtest GTest::gtest_main ${ARG_LIBS})
+  gtest_discover_tests(${target}
+    PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
+    DISCOVERY_TIMEOUT 60)
+endfunction()

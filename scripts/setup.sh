@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages NeedlePlan needs (only those missing), then configures and builds.
+# Idempotent: a second run installs nothing and rebuilds only what changed.
+# Environment: NP_BUILD_DIR (default build/release), NP_JOBS (default 2), NP_BUILD_TYPE (Release).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+packages=(cmake make ninja-build g++ pkg-config
+  libinsighttoolkit5-dev libvtk9-dev libdcmtk-dev
+  qt6-base-dev libqt6opengl6-dev libgtest-dev libbenchmark-dev
+  nlohmann-json3-dev libcli11-dev
+  xvfb xauth libgl1-mesa-dri libgdcm-tools)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing missing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+  "${sudo[@]}" apt-get update
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+build_dir=${NP_BUILD_DIR:-$root/build/release}
+mkdir -p "$(dirname "$build_dir")"
+cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE="${NP_BUILD_TYPE:-Release}" > "$build_dir.configure.log" 2>&1 \
+  || { mkdir -p "$build_dir"; cat "$build_dir.configure.log"; echo "setup: cmake configure failed"; exit 1; }
+cmake --build "$build_dir" -j "${NP_JOBS:-2}"

@@ -1,0 +1,37 @@
+#pragma once
+/// Helpers shared by the test suites: where the real data lives and scratch folders.
+
+#include <filesystem>
+#include <string>
+
+namespace np::test {
+
+/// `../shared/data/realdicom` (or $NP_REALDICOM_DIR); empty path when it does not exist.
+std::filesystem::path realDicomDir();
+
+/// The build tree (for the generated sample phantom and built executables).
+std::filesystem::path binaryDir();
+
+/// A fresh, empty folder removed when the object goes out of scope.
+class TempDir
+{
+public:
+    explicit TempDir(const std::string& prefix = "np-test");
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return m_path; }
+
+private:
+    std::filesystem::path m_path;
+};
+
+} // namespace np::test
+
+/// Skips the current test, with the reason printed, when the real DICOM folder is missing.
+#define NP_REQUIRE_REALDICOM()                                                                               \
+    do {                                                                                                     \
+        if (::np::test::realDicomDir().empty())                                                              \
+            GTEST_SKIP() << "real DICOM data not found (expected ../shared/data/realdicom beside the project " \
+                            "or $NP_REALDICOM_DIR)";                                                         \
+    } while (0)
