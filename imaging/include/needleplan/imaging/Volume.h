@@ -1,6 +1,7 @@
 #pragma once
 /// Scalar image (CT in HU, MR in scanner units) with its geometry and provenance.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@ struct VolumeInfo
     std::string description;         ///< SeriesDescription or file name
     std::string patientPosition;     ///< HFS, HFP, FFS, ... ("" when unknown)
     std::vector<std::string> warnings; ///< resampling, gaps and other things the user should know
+    /// SOPInstanceUID of the source image of each slice k (DICOM, not resampled); empty otherwise.
+    std::vector<std::string> sliceSopInstanceUids;
 };
 
 /// A 3D scalar image stored as float, x fastest (index = i + size_i * (j + size_j * k)).

@@ -1,0 +1,56 @@
+#include "CliRunner.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "TestSupport.h"
+
+namespace np::test {
+
+namespace {
+std::string slurp(const std::filesystem::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+} // namespace
+
+CliResult runCli(const std::vector<std::string>& arguments)
+{
+    TempDir scratch("np-cli");
+    const auto outPath = scratch.path() / "stdout.txt";
+    const auto errPath = scratch.path() / "stderr.txt";
+    std::vector<std::string> argvStorage;
+    argvStorage.push_back(NP_CLI_EXECUTABLE);
+    argvStorage.insert(argvStorage.end(), arguments.begin(), arguments.end());
+    std::vector<char*> argv;
+    for (auto& a : argvStorage)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    CliResult result;
+    const pid_t pid = fork();
+    if (pid == 0) {
+        if (!std::freopen(outPath.c_str(), "w", stdout) || !std::freopen(errPath.c_str(), "w", stderr))
+            _exit(127);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    int status = 0;
+    if (pid > 0 && waitpid(pid, &status, 0) == pid) {
+        if (WIFEXITED(status))
+            result.exitCode = WEXITSTATUS(status);
+        else if (WIFSIGNALED(status))
+            result.exitCode = 128 + WTERMSIG(status);
+    }
+    result.out = slurp(outPath);
+    result.err = slurp(errPath);
+    return result;
+}
+
+} // namespace np::test
