@@ -1,0 +1,273 @@
+// Automatic segmentation on synthetic CTs whose true structures are known in closed form.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Progress.h"
+#include "needleplan/imaging/Segmentation.h"
+
+namespace np::imaging {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+// Body: elliptic cylinder (semi-axes 60 mm along L, 45 mm along P) around the S axis, soft tissue
+// 40 HU. Inside: a "vertebra" ring (outer radius 14 mm, canal radius 6 mm) centred at P = +20 mm
+// with a 2 mm cortical shell of 1000 HU around 300 HU cancellous bone; a 12 mm radius "lung"
+// cylinder of -850 HU at L = -30 mm. Under the body a 2 mm thick table of 0 HU that touches the
+// skin along a 6 mm wide strip.
+struct Truth
+{
+    static bool body(const Vec3& p) { return (p.x / 60.0) * (p.x / 60.0) + (p.y / 45.0) * (p.y / 45.0) <= 1.0; }
+    static double vertebraRadius(const Vec3& p) { return std::hypot(p.x, p.y - 20.0); }
+    static bool bone(const Vec3& p) { return body(p) && vertebraRadius(p) <= 14.0 && vertebraRadius(p) >= 6.0; }
+    static bool lung(const Vec3& p) { return std::hypot(p.x + 30.0, p.y) <= 12.0; }
+    // The table lies posterior (P = +48..+50) and a bridge connects it to the skin near L = 0.
+    static bool table(const Vec3& p) { return p.y >= 48.0 && p.y <= 50.0 && std::abs(p.x) <= 80.0; }
+    static bool bridge(const Vec3& p) { return std::abs(p.x) <= 3.0 && p.y >= 40.0 && p.y < 48.0 && !body(p); }
+    static float hu(const Vec3& p)
+    {
+        if (body(p)) {
+            if (lung(p))
+                return -850.0f;
+            const double r = vertebraRadius(p);
+            if (r <= 14.0 && r >= 6.0)
+                return (r >= 12.0 || r <= 8.0) ? 1000.0f : 300.0f;
+            return 40.0f;
+        }
+        if (table(p) || bridge(p))
+            return 0.0f;
+        return -1000.0f;
+    }
+};
+
+Volume makeCt(const Vec3& spacing, const Mat3& direction, Size3 size)
+{
+    Geometry g;
+    g.size = size;
+    g.spacing = spacing;
+    g.directionLps = direction;
+    // Centre the grid on the LPS origin.
+    const Vec3 halfExtentIjk{(size[0] - 1) / 2.0, (size[1] - 1) / 2.0, (size[2] - 1) / 2.0};
+    g.originLps = Vec3{} - g.lpsFromIjkLinear() * halfExtentIjk;
+    Volume ct(g, -1000.0f);
+    for (std::int64_t k = 0; k < size[2]; ++k)
+        for (std::int64_t j = 0; j < size[1]; ++j)
+            for (std::int64_t i = 0; i < size[0]; ++i)
+                ct.at(i, j, k) = Truth::hu(g.lpsFromIjk({double(i), double(j), double(k)}));
+    return ct;
+}
+
+template <typename Predicate>
+double dice(const StructureMask& mask, const Geometry& g, const Predicate& truth)
+{
+    std::int64_t both = 0, a = 0, b = 0;
+    for (std::int64_t k = 0; k < g.size[2]; ++k)
+        for (std::int64_t j = 0; j < g.size[1]; ++j)
+            for (std::int64_t i = 0; i < g.size[0]; ++i) {
+                const bool inMask = mask.voxels[static_cast<std::size_t>(i + g.size[0] * (j + g.size[1] * k))] != 0;
+                const bool inTruth = truth(g.lpsFromIjk({double(i), double(j), double(k)}));
+                both += inMask && inTruth;
+                a += inMask;
+                b += inTruth;
+            }
+    return a + b == 0 ? 1.0 : 2.0 * double(both) / double(a + b);
+}
+
+Mat3 obliqueDirection()
+{
+    // Rotation of 20 degrees about S followed by 15 degrees about L: columns stay orthonormal.
+    const double a = 20.0 * kPi / 180.0, b = 15.0 * kPi / 180.0;
+    const Mat3 aboutS{{std::cos(a), -std::sin(a), 0, std::sin(a), std::cos(a), 0, 0, 0, 1}};
+    const Mat3 aboutL{{1, 0, 0, 0, std::cos(b), -std::sin(b), 0, std::sin(b), std::cos(b)}};
+    return aboutL * aboutS;
+}
+
+class CancelAfter : public ProgressSink
+{
+public:
+    explicit CancelAfter(int reports) : m_left(reports) {}
+    void report(double, const std::string&) override { --m_left; }
+    bool cancelRequested() const override { return m_left <= 0; }
+
+private:
+    std::atomic<int> m_left;
+};
+
+TEST(Segmentation, RejectsEmptyVolume)
+{
+    EXPECT_THROW(segmentStructures(Volume{}), Error);
+}
+
+TEST(Segmentation, RejectsNegativeOption)
+{
+    const Volume ct = makeCt({2, 2, 2}, Mat3::identity(), {20, 20, 4});
+    SegmentationOptions options;
+    options.tableRemovalRadiusMm = -1.0;
+    try {
+        segmentStructures(ct, options);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
+        EXPECT_NE(std::string(e.what()).find("tableRemovalRadiusMm"), std::string::npos);
+    }
+}
+
+TEST(Segmentation, SelectStructuresParsesListAndRejectsUnknownName)
+{
+    SegmentationOptions options;
+    selectStructures(options, "bone, body");
+    EXPECT_TRUE(options.body);
+    EXPECT_TRUE(options.bone);
+    EXPECT_FALSE(options.lung);
+    EXPECT_THROW(selectStructures(options, "body,liver"), Error);
+    EXPECT_THROW(selectStructures(options, " , "), Error);
+}
+
+TEST(Segmentation, AllAirGivesEmptyBodyWithWarning)
+{
+    Geometry g;
+    g.size = {16, 16, 4};
+    const Volume ct(g, -1000.0f);
+    const StructureSet set = segmentStructures(ct);
+    ASSERT_NE(set.find("body"), nullptr);
+    EXPECT_EQ(set.find("body")->voxelCount(), 0);
+    EXPECT_EQ(set.find("lung"), nullptr);
+    EXPECT_FALSE(set.warnings().empty());
+}
+
+TEST(Segmentation, CancelStopsTheWork)
+{
+    const Volume ct = makeCt({2, 2, 2}, Mat3::identity(), {70, 60, 6});
+    CancelAfter sink(2);
+    try {
+        segmentStructures(ct, {}, &sink);
+        FAIL() << "expected cancellation";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::Cancelled);
+    }
+}
+
+struct Variant
+{
+    const char* name;
+    Vec3 spacing;
+    Mat3 direction;
+    Size3 size;
+};
+
+void PrintTo(const Variant& v, std::ostream* out)
+{
+    *out << v.name;
+}
+
+class SegmentationVariants : public ::testing::TestWithParam<Variant>
+{
+};
+
+TEST_P(SegmentationVariants, BodyBoneAndLungMatchTheAnalyticShapes)
+{
+    const Variant v = GetParam();
+    const Volume ct = makeCt(v.spacing, v.direction, v.size);
+    SegmentationOptions options;
+    options.lungMinVolumeMl = 1.0; // the synthetic lung is a short 12 mm cylinder (a few ml)
+    const StructureSet set = segmentStructures(ct, options);
+    const Geometry& g = ct.geometry();
+    ASSERT_NE(set.find("body"), nullptr);
+    ASSERT_NE(set.find("bone"), nullptr);
+    ASSERT_NE(set.find("lung"), nullptr);
+    // The body includes the internal air (holes are filled) and excludes table and bridge.
+    EXPECT_GE(dice(*set.find("body"), g, Truth::body), 0.97) << v.name;
+    EXPECT_GE(dice(*set.find("bone"), g, Truth::bone), 0.95) << v.name;
+    EXPECT_GE(dice(*set.find("lung"), g, [](const Vec3& p) { return Truth::body(p) && Truth::lung(p); }), 0.9)
+        << v.name;
+    std::int64_t tableInBody = 0, canalInBone = 0;
+    const auto& body = set.find("body")->voxels;
+    const auto& bone = set.find("bone")->voxels;
+    for (std::int64_t k = 0; k < g.size[2]; ++k)
+        for (std::int64_t j = 0; j < g.size[1]; ++j)
+            for (std::int64_t i = 0; i < g.size[0]; ++i) {
+                const Vec3 p = g.lpsFromIjk({double(i), double(j), double(k)});
+                const auto index = static_cast<std::size_t>(i + g.size[0] * (j + g.size[1] * k));
+                tableInBody += Truth::table(p) && body[index];
+                canalInBone += Truth::vertebraRadius(p) < 5.0 && bone[index];
+            }
+    EXPECT_EQ(tableInBody, 0) << v.name;
+    EXPECT_EQ(canalInBone, 0) << "the spinal canal must not be filled as marrow: " << v.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Grids, SegmentationVariants,
+    ::testing::Values(Variant{"isotropic", {1.0, 1.0, 1.0}, Mat3::identity(), {150, 120, 8}},
+                      Variant{"anisotropic", {0.7, 0.9, 2.5}, Mat3::identity(), {210, 130, 6}},
+                      Variant{"oblique", {0.9, 0.9, 1.2}, obliqueDirection(), {170, 150, 30}}),
+    [](const ::testing::TestParamInfo<Variant>& param) { return std::string(param.param.name); });
+
+TEST(Segmentation, LungAbsentGivesWarningAndNoSegment)
+{
+    Volume ct = makeCt({2, 2, 2}, Mat3::identity(), {70, 60, 6});
+    for (float& hu : ct.voxels())
+        if (hu == -850.0f)
+            hu = 40.0f;
+    const StructureSet set = segmentStructures(ct);
+    EXPECT_EQ(set.find("lung"), nullptr);
+    bool warned = false;
+    for (const auto& w : set.warnings())
+        warned = warned || w.find("no lung") != std::string::npos;
+    EXPECT_TRUE(warned);
+}
+
+TEST(Segmentation, OnlySelectedStructuresAreReturned)
+{
+    const Volume ct = makeCt({2, 2, 2}, Mat3::identity(), {70, 60, 6});
+    SegmentationOptions options;
+    selectStructures(options, "bone");
+    const StructureSet set = segmentStructures(ct, options);
+    ASSERT_EQ(set.structures().size(), 1u);
+    EXPECT_EQ(set.structures()[0].segment.name, "bone");
+}
+
+TEST(Segmentation, HigherBoneThresholdKeepsOnlyCorticalShell)
+{
+    const Volume ct = makeCt({1, 1, 1}, Mat3::identity(), {150, 120, 4});
+    SegmentationOptions options;
+    options.boneThresholdHu = 500.0f;
+    options.boneMaxHoleAreaMm2 = 0.0;
+    const StructureSet set = segmentStructures(ct, options);
+    // Cortical shells: 12..14 mm and 6..8 mm annuli; cancellous 8..12 mm is excluded.
+    const double shellArea = kPi * (14.0 * 14.0 - 12.0 * 12.0) + kPi * (8.0 * 8.0 - 6.0 * 6.0);
+    const double measured = double(set.find("bone")->voxelCount()) / 4.0;
+    EXPECT_NEAR(measured, shellArea, 0.1 * shellArea);
+}
+
+TEST(BodySurface, NormalOnCylinderPointsRadiallyOutward)
+{
+    const Volume ct = makeCt({1.0, 1.0, 1.0}, Mat3::identity(), {150, 120, 12});
+    SegmentationOptions options;
+    selectStructures(options, "body");
+    const StructureSet set = segmentStructures(ct, options);
+    const BodySurface surface(ct.geometry(), set.find("body")->voxels, 1.5);
+    // On the ellipse x^2/a^2 + y^2/b^2 = 1 the outward normal is (x/a^2, y/b^2) normalised.
+    for (const double angleDeg : {10.0, 100.0, 200.0, 300.0}) {
+        const double t = angleDeg * kPi / 180.0;
+        const Vec3 skinLps{60.0 * std::cos(t), 45.0 * std::sin(t), 0.0};
+        const Vec3 expected = normalized(Vec3{skinLps.x / 3600.0, skinLps.y / 2025.0, 0.0});
+        const Vec3 normal = surface.outwardNormalLps(skinLps);
+        EXPECT_GT(dot(normal, expected), std::cos(6.0 * kPi / 180.0)) << angleDeg;
+        EXPECT_NEAR(surface.insideFraction(skinLps), 0.5, 0.15) << angleDeg;
+    }
+    EXPECT_EQ(norm(surface.outwardNormalLps({0.0, -20.0, 0.0})), 0.0) << "flat deep inside";
+}
+
+TEST(BodySurface, RejectsMismatchedMask)
+{
+    Geometry g;
+    g.size = {4, 4, 4};
+    EXPECT_THROW(BodySurface(g, std::vector<std::uint8_t>(10, 0)), Error);
+}
+
+} // namespace
+} // namespace np::imaging
