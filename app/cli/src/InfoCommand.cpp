@@ -1,0 +1,191 @@
+// needleplan-cli info PATH [--json]: lists every series found under PATH (and skipped files).
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <iostream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "CliCommand.h"
+#include "needleplan/imaging/DicomScanner.h"
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/ImageLoader.h"
+
+namespace np::cli {
+
+namespace {
+
+using nlohmann::json;
+using namespace np::imaging;
+
+struct Listed
+{
+    int index = 0;
+    std::string kind = "volume";
+    std::string seriesUid, modality, description, patientPosition, transferSyntax, source;
+    Geometry geometry;
+    bool hasRange = false;
+    float minimum = 0.0f, maximum = 0.0f;
+    std::vector<std::string> warnings;
+    std::string error;
+    int images = 0;
+};
+
+void computeRange(const Volume& volume, Listed& listed)
+{
+    if (volume.voxels().empty())
+        return;
+    const auto [low, high] = std::minmax_element(volume.voxels().begin(), volume.voxels().end());
+    listed.minimum = *low;
+    listed.maximum = *high;
+    listed.hasRange = true;
+}
+
+json vec(const Vec3& v)
+{
+    return json::array({v.x, v.y, v.z});
+}
+
+json toJson(const Listed& listed)
+{
+    json entry;
+    entry["index"] = listed.index;
+    entry["kind"] = listed.kind;
+    entry["seriesUid"] = listed.seriesUid;
+    entry["modality"] = listed.modality;
+    entry["description"] = listed.description;
+    const Geometry& g = listed.geometry;
+    entry["size"] = json::array({g.size[0], g.size[1], g.size[2]});
+    entry["spacing"] = vec(g.spacing);
+    entry["originLps"] = vec(g.originLps);
+    entry["direction"] = json::array();
+    for (double value : g.directionLps.m)
+        entry["direction"].push_back(value);
+    entry["patientPosition"] = listed.patientPosition;
+    entry["huRange"] = listed.hasRange ? json::array({listed.minimum, listed.maximum}) : json(nullptr);
+    entry["warnings"] = listed.warnings;
+    entry["error"] = listed.error.empty() ? json(nullptr) : json(listed.error);
+    entry["transferSyntax"] = listed.transferSyntax;
+    entry["images"] = listed.images;
+    entry["source"] = listed.source;
+    return entry;
+}
+
+std::string text(double value)
+{
+    std::ostringstream out;
+    out << std::setprecision(6) << value;
+    return out.str();
+}
+
+std::string text(const Vec3& v)
+{
+    return "[" + text(v.x) + ", " + text(v.y) + ", " + text(v.z) + "]";
+}
+
+void printText(const std::vector<Listed>& series, const std::vector<SkippedFile>& skipped)
+{
+    std::cout << series.size() << " series\n";
+    for (const Listed& s : series) {
+        const Geometry& g = s.geometry;
+        std::cout << "\n[" << s.index << "] " << s.kind << "  " << s.modality << "  \"" << s.description << "\"\n";
+        std::cout << "  seriesUid:       " << s.seriesUid << "\n";
+        std::cout << "  size:            [" << g.size[0] << ", " << g.size[1] << ", " << g.size[2] << "]\n";
+        std::cout << "  spacing [mm]:    " << text(g.spacing) << "\n";
+        std::cout << "  originLps:       " << text(g.originLps) << "\n";
+        std::cout << "  direction:       [";
+        for (int n = 0; n < 9; ++n)
+            std::cout << (n ? ", " : "") << text(g.directionLps.m[static_cast<std::size_t>(n)]);
+        std::cout << "]\n";
+        std::cout << "  patientPosition: " << (s.patientPosition.empty() ? "-" : s.patientPosition) << "\n";
+        if (s.hasRange)
+            std::cout << "  huRange:         [" << text(s.minimum) << ", " << text(s.maximum) << "]\n";
+        if (!s.transferSyntax.empty())
+            std::cout << "  transferSyntax:  " << s.transferSyntax << "\n";
+        for (const auto& warning : s.warnings)
+            std::cout << "  warning:         " << warning << "\n";
+        if (!s.error.empty())
+            std::cout << "  error:           " << s.error << "\n";
+    }
+    std::cout << "\n" << skipped.size() << " skipped file(s)\n";
+    for (const auto& file : skipped)
+        std::cout << "  " << file.path << ": " << file.reason << "\n";
+}
+
+int runInfo(const std::string& path, bool asJson)
+{
+    std::vector<Listed> listing;
+    std::vector<SkippedFile> skipped;
+    if (isItkImageFile(path)) {
+        Volume volume = loadVolume(path);
+        Listed listed;
+        listed.geometry = volume.geometry();
+        listed.description = volume.info().description;
+        listed.source = path;
+        listed.warnings = volume.info().warnings;
+        listed.images = 1;
+        computeRange(volume, listed);
+        listing.push_back(listed);
+    } else {
+        const DicomScanResult scan = scanDicom(path);
+        skipped = scan.skipped;
+        for (const auto& entry : scan.series) {
+            Listed listed;
+            listed.index = entry.index;
+            listed.kind = toString(entry.kind);
+            listed.seriesUid = entry.seriesUid;
+            listed.modality = entry.modality;
+            listed.description = entry.description;
+            listed.patientPosition = entry.patientPosition;
+            listed.transferSyntax = entry.transferSyntax;
+            listed.geometry = entry.geometry;
+            listed.warnings = entry.warnings;
+            listed.error = entry.error;
+            listed.images = static_cast<int>(entry.frames.size());
+            listed.source = entry.frames.empty() ? std::string() : entry.frames.front().path;
+            if ((entry.kind != DicomSeriesKind::Projection || entry.geometry.size[2] == 1) && !entry.hasError()) {
+                try {
+                    const Volume volume = loadDicomSeries(scan, entry.index);
+                    computeRange(volume, listed);
+                } catch (const Error& error) {
+                    if (error.code() == ErrorCode::Cancelled)
+                        throw;
+                    listed.error = error.what();
+                }
+            }
+            listing.push_back(listed);
+        }
+    }
+    if (asJson) {
+        json document;
+        document["path"] = path;
+        document["series"] = json::array();
+        for (const auto& listed : listing)
+            document["series"].push_back(toJson(listed));
+        document["skipped"] = json::array();
+        for (const auto& file : skipped)
+            document["skipped"].push_back({{"path", file.path}, {"reason", file.reason}});
+        std::cout << document.dump(2) << "\n";
+    } else {
+        printText(listing, skipped);
+    }
+    return ExitSuccess;
+}
+
+const CommandRegistration registration{
+    "info", "List every image series under a file, folder or DICOMDIR (and the files skipped)",
+    [](CLI::App& command) -> std::function<int()> {
+        auto path = std::make_shared<std::string>();
+        auto asJson = std::make_shared<bool>(false);
+        command.add_option("PATH", *path, "DICOM file, folder (searched recursively), DICOMDIR, or NRRD/NIfTI/MetaImage")
+            ->required();
+        command.add_flag("--json", *asJson, "machine-readable output (keys: series, skipped)");
+        return [path, asJson] { return runInfo(*path, *asJson); };
+    }};
+
+} // namespace
+
+} // namespace np::cli

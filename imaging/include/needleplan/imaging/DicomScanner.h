@@ -1,0 +1,96 @@
+#pragma once
+/// Finding DICOM images under a path and arranging them into series and stacks, from headers only.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Geometry.h"
+#include "needleplan/imaging/ImageLoader.h"
+#include "needleplan/imaging/Progress.h"
+#include "needleplan/imaging/Volume.h"
+
+namespace np::imaging {
+
+/// What a listed entry is; only Volume entries are chosen by default.
+enum class DicomSeriesKind
+{
+    Volume,           ///< a stack of cross-sectional images (CT, MR, PT, ...), possibly one slice
+    Projection,       ///< a 2D projection image (XA, DX, CR, RF, MG): never stacked into a volume
+    Localizer,        ///< a scout / localizer image (ImageType LOCALIZER)
+    SecondaryCapture, ///< a secondary capture (screen shot, derived picture)
+};
+
+/// Stable lower-case name: "volume", "projection", "localizer", "secondary-capture".
+const char* toString(DicomSeriesKind kind);
+
+/// One image (a single-frame file or one frame of a multi-frame file) of an entry.
+struct DicomFrameRef
+{
+    std::string path;           ///< file holding the image
+    int frameIndex = 0;         ///< frame within the file (0 for single-frame files)
+    std::string sopInstanceUid; ///< SOPInstanceUID of the file
+    Vec3 positionLps;           ///< ImagePositionPatient: LPS centre of the first transmitted pixel
+    bool hasPosition = false;   ///< false when the header has no position
+    double rescaleSlope = 1.0;
+    double rescaleIntercept = 0.0;
+};
+
+/// One entry of the listing: a stack of images that can become one volume (or a 2D image).
+struct DicomSeriesEntry
+{
+    int index = 0;                  ///< position in the listing (what --series takes)
+    DicomSeriesKind kind = DicomSeriesKind::Volume;
+    std::string seriesUid;
+    std::string studyUid;
+    std::string frameOfReferenceUid;
+    std::string modality;
+    std::string description;        ///< SeriesDescription
+    std::string patientPosition;    ///< HFS, HFP, FFS, ...
+    std::string transferSyntax;     ///< name of the transfer syntax of the first file
+    int seriesNumber = 0;
+    int rows = 0;                   ///< pixel rows per image
+    int columns = 0;                ///< pixel columns per image
+    /// The grid the loaded volume will have (resampled grids included), worked out from headers.
+    Geometry geometry;
+    std::vector<DicomFrameRef> frames;   ///< images, ordered along the slice normal for volumes
+    std::vector<std::string> warnings;   ///< resampling, gaps, assumed values
+    /// Set when the entry cannot be loaded (duplicate positions, bad spacing, ...): loading it
+    /// throws np::Error(errorCode, error). Other entries are unaffected.
+    std::string error;
+    ErrorCode errorCode = ErrorCode::Internal;
+    bool hasError() const { return !error.empty(); }
+};
+
+/// A file that is not a loadable image, with the reason ("not DICOM", "DICOM SEG segmentation", ...).
+struct SkippedFile
+{
+    std::string path;
+    std::string reason;
+};
+
+/// Everything found under a path.
+struct DicomScanResult
+{
+    std::string rootPath;
+    std::vector<DicomSeriesEntry> series;
+    std::vector<SkippedFile> skipped;
+};
+
+/// Scans a DICOM file, a folder (recursively) or a DICOMDIR, reading headers only (no pixel
+/// data). Non-DICOM files and non-image objects are listed in `skipped`, not raised. Throws
+/// np::Error(NotFound) when the path does not exist and np::Error(NotDicom) when a single file
+/// given directly is not DICOM.
+DicomScanResult scanDicom(const std::string& path, ProgressSink* progress = nullptr);
+
+/// Index of the entry selected by `options` (seriesIndex, seriesUid, or the first volume entry).
+/// Throws np::Error(NotFound) when there is no such entry.
+int selectSeries(const DicomScanResult& scan, const LoadOptions& options);
+
+/// Decodes the pixels of entry `index` into a Volume (HU for CT), resampling sheared or
+/// unevenly spaced stacks onto the entry's orthogonal uniform grid. Files are decoded in parallel.
+Volume loadDicomSeries(const DicomScanResult& scan, int index, const LoadOptions& options = {},
+                       ProgressSink* progress = nullptr);
+
+} // namespace np::imaging

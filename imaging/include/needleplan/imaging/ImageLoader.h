@@ -1,0 +1,35 @@
+#pragma once
+/// Loading images into a Volume: DICOM (file, folder or DICOMDIR) and NRRD / NIfTI / MetaImage.
+
+#include <cstdint>
+#include <string>
+
+#include "needleplan/imaging/Progress.h"
+#include "needleplan/imaging/Volume.h"
+
+namespace np::imaging {
+
+/// Which series to load and how much memory loading may take.
+struct LoadOptions
+{
+    int seriesIndex = -1;                    ///< index in the scanDicom listing; -1: the only (or first) volume series
+    std::string seriesUid;                   ///< when set, load the volume series with this SeriesInstanceUID
+    std::uint64_t memoryCapBytes = 8ull << 30; ///< refuse (ErrorCode::TooLarge) headers needing more than this
+};
+
+/// True when the file name says NRRD, NIfTI or MetaImage (.nrrd, .nhdr, .nii, .nii.gz, .mha, .mhd).
+bool isItkImageFile(const std::string& path);
+
+/// Loads a DICOM file / folder (recursive) / DICOMDIR series, or a NRRD / NIfTI / MetaImage file,
+/// into LPS. CT voxels are HU. Fills VolumeInfo, including sliceSopInstanceUids when the slices
+/// map one-to-one to the source images. Throws np::Error naming the file and the problem.
+Volume loadVolume(const std::string& path, const LoadOptions& options = {}, ProgressSink* progress = nullptr);
+
+/// Reads a NRRD / NIfTI / MetaImage file through ITK IO into a float Volume in LPS.
+Volume readItkImage(const std::string& path, const LoadOptions& options = {});
+
+/// Writes `volume` exactly as held (float voxels, LPS space directions and origin) as a raw NRRD
+/// file with "space: left-posterior-superior". Written to a temporary file, then renamed into place.
+void writeVolumeNrrd(const Volume& volume, const std::string& path);
+
+} // namespace np::imaging

@@ -1,0 +1,246 @@
+#include "DicomPixelDecoder.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "DicomHeader.h"
+#include "needleplan/imaging/Error.h"
+
+namespace np::imaging::detail {
+
+namespace {
+
+long readLong(DcmItem* data, const DcmTagKey& tag, long fallback)
+{
+    Uint16 value = 0;
+    if (data->findAndGetUint16(tag, value).good())
+        return value;
+    Sint32 signedValue = 0;
+    if (data->findAndGetSint32(tag, signedValue).good())
+        return signedValue;
+    return fallback;
+}
+
+/// Everything needed to turn one stored value into a float.
+struct ValueMapping
+{
+    int bitsAllocated = 16;
+    int bitsStored = 16;
+    int shift = 0;
+    bool isSigned = false;
+    bool monochrome1 = false;
+    bool hasPadding = false;
+    std::int64_t paddingLow = 0, paddingHigh = 0;
+    float paddingReplacement = -1024.0f;
+    double slope = 1.0, intercept = 0.0;
+
+    std::int64_t storedValue(std::uint32_t raw) const
+    {
+        raw >>= shift;
+        if (bitsStored < 32)
+            raw &= (std::uint32_t{1} << bitsStored) - 1u;
+        if (isSigned && bitsStored < 32 && (raw & (std::uint32_t{1} << (bitsStored - 1))))
+            return static_cast<std::int64_t>(raw) - (std::int64_t{1} << bitsStored);
+        if (isSigned && bitsStored == 32)
+            return static_cast<std::int32_t>(raw);
+        return raw;
+    }
+    float value(std::uint32_t raw) const
+    {
+        const std::int64_t stored = storedValue(raw);
+        if (hasPadding && stored >= paddingLow && stored <= paddingHigh)
+            return paddingReplacement;
+        std::int64_t shown = stored;
+        if (monochrome1) {
+            // Invert within the stored range so that larger values are brighter, as for MONOCHROME2.
+            const std::int64_t low = isSigned ? -(std::int64_t{1} << (bitsStored - 1)) : 0;
+            const std::int64_t high = isSigned ? (std::int64_t{1} << (bitsStored - 1)) - 1
+                                               : (std::int64_t{1} << std::min(bitsStored, 62)) - 1;
+            shown = low + high - stored;
+        }
+        return static_cast<float>(static_cast<double>(shown) * slope + intercept);
+    }
+};
+
+template <typename Raw>
+void convertWithTable(const Raw* source, std::size_t count, const ValueMapping& mapping, float* destination)
+{
+    constexpr std::size_t tableSize = std::size_t{1} << (8 * sizeof(Raw));
+    std::vector<float> table(tableSize);
+    for (std::size_t raw = 0; raw < tableSize; ++raw)
+        table[raw] = mapping.value(static_cast<std::uint32_t>(raw));
+    for (std::size_t n = 0; n < count; ++n)
+        destination[n] = table[source[n]];
+}
+
+} // namespace
+
+bool isDecodableTransferSyntax(const std::string& uid)
+{
+    const DcmXfer xfer(uid.c_str());
+    switch (xfer.getXfer()) {
+    case EXS_LittleEndianImplicit:
+    case EXS_LittleEndianExplicit:
+    case EXS_BigEndianExplicit:
+    case EXS_DeflatedLittleEndianExplicit:
+    case EXS_RLELossless:
+    case EXS_JPEGProcess1:
+    case EXS_JPEGProcess2_4:
+    case EXS_JPEGProcess14:
+    case EXS_JPEGProcess14SV1:
+    case EXS_JPEGLSLossless:
+    case EXS_JPEGLSLossy:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void decodeDicomFrames(const DecodeRequest& request)
+{
+    registerDicomCodecs();
+    const std::string& path = request.path;
+    DcmFileFormat file;
+    const OFCondition status = file.loadFile(path.c_str());
+    if (status.bad())
+        throw Error(ErrorCode::CorruptData, path + ": cannot read the file (" + std::string(status.text()) +
+                                                "); it may be truncated");
+    DcmDataset* data = file.getDataset();
+    const E_TransferSyntax original = data->getOriginalXfer();
+    const DcmXfer xfer(original);
+    if (!isDecodableTransferSyntax(xfer.getXferID()))
+        throw Error(ErrorCode::UnsupportedTransferSyntax,
+                    path + ": unsupported transfer syntax " + std::string(xfer.getXferName()));
+    if (!data->tagExists(DCM_PixelData))
+        throw Error(ErrorCode::CorruptData, path + ": missing PixelData");
+    if (xfer.isEncapsulated()) {
+        const OFCondition decoded = data->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+        if (decoded.bad() || !data->canWriteXfer(EXS_LittleEndianExplicit))
+            throw Error(ErrorCode::UnsupportedTransferSyntax,
+                        path + ": unsupported transfer syntax " + std::string(xfer.getXferName()) +
+                            " (decoding failed: " + decoded.text() + ")");
+    }
+    const long rows = readLong(data, DCM_Rows, 0);
+    const long columns = readLong(data, DCM_Columns, 0);
+    const long bitsAllocated = readLong(data, DCM_BitsAllocated, 0);
+    const long bitsStored = readLong(data, DCM_BitsStored, bitsAllocated);
+    const long highBit = readLong(data, DCM_HighBit, bitsStored - 1);
+    const long samples = readLong(data, DCM_SamplesPerPixel, 1);
+    const long pixelRepresentation = readLong(data, DCM_PixelRepresentation, 0);
+    Sint32 frameCount = 1;
+    if (data->findAndGetSint32(DCM_NumberOfFrames, frameCount).bad() || frameCount < 1)
+        frameCount = 1;
+    if (rows != request.expectedRows || columns != request.expectedColumns)
+        throw Error(ErrorCode::CorruptData, path + ": image size changed between header scan and decoding");
+    if (samples != 1)
+        throw Error(ErrorCode::Unsupported, path + ": colour images (SamplesPerPixel " + std::to_string(samples) +
+                                                ") cannot be loaded as a volume");
+    if (bitsAllocated != 8 && bitsAllocated != 16 && bitsAllocated != 32)
+        throw Error(ErrorCode::Unsupported, path + ": BitsAllocated " + std::to_string(bitsAllocated) +
+                                                " is not supported (8, 16 or 32)");
+    if (bitsStored < 1 || bitsStored > bitsAllocated || highBit < bitsStored - 1 || highBit >= bitsAllocated)
+        throw Error(ErrorCode::CorruptData, path + ": inconsistent BitsStored " + std::to_string(bitsStored) +
+                                                " / HighBit " + std::to_string(highBit) + " / BitsAllocated " +
+                                                std::to_string(bitsAllocated));
+    DcmElement* pixelElement = nullptr;
+    if (data->findAndGetElement(DCM_PixelData, pixelElement).bad() || !pixelElement)
+        throw Error(ErrorCode::CorruptData, path + ": missing PixelData");
+
+    const std::size_t pixelsPerFrame = static_cast<std::size_t>(rows) * static_cast<std::size_t>(columns);
+    const std::size_t bytesPerFrame = pixelsPerFrame * static_cast<std::size_t>(bitsAllocated / 8);
+    const std::size_t available = pixelElement->getLength();
+    for (int frame : request.frameIndices)
+        if (frame < 0 || frame >= frameCount || (static_cast<std::size_t>(frame) + 1) * bytesPerFrame > available)
+            throw Error(ErrorCode::CorruptData,
+                        path + ": PixelData holds " + std::to_string(available) + " bytes, too few for frame " +
+                            std::to_string(frame + 1) + " of " + std::to_string(frameCount) + " (" +
+                            std::to_string(bytesPerFrame) + " bytes each)");
+
+    ValueMapping mapping;
+    mapping.bitsAllocated = static_cast<int>(bitsAllocated);
+    mapping.bitsStored = static_cast<int>(bitsStored);
+    mapping.shift = static_cast<int>(highBit + 1 - bitsStored);
+    mapping.isSigned = pixelRepresentation == 1;
+    OFString photometric;
+    data->findAndGetOFString(DCM_PhotometricInterpretation, photometric);
+    mapping.monochrome1 = photometric == "MONOCHROME1";
+    mapping.paddingReplacement = request.paddingReplacement;
+    {
+        DcmElement* padding = nullptr;
+        auto readPadding = [&](const DcmTagKey& tag, std::int64_t& value) {
+            if (data->findAndGetElement(tag, padding).bad() || !padding || padding->getVM() == 0)
+                return false;
+            if (padding->ident() == EVR_SS) {
+                Sint16 v = 0;
+                padding->getSint16(v);
+                value = v;
+            } else if (padding->ident() == EVR_US) {
+                Uint16 v = 0;
+                padding->getUint16(v);
+                value = (mapping.isSigned && bitsAllocated == 16) ? static_cast<Sint16>(v) : v;
+            } else {
+                Sint32 v = 0;
+                if (data->findAndGetSint32(tag, v).bad())
+                    return false;
+                value = v;
+            }
+            return true;
+        };
+        std::int64_t value = 0, limit = 0;
+        if (readPadding(DCM_PixelPaddingValue, value)) {
+            mapping.hasPadding = true;
+            mapping.paddingLow = mapping.paddingHigh = value;
+            if (readPadding(DCM_PixelPaddingRangeLimit, limit)) {
+                mapping.paddingLow = std::min(value, limit);
+                mapping.paddingHigh = std::max(value, limit);
+            }
+        }
+    }
+
+    const void* raw = nullptr;
+    OFCondition access;
+    if (bitsAllocated == 8) {
+        Uint8* bytes = nullptr;
+        access = pixelElement->getUint8Array(bytes);
+        raw = bytes;
+    } else {
+        Uint16* words = nullptr;
+        access = pixelElement->getUint16Array(words);
+        raw = words;
+    }
+    if (access.bad() || !raw)
+        throw Error(ErrorCode::CorruptData, path + ": PixelData cannot be read (" + std::string(access.text()) + ")");
+
+    for (std::size_t n = 0; n < request.frameIndices.size(); ++n) {
+        mapping.slope = request.rescaleSlopes[n];
+        mapping.intercept = request.rescaleIntercepts[n];
+        const std::size_t frame = static_cast<std::size_t>(request.frameIndices[n]);
+        float* destination = request.destinations[n];
+        if (bitsAllocated == 8) {
+            convertWithTable(static_cast<const std::uint8_t*>(raw) + frame * pixelsPerFrame, pixelsPerFrame, mapping,
+                             destination);
+        } else if (bitsAllocated == 16) {
+            convertWithTable(static_cast<const std::uint16_t*>(raw) + frame * pixelsPerFrame, pixelsPerFrame,
+                             mapping, destination);
+        } else {
+            // 32-bit words arrive as pairs of 16-bit words in host order (little-endian host).
+            const auto* bytes = static_cast<const std::uint8_t*>(raw) + frame * bytesPerFrame;
+            for (std::size_t p = 0; p < pixelsPerFrame; ++p) {
+                std::uint32_t value = 0;
+                std::memcpy(&value, bytes + 4 * p, 4);
+                destination[p] = mapping.value(value);
+            }
+        }
+    }
+}
+
+} // namespace np::imaging::detail
