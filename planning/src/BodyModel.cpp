@@ -1,0 +1,243 @@
+#include "needleplan/planning/BodyModel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Progress.h"
+#include "needleplan/imaging/Volume.h"
+
+namespace np::planning {
+
+namespace {
+
+/// Keeps only the largest 6-connected component of a 0/1 mask (in place, result 0/1).
+void keepLargestComponent(std::vector<std::uint8_t>& mask, const imaging::Size3& size, ProgressSink* progress)
+{
+    const std::int64_t nx = size[0], ny = size[1], nz = size[2];
+    const std::int64_t total = nx * ny * nz;
+    std::deque<std::int64_t> queue;
+    auto flood = [&](std::int64_t seed, std::uint8_t from, std::uint8_t to) {
+        std::int64_t count = 0;
+        mask[static_cast<std::size_t>(seed)] = to;
+        queue.push_back(seed);
+        while (!queue.empty()) {
+            const std::int64_t index = queue.front();
+            queue.pop_front();
+            ++count;
+            const std::int64_t i = index % nx;
+            const std::int64_t j = (index / nx) % ny;
+            const std::int64_t k = index / (nx * ny);
+            auto visit = [&](std::int64_t n) {
+                if (mask[static_cast<std::size_t>(n)] == from) {
+                    mask[static_cast<std::size_t>(n)] = to;
+                    queue.push_back(n);
+                }
+            };
+            if (i > 0) visit(index - 1);
+            if (i + 1 < nx) visit(index + 1);
+            if (j > 0) visit(index - nx);
+            if (j + 1 < ny) visit(index + nx);
+            if (k > 0) visit(index - nx * ny);
+            if (k + 1 < nz) visit(index + nx * ny);
+        }
+        return count;
+    };
+    std::int64_t bestSeed = -1, bestCount = 0;
+    for (std::int64_t index = 0; index < total; ++index) {
+        if (mask[static_cast<std::size_t>(index)] != 1)
+            continue;
+        const std::int64_t count = flood(index, 1, 2);
+        if (count > bestCount)
+            bestCount = count, bestSeed = index;
+        if ((index & 0xFFFFF) == 0)
+            throwIfCancelled(progress);
+    }
+    if (bestSeed < 0)
+        return;
+    flood(bestSeed, 2, 3);
+    for (auto& v : mask)
+        v = v == 3 ? 1 : 0;
+}
+
+/// Sets to 1 every background voxel of slice k that the slice border cannot reach (4-connected).
+void fillSliceHoles(std::vector<std::uint8_t>& mask, const imaging::Size3& size)
+{
+    const std::int64_t nx = size[0], ny = size[1];
+    std::vector<std::uint8_t> reached(static_cast<std::size_t>(nx * ny));
+    std::vector<std::int64_t> stack;
+    for (std::int64_t k = 0; k < size[2]; ++k) {
+        std::uint8_t* slice = mask.data() + nx * ny * k;
+        std::fill(reached.begin(), reached.end(), 0);
+        auto push = [&](std::int64_t n) {
+            if (!slice[n] && !reached[static_cast<std::size_t>(n)]) {
+                reached[static_cast<std::size_t>(n)] = 1;
+                stack.push_back(n);
+            }
+        };
+        for (std::int64_t i = 0; i < nx; ++i)
+            push(i), push(i + nx * (ny - 1));
+        for (std::int64_t j = 0; j < ny; ++j)
+            push(nx * j), push(nx * j + nx - 1);
+        while (!stack.empty()) {
+            const std::int64_t n = stack.back();
+            stack.pop_back();
+            const std::int64_t i = n % nx, j = n / nx;
+            if (i > 0) push(n - 1);
+            if (i + 1 < nx) push(n + 1);
+            if (j > 0) push(n - nx);
+            if (j + 1 < ny) push(n + nx);
+        }
+        for (std::int64_t n = 0; n < nx * ny; ++n)
+            if (!slice[n] && !reached[static_cast<std::size_t>(n)])
+                slice[n] = 1;
+    }
+}
+
+} // namespace
+
+BodyModel BodyModel::fromCt(const imaging::Volume& ct, const BodyModelOptions& options, ProgressSink* progress)
+{
+    ct.geometry().validate("CT");
+    BodyModel body;
+    body.m_geometry = ct.geometry();
+    body.m_mask.resize(ct.voxels().size());
+    bool any = false;
+    for (std::size_t n = 0; n < ct.voxels().size(); ++n) {
+        const bool inside = ct.voxels()[n] > options.thresholdHu;
+        body.m_mask[n] = inside ? 1 : 0;
+        any |= inside;
+    }
+    if (!any)
+        throw Error(ErrorCode::InvalidArgument, "CT has no voxel above " + std::to_string(options.thresholdHu) +
+                                                    " HU: cannot find the body");
+    reportProgress(progress, 0.2, "body mask");
+    keepLargestComponent(body.m_mask, body.m_geometry.size, progress);
+    reportProgress(progress, 0.8, "body mask");
+    body.finish(options.fillSliceHoles);
+    reportProgress(progress, 1.0, "body mask");
+    return body;
+}
+
+BodyModel BodyModel::fromLabels(const imaging::LabelMap& labels, const std::vector<std::uint16_t>& labelValues)
+{
+    labels.geometry().validate("label map");
+    BodyModel body;
+    body.m_geometry = labels.geometry();
+    body.m_mask.resize(labels.labels().size());
+    bool any = false;
+    for (std::size_t n = 0; n < labels.labels().size(); ++n) {
+        const std::uint16_t v = labels.labels()[n];
+        const bool inside = v != 0 && std::find(labelValues.begin(), labelValues.end(), v) != labelValues.end();
+        body.m_mask[n] = inside ? 1 : 0;
+        any |= inside;
+    }
+    if (!any)
+        throw Error(ErrorCode::InvalidArgument, "label map: the body/skin labels mark no voxel");
+    body.finish(true);
+    return body;
+}
+
+BodyModel BodyModel::fromMask(const imaging::Geometry& geometry, std::vector<std::uint8_t> mask)
+{
+    geometry.validate("body mask");
+    if (mask.size() != static_cast<std::size_t>(geometry.voxelCount()))
+        throw Error(ErrorCode::InvalidArgument, "body mask size does not match its geometry");
+    BodyModel body;
+    body.m_geometry = geometry;
+    body.m_mask = std::move(mask);
+    for (auto& v : body.m_mask)
+        v = v ? 1 : 0;
+    body.finish(false);
+    return body;
+}
+
+void BodyModel::finish(bool fillHoles)
+{
+    if (fillHoles)
+        fillSliceHoles(m_mask, m_geometry.size);
+    double sum[3] = {0, 0, 0};
+    std::int64_t count = 0, index = 0;
+    for (std::int64_t k = 0; k < m_geometry.size[2]; ++k)
+        for (std::int64_t j = 0; j < m_geometry.size[1]; ++j)
+            for (std::int64_t i = 0; i < m_geometry.size[0]; ++i, ++index)
+                if (m_mask[static_cast<std::size_t>(index)])
+                    sum[0] += static_cast<double>(i), sum[1] += static_cast<double>(j), sum[2] += static_cast<double>(k),
+                        ++count;
+    if (count > 0) {
+        const Vec3 meanIjk{sum[0] / static_cast<double>(count), sum[1] / static_cast<double>(count),
+                           sum[2] / static_cast<double>(count)};
+        m_midlineXLps = m_geometry.lpsFromIjk(meanIjk).x;
+    }
+}
+
+double BodyModel::occupancyIjk(const Vec3& voxelIjk) const
+{
+    if (m_mask.empty())
+        return 0.0;
+    const auto& size = m_geometry.size;
+    std::int64_t lower[3];
+    double frac[3];
+    for (int a = 0; a < 3; ++a) {
+        const double c = voxelIjk[a];
+        if (!(c >= -0.5 && c <= static_cast<double>(size[a]) - 0.5))
+            return 0.0;
+        const double f = std::floor(c);
+        lower[a] = static_cast<std::int64_t>(f);
+        frac[a] = c - f;
+    }
+    double sum = 0.0;
+    for (int dz = 0; dz < 2; ++dz)
+        for (int dy = 0; dy < 2; ++dy)
+            for (int dx = 0; dx < 2; ++dx) {
+                const std::int64_t i = lower[0] + dx, j = lower[1] + dy, k = lower[2] + dz;
+                if (i < 0 || j < 0 || k < 0 || i >= size[0] || j >= size[1] || k >= size[2])
+                    continue; // outside the grid counts as air
+                const double w = (dx ? frac[0] : 1.0 - frac[0]) * (dy ? frac[1] : 1.0 - frac[1]) *
+                                 (dz ? frac[2] : 1.0 - frac[2]);
+                if (m_mask[static_cast<std::size_t>(i + size[0] * (j + size[1] * k))])
+                    sum += w;
+            }
+    return sum;
+}
+
+Vec3 BodyModel::outwardNormalLps(const Vec3& pointLps) const
+{
+    Vec3 gradient;
+    const Vec3 axes[3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+    const double scale = m_geometry.maxSpacing();
+    for (int a = 0; a < 3; ++a)
+        for (double h : {1.0, 2.0, 3.0}) {
+            const Vec3 step = axes[a] * (h * scale);
+            gradient[a] += (occupancyIjk(m_geometry.ijkFromLps(pointLps + step)) -
+                            occupancyIjk(m_geometry.ijkFromLps(pointLps - step))) / h;
+        }
+    return normalized(-gradient);
+}
+
+std::optional<double> BodyModel::exitDistanceMm(const Vec3& startLps, const Vec3& directionLps,
+                                                double maxDistanceMm) const
+{
+    const Vec3 u = normalized(directionLps);
+    if (!insideLps(startLps))
+        return 0.0;
+    const double step = 0.5 * std::min({m_geometry.spacing.x, m_geometry.spacing.y, m_geometry.spacing.z});
+    double inside = 0.0;
+    for (double t = step;; t += step) {
+        const double tt = std::min(t, maxDistanceMm);
+        if (!insideLps(startLps + u * tt)) {
+            double lo = inside, hi = tt;
+            while (hi - lo > 0.01) {
+                const double mid = 0.5 * (lo + hi);
+                (insideLps(startLps + u * mid) ? lo : hi) = mid;
+            }
+            return hi;
+        }
+        inside = tt;
+        if (tt >= maxDistanceMm)
+            return std::nullopt;
+    }
+}
+
+} // namespace np::planning

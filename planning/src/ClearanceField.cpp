@@ -1,0 +1,286 @@
+#include "needleplan/planning/ClearanceField.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include <itkImage.h>
+#include <itkSignedMaurerDistanceMapImageFilter.h>
+
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Progress.h"
+#include "needleplan/imaging/Volume.h"
+
+namespace np::planning {
+
+bool IndexBox::contains(const IndexBox& other) const
+{
+    if (other.empty())
+        return true;
+    if (empty())
+        return false;
+    for (int a = 0; a < 3; ++a)
+        if (other.lo[a] < lo[a] || other.hi[a] > hi[a])
+            return false;
+    return true;
+}
+
+double DistanceField::boundingBoxDistanceAtIjk(const Vec3& voxelIjk) const
+{
+    if (m_absent)
+        return std::numeric_limits<double>::infinity();
+    double sum = 0.0;
+    for (int a = 0; a < 3; ++a) {
+        // The structure's voxels extend half a voxel beyond their centres.
+        const double below = static_cast<double>(m_bounds.lo[a]) - 0.5 - voxelIjk[a];
+        const double above = voxelIjk[a] - (static_cast<double>(m_bounds.hi[a]) + 0.5);
+        const double gap = std::max({0.0, below, above}) * m_spacing[a];
+        sum += gap * gap;
+    }
+    return std::sqrt(sum);
+}
+
+double DistanceField::distanceAtIjk(const Vec3& voxelIjk) const
+{
+    if (m_absent)
+        return std::numeric_limits<double>::infinity();
+    if (m_crop.empty() || !m_roi.containsIjk(voxelIjk) || !m_crop.containsIjk(voxelIjk))
+        return boundingBoxDistanceAtIjk(voxelIjk);
+    std::int64_t base[3];
+    double frac[3];
+    for (int a = 0; a < 3; ++a) {
+        const double local = voxelIjk[a] - static_cast<double>(m_crop.lo[a]);
+        const std::int64_t last = m_cropSize[a] - 1;
+        std::int64_t b = static_cast<std::int64_t>(std::floor(local));
+        b = std::max<std::int64_t>(0, std::min<std::int64_t>(b, std::max<std::int64_t>(last - 1, 0)));
+        base[a] = b;
+        frac[a] = last == 0 ? 0.0 : std::min(1.0, std::max(0.0, local - static_cast<double>(b)));
+    }
+    const std::int64_t sx = 1;
+    const std::int64_t sy = m_cropSize[0];
+    const std::int64_t sz = m_cropSize[0] * m_cropSize[1];
+    const std::int64_t dx = m_cropSize[0] > 1 ? sx : 0;
+    const std::int64_t dy = m_cropSize[1] > 1 ? sy : 0;
+    const std::int64_t dz = m_cropSize[2] > 1 ? sz : 0;
+    const float* v = m_values.data() + base[0] * sx + base[1] * sy + base[2] * sz;
+    const double fx = frac[0], fy = frac[1], fz = frac[2];
+    const double c00 = v[0] + fx * (v[dx] - v[0]);
+    const double c10 = v[dy] + fx * (v[dy + dx] - v[dy]);
+    const double c01 = v[dz] + fx * (v[dz + dx] - v[dz]);
+    const double c11 = v[dz + dy] + fx * (v[dz + dy + dx] - v[dz + dy]);
+    const double c0 = c00 + fy * (c10 - c00);
+    const double c1 = c01 + fy * (c11 - c01);
+    const double value = c0 + fz * (c1 - c0);
+    if (value > m_capMm)
+        return std::max(m_capMm, boundingBoxDistanceAtIjk(voxelIjk));
+    return value;
+}
+
+ClearanceFieldSet::ClearanceFieldSet(const imaging::LabelMap& labels, ClearanceFieldOptions options)
+    : m_labels(labels), m_options(options)
+{
+    if (!(m_options.capMm > 0.0) || !std::isfinite(m_options.capMm))
+        throw Error(ErrorCode::InvalidArgument, "clearance cap must be a positive number of mm");
+    m_options.threads = std::max(1, m_options.threads);
+    m_labels.geometry().validate("label map");
+    if (m_labels.labels().size() != static_cast<std::size_t>(m_labels.geometry().voxelCount()))
+        throw Error(ErrorCode::InvalidArgument, "label map: voxel buffer does not match its size");
+    scanLabels();
+}
+
+ClearanceFieldSet::~ClearanceFieldSet() = default;
+
+const imaging::Geometry& ClearanceFieldSet::geometry() const
+{
+    return m_labels.geometry();
+}
+
+void ClearanceFieldSet::scanLabels()
+{
+    const auto& size = m_labels.geometry().size;
+    std::uint16_t maxLabel = 0;
+    for (const auto& segment : m_labels.segments())
+        maxLabel = std::max(maxLabel, segment.labelValue);
+    m_bounds.assign(static_cast<std::size_t>(maxLabel) + 1, LabelBounds{});
+    m_fields.resize(m_bounds.size());
+    for (auto& b : m_bounds) {
+        b.box.lo = {size[0], size[1], size[2]};
+        b.box.hi = {-1, -1, -1};
+    }
+    const std::uint16_t* data = m_labels.data();
+    std::int64_t index = 0;
+    for (std::int64_t k = 0; k < size[2]; ++k)
+        for (std::int64_t j = 0; j < size[1]; ++j)
+            for (std::int64_t i = 0; i < size[0]; ++i, ++index) {
+                const std::uint16_t label = data[index];
+                if (label == 0 || label > maxLabel)
+                    continue;
+                LabelBounds& b = m_bounds[label];
+                ++b.count;
+                b.box.lo[0] = std::min(b.box.lo[0], i), b.box.hi[0] = std::max(b.box.hi[0], i);
+                b.box.lo[1] = std::min(b.box.lo[1], j), b.box.hi[1] = std::max(b.box.hi[1], j);
+                b.box.lo[2] = std::min(b.box.lo[2], k), b.box.hi[2] = std::max(b.box.hi[2], k);
+            }
+}
+
+IndexBox ClearanceFieldSet::roiBox(const Vec3& centerLps, double radiusMm) const
+{
+    const auto& g = m_labels.geometry();
+    const Vec3 centerIjk = g.ijkFromLps(centerLps);
+    IndexBox box;
+    for (int a = 0; a < 3; ++a) {
+        const double halfWidth = radiusMm / g.spacing[a];
+        const double lo = std::floor(centerIjk[a] - halfWidth) - 1.0;
+        const double hi = std::ceil(centerIjk[a] + halfWidth) + 1.0;
+        box.lo[a] = static_cast<std::int64_t>(std::max(0.0, std::min(lo, static_cast<double>(g.size[a]))));
+        box.hi[a] = static_cast<std::int64_t>(std::max(-1.0, std::min(hi, static_cast<double>(g.size[a] - 1))));
+    }
+    return box;
+}
+
+void ClearanceFieldSet::prepare(const std::vector<StructureSpec>& structures, const Vec3& centerLps, double radiusMm,
+                                ProgressSink* progress)
+{
+    if (!std::isfinite(radiusMm) || radiusMm <= 0.0 || !std::isfinite(centerLps.x) || !std::isfinite(centerLps.y) ||
+        !std::isfinite(centerLps.z))
+        throw Error(ErrorCode::InvalidArgument, "clearance fields: region of interest must have a finite centre and "
+                                                "a positive radius");
+    const IndexBox wanted = roiBox(centerLps, radiusMm);
+    const IndexBox padded = roiBox(centerLps, radiusMm + m_options.roiPaddingMm);
+    std::vector<DistanceField*> toCompute;
+    for (const auto& spec : structures) {
+        if (spec.structureClass == StructureClass::Ignored)
+            continue;
+        if (spec.labelValue == 0 || spec.labelValue >= m_bounds.size())
+            throw Error(ErrorCode::NotFound, "structure \"" + spec.name + "\": label value " +
+                                                 std::to_string(spec.labelValue) + " is not in the label map");
+        auto& slot = m_fields[spec.labelValue];
+        if (!slot) {
+            slot = std::make_unique<DistanceField>();
+            slot->m_labelValue = spec.labelValue;
+            slot->m_bounds = m_bounds[spec.labelValue].box;
+            slot->m_voxelCount = m_bounds[spec.labelValue].count;
+            slot->m_absent = slot->m_voxelCount == 0;
+            slot->m_spacing = m_labels.geometry().spacing;
+            slot->m_capMm = m_options.capMm;
+        }
+        if (slot->m_absent)
+            continue;
+        if (!slot->m_roi.empty() && slot->m_roi.contains(wanted))
+            continue;
+        if (std::find(toCompute.begin(), toCompute.end(), slot.get()) == toCompute.end())
+            toCompute.push_back(slot.get());
+    }
+    for (std::size_t n = 0; n < toCompute.size(); ++n) {
+        throwIfCancelled(progress);
+        reportProgress(progress, static_cast<double>(n) / static_cast<double>(toCompute.size()), "distance maps");
+        computeField(*toCompute[n], padded);
+    }
+    reportProgress(progress, 1.0, "distance maps");
+}
+
+void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi)
+{
+    const auto& g = m_labels.geometry();
+    IndexBox crop;
+    for (int a = 0; a < 3; ++a) {
+        const std::int64_t capVoxels = static_cast<std::int64_t>(std::ceil(m_options.capMm / g.spacing[a])) + 2;
+        crop.lo[a] = std::max<std::int64_t>({0, field.m_bounds.lo[a] - capVoxels, roi.lo[a] - capVoxels});
+        crop.hi[a] = std::min<std::int64_t>({g.size[a] - 1, field.m_bounds.hi[a] + capVoxels, roi.hi[a] + capVoxels});
+    }
+    field.m_roi = roi;
+    field.m_crop = crop;
+    field.m_values.clear();
+    if (crop.empty()) {
+        field.m_cropSize = {0, 0, 0};
+        return;
+    }
+    for (int a = 0; a < 3; ++a)
+        field.m_cropSize[a] = crop.hi[a] - crop.lo[a] + 1;
+
+    using MaskImage = itk::Image<unsigned char, 3>;
+    using DistanceImage = itk::Image<float, 3>;
+    auto mask = MaskImage::New();
+    MaskImage::RegionType region;
+    MaskImage::SizeType size;
+    for (int a = 0; a < 3; ++a)
+        size[a] = static_cast<itk::SizeValueType>(field.m_cropSize[a]);
+    region.SetSize(size);
+    mask->SetRegions(region);
+    MaskImage::SpacingType spacing;
+    for (int a = 0; a < 3; ++a)
+        spacing[a] = g.spacing[a];
+    mask->SetSpacing(spacing);
+    mask->Allocate();
+    unsigned char* maskData = mask->GetBufferPointer();
+    const std::uint16_t* labelData = m_labels.data();
+    const std::uint16_t label = field.m_labelValue;
+    bool anyInside = false;
+    std::int64_t out = 0;
+    for (std::int64_t k = crop.lo[2]; k <= crop.hi[2]; ++k)
+        for (std::int64_t j = crop.lo[1]; j <= crop.hi[1]; ++j) {
+            const std::uint16_t* row = labelData + g.size[0] * (j + g.size[1] * k);
+            for (std::int64_t i = crop.lo[0]; i <= crop.hi[0]; ++i, ++out) {
+                const bool inside = row[i] == label;
+                maskData[out] = inside ? 1 : 0;
+                anyInside |= inside;
+            }
+        }
+    const double maxSpacing = g.maxSpacing();
+    const double minSpacing = std::min({g.spacing.x, g.spacing.y, g.spacing.z});
+    const std::size_t count = static_cast<std::size_t>(out);
+    if (!anyInside) {
+        // The structure lies outside this crop: every crop voxel is at least its box distance away.
+        field.m_values.assign(count, static_cast<float>(std::numeric_limits<float>::max()));
+        std::int64_t index = 0;
+        for (std::int64_t k = crop.lo[2]; k <= crop.hi[2]; ++k)
+            for (std::int64_t j = crop.lo[1]; j <= crop.hi[1]; ++j)
+                for (std::int64_t i = crop.lo[0]; i <= crop.hi[0]; ++i, ++index)
+                    field.m_values[static_cast<std::size_t>(index)] = static_cast<float>(field.boundingBoxDistanceAtIjk(
+                        Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)}));
+        ++m_computedMapCount;
+        return;
+    }
+    try {
+        using FilterType = itk::SignedMaurerDistanceMapImageFilter<MaskImage, DistanceImage>;
+        auto filter = FilterType::New();
+        filter->SetInput(mask);
+        filter->SetUseImageSpacing(true);
+        filter->SetSquaredDistance(false);
+        filter->SetInsideIsPositive(false);
+        filter->SetBackgroundValue(0);
+        filter->SetNumberOfWorkUnits(static_cast<itk::ThreadIdType>(m_options.threads));
+        filter->Update();
+        const float* distance = filter->GetOutput()->GetBufferPointer();
+        field.m_values.resize(count);
+        // Half-voxel correction to the inside/outside voxel-centre boundary (see the header).
+        const float outsideShift = static_cast<float>(0.5 * maxSpacing);
+        const float insideShift = static_cast<float>(0.5 * minSpacing);
+        for (std::size_t n = 0; n < count; ++n) {
+            const float d = distance[n];
+            field.m_values[n] = maskData[n] ? std::min(d, 0.0f) - insideShift : d - outsideShift;
+        }
+    } catch (const itk::ExceptionObject& e) {
+        throw Error(ErrorCode::Internal, std::string("distance map computation failed: ") + e.GetDescription());
+    }
+    ++m_computedMapCount;
+}
+
+const DistanceField* ClearanceFieldSet::field(std::uint16_t labelValue) const
+{
+    if (labelValue >= m_fields.size())
+        return nullptr;
+    return m_fields[labelValue].get();
+}
+
+double ClearanceFieldSet::distanceMm(std::uint16_t labelValue, const Vec3& pointLps) const
+{
+    const DistanceField* f = field(labelValue);
+    if (!f)
+        throw Error(ErrorCode::InvalidArgument,
+                    "clearance field for label " + std::to_string(labelValue) + " was not prepared");
+    return f->distanceAtIjk(m_labels.geometry().ijkFromLps(pointLps));
+}
+
+} // namespace np::planning
