@@ -23,10 +23,12 @@ std::string mm(double value, int decimals = 2)
     return text.str();
 }
 
-/// Bilinear sample of a rows × columns slice at continuous pixel (x, y); NaN outside.
+/// Bilinear sample of a rows × columns slice at continuous pixel (x, y); NaN outside the pixel
+/// centres (no extrapolation: a value is only produced where the data surrounds the point).
 inline float sampleSlice(const float* slice, int columns, int rows, double x, double y)
 {
-    if (!(x >= -0.5 && x <= columns - 0.5 && y >= -0.5 && y <= rows - 0.5))
+    constexpr double tolerance = 1e-6;
+    if (!(x >= -tolerance && x <= columns - 1 + tolerance && y >= -tolerance && y <= rows - 1 + tolerance))
         return std::numeric_limits<float>::quiet_NaN();
     x = std::min(std::max(x, 0.0), static_cast<double>(columns - 1));
     y = std::min(std::max(y, 0.0), static_cast<double>(rows - 1));
