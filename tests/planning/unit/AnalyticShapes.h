@@ -68,12 +68,37 @@ template <class Shape>
 void voxelise(imaging::LabelMap& labels, const Shape& shape, std::uint16_t label)
 {
     const auto& g = labels.geometry();
+    const Vec3 stepI = g.lpsFromIjkLinear().column(0);
     for (std::int64_t k = 0; k < g.size[2]; ++k)
-        for (std::int64_t j = 0; j < g.size[1]; ++j)
-            for (std::int64_t i = 0; i < g.size[0]; ++i)
-                if (shape.signedDistance(g.lpsFromIjk(
-                        Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)})) <= 0.0)
+        for (std::int64_t j = 0; j < g.size[1]; ++j) {
+            Vec3 p = g.lpsFromIjk(Vec3{0.0, static_cast<double>(j), static_cast<double>(k)});
+            for (std::int64_t i = 0; i < g.size[0]; ++i, p += stepI)
+                if (shape.signedDistance(p) <= 0.0)
                     labels.at(i, j, k) = label;
+        }
+}
+
+/// Like voxelise, but only for voxels within the index box of the ball (centre, radius): enough
+/// for a test whose fields and trajectories stay inside that ball.
+template <class Shape>
+void voxeliseNear(imaging::LabelMap& labels, const Shape& shape, std::uint16_t label, const Vec3& centreLps,
+                  double radiusMm)
+{
+    const auto& g = labels.geometry();
+    const Vec3 c = g.ijkFromLps(centreLps);
+    std::int64_t lo[3], hi[3];
+    for (int a = 0; a < 3; ++a) {
+        lo[a] = std::max<std::int64_t>(0, static_cast<std::int64_t>(std::floor(c[a] - radiusMm / g.spacing[a])));
+        hi[a] = std::min<std::int64_t>(g.size[a] - 1, static_cast<std::int64_t>(std::ceil(c[a] + radiusMm / g.spacing[a])));
+    }
+    const Vec3 stepI = g.lpsFromIjkLinear().column(0);
+    for (std::int64_t k = lo[2]; k <= hi[2]; ++k)
+        for (std::int64_t j = lo[1]; j <= hi[1]; ++j) {
+            Vec3 p = g.lpsFromIjk(Vec3{static_cast<double>(lo[0]), static_cast<double>(j), static_cast<double>(k)});
+            for (std::int64_t i = lo[0]; i <= hi[0]; ++i, p += stepI)
+                if (shape.signedDistance(p) <= 0.0)
+                    labels.at(i, j, k) = label;
+        }
 }
 
 /// Random unit vector.
