@@ -1,0 +1,154 @@
+#pragma once
+/// The planning workstation's main window: 2×2 views, structures and planning panels, loading
+/// off the GUI thread, undo/redo and screenshots.
+
+#include <QMainWindow>
+#include <QStringList>
+#include <QUndoStack>
+
+#include <memory>
+#include <vector>
+
+#include "needleplan/gui/BackgroundTask.h"
+#include "needleplan/gui/SliceViewWidget.h"
+#include "needleplan/gui/Workspace.h"
+#include "needleplan/render/SliceGeometry.h"
+
+class QLabel;
+class QComboBox;
+class QProgressBar;
+class QTableWidget;
+class QTreeWidget;
+class QToolButton;
+class QGridLayout;
+class QMenu;
+
+namespace np::imaging {
+struct DicomScanResult;
+}
+
+namespace np::gui {
+
+class ModelViewWidget;
+class PlanningSession;
+
+/// A named target read from a targets.json next to the image (the phantom writes one).
+struct NamedTargetEntry
+{
+    QString name;
+    Vec3 positionLps;
+};
+
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    Workspace& workspace() { return *m_workspace; }
+    QUndoStack& undoStack() { return *m_undo; }
+    BackgroundTask& task() { return *m_task; }
+    SliceViewWidget* sliceView(render::SliceOrientation orientation) const;
+    ModelViewWidget* modelView() const { return m_modelView; }
+    QTableWidget* rankedList() const { return m_rankedTable; }
+
+    /// Opens a DICOM file/folder/DICOMDIR or a NRRD/NIfTI/MetaImage file off the GUI thread;
+    /// loadFinished reports the outcome. A phantom folder (dicom/ + structures.seg.nrrd) loads all.
+    void openPath(const QString& path);
+    /// Opens the sample phantom, generating it into the cache folder when the build has none.
+    void openSamplePhantom();
+    /// Loads a label map (.seg.nrrd or a plain label image) onto the current image.
+    void openSegmentation(const QString& path);
+    /// When set, problems are reported only through signals and stderr, never in dialogs.
+    void setScriptedMode(bool scripted) { m_scripted = scripted; }
+
+    /// Targets offered by a targets.json found next to the image.
+    const std::vector<NamedTargetEntry>& namedTargets() const { return m_namedTargets; }
+    /// Adds a target (undoable) at `targetLps` with `name` and makes it active.
+    void addTarget(const QString& name, const Vec3& targetLps);
+    /// Places the active target (or a new one) as a click in a slice view does.
+    void placeTarget(const Vec3& targetLps);
+    void placeEntry(const Vec3& entryLps);
+    void setPickMode(PickMode mode);
+    /// Chooses ranked candidate `rank` of the active target (undoable).
+    void selectCandidate(int rank);
+
+    /// Writes the whole window as PNG; false with a message on failure.
+    bool saveWindowScreenshot(const QString& path, QString* error = nullptr);
+    /// Writes one view's VTK image as PNG.
+    bool saveViewScreenshot(QWidget* view, const QString& path, QString* error = nullptr);
+    /// Maximises a view in the 2×2 grid, or restores the grid when it is already maximised.
+    void toggleMaximised(QWidget* view);
+    /// Applies a window/level preset by name ("Bone", "Soft tissue", "Spine").
+    void applyWindowPreset(const QString& name);
+    /// The trajectory readout text (HTML) shown in the planning panel.
+    QString readoutHtml() const;
+
+signals:
+    void loadFinished(bool ok, const QString& message);
+    void surfacesReady();
+    void fieldsReady();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void buildActions();
+    void buildViews();
+    void buildPanels();
+    QWidget* makeViewFrame(QWidget* view, const QString& title, const QColor& accent);
+    void reportError(const QString& title, const QString& message);
+    void addRecent(const QString& path);
+    void rebuildRecentMenu();
+    void loadDicomSeriesAt(std::shared_ptr<imaging::DicomScanResult> scan, int index, const QString& path);
+    void volumeLoaded(std::shared_ptr<imaging::Volume> volume, const QString& path);
+    void startSurfaceBuild();
+    void preparePlanning();
+    void refreshSliceViews();
+    void refreshPlanGraphics();
+    void refreshStructuresTable();
+    void refreshTargetsTree();
+    void refreshRankedTable();
+    void refreshReadout();
+    void updateCornerText();
+    void updateStatus();
+    void editStructure(int row, const StructureRow& after, const QString& text);
+    void dragHandle(int handle, const Vec3& pointLps);
+
+    std::unique_ptr<Workspace> m_workspace;
+    QUndoStack* m_undo = nullptr;
+    BackgroundTask* m_task = nullptr;
+    std::unique_ptr<PlanningSession> m_planning;
+    std::vector<SliceViewWidget*> m_sliceViews;
+    ModelViewWidget* m_modelView = nullptr;
+    std::vector<QWidget*> m_viewFrames;
+    QGridLayout* m_grid = nullptr;
+    QWidget* m_maximised = nullptr;
+    QTableWidget* m_structuresTable = nullptr;
+    QTreeWidget* m_targetsTree = nullptr;
+    QTableWidget* m_rankedTable = nullptr;
+    QLabel* m_readout = nullptr;
+    QComboBox* m_needleCombo = nullptr;
+    QComboBox* m_namedTargetCombo = nullptr;
+    QComboBox* m_windowCombo = nullptr;
+    QProgressBar* m_progress = nullptr;
+    QToolButton* m_cancelButton = nullptr;
+    QLabel* m_statusLabel = nullptr;
+    QLabel* m_cursorLabel = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QAction* m_setTargetAction = nullptr;
+    QAction* m_setEntryAction = nullptr;
+    std::vector<NamedTargetEntry> m_namedTargets;
+    QString m_currentPath;
+    QString m_pendingSegmentation;
+    QString m_pendingTargets;
+    bool m_scripted = false;
+    int m_dragKey = 0;
+    int m_nextDragKey = 1;
+    std::optional<PlanTarget> m_dragStart;
+};
+
+} // namespace np::gui

@@ -1,0 +1,57 @@
+#pragma once
+/// The workstation's link to the planning core: clearance fields and body model for the loaded
+/// label map, and evaluation of the trajectory being edited. No Qt.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "needleplan/imaging/Progress.h"
+#include "needleplan/imaging/Volume.h"
+#include "needleplan/planning/Structure.h"
+#include "needleplan/planning/TrajectoryEvaluator.h"
+
+namespace np::planning {
+class BodyModel;
+class ClearanceFieldSet;
+} // namespace np::planning
+
+namespace np::gui {
+
+/// Owns the planning state derived from one image and label map.
+class PlanningSession
+{
+public:
+    PlanningSession(std::shared_ptr<const imaging::Volume> volume, std::shared_ptr<const imaging::LabelMap> labels);
+    ~PlanningSession();
+    PlanningSession(const PlanningSession&) = delete;
+    PlanningSession& operator=(const PlanningSession&) = delete;
+
+    bool hasLabels() const { return m_labels != nullptr; }
+    planning::PatientPosition patientPosition() const { return m_patientPosition; }
+    /// Builds the body model (from the skin/body labels, or a CT threshold). Slow: off the GUI thread.
+    void prepareBody(ProgressSink* progress);
+    /// Makes clearance fields valid in a ball around `targetLps`. Slow the first time.
+    void prepareFields(const std::vector<planning::StructureSpec>& structures, const Vec3& targetLps, double radiusMm,
+                       ProgressSink* progress);
+    /// True when prepareFields covered this ball already (evaluation is then fast).
+    bool fieldsCover(const Vec3& targetLps) const;
+    /// Evaluates a trajectory with the prepared fields; nullopt without labels.
+    std::optional<planning::Evaluation> evaluate(const std::vector<planning::StructureSpec>& structures,
+                                                 const Vec3& entryLps, const Vec3& targetLps,
+                                                 const planning::Needle& needle) const;
+    const planning::BodyModel* body() const { return m_body.get(); }
+    planning::ClearanceFieldSet* fields() const { return m_fields.get(); }
+
+private:
+    std::shared_ptr<const imaging::Volume> m_volume;
+    std::shared_ptr<const imaging::LabelMap> m_labels;
+    std::unique_ptr<planning::ClearanceFieldSet> m_fields;
+    std::unique_ptr<planning::BodyModel> m_body;
+    planning::PatientPosition m_patientPosition = planning::PatientPosition::HFS;
+    std::optional<Vec3> m_preparedCentreLps;
+    double m_preparedRadiusMm = 0.0;
+};
+
+} // namespace np::gui

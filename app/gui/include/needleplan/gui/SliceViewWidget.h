@@ -1,0 +1,76 @@
+#pragma once
+/// One slice view (axial, coronal, sagittal or a plane along the needle) with the usual
+/// workstation mouse handling.
+
+#include <memory>
+#include <optional>
+
+#include "needleplan/gui/VtkOpenGLWidget.h"
+#include "needleplan/imaging/Vec3.h"
+#include "needleplan/render/SliceScene.h"
+
+namespace np::gui {
+
+/// What a left click does in a slice view.
+enum class PickMode
+{
+    Navigate,  ///< move the linked crosshair (or drag a handle under the mouse)
+    SetTarget, ///< place the active target
+    SetEntry,  ///< place the entry of the manual trajectory
+};
+
+/// Mouse: left moves the crosshair, drags handles, or places a point in a pick mode; right drag
+/// is window/level; middle drag or shift+left pans; ctrl+wheel or ctrl+right drag zooms; the
+/// wheel scrolls slices; a double click maximises the view. Keys: Up/Down and PgUp/PgDn scroll,
+/// R resets the view.
+class SliceViewWidget : public VtkOpenGLWidget
+{
+    Q_OBJECT
+public:
+    explicit SliceViewWidget(render::SliceOrientation orientation, QWidget* parent = nullptr);
+    ~SliceViewWidget() override;
+
+    render::SliceScene& scene() { return *m_scene; }
+    const render::SliceScene& scene() const { return *m_scene; }
+    void setPickMode(PickMode mode) { m_pickMode = mode; }
+    PickMode pickMode() const { return m_pickMode; }
+    /// The handle positions a left press can grab (entry = 0, target = 1); empty to disable.
+    void setHandles(std::optional<Vec3> entryLps, std::optional<Vec3> targetLps);
+    /// Schedules a repaint (after the scene changed).
+    void refresh() { update(); }
+
+signals:
+    void cursorMoved(const np::Vec3& cursorLps);
+    void pointPicked(const np::Vec3& pointLps, np::gui::PickMode mode);
+    void handleDragStarted(int handle);
+    void handleDragged(int handle, const np::Vec3& pointLps);
+    void handleDragFinished(int handle);
+    void windowLevelChanged(double window, double level);
+    void maximiseToggled();
+
+protected:
+    void renderingInitialised() override;
+    void aboutToRender() override;
+    void resizeGL(int width, int height) override;
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseDoubleClickEvent(QMouseEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
+    void keyPressEvent(QKeyEvent* event) override;
+
+private:
+    enum class Drag { None, Cursor, Handle, Pan, WindowLevel, Zoom };
+    QPointF devicePosition(const QPointF& position) const;
+    void scroll(int steps);
+
+    std::unique_ptr<render::SliceScene> m_scene;
+    PickMode m_pickMode = PickMode::Navigate;
+    Drag m_drag = Drag::None;
+    int m_dragHandle = -1;
+    QPointF m_lastPosition;
+    std::optional<Vec3> m_entryHandleLps;
+    std::optional<Vec3> m_targetHandleLps;
+};
+
+} // namespace np::gui

@@ -1,0 +1,1313 @@
+#include "needleplan/gui/MainWindow.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QColorDialog>
+#include <QComboBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QTableWidget>
+#include <QToolBar>
+#include <QToolButton>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+#include "needleplan/gui/ModelViewWidget.h"
+#include "needleplan/gui/PlanCommands.h"
+#include "needleplan/gui/PlanningSession.h"
+#include "needleplan/gui/SeriesPickerDialog.h"
+#include "needleplan/imaging/DicomScanner.h"
+#include "needleplan/imaging/ImageLoader.h"
+#include "needleplan/imaging/LabelMapIO.h"
+#include "needleplan/planning/BodyModel.h"
+#include "needleplan/planning/Needle.h"
+#include "needleplan/render/ModelScene.h"
+#if defined(NP_HAVE_PHANTOM)
+#include "needleplan/phantom/LumbarPhantom.h"
+#endif
+
+namespace np::gui {
+
+namespace {
+
+struct WindowPreset
+{
+    const char* name;
+    double window;
+    double level;
+};
+constexpr WindowPreset kWindowPresets[] = {
+    {"Spine", 1200, 300}, {"Bone", 2000, 500}, {"Soft tissue", 400, 40}, {"Full range", 4000, 1000}};
+
+QString mm(double value, int decimals = 1) { return QString::number(value, 'f', decimals) + QStringLiteral(" mm"); }
+QString deg(double value) { return QString::number(value, 'f', 1) + QStringLiteral("°"); }
+
+QColor toQColor(const render::Rgb& rgb)
+{
+    return QColor::fromRgbF(static_cast<float>(rgb[0]), static_cast<float>(rgb[1]), static_cast<float>(rgb[2]));
+}
+
+std::vector<NamedTargetEntry> readTargetsJson(const QString& path)
+{
+    std::vector<NamedTargetEntry> targets;
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return targets;
+    const QJsonDocument document = QJsonDocument::fromJson(file.readAll());
+    for (const QJsonValue& value : document.object().value("targets").toArray()) {
+        const QJsonObject object = value.toObject();
+        const QJsonArray position = object.value("positionLps").toArray();
+        if (position.size() != 3 || object.value("name").toString().isEmpty())
+            continue;
+        targets.push_back({object.value("name").toString(),
+                           Vec3{position[0].toDouble(), position[1].toDouble(), position[2].toDouble()}});
+    }
+    return targets;
+}
+
+/// The phantom folder the build generated, or the one in the cache folder.
+QString findSampleFolder()
+{
+    const QStringList candidates = {QStringLiteral(NP_BUILD_SAMPLE_DIR),
+                                    QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/phantom"};
+    for (const QString& folder : candidates)
+        if (QFileInfo::exists(folder + "/dicom") && QFileInfo::exists(folder + "/structures.seg.nrrd"))
+            return folder;
+    return {};
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), m_workspace(std::make_unique<Workspace>()), m_undo(new QUndoStack(this)),
+      m_task(new BackgroundTask(this))
+{
+    setObjectName("mainWindow");
+    setWindowTitle(tr("NeedlePlan"));
+    setAcceptDrops(true);
+    resize(1560, 980);
+    buildViews();
+    buildPanels();
+    buildActions();
+
+    m_progress = new QProgressBar(this);
+    m_progress->setRange(0, 1000);
+    m_progress->setMaximumWidth(260);
+    m_progress->setTextVisible(true);
+    m_progress->hide();
+    m_cancelButton = new QToolButton(this);
+    m_cancelButton->setText(tr("Cancel"));
+    m_cancelButton->hide();
+    m_statusLabel = new QLabel(tr("Ready"), this);
+    m_cursorLabel = new QLabel(this);
+    statusBar()->addWidget(m_statusLabel, 1);
+    statusBar()->addPermanentWidget(m_cursorLabel);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_cancelButton);
+    connect(m_cancelButton, &QToolButton::clicked, m_task, &BackgroundTask::cancel);
+    connect(m_task, &BackgroundTask::started, this, [this](const QString& title) {
+        m_statusLabel->setText(title + QStringLiteral("…"));
+        m_progress->setValue(0);
+        m_progress->show();
+        m_cancelButton->show();
+    });
+    connect(m_task, &BackgroundTask::progress, this, [this](double fraction, const QString& stage) {
+        m_progress->setValue(static_cast<int>(1000 * std::clamp(fraction, 0.0, 1.0)));
+        if (!stage.isEmpty())
+            m_progress->setFormat(stage + QStringLiteral(" %p%"));
+    });
+    connect(m_task, &BackgroundTask::finished, this, [this] {
+        m_progress->hide();
+        m_cancelButton->hide();
+        m_statusLabel->setText(tr("Ready"));
+    });
+
+    Workspace* ws = m_workspace.get();
+    connect(ws, &Workspace::volumeChanged, this, [this] {
+        std::shared_ptr<const imaging::Volume> volume = m_workspace->volume();
+        for (SliceViewWidget* view : m_sliceViews) {
+            view->scene().setVolume(volume);
+            view->scene().setWindowLevel(m_workspace->window(), m_workspace->level());
+        }
+        m_modelView->scene().clearSurfaces();
+        m_modelView->scene().setAccessMap({});
+        updateCornerText();
+        refreshSliceViews();
+    });
+    connect(ws, &Workspace::labelsChanged, this, [this] { refreshStructuresTable(); });
+    connect(ws, &Workspace::structuresChanged, this, [this] {
+        for (SliceViewWidget* view : m_sliceViews)
+            view->scene().setLabels(m_workspace->labels(), m_workspace->structureStyles());
+        m_modelView->scene().setStyles(m_workspace->structureStyles());
+        refreshStructuresTable();
+        refreshReadout();
+        refreshSliceViews();
+    });
+    connect(ws, &Workspace::cursorChanged, this, [this] {
+        for (SliceViewWidget* view : m_sliceViews)
+            view->scene().setCursorLps(m_workspace->cursorLps());
+        updateStatus();
+        refreshSliceViews();
+    });
+    connect(ws, &Workspace::windowLevelChanged, this, [this] {
+        for (SliceViewWidget* view : m_sliceViews)
+            view->scene().setWindowLevel(m_workspace->window(), m_workspace->level());
+        refreshSliceViews();
+    });
+    connect(ws, &Workspace::planChanged, this, [this] {
+        refreshPlanGraphics();
+        refreshTargetsTree();
+        refreshRankedTable();
+        refreshReadout();
+    });
+    connect(m_undo, &QUndoStack::cleanChanged, this, [this](bool clean) { setWindowModified(!clean); });
+    rebuildRecentMenu();
+}
+
+MainWindow::~MainWindow()
+{
+    m_task->cancel();
+    m_task->waitForIdle();
+}
+
+SliceViewWidget* MainWindow::sliceView(render::SliceOrientation orientation) const
+{
+    for (SliceViewWidget* view : m_sliceViews)
+        if (view->scene().orientation() == orientation)
+            return view;
+    return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Construction
+
+QWidget* MainWindow::makeViewFrame(QWidget* view, const QString& title, const QColor& accent)
+{
+    auto* frame = new QWidget(this);
+    frame->setObjectName("viewFrame");
+    auto* layout = new QVBoxLayout(frame);
+    layout->setContentsMargins(1, 1, 1, 1);
+    layout->setSpacing(0);
+    auto* bar = new QWidget(frame);
+    bar->setObjectName("viewBar");
+    bar->setStyleSheet(QStringLiteral("#viewBar { background: #1d2127; border-left: 3px solid %1; }").arg(accent.name()));
+    auto* barLayout = new QHBoxLayout(bar);
+    barLayout->setContentsMargins(8, 2, 4, 2);
+    auto* label = new QLabel(title, bar);
+    label->setStyleSheet(QStringLiteral("color: %1; font-weight: 600;").arg(accent.name()));
+    barLayout->addWidget(label);
+    barLayout->addStretch(1);
+    auto* shot = new QToolButton(bar);
+    shot->setText(tr("PNG"));
+    shot->setToolTip(tr("Save this view as PNG"));
+    auto* maximise = new QToolButton(bar);
+    maximise->setText(QStringLiteral("⤢"));
+    maximise->setToolTip(tr("Maximise / restore this view (or double-click it)"));
+    barLayout->addWidget(shot);
+    barLayout->addWidget(maximise);
+    layout->addWidget(bar);
+    layout->addWidget(view, 1);
+    connect(maximise, &QToolButton::clicked, this, [this, frame] { toggleMaximised(frame); });
+    connect(shot, &QToolButton::clicked, this, [this, view, title] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save %1 view").arg(title),
+                                                          title.toLower() + ".png", tr("PNG images (*.png)"));
+        QString error;
+        if (!path.isEmpty() && !saveViewScreenshot(view, path, &error))
+            reportError(tr("Screenshot not saved"), error);
+    });
+    return frame;
+}
+
+void MainWindow::buildViews()
+{
+    auto* central = new QWidget(this);
+    m_grid = new QGridLayout(central);
+    m_grid->setContentsMargins(2, 2, 2, 2);
+    m_grid->setSpacing(3);
+    const std::pair<render::SliceOrientation, QColor> slices[] = {
+        {render::SliceOrientation::Axial, QColor(236, 84, 77)},
+        {render::SliceOrientation::Coronal, QColor(102, 204, 102)},
+        {render::SliceOrientation::Sagittal, QColor(242, 217, 77)}};
+    for (const auto& [orientation, accent] : slices) {
+        auto* view = new SliceViewWidget(orientation, central);
+        m_sliceViews.push_back(view);
+        m_viewFrames.push_back(makeViewFrame(view, render::toString(orientation), accent));
+        connect(view, &SliceViewWidget::cursorMoved, this, [this](const Vec3& p) { m_workspace->setCursorLps(p); });
+        connect(view, &SliceViewWidget::windowLevelChanged, this,
+                [this](double w, double l) { m_workspace->setWindowLevel(w, l); });
+        connect(view, &SliceViewWidget::pointPicked, this, [this](const Vec3& p, PickMode mode) {
+            if (mode == PickMode::SetTarget)
+                placeTarget(p);
+            else if (mode == PickMode::SetEntry)
+                placeEntry(p);
+            setPickMode(PickMode::Navigate);
+        });
+        connect(view, &SliceViewWidget::handleDragStarted, this, [this](int) {
+            m_dragKey = m_nextDragKey++;
+            if (const PlanTarget* target = m_workspace->active())
+                m_dragStart = *target;
+        });
+        connect(view, &SliceViewWidget::handleDragged, this, [this](int h, const Vec3& p) { dragHandle(h, p); });
+        connect(view, &SliceViewWidget::handleDragFinished, this, [this](int) {
+            m_dragKey = 0;
+            m_dragStart.reset();
+            refreshReadout();
+        });
+        QWidget* frame = m_viewFrames.back();
+        connect(view, &SliceViewWidget::maximiseToggled, this, [this, frame] { toggleMaximised(frame); });
+    }
+    m_modelView = new ModelViewWidget(central);
+    m_viewFrames.push_back(makeViewFrame(m_modelView, tr("3D"), QColor(120, 170, 240)));
+    QWidget* modelFrame = m_viewFrames.back();
+    connect(m_modelView, &ModelViewWidget::maximiseToggled, this, [this, modelFrame] { toggleMaximised(modelFrame); });
+    // Axial | 3D over Coronal | Sagittal.
+    m_grid->addWidget(m_viewFrames[0], 0, 0);
+    m_grid->addWidget(m_viewFrames[3], 0, 1);
+    m_grid->addWidget(m_viewFrames[1], 1, 0);
+    m_grid->addWidget(m_viewFrames[2], 1, 1);
+    setCentralWidget(central);
+}
+
+void MainWindow::toggleMaximised(QWidget* view)
+{
+    QWidget* frame = view;
+    while (frame && std::find(m_viewFrames.begin(), m_viewFrames.end(), frame) == m_viewFrames.end())
+        frame = frame->parentWidget();
+    if (!frame)
+        return;
+    const bool restore = m_maximised == frame;
+    for (QWidget* other : m_viewFrames)
+        other->setVisible(restore || other == frame);
+    m_maximised = restore ? nullptr : frame;
+}
+
+void MainWindow::buildPanels()
+{
+    // Structures (left).
+    auto* structuresDock = new QDockWidget(tr("Structures"), this);
+    structuresDock->setObjectName("structuresDock");
+    auto* structuresPanel = new QWidget(structuresDock);
+    auto* structuresLayout = new QVBoxLayout(structuresPanel);
+    m_structuresTable = new QTableWidget(0, 6, structuresPanel);
+    m_structuresTable->setObjectName("structuresTable");
+    m_structuresTable->setHorizontalHeaderLabels({tr(""), tr(""), tr("Structure"), tr("Opacity"), tr("Class"), tr("Margin")});
+    m_structuresTable->verticalHeader()->hide();
+    m_structuresTable->verticalHeader()->setDefaultSectionSize(26);
+    m_structuresTable->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
+    m_structuresTable->setColumnWidth(0, 26);
+    m_structuresTable->setColumnWidth(1, 26);
+    m_structuresTable->setColumnWidth(3, 64);
+    m_structuresTable->setColumnWidth(4, 92);
+    m_structuresTable->setColumnWidth(5, 76);
+    m_structuresTable->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_structuresTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    structuresLayout->addWidget(m_structuresTable);
+    auto* loadSeg = new QPushButton(tr("Load segmentation…"), structuresPanel);
+    structuresLayout->addWidget(loadSeg);
+    connect(loadSeg, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open segmentation"), QString(),
+                                                          tr("Segmentations (*.seg.nrrd *.nrrd *.nii *.nii.gz *.mha *.mhd)"));
+        if (!path.isEmpty())
+            openSegmentation(path);
+    });
+    connect(m_structuresTable, &QTableWidget::cellClicked, this, [this](int row, int column) {
+        if (row < 0 || row >= static_cast<int>(m_workspace->structures().size()))
+            return;
+        StructureRow after = m_workspace->structures()[static_cast<std::size_t>(row)];
+        if (column == 0) {
+            after.style.visible = !after.style.visible;
+            editStructure(row, after, after.style.visible ? tr("Show %1") : tr("Hide %1"));
+        } else if (column == 1) {
+            const QColor color = QColorDialog::getColor(toQColor(after.style.colorRgb), this, tr("Structure colour"));
+            if (color.isValid()) {
+                after.style.colorRgb = {color.redF(), color.greenF(), color.blueF()};
+                editStructure(row, after, tr("Colour of %1"));
+            }
+        }
+    });
+    structuresDock->setWidget(structuresPanel);
+    structuresDock->setMinimumWidth(360);
+    addDockWidget(Qt::LeftDockWidgetArea, structuresDock);
+
+    // Planning (right).
+    auto* planDock = new QDockWidget(tr("Planning"), this);
+    planDock->setObjectName("planningDock");
+    auto* planPanel = new QWidget(planDock);
+    auto* planLayout = new QVBoxLayout(planPanel);
+    auto* form = new QFormLayout();
+    m_needleCombo = new QComboBox(planPanel);
+    m_needleCombo->setObjectName("needleCombo");
+    for (const planning::Needle& needle : planning::needleCatalogue())
+        m_needleCombo->addItem(QStringLiteral("%1  (%2 mm Ø)")
+                                   .arg(QString::fromStdString(needle.name))
+                                   .arg(needle.outerDiameterMm, 0, 'f', 2),
+                               QString::fromStdString(needle.name));
+    connect(m_needleCombo, &QComboBox::currentIndexChanged, this, [this](int index) {
+        m_workspace->setNeedleName(m_needleCombo->itemData(index).toString().toStdString());
+    });
+    form->addRow(tr("Needle"), m_needleCombo);
+    m_namedTargetCombo = new QComboBox(planPanel);
+    m_namedTargetCombo->setObjectName("namedTargetCombo");
+    m_namedTargetCombo->setPlaceholderText(tr("(none found next to the image)"));
+    form->addRow(tr("Named target"), m_namedTargetCombo);
+    planLayout->addLayout(form);
+    auto* addNamed = new QPushButton(tr("Add named target"), planPanel);
+    connect(addNamed, &QPushButton::clicked, this, [this] {
+        const int index = m_namedTargetCombo->currentIndex();
+        if (index >= 0 && index < static_cast<int>(m_namedTargets.size()))
+            addTarget(m_namedTargets[static_cast<std::size_t>(index)].name,
+                      m_namedTargets[static_cast<std::size_t>(index)].positionLps);
+    });
+    planLayout->addWidget(addNamed);
+
+    auto* pickRow = new QHBoxLayout();
+    auto* setTarget = new QPushButton(tr("Set target"), planPanel);
+    setTarget->setObjectName("setTargetButton");
+    setTarget->setToolTip(tr("Then click the target in any slice view"));
+    auto* setEntry = new QPushButton(tr("Set entry"), planPanel);
+    setEntry->setToolTip(tr("Then click the skin entry in any slice view"));
+    pickRow->addWidget(setTarget);
+    pickRow->addWidget(setEntry);
+    planLayout->addLayout(pickRow);
+    connect(setTarget, &QPushButton::clicked, this, [this] { setPickMode(PickMode::SetTarget); });
+    connect(setEntry, &QPushButton::clicked, this, [this] { setPickMode(PickMode::SetEntry); });
+
+    m_targetsTree = new QTreeWidget(planPanel);
+    m_targetsTree->setObjectName("targetsTree");
+    m_targetsTree->setHeaderLabels({tr("Target"), tr("Status")});
+    m_targetsTree->setRootIsDecorated(true);
+    m_targetsTree->setMinimumHeight(120);
+    m_targetsTree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    connect(m_targetsTree, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem* item) {
+        const int index = item->data(0, Qt::UserRole).toInt();
+        m_workspace->setActiveTarget(index);
+        if (const PlanTarget* target = m_workspace->active())
+            m_workspace->setCursorLps(target->targetLps);
+    });
+    planLayout->addWidget(m_targetsTree);
+    auto* removeTarget = new QPushButton(tr("Remove target"), planPanel);
+    connect(removeTarget, &QPushButton::clicked, this, [this] {
+        if (m_workspace->active())
+            m_undo->push(new RemoveTargetCommand(*m_workspace, m_workspace->activeTarget()));
+    });
+    planLayout->addWidget(removeTarget);
+
+    m_readout = new QLabel(planPanel);
+    m_readout->setObjectName("readout");
+    m_readout->setTextFormat(Qt::RichText);
+    m_readout->setWordWrap(true);
+    m_readout->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    m_readout->setMinimumHeight(200);
+    m_readout->setStyleSheet("QLabel { background: #15181d; border: 1px solid #2b3038; padding: 6px; }");
+    planLayout->addWidget(m_readout, 1);
+
+    m_rankedTable = new QTableWidget(0, 6, planPanel);
+    m_rankedTable->setObjectName("rankedTable");
+    m_rankedTable->setHorizontalHeaderLabels(
+        {tr("#"), tr("Length"), tr("Clearance"), tr("Closest"), tr("CC / ML"), tr("C-arm")});
+    m_rankedTable->verticalHeader()->hide();
+    m_rankedTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_rankedTable->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_rankedTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_rankedTable->horizontalHeader()->setStretchLastSection(true);
+    m_rankedTable->setMinimumHeight(140);
+    connect(m_rankedTable, &QTableWidget::cellClicked, this, [this](int row, int) { selectCandidate(row); });
+    planLayout->addWidget(m_rankedTable, 1);
+    planDock->setWidget(planPanel);
+    planDock->setMinimumWidth(380);
+    addDockWidget(Qt::RightDockWidgetArea, planDock);
+}
+
+void MainWindow::buildActions()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QToolBar* toolbar = addToolBar(tr("Main"));
+    toolbar->setObjectName("mainToolbar");
+    toolbar->setMovable(false);
+    auto* openDicom = file->addAction(tr("Open DICOM &folder…"), this, [this] {
+        const QString path = QFileDialog::getExistingDirectory(this, tr("Open DICOM folder"));
+        if (!path.isEmpty())
+            openPath(path);
+    });
+    openDicom->setShortcut(QKeySequence::Open);
+    file->addAction(tr("Open DICOM f&ile or DICOMDIR…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open DICOM file"));
+        if (!path.isEmpty())
+            openPath(path);
+    });
+    auto* openVolume = file->addAction(tr("Open &volume (NRRD, NIfTI, MetaImage)…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open volume"), QString(),
+                                                          tr("Volumes (*.nrrd *.nhdr *.nii *.nii.gz *.mha *.mhd)"));
+        if (!path.isEmpty())
+            openPath(path);
+    });
+    file->addAction(tr("Open &segmentation…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open segmentation"), QString(),
+                                                          tr("Segmentations (*.seg.nrrd *.nrrd *.nii *.nii.gz)"));
+        if (!path.isEmpty())
+            openSegmentation(path);
+    });
+    auto* sample = file->addAction(tr("Open sample &phantom"), this, [this] { openSamplePhantom(); });
+    m_recentMenu = file->addMenu(tr("&Recent"));
+    file->addSeparator();
+    auto* screenshot = file->addAction(tr("Export &window screenshot…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save screenshot"), "needleplan.png",
+                                                          tr("PNG images (*.png)"));
+        QString error;
+        if (!path.isEmpty() && !saveWindowScreenshot(path, &error))
+            reportError(tr("Screenshot not saved"), error);
+    });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = m_undo->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    QAction* redo = m_undo->createRedoAction(this, tr("&Redo"));
+    redo->setShortcut(QKeySequence::Redo);
+    edit->addAction(undo);
+    edit->addAction(redo);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    for (const WindowPreset& preset : kWindowPresets)
+        view->addAction(tr("Window: %1").arg(preset.name), this, [this, name = QString(preset.name)] { applyWindowPreset(name); });
+    view->addSeparator();
+    view->addAction(tr("Reset views"), this, [this] {
+        for (SliceViewWidget* v : m_sliceViews) {
+            v->scene().resetCamera();
+            v->refresh();
+        }
+        m_modelView->scene().resetCamera();
+        m_modelView->refresh();
+    });
+
+    toolbar->addAction(openDicom);
+    toolbar->addAction(openVolume);
+    toolbar->addAction(sample);
+    toolbar->addSeparator();
+    toolbar->addAction(undo);
+    toolbar->addAction(redo);
+    toolbar->addSeparator();
+    toolbar->addWidget(new QLabel(tr(" Window "), toolbar));
+    m_windowCombo = new QComboBox(toolbar);
+    m_windowCombo->setObjectName("windowPresetCombo");
+    for (const WindowPreset& preset : kWindowPresets)
+        m_windowCombo->addItem(preset.name);
+    connect(m_windowCombo, &QComboBox::textActivated, this, &MainWindow::applyWindowPreset);
+    toolbar->addWidget(m_windowCombo);
+    toolbar->addSeparator();
+    toolbar->addAction(screenshot);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+void MainWindow::reportError(const QString& title, const QString& message)
+{
+    qWarning("%s: %s", qPrintable(title), qPrintable(message));
+    if (m_scripted)
+        return;
+    auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+    box->setObjectName("errorBox");
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+void MainWindow::openPath(const QString& requested)
+{
+    if (m_task->busy()) {
+        reportError(tr("Busy"), tr("Wait for the current task to finish, or cancel it."));
+        emit loadFinished(false, tr("busy"));
+        return;
+    }
+    QString path = requested;
+    QFileInfo info(path);
+    m_pendingSegmentation.clear();
+    m_pendingTargets.clear();
+    // A phantom-style folder: dicom/ plus structures.seg.nrrd and targets.json.
+    if (info.isDir() && QFileInfo::exists(path + "/dicom")) {
+        if (QFileInfo::exists(path + "/structures.seg.nrrd"))
+            m_pendingSegmentation = path + "/structures.seg.nrrd";
+        if (QFileInfo::exists(path + "/targets.json"))
+            m_pendingTargets = path + "/targets.json";
+        path += "/dicom";
+    } else {
+        const QString parent = info.isDir() ? info.absoluteFilePath() + "/.." : info.absolutePath();
+        if (QFileInfo::exists(parent + "/structures.seg.nrrd"))
+            m_pendingSegmentation = QDir::cleanPath(parent + "/structures.seg.nrrd");
+        if (QFileInfo::exists(parent + "/targets.json"))
+            m_pendingTargets = QDir::cleanPath(parent + "/targets.json");
+    }
+    const std::string nativePath = QDir::toNativeSeparators(path).toStdString();
+    const QString shown = requested;
+    auto failed = [this, shown](ErrorCode code, const QString& message) {
+        if (code != ErrorCode::Cancelled)
+            reportError(tr("Could not open %1").arg(QFileInfo(shown).fileName()),
+                        message + tr("\n\nCheck that the path holds a readable image, or choose another series."));
+        emit loadFinished(false, message);
+    };
+    if (imaging::isItkImageFile(nativePath)) {
+        auto volume = std::make_shared<imaging::Volume>();
+        m_task->start(
+            tr("Loading %1").arg(QFileInfo(path).fileName()),
+            [volume, nativePath](ProgressSink& sink) { *volume = imaging::loadVolume(nativePath, {}, &sink); },
+            [this, volume, shown] { volumeLoaded(volume, shown); }, failed);
+        return;
+    }
+    auto scan = std::make_shared<imaging::DicomScanResult>();
+    auto thumbnails = std::make_shared<std::vector<QImage>>();
+    m_task->start(
+        tr("Scanning %1").arg(QFileInfo(path).fileName()),
+        [scan, thumbnails, nativePath](ProgressSink& sink) {
+            *scan = imaging::scanDicom(nativePath, &sink);
+            int volumes = 0;
+            for (const auto& entry : scan->series)
+                volumes += entry.kind == imaging::DicomSeriesKind::Volume ? 1 : 0;
+            if (scan->series.size() > 1)
+                for (std::size_t i = 0; i < scan->series.size(); ++i) {
+                    throwIfCancelled(&sink);
+                    thumbnails->push_back(seriesThumbnail(*scan, static_cast<int>(i)));
+                }
+            (void)volumes;
+        },
+        [this, scan, thumbnails, shown, failed] {
+            std::vector<int> loadable;
+            for (const auto& entry : scan->series)
+                if (entry.kind == imaging::DicomSeriesKind::Volume && !entry.hasError())
+                    loadable.push_back(entry.index);
+            if (scan->series.empty()) {
+                failed(ErrorCode::NotFound, tr("No DICOM images were found in %1 (%2 files skipped).")
+                                                .arg(shown)
+                                                .arg(scan->skipped.size()));
+                return;
+            }
+            if (scan->series.size() == 1 && loadable.size() == 1) {
+                loadDicomSeriesAt(scan, loadable.front(), shown);
+                return;
+            }
+            auto* picker = new SeriesPickerDialog(*scan, *thumbnails, this);
+            picker->setAttribute(Qt::WA_DeleteOnClose);
+            connect(picker, &QDialog::finished, this, [this, picker, scan, shown](int result) {
+                const int index = picker->selectedIndex();
+                if (result == QDialog::Accepted && index >= 0)
+                    loadDicomSeriesAt(scan, index, shown);
+                else
+                    emit loadFinished(false, tr("no series chosen"));
+            });
+            if (m_scripted && !loadable.empty()) {
+                picker->selectIndex(loadable.front());
+                picker->accept();
+                return;
+            }
+            picker->open();
+        },
+        failed);
+}
+
+void MainWindow::loadDicomSeriesAt(std::shared_ptr<imaging::DicomScanResult> scan, int index, const QString& path)
+{
+    auto volume = std::make_shared<imaging::Volume>();
+    m_task->start(
+        tr("Loading series"),
+        [scan, index, volume](ProgressSink& sink) { *volume = imaging::loadDicomSeries(*scan, index, {}, &sink); },
+        [this, volume, path] { volumeLoaded(volume, path); },
+        [this, path](ErrorCode code, const QString& message) {
+            if (code != ErrorCode::Cancelled)
+                reportError(tr("Could not load the series"), message);
+            emit loadFinished(false, message);
+        });
+}
+
+void MainWindow::volumeLoaded(std::shared_ptr<imaging::Volume> volume, const QString& path)
+{
+    m_planning.reset();
+    m_undo->clear();
+    m_currentPath = path;
+    const imaging::VolumeInfo& info = volume->info();
+    const bool ct = info.modality == "CT" || info.modality.empty();
+    m_workspace->setWindowLevel(ct ? 1200 : 600, ct ? 300 : 300);
+    m_workspace->setVolume(volume);
+    m_windowCombo->setCurrentText("Spine");
+    setWindowTitle(tr("NeedlePlan — %1[*]").arg(QFileInfo(path).fileName()));
+    addRecent(path);
+    m_namedTargets = m_pendingTargets.isEmpty() ? std::vector<NamedTargetEntry>{} : readTargetsJson(m_pendingTargets);
+    m_namedTargetCombo->clear();
+    for (const NamedTargetEntry& target : m_namedTargets)
+        m_namedTargetCombo->addItem(target.name);
+    for (const std::string& warning : info.warnings)
+        statusBar()->showMessage(QString::fromStdString(warning), 8000);
+    if (!m_pendingSegmentation.isEmpty()) {
+        const QString segmentation = m_pendingSegmentation;
+        m_pendingSegmentation.clear();
+        // The segmentation load reports loadFinished.
+        auto labels = std::make_shared<imaging::LabelMap>();
+        const std::string native = segmentation.toStdString();
+        m_task->start(
+            tr("Loading structures"), [labels, native](ProgressSink&) { *labels = imaging::readLabelMap(native); },
+            [this, labels] {
+                m_workspace->setLabels(labels);
+                preparePlanning();
+                startSurfaceBuild();
+                emit loadFinished(true, QString());
+            },
+            [this](ErrorCode, const QString& message) {
+                reportError(tr("Structures not loaded"), message);
+                preparePlanning();
+                startSurfaceBuild();
+                emit loadFinished(true, QString());
+            });
+        return;
+    }
+    preparePlanning();
+    startSurfaceBuild();
+    emit loadFinished(true, QString());
+}
+
+void MainWindow::openSegmentation(const QString& path)
+{
+    if (!m_workspace->volume() || m_task->busy()) {
+        reportError(tr("Structures not loaded"), m_task->busy() ? tr("Wait for the current task to finish.")
+                                                                 : tr("Open an image first."));
+        return;
+    }
+    auto labels = std::make_shared<imaging::LabelMap>();
+    const std::string native = path.toStdString();
+    m_task->start(
+        tr("Loading structures"), [labels, native](ProgressSink&) { *labels = imaging::readLabelMap(native); },
+        [this, labels] {
+            m_workspace->setLabels(labels);
+            preparePlanning();
+            startSurfaceBuild();
+        },
+        [this](ErrorCode, const QString& message) { reportError(tr("Structures not loaded"), message); });
+}
+
+void MainWindow::openSamplePhantom()
+{
+    const QString folder = findSampleFolder();
+    if (!folder.isEmpty()) {
+        openPath(folder);
+        return;
+    }
+#if defined(NP_HAVE_PHANTOM)
+    const QString cache = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/phantom";
+    QDir().mkpath(cache);
+    const std::string native = cache.toStdString();
+    m_task->start(
+        tr("Generating the sample phantom"),
+        [native](ProgressSink& sink) {
+            const phantom::Phantom generated = phantom::generateLumbarPhantom({}, &sink);
+            phantom::writePhantom(generated, native, &sink);
+        },
+        [this, cache] { openPath(cache); },
+        [this](ErrorCode, const QString& message) {
+            reportError(tr("Sample phantom not available"), message);
+            emit loadFinished(false, message);
+        });
+#else
+    reportError(tr("Sample phantom not available"), tr("This build has no phantom generator and no generated phantom."));
+    emit loadFinished(false, tr("no sample phantom"));
+#endif
+}
+
+void MainWindow::startSurfaceBuild()
+{
+    auto volume = m_workspace->volume();
+    auto labels = m_workspace->labels();
+    if (!volume)
+        return;
+    auto surfaces = std::make_shared<render::SurfaceSet>();
+    std::vector<std::uint16_t> values;
+    for (const StructureRow& row : m_workspace->structures())
+        if (row.style.name.find("fat") == std::string::npos && row.style.name.find("muscle") == std::string::npos)
+            values.push_back(row.style.labelValue);
+    auto run = [this, volume, labels, surfaces, values] {
+        m_task->start(
+            tr("Building 3D surfaces"),
+            [volume, labels, surfaces, values](ProgressSink& sink) {
+                if (labels && !values.empty())
+                    *surfaces = render::buildLabelSurfaces(*labels, values, &sink);
+                else
+                    *surfaces = render::buildThresholdSurface(*volume, 250.0, 1, &sink);
+            },
+            [this, surfaces, labels] {
+                std::vector<render::StructureStyle> styles = m_workspace->structureStyles();
+                if (!labels)
+                    styles.push_back({1, "bone (threshold)", {0.92, 0.88, 0.78}, 1.0, true});
+                m_modelView->scene().setSurfaces(std::move(*surfaces), styles);
+                refreshPlanGraphics();
+                m_modelView->scene().resetCamera();
+                m_modelView->refresh();
+                emit surfacesReady();
+            },
+            [this](ErrorCode code, const QString& message) {
+                if (code != ErrorCode::Cancelled)
+                    reportError(tr("3D surfaces not built"), message);
+            });
+    };
+    if (m_task->busy()) {
+        // Chain after the running job.
+        auto* connection = new QMetaObject::Connection;
+        *connection = connect(m_task, &BackgroundTask::finished, this, [connection, run] {
+            QObject::disconnect(*connection);
+            delete connection;
+            run();
+        }, Qt::QueuedConnection);
+    } else {
+        run();
+    }
+}
+
+void MainWindow::preparePlanning()
+{
+    m_planning = std::make_unique<PlanningSession>(m_workspace->volume(), m_workspace->labels());
+}
+
+void MainWindow::addRecent(const QString& path)
+{
+    QSettings settings;
+    QStringList recent = settings.value("recentFiles").toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > 10)
+        recent.removeLast();
+    settings.setValue("recentFiles", recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value("recentFiles").toStringList();
+    for (const QString& path : recent)
+        m_recentMenu->addAction(path, this, [this, path] { openPath(path); });
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    if (!m_scripted && !m_undo->isClean()) {
+        const auto answer = QMessageBox::question(this, tr("Unsaved plan"),
+                                                  tr("The plan has unsaved changes. Close anyway?"),
+                                                  QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Cancel);
+        if (answer != QMessageBox::Discard) {
+            event->ignore();
+            return;
+        }
+    }
+    m_task->cancel();
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (event->mimeData()->hasUrls())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.isEmpty())
+        return;
+    const QString path = urls.first().toLocalFile();
+    if (path.endsWith(".seg.nrrd"))
+        openSegmentation(path);
+    else
+        openPath(path);
+    event->acceptProposedAction();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Planning edits
+
+void MainWindow::setPickMode(PickMode mode)
+{
+    for (SliceViewWidget* view : m_sliceViews) {
+        view->setPickMode(mode);
+        view->setCursor(mode == PickMode::Navigate ? Qt::ArrowCursor : Qt::CrossCursor);
+    }
+    m_statusLabel->setText(mode == PickMode::SetTarget  ? tr("Click the target in a slice view")
+                           : mode == PickMode::SetEntry ? tr("Click the skin entry in a slice view")
+                                                        : tr("Ready"));
+}
+
+void MainWindow::addTarget(const QString& name, const Vec3& targetLps)
+{
+    PlanTarget target;
+    target.name = name.toStdString();
+    target.targetLps = targetLps;
+    m_undo->push(new AddTargetCommand(*m_workspace, target));
+    m_workspace->setCursorLps(targetLps);
+}
+
+void MainWindow::placeTarget(const Vec3& targetLps)
+{
+    const PlanTarget* active = m_workspace->active();
+    if (!active) {
+        addTarget(QString::fromStdString(m_workspace->nextTargetName()), targetLps);
+        return;
+    }
+    PlanTarget after = *active;
+    after.targetLps = targetLps;
+    after.ranked.clear();
+    after.selectedRank = -1;
+    m_undo->push(new EditTargetCommand(*m_workspace, m_workspace->activeTarget(), *active, after, tr("Set target")));
+    m_workspace->setCursorLps(targetLps);
+}
+
+void MainWindow::placeEntry(const Vec3& entryLps)
+{
+    const PlanTarget* active = m_workspace->active();
+    if (!active) {
+        reportError(tr("No target"), tr("Set a target first, then its entry."));
+        return;
+    }
+    PlanTarget after = *active;
+    after.entryLps = entryLps;
+    after.selectedRank = -1;
+    m_undo->push(new EditTargetCommand(*m_workspace, m_workspace->activeTarget(), *active, after, tr("Set entry")));
+}
+
+void MainWindow::dragHandle(int handle, const Vec3& pointLps)
+{
+    const PlanTarget* active = m_workspace->active();
+    if (!active || !m_dragStart)
+        return;
+    PlanTarget after = *active;
+    if (handle == 0)
+        after.entryLps = pointLps;
+    else {
+        after.targetLps = pointLps;
+        after.ranked.clear();
+    }
+    after.selectedRank = -1;
+    m_undo->push(new EditTargetCommand(*m_workspace, m_workspace->activeTarget(), *m_dragStart, after,
+                                       handle == 0 ? tr("Move entry") : tr("Move target"), m_dragKey));
+}
+
+void MainWindow::selectCandidate(int rank)
+{
+    const PlanTarget* active = m_workspace->active();
+    if (!active || rank < 0 || rank >= static_cast<int>(active->ranked.size()))
+        return;
+    PlanTarget after = *active;
+    after.entryLps = active->ranked[static_cast<std::size_t>(rank)].entryLps;
+    after.selectedRank = rank;
+    m_undo->push(new EditTargetCommand(*m_workspace, m_workspace->activeTarget(), *active, after,
+                                       tr("Choose trajectory %1").arg(rank + 1)));
+}
+
+void MainWindow::editStructure(int row, const StructureRow& after, const QString& text)
+{
+    const StructureRow before = m_workspace->structures()[static_cast<std::size_t>(row)];
+    m_undo->push(new EditStructureCommand(*m_workspace, row, before, after,
+                                          text.arg(QString::fromStdString(after.style.name))));
+}
+
+void MainWindow::applyWindowPreset(const QString& name)
+{
+    for (const WindowPreset& preset : kWindowPresets)
+        if (name == preset.name)
+            m_workspace->setWindowLevel(preset.window, preset.level);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refreshing views and panels
+
+void MainWindow::refreshSliceViews()
+{
+    for (SliceViewWidget* view : m_sliceViews)
+        view->refresh();
+}
+
+void MainWindow::refreshPlanGraphics()
+{
+    std::vector<render::TrajectoryGraphic> trajectories;
+    std::vector<render::TargetGraphic> targets;
+    const double radius = m_workspace->needleRadiusMm();
+    const std::vector<planning::StructureSpec> specs = [&] {
+        std::vector<planning::StructureSpec> s;
+        for (const StructureRow& row : m_workspace->structures())
+            s.push_back(row.spec);
+        return s;
+    }();
+    std::optional<Vec3> entryHandle, targetHandle;
+    for (std::size_t t = 0; t < m_workspace->targets().size(); ++t) {
+        const PlanTarget& target = m_workspace->targets()[t];
+        const bool isActive = static_cast<int>(t) == m_workspace->activeTarget();
+        targets.push_back({target.targetLps, isActive});
+        if (isActive) {
+            targetHandle = target.targetLps;
+            // Other candidates of the active target, faint.
+            for (std::size_t r = 0; r < target.ranked.size() && r < 5; ++r) {
+                if (static_cast<int>(r) == target.selectedRank)
+                    continue;
+                render::TrajectoryGraphic candidate;
+                candidate.entryLps = target.ranked[r].entryLps;
+                candidate.targetLps = target.targetLps;
+                candidate.radiusMm = radius;
+                candidate.colorRgb = {0.55, 0.6, 0.7};
+                trajectories.push_back(candidate);
+            }
+        }
+        if (!target.entryLps)
+            continue;
+        render::TrajectoryGraphic graphic;
+        graphic.entryLps = *target.entryLps;
+        graphic.targetLps = target.targetLps;
+        graphic.radiusMm = radius;
+        graphic.selected = isActive;
+        graphic.showHandles = isActive;
+        graphic.colorRgb = {0.2, 0.9, 0.35};
+        if (m_planning && m_planning->hasLabels() && m_planning->fieldsCover(target.targetLps)) {
+            try {
+                const auto needle = planning::findNeedle(m_workspace->needleName());
+                if (auto evaluation = m_planning->evaluate(specs, *target.entryLps, target.targetLps, *needle)) {
+                    double worst = 1e9, margin = 0;
+                    if (evaluation->closestIndex >= 0) {
+                        const auto& c = evaluation->clearances[static_cast<std::size_t>(evaluation->closestIndex)];
+                        worst = c.clearanceMm;
+                        margin = c.marginMm;
+                    }
+                    graphic.colorRgb = evaluation->safe ? render::clearanceColor(worst, margin) : render::Rgb{0.95, 0.2, 0.15};
+                }
+            } catch (const std::exception&) {
+            }
+        }
+        if (isActive)
+            entryHandle = graphic.entryLps;
+        trajectories.push_back(graphic);
+    }
+    for (SliceViewWidget* view : m_sliceViews) {
+        view->scene().setTrajectories(trajectories);
+        view->scene().setTargets(targets);
+        view->setHandles(entryHandle, targetHandle);
+        view->refresh();
+    }
+    m_modelView->scene().setTrajectories(trajectories);
+    m_modelView->scene().setTargets(targets);
+    m_modelView->refresh();
+}
+
+void MainWindow::refreshStructuresTable()
+{
+    const auto& structures = m_workspace->structures();
+    QSignalBlocker blocker(m_structuresTable);
+    m_structuresTable->setRowCount(static_cast<int>(structures.size()));
+    static const planning::StructureClass classes[] = {planning::StructureClass::Ignored, planning::StructureClass::Forbidden,
+                                                       planning::StructureClass::Obstacle, planning::StructureClass::Caution,
+                                                       planning::StructureClass::Target};
+    for (std::size_t r = 0; r < structures.size(); ++r) {
+        const StructureRow& row = structures[r];
+        const int rowIndex = static_cast<int>(r);
+        auto* visible = new QTableWidgetItem(row.style.visible ? QStringLiteral("👁") : QString());
+        visible->setToolTip(tr("Show or hide"));
+        visible->setTextAlignment(Qt::AlignCenter);
+        m_structuresTable->setItem(rowIndex, 0, visible);
+        auto* color = new QTableWidgetItem();
+        color->setBackground(toQColor(row.style.colorRgb));
+        color->setToolTip(tr("Click to change the colour"));
+        m_structuresTable->setItem(rowIndex, 1, color);
+        auto* name = new QTableWidgetItem(QString::fromStdString(row.style.name));
+        if (!row.style.visible)
+            name->setForeground(QColor(120, 125, 135));
+        m_structuresTable->setItem(rowIndex, 2, name);
+
+        auto* opacity = qobject_cast<QSpinBox*>(m_structuresTable->cellWidget(rowIndex, 3));
+        if (!opacity) {
+            opacity = new QSpinBox();
+            opacity->setRange(0, 100);
+            opacity->setSuffix("%");
+            opacity->setFrame(false);
+            m_structuresTable->setCellWidget(rowIndex, 3, opacity);
+            connect(opacity, &QSpinBox::valueChanged, this, [this, rowIndex](int value) {
+                StructureRow after = m_workspace->structures()[static_cast<std::size_t>(rowIndex)];
+                after.style.opacity = value / 100.0;
+                editStructure(rowIndex, after, tr("Opacity of %1"));
+            });
+        }
+        {
+            QSignalBlocker b(opacity);
+            opacity->setValue(static_cast<int>(std::lround(row.style.opacity * 100)));
+        }
+        auto* classCombo = qobject_cast<QComboBox*>(m_structuresTable->cellWidget(rowIndex, 4));
+        if (!classCombo) {
+            classCombo = new QComboBox();
+            classCombo->setFrame(false);
+            for (planning::StructureClass c : classes)
+                classCombo->addItem(planning::toString(c));
+            m_structuresTable->setCellWidget(rowIndex, 4, classCombo);
+            connect(classCombo, &QComboBox::currentIndexChanged, this, [this, rowIndex](int index) {
+                StructureRow after = m_workspace->structures()[static_cast<std::size_t>(rowIndex)];
+                after.spec.structureClass = classes[index];
+                editStructure(rowIndex, after, tr("Class of %1"));
+            });
+        }
+        {
+            QSignalBlocker b(classCombo);
+            for (int c = 0; c < 5; ++c)
+                if (classes[c] == row.spec.structureClass)
+                    classCombo->setCurrentIndex(c);
+        }
+        auto* margin = qobject_cast<QDoubleSpinBox*>(m_structuresTable->cellWidget(rowIndex, 5));
+        if (!margin) {
+            margin = new QDoubleSpinBox();
+            margin->setRange(0, 20);
+            margin->setSingleStep(0.5);
+            margin->setDecimals(1);
+            margin->setSuffix(" mm");
+            margin->setFrame(false);
+            m_structuresTable->setCellWidget(rowIndex, 5, margin);
+            connect(margin, &QDoubleSpinBox::valueChanged, this, [this, rowIndex](double value) {
+                StructureRow after = m_workspace->structures()[static_cast<std::size_t>(rowIndex)];
+                after.spec.marginMm = value;
+                editStructure(rowIndex, after, tr("Margin of %1"));
+            });
+        }
+        {
+            QSignalBlocker b(margin);
+            margin->setValue(row.spec.marginMm);
+        }
+    }
+}
+
+void MainWindow::refreshTargetsTree()
+{
+    QSignalBlocker blocker(m_targetsTree);
+    m_targetsTree->clear();
+    for (std::size_t t = 0; t < m_workspace->targets().size(); ++t) {
+        const PlanTarget& target = m_workspace->targets()[t];
+        auto* item = new QTreeWidgetItem(m_targetsTree);
+        item->setText(0, QString::fromStdString(target.name));
+        item->setData(0, Qt::UserRole, static_cast<int>(t));
+        QString status = target.entryLps ? tr("trajectory set") : tr("no trajectory");
+        if (!target.ranked.empty())
+            status = tr("%1 candidates").arg(target.ranked.size());
+        item->setText(1, status);
+        auto* position = new QTreeWidgetItem(item);
+        position->setText(0, QStringLiteral("Target LPS  %1, %2, %3")
+                                 .arg(target.targetLps.x, 0, 'f', 1)
+                                 .arg(target.targetLps.y, 0, 'f', 1)
+                                 .arg(target.targetLps.z, 0, 'f', 1));
+        position->setData(0, Qt::UserRole, static_cast<int>(t));
+        if (target.entryLps) {
+            auto* entry = new QTreeWidgetItem(item);
+            entry->setText(0, QStringLiteral("Entry LPS  %1, %2, %3")
+                                  .arg(target.entryLps->x, 0, 'f', 1)
+                                  .arg(target.entryLps->y, 0, 'f', 1)
+                                  .arg(target.entryLps->z, 0, 'f', 1));
+            entry->setData(0, Qt::UserRole, static_cast<int>(t));
+        }
+        item->setExpanded(static_cast<int>(t) == m_workspace->activeTarget());
+        if (static_cast<int>(t) == m_workspace->activeTarget()) {
+            m_targetsTree->setCurrentItem(item);
+            QFont bold = item->font(0);
+            bold.setBold(true);
+            item->setFont(0, bold);
+        }
+    }
+}
+
+void MainWindow::refreshRankedTable()
+{
+    QSignalBlocker blocker(m_rankedTable);
+    const PlanTarget* target = m_workspace->active();
+    const int rows = target ? static_cast<int>(target->ranked.size()) : 0;
+    m_rankedTable->setRowCount(rows);
+    for (int r = 0; r < rows; ++r) {
+        const TrajectoryRecord& record = target->ranked[static_cast<std::size_t>(r)];
+        m_rankedTable->setItem(r, 0, new QTableWidgetItem(QString::number(r + 1)));
+        m_rankedTable->setItem(r, 1, new QTableWidgetItem(mm(record.lengthMm)));
+        auto* clearance = new QTableWidgetItem(mm(record.minClearanceMm));
+        m_rankedTable->setItem(r, 2, clearance);
+        m_rankedTable->setItem(r, 3, new QTableWidgetItem(QString::fromStdString(record.closestStructure)));
+        m_rankedTable->setItem(r, 4, new QTableWidgetItem(QString()));
+        m_rankedTable->setItem(r, 5, new QTableWidgetItem(QString()));
+    }
+    if (target && target->selectedRank >= 0)
+        m_rankedTable->selectRow(target->selectedRank);
+}
+
+QString MainWindow::readoutHtml() const { return m_readout->text(); }
+
+void MainWindow::refreshReadout()
+{
+    const PlanTarget* target = m_workspace->active();
+    if (!target) {
+        m_readout->setText(tr("<i>No target. Press <b>Set target</b> and click in a slice view, or add a named target.</i>"));
+        return;
+    }
+    QString html = QStringLiteral("<b>%1</b><br>").arg(QString::fromStdString(target->name).toHtmlEscaped());
+    if (!target->entryLps) {
+        html += tr("Target set. Press <b>Set entry</b> and click the skin entry.");
+        m_readout->setText(html);
+        return;
+    }
+    const auto needle = planning::findNeedle(m_workspace->needleName());
+    const planning::PatientPosition position =
+        m_planning ? m_planning->patientPosition() : planning::PatientPosition::HFS;
+    std::optional<planning::Evaluation> evaluation;
+    if (m_planning && m_planning->hasLabels() && needle) {
+        try {
+            std::vector<planning::StructureSpec> specs;
+            for (const StructureRow& row : m_workspace->structures())
+                specs.push_back(row.spec);
+            if (!m_planning->fieldsCover(target->targetLps) && m_dragKey == 0)
+                m_planning->prepareFields(specs, target->targetLps, needle->usableLengthMm + 20.0, nullptr);
+            if (m_planning->fieldsCover(target->targetLps))
+                evaluation = m_planning->evaluate(specs, *target->entryLps, target->targetLps, *needle);
+        } catch (const std::exception& error) {
+            html += QStringLiteral("<span style='color:#e07060'>%1</span><br>").arg(QString(error.what()).toHtmlEscaped());
+        }
+    }
+    const planning::TrajectoryAngles angles =
+        evaluation ? evaluation->angles : planning::computeTrajectoryAngles(*target->entryLps, target->targetLps, position);
+    const double length = distance(*target->entryLps, target->targetLps);
+    html += QStringLiteral("<table cellspacing='2'>");
+    auto row = [&html](const QString& key, const QString& value) {
+        html += QStringLiteral("<tr><td style='color:#9aa3ad'>%1</td><td>%2</td></tr>").arg(key, value);
+    };
+    if (evaluation)
+        row(tr("Verdict"), evaluation->safe ? QStringLiteral("<span style='color:#5ee07a'><b>SAFE</b></span>")
+                                            : QStringLiteral("<span style='color:#f05040'><b>UNSAFE</b></span>"));
+    row(tr("Length"), mm(length) + (needle ? tr(" of %1 usable").arg(mm(needle->usableLengthMm, 0)) : QString()));
+    if (evaluation && evaluation->skinFound)
+        row(tr("Depth from skin"), mm(evaluation->depthFromSkinMm));
+    row(tr("Craniocaudal"), deg(angles.craniocaudalDeg) + " " + QString::fromStdString(angles.craniocaudalName));
+    row(tr("Mediolateral"), deg(angles.mediolateralDeg) + " " + QString::fromStdString(angles.mediolateralSide));
+    row(tr("C-arm bull's-eye"), QStringLiteral("%1 %2, %3 %4")
+                                    .arg(angles.bullseye.primaryDeg >= 0 ? "LAO" : "RAO")
+                                    .arg(deg(std::abs(angles.bullseye.primaryDeg)))
+                                    .arg(angles.bullseye.secondaryDeg >= 0 ? "CRA" : "CAU")
+                                    .arg(deg(std::abs(angles.bullseye.secondaryDeg))));
+    row(tr("C-arm progression"), QStringLiteral("%1 %2, %3 %4")
+                                     .arg(angles.progression.primaryDeg >= 0 ? "LAO" : "RAO")
+                                     .arg(deg(std::abs(angles.progression.primaryDeg)))
+                                     .arg(angles.progression.secondaryDeg >= 0 ? "CRA" : "CAU")
+                                     .arg(deg(std::abs(angles.progression.secondaryDeg))));
+    html += QStringLiteral("</table>");
+    if (evaluation) {
+        html += tr("<br><b>Clearance</b> (needle surface to structure)<table cellspacing='2'>");
+        std::vector<const planning::StructureClearance*> sorted;
+        for (const auto& c : evaluation->clearances)
+            if (c.structureClass == planning::StructureClass::Forbidden || c.structureClass == planning::StructureClass::Caution)
+                sorted.push_back(&c);
+        std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) {
+            return a->clearanceMm - a->marginMm < b->clearanceMm - b->marginMm;
+        });
+        for (std::size_t i = 0; i < sorted.size() && i < 8; ++i) {
+            const auto& c = *sorted[i];
+            const QString color = c.clearanceMm < c.marginMm ? "#f05040" : (c.clearanceMm < c.marginMm + 1 ? "#f0c040" : "#d8dde3");
+            html += QStringLiteral("<tr><td>%1</td><td style='color:%2'>%3</td><td style='color:#9aa3ad'>margin %4</td></tr>")
+                        .arg(QString::fromStdString(c.structure).toHtmlEscaped(), color,
+                             c.clearanceMm > 99 ? QStringLiteral("&gt; 99 mm") : mm(c.clearanceMm), mm(c.marginMm));
+        }
+        html += QStringLiteral("</table>");
+        for (const auto& violation : evaluation->violations)
+            html += QStringLiteral("<span style='color:#f05040'>• %1</span><br>")
+                        .arg(QString::fromStdString(violation.message).toHtmlEscaped());
+    } else if (!m_workspace->labels()) {
+        html += tr("<br><i>No structures loaded: clearance is not measured.</i>");
+    }
+    m_readout->setText(html);
+}
+
+void MainWindow::updateCornerText()
+{
+    auto volume = m_workspace->volume();
+    std::string left, right;
+    if (volume) {
+        const imaging::VolumeInfo& info = volume->info();
+        left = (info.modality.empty() ? std::string("Image") : info.modality) +
+               (info.patientPosition.empty() ? std::string() : "  " + info.patientPosition);
+        right = info.description.empty() ? QFileInfo(m_currentPath).fileName().toStdString() : info.description;
+        const auto& g = volume->geometry();
+        char size[96];
+        std::snprintf(size, sizeof size, "\n%lld x %lld x %lld", static_cast<long long>(g.size[0]),
+                      static_cast<long long>(g.size[1]), static_cast<long long>(g.size[2]));
+        right += size;
+    }
+    for (SliceViewWidget* view : m_sliceViews)
+        view->scene().setCornerText(left, right);
+}
+
+void MainWindow::updateStatus()
+{
+    const Vec3 p = m_workspace->cursorLps();
+    const double value = m_workspace->valueAt(p);
+    m_cursorLabel->setText(QStringLiteral("LPS %1, %2, %3 mm   %4")
+                               .arg(p.x, 0, 'f', 1)
+                               .arg(p.y, 0, 'f', 1)
+                               .arg(p.z, 0, 'f', 1)
+                               .arg(std::isnan(value) ? QString() : QStringLiteral("%1 HU").arg(value, 0, 'f', 0)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Screenshots
+
+bool MainWindow::saveWindowScreenshot(const QString& path, QString* error)
+{
+    for (SliceViewWidget* view : m_sliceViews)
+        view->renderNow();
+    m_modelView->renderNow();
+    const QPixmap pixmap = grab();
+    const QString temporary = path + ".tmp.png";
+    if (pixmap.isNull() || !pixmap.save(temporary, "PNG")) {
+        if (error)
+            *error = tr("Could not write %1").arg(path);
+        QFile::remove(temporary);
+        return false;
+    }
+    QFile::remove(path);
+    if (!QFile::rename(temporary, path)) {
+        if (error)
+            *error = tr("Could not move the screenshot to %1").arg(path);
+        return false;
+    }
+    return true;
+}
+
+bool MainWindow::saveViewScreenshot(QWidget* view, const QString& path, QString* error)
+{
+    auto* vtkView = qobject_cast<VtkOpenGLWidget*>(view);
+    if (!vtkView) {
+        if (error)
+            *error = tr("Not a rendered view");
+        return false;
+    }
+    try {
+        render::writePng(vtkView->captureVtkImage(), path.toStdString());
+    } catch (const std::exception& e) {
+        if (error)
+            *error = QString::fromStdString(e.what());
+        return false;
+    }
+    return true;
+}
+
+} // namespace np::gui

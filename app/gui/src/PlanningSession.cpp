@@ -1,0 +1,70 @@
+#include "needleplan/gui/PlanningSession.h"
+
+#include "needleplan/planning/BodyModel.h"
+#include "needleplan/planning/ClearanceField.h"
+#include "needleplan/planning/TrajectoryAngles.h"
+
+namespace np::gui {
+
+PlanningSession::PlanningSession(std::shared_ptr<const imaging::Volume> volume,
+                                 std::shared_ptr<const imaging::LabelMap> labels)
+    : m_volume(std::move(volume)), m_labels(std::move(labels))
+{
+    if (m_volume)
+        if (auto position = planning::parsePatientPosition(m_volume->info().patientPosition))
+            m_patientPosition = *position;
+    if (m_labels)
+        m_fields = std::make_unique<planning::ClearanceFieldSet>(*m_labels);
+}
+
+PlanningSession::~PlanningSession() = default;
+
+void PlanningSession::prepareBody(ProgressSink* progress)
+{
+    reportProgress(progress, 0.0, "Body model");
+    if (m_labels) {
+        std::vector<std::uint16_t> values;
+        for (const imaging::Segment& segment : m_labels->segments())
+            if (segment.name.find("skin") != std::string::npos || segment.name.find("body") != std::string::npos)
+                values.push_back(segment.labelValue);
+        if (!values.empty()) {
+            m_body = std::make_unique<planning::BodyModel>(planning::BodyModel::fromLabels(*m_labels, values));
+            return;
+        }
+    }
+    if (m_volume)
+        m_body = std::make_unique<planning::BodyModel>(planning::BodyModel::fromCt(*m_volume));
+    reportProgress(progress, 1.0, "Body model");
+}
+
+void PlanningSession::prepareFields(const std::vector<planning::StructureSpec>& structures, const Vec3& targetLps,
+                                    double radiusMm, ProgressSink* progress)
+{
+    if (!m_fields)
+        return;
+    m_fields->prepare(structures, targetLps, radiusMm, progress);
+    m_preparedCentreLps = targetLps;
+    m_preparedRadiusMm = radiusMm;
+}
+
+bool PlanningSession::fieldsCover(const Vec3& targetLps) const
+{
+    return m_preparedCentreLps && distance(*m_preparedCentreLps, targetLps) < 8.0;
+}
+
+std::optional<planning::Evaluation> PlanningSession::evaluate(const std::vector<planning::StructureSpec>& structures,
+                                                              const Vec3& entryLps, const Vec3& targetLps,
+                                                              const planning::Needle& needle) const
+{
+    if (!m_fields || distance(entryLps, targetLps) < 1e-6)
+        return std::nullopt;
+    planning::TrajectoryEvaluator evaluator(*m_fields, structures, m_body.get());
+    planning::EvaluationOptions options;
+    options.patientPosition = m_patientPosition;
+    if (m_body)
+        options.midlineXLps = m_body->midlineXLps();
+    planning::Trajectory trajectory{entryLps, targetLps, needle};
+    return evaluator.evaluate(trajectory, options);
+}
+
+} // namespace np::gui
