@@ -39,6 +39,7 @@ public:
     const std::vector<std::string>& warnings() const { return m_warnings; }
 
     /// Appends an empty structure; its label value is one more than the largest used so far.
+    /// The reference is valid until the next add().
     StructureMask& add(const std::string& name, const std::array<double, 3>& colorRgb);
     /// Structure with this name, or nullptr.
     const StructureMask* find(const std::string& name) const;

@@ -1,0 +1,168 @@
+// DICOM SEG export and re-import, and the CIELab colour conversion.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "TestSupport.h"
+#include "needleplan/imaging/DicomSegIO.h"
+#include "needleplan/imaging/Error.h"
+
+namespace np::imaging {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+Volume referenceCt(const Vec3& spacing, const Mat3& direction)
+{
+    Geometry g;
+    g.size = {23, 17, 6};
+    g.spacing = spacing;
+    g.directionLps = direction;
+    g.originLps = {-40.5, 12.25, 101.0};
+    Volume ct(g, 0.0f);
+    ct.info().seriesUid = "1.2.826.0.1.3680043.9.7777.1";
+    ct.info().frameOfReferenceUid = "1.2.826.0.1.3680043.9.7777.2";
+    for (int k = 0; k < 6; ++k)
+        ct.info().sliceSopInstanceUids.push_back("1.2.826.0.1.3680043.9.7777.3." + std::to_string(k + 1));
+    return ct;
+}
+
+StructureSet overlappingStructures(const Geometry& g)
+{
+    StructureSet set(g);
+    set.add("kidney_left", {0.8, 0.3, 0.2});
+    set.add("nerve_root_L4_left", {1.0, 0.9, 0.1});
+    set.add("aorta", {0.9, 0.1, 0.1}); // stays empty
+    auto& sphere = set.structures()[0].voxels;
+    auto& slab = set.structures()[1].voxels;
+    for (std::int64_t k = 0; k < g.size[2]; ++k)
+        for (std::int64_t j = 0; j < g.size[1]; ++j)
+            for (std::int64_t i = 0; i < g.size[0]; ++i) {
+                const auto v = static_cast<std::size_t>(i + g.size[0] * (j + g.size[1] * k));
+                sphere[v] = (i - 10) * (i - 10) + (j - 8) * (j - 8) + 4 * (k - 2) * (k - 2) <= 30;
+                // Only slices 1 and 2, overlapping the sphere; includes the last column (odd bit offsets).
+                slab[v] = (k == 1 || k == 2) && i >= 9;
+            }
+    return set;
+}
+
+Mat3 oblique()
+{
+    const double a = 30.0 * kPi / 180.0, b = 10.0 * kPi / 180.0;
+    const Mat3 aboutS{{std::cos(a), -std::sin(a), 0, std::sin(a), std::cos(a), 0, 0, 0, 1}};
+    const Mat3 aboutL{{1, 0, 0, 0, std::cos(b), -std::sin(b), 0, std::sin(b), std::cos(b)}};
+    return aboutL * aboutS;
+}
+
+TEST(DicomSegColor, WhiteAndRedMatchTheirCieLabValues)
+{
+    // White: L* 100, a* = b* = 0, scaled (65535, 128/255 * 65535, same).
+    const auto white = dicomLabFromRgb({1.0, 1.0, 1.0});
+    EXPECT_EQ(white[0], 65535);
+    EXPECT_NEAR(white[1], 128.0 / 255.0 * 65535.0, 1.0);
+    EXPECT_NEAR(white[2], 128.0 / 255.0 * 65535.0, 1.0);
+    // sRGB red is L* 53.24, a* 80.09, b* 67.20 (D65).
+    const auto red = dicomLabFromRgb({1.0, 0.0, 0.0});
+    EXPECT_NEAR(red[0] * 100.0 / 65535.0, 53.24, 0.05);
+    EXPECT_NEAR(red[1] * 255.0 / 65535.0 - 128.0, 80.09, 0.1);
+    EXPECT_NEAR(red[2] * 255.0 / 65535.0 - 128.0, 67.20, 0.1);
+    const auto back = rgbFromDicomLab(red);
+    EXPECT_NEAR(back[0], 1.0, 0.005);
+    EXPECT_NEAR(back[1], 0.0, 0.005);
+    EXPECT_NEAR(back[2], 0.0, 0.005);
+}
+
+TEST(DicomSegExport, RejectsStructuresOnAnotherGridOrNone)
+{
+    np::test::TempDir dir;
+    const Volume ct = referenceCt({1, 1, 2}, Mat3::identity());
+    Geometry other = ct.geometry();
+    other.size[0] = 5;
+    EXPECT_THROW(writeDicomSeg(StructureSet(other), ct, (dir.path() / "a.dcm").string()), Error);
+    EXPECT_THROW(writeDicomSeg(StructureSet(ct.geometry()), ct, (dir.path() / "b.dcm").string()), Error);
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "b.dcm"));
+}
+
+TEST(DicomSegExport, WriteToMissingFolderIsAnIoError)
+{
+    const Volume ct = referenceCt({1, 1, 2}, Mat3::identity());
+    try {
+        writeDicomSeg(overlappingStructures(ct.geometry()), ct, "/nonexistent-folder/x/seg.dcm");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::Io);
+    }
+}
+
+class DicomSegRoundTrip : public ::testing::TestWithParam<int>
+{
+};
+
+TEST_P(DicomSegRoundTrip, ReimportGivesIdenticalMasksNamesAndColours)
+{
+    const Volume ct = GetParam() == 0   ? referenceCt({1.0, 1.0, 2.0}, Mat3::identity())
+                      : GetParam() == 1 ? referenceCt({0.7, 1.3, 3.1}, Mat3::identity())
+                                        : referenceCt({0.9, 0.8, 1.7}, oblique());
+    const StructureSet original = overlappingStructures(ct.geometry());
+    np::test::TempDir dir;
+    const std::string path = (dir.path() / "structures.dcm").string();
+    writeDicomSeg(original, ct, path);
+    const StructureSet back = importDicomSeg(path, ct);
+    EXPECT_TRUE(back.warnings().empty()) << back.warnings().front();
+    ASSERT_EQ(back.structures().size(), original.structures().size());
+    for (std::size_t s = 0; s < original.structures().size(); ++s) {
+        const auto& a = original.structures()[s];
+        const auto& b = back.structures()[s];
+        EXPECT_EQ(b.segment.name, a.segment.name);
+        EXPECT_EQ(b.voxels, a.voxels) << a.segment.name;
+        for (int c = 0; c < 3; ++c)
+            EXPECT_NEAR(b.segment.colorRgb[static_cast<std::size_t>(c)], a.segment.colorRgb[static_cast<std::size_t>(c)], 0.005);
+    }
+    EXPECT_GT(back.overlapVoxelCount(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Grids, DicomSegRoundTrip, ::testing::Values(0, 1, 2));
+
+TEST(DicomSegImport, SegOfAnotherSeriesWarnsAndOffGridFails)
+{
+    const Volume ct = referenceCt({1.0, 1.0, 2.0}, Mat3::identity());
+    np::test::TempDir dir;
+    const std::string path = (dir.path() / "s.dcm").string();
+    writeDicomSeg(overlappingStructures(ct.geometry()), ct, path);
+    Volume otherSeries = ct;
+    otherSeries.info().seriesUid = "1.2.3";
+    const StructureSet set = importDicomSeg(path, otherSeries);
+    ASSERT_FALSE(set.warnings().empty());
+    EXPECT_NE(set.warnings()[0].find("1.2.826.0.1.3680043.9.7777.1"), std::string::npos);
+    EXPECT_NE(set.warnings()[0].find("1.2.3"), std::string::npos);
+    // Half a slice off: no frame lies on a slice.
+    Geometry shifted = ct.geometry();
+    shifted.originLps.z += 1.0;
+    Volume elsewhere(shifted, 0.0f);
+    try {
+        importDicomSeg(path, elsewhere);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::InconsistentGeometry);
+    }
+    // A finer CT in-plane: frames are resampled nearest neighbour; slice 1's slab (i >= 9 of 23
+    // columns at 1 mm) covers columns whose centres lie at x >= 8.5 mm from the first centre.
+    Geometry finer = ct.geometry();
+    finer.size = {46, 34, 6};
+    finer.spacing = {0.5, 0.5, 2.0};
+    finer.originLps = ct.geometry().originLps - Vec3{0.25, 0.25, 0.0};
+    Volume fine(finer, 0.0f);
+    const StructureSet resampled = importDicomSeg(path, fine);
+    const auto& slab = resampled.find("nerve_root_L4_left")->voxels;
+    // Columns 0..45 at x = -0.25 + 0.5 i (relative to the coarse first centre); the coarse pixel
+    // is round(x) so columns with x >= 8.5 (i >= 18) are set: 28 columns x 34 rows x 2 slices.
+    std::int64_t count = 0;
+    for (const auto v : slab)
+        count += v;
+    EXPECT_EQ(count, 28 * 34 * 2);
+}
+
+} // namespace
+} // namespace np::imaging

@@ -1,0 +1,152 @@
+// Label-map import onto the CT grid, file-type detection, and the .seg.nrrd round trip.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "TestSupport.h"
+#include "needleplan/imaging/DicomSegIO.h"
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/LabelMapIO.h"
+#include "needleplan/imaging/StructureImport.h"
+
+namespace np::imaging {
+namespace {
+
+Geometry ctGrid()
+{
+    Geometry g;
+    g.size = {12, 10, 5};
+    g.spacing = {1.0, 1.0, 2.0};
+    g.originLps = {-5.0, -4.0, 10.0};
+    return g;
+}
+
+ErrorCode codeOf(const std::function<void()>& f)
+{
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.code();
+    }
+    return ErrorCode::Internal;
+}
+
+TEST(StructureImport, DetectionRejectsMissingFolderAndUnknownFiles)
+{
+    np::test::TempDir dir;
+    EXPECT_EQ(codeOf([&] { detectStructureFile((dir.path() / "none.dcm").string()); }), ErrorCode::NotFound);
+    EXPECT_EQ(codeOf([&] { detectStructureFile(dir.path().string()); }), ErrorCode::Unsupported);
+    std::ofstream(dir.path() / "notes.txt") << "hello";
+    EXPECT_EQ(codeOf([&] { detectStructureFile((dir.path() / "notes.txt").string()); }), ErrorCode::Unsupported);
+    std::ofstream(dir.path() / "fake.dcm") << "not dicom at all";
+    EXPECT_EQ(codeOf([&] { detectStructureFile((dir.path() / "fake.dcm").string()); }), ErrorCode::NotDicom);
+}
+
+TEST(StructureImport, DetectsSegNrrdAndDicomSeg)
+{
+    np::test::TempDir dir;
+    LabelMap labels(ctGrid());
+    labels.segments() = {{"bone", 1, {1, 1, 1}}};
+    labels.at(3, 3, 2) = 1;
+    writeSegNrrd(labels, (dir.path() / "s.seg.nrrd").string());
+    EXPECT_EQ(detectStructureFile((dir.path() / "s.seg.nrrd").string()), StructureFileKind::LabelMap);
+    Volume ct(ctGrid(), 0.0f);
+    writeDicomSeg(StructureSet::fromLabelMap(labels), ct, (dir.path() / "s.dcm").string());
+    EXPECT_EQ(detectStructureFile((dir.path() / "s.dcm").string()), StructureFileKind::DicomSeg);
+}
+
+TEST(StructureImport, LabelMapOnSameGridIsCopied)
+{
+    LabelMap labels(ctGrid());
+    labels.segments() = {{"dura", 2, {0.1, 0.2, 0.3}}};
+    labels.at(1, 2, 3) = 2;
+    std::vector<std::string> warnings;
+    const StructureSet set = labelMapOnGrid(labels, ctGrid(), "labels", &warnings);
+    EXPECT_TRUE(warnings.empty());
+    ASSERT_EQ(set.structures().size(), 1u);
+    EXPECT_EQ(set.find("dura")->voxelCount(), 1);
+    EXPECT_EQ(set.toLabelMap().labels(), labels.labels());
+}
+
+TEST(StructureImport, LabelMapOnCoarserShiftedGridIsResampledByPosition)
+{
+    // Source: 2 x 2 x 4 mm voxels, 3x3x3, first centre at (-4.3, -3.2, 10.6).
+    Geometry source;
+    source.size = {3, 3, 3};
+    source.spacing = {2.0, 2.0, 4.0};
+    source.originLps = {-4.3, -3.2, 10.6};
+    LabelMap labels(source);
+    labels.segments() = {{"psoas_left", 5, {1, 0, 0}}};
+    labels.at(2, 0, 0) = 5;
+    std::vector<std::string> warnings;
+    const StructureSet set = labelMapOnGrid(labels, ctGrid(), "labels", &warnings);
+    ASSERT_EQ(warnings.size(), 1u);
+    // CT centres x = -5 + i, y = -4 + j, z = 10 + 2k have source indices (i - 0.7) / 2,
+    // (j - 0.8) / 2 and (2k - 0.6) / 4. The nearest index is (2, 0, 0) for i = 4, 5 (1.65, 2.15;
+    // i = 6 gives 2.65, beyond the grid), j = 0, 1 (-0.4, 0.1) and k = 0, 1 (-0.15, 0.35).
+    const auto& mask = set.find("psoas_left")->voxels;
+    std::int64_t count = 0;
+    for (const auto v : mask)
+        count += v;
+    EXPECT_EQ(count, 8);
+    for (std::int64_t k : {0, 1})
+        for (std::int64_t j : {0, 1})
+            for (std::int64_t i : {4, 5})
+                EXPECT_EQ(mask[static_cast<std::size_t>(i + 12 * (j + 10 * k))], 1) << i << "," << j << "," << k;
+}
+
+TEST(StructureImport, LabelMapThatMissesTheCtIsAnError)
+{
+    Geometry far = ctGrid();
+    far.originLps.z += 500.0;
+    LabelMap labels(far);
+    EXPECT_EQ(codeOf([&] { labelMapOnGrid(labels, ctGrid(), "labels"); }), ErrorCode::InconsistentGeometry);
+}
+
+TEST(StructureImport, SegNrrdRoundTripIsIdentical)
+{
+    np::test::TempDir dir;
+    Geometry g = ctGrid();
+    g.spacing = {0.7, 1.1, 2.5};
+    StructureSet set(g);
+    set.add("bone", {0.9, 0.9, 0.8});
+    set.add("nerve_root_L4_left", {1.0, 0.8, 0.0});
+    auto& bone = set.structures()[0];
+    auto& nerve = set.structures()[1];
+    for (std::size_t v = 0; v < bone.voxels.size(); ++v) {
+        bone.voxels[v] = v % 7 == 0;
+        nerve.voxels[v] = v % 11 == 3 && v % 7 != 0;
+    }
+    const LabelMap flat = set.toLabelMap();
+    const std::string path = (dir.path() / "structures.seg.nrrd").string();
+    writeSegNrrd(flat, path);
+    const StructureSet back = importStructures(path, Volume(g, 0.0f));
+    ASSERT_EQ(back.structures().size(), 2u);
+    EXPECT_EQ(back.find("bone")->voxels, bone.voxels);
+    EXPECT_EQ(back.find("nerve_root_L4_left")->voxels, nerve.voxels);
+    EXPECT_NEAR(back.find("nerve_root_L4_left")->segment.colorRgb[1], 0.8, 1e-3);
+}
+
+TEST(StructureImport, PlainLabelMapIsNamedByColourTable)
+{
+    np::test::TempDir dir;
+    LabelMap labels(ctGrid());
+    labels.segments() = {{"label_3", 3, {1, 1, 1}}, {"label_4", 4, {1, 1, 1}}};
+    labels.at(0, 0, 0) = 3;
+    labels.at(1, 0, 0) = 4;
+    const std::string path = (dir.path() / "labels.seg.nrrd").string();
+    writeSegNrrd(labels, path);
+    std::ofstream(dir.path() / "t.ctbl") << "3 aorta 255 0 0 255\n";
+    StructureImportOptions options;
+    options.colorTablePath = (dir.path() / "t.ctbl").string();
+    const StructureSet set = importStructures(path, Volume(ctGrid(), 0.0f), options);
+    ASSERT_NE(set.find("aorta"), nullptr);
+    EXPECT_EQ(set.find("aorta")->voxelCount(), 1);
+    EXPECT_DOUBLE_EQ(set.find("aorta")->segment.colorRgb[0], 1.0);
+    EXPECT_NE(set.find("label_4"), nullptr);
+    ASSERT_EQ(set.warnings().size(), 1u) << "one value is not in the table";
+}
+
+} // namespace
+} // namespace np::imaging
