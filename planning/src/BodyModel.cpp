@@ -202,18 +202,23 @@ double BodyModel::occupancyIjk(const Vec3& voxelIjk) const
     return sum;
 }
 
-Vec3 BodyModel::outwardNormalLps(const Vec3& pointLps) const
+Vec3 BodyModel::outwardNormalLps(const Vec3& pointLps, int samplesPerRadius) const
 {
-    Vec3 gradient;
-    const Vec3 axes[3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
-    const double scale = m_geometry.maxSpacing();
-    for (int a = 0; a < 3; ++a)
-        for (double h : {1.0, 2.0, 3.0}) {
-            const Vec3 step = axes[a] * (h * scale);
-            gradient[a] += (occupancyIjk(m_geometry.ijkFromLps(pointLps + step)) -
-                            occupancyIjk(m_geometry.ijkFromLps(pointLps - step))) / h;
-        }
-    return normalized(-gradient);
+    // First moment of the occupancy over a ball around the point: for a locally flat skin the
+    // inside half-ball pulls the moment inward along the normal, whatever the grid's orientation.
+    const int n = std::max(2, samplesPerRadius);
+    const double radius = std::max(5.0, 4.0 * m_geometry.maxSpacing());
+    const double step = radius / n;
+    Vec3 moment;
+    for (int a = -n; a <= n; ++a)
+        for (int b = -n; b <= n; ++b)
+            for (int c = -n; c <= n; ++c) {
+                if (a * a + b * b + c * c > n * n || (a == 0 && b == 0 && c == 0))
+                    continue;
+                const Vec3 offset{a * step, b * step, c * step};
+                moment += offset * occupancyIjk(m_geometry.ijkFromLps(pointLps + offset));
+            }
+    return normalized(-moment);
 }
 
 std::optional<double> BodyModel::exitDistanceMm(const Vec3& startLps, const Vec3& directionLps,

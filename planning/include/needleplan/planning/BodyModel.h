@@ -52,9 +52,10 @@ public:
     double occupancyIjk(const Vec3& voxelIjk) const;
     /// True when the point is inside the body (occupancy ≥ 0.5).
     bool insideLps(const Vec3& pointLps) const { return occupancyIjk(m_geometry.ijkFromLps(pointLps)) >= 0.5; }
-    /// Outward unit normal of the skin near `pointLps` (from the smoothed mask gradient); the zero
-    /// vector where the mask is flat.
-    Vec3 outwardNormalLps(const Vec3& pointLps) const;
+    /// Outward unit normal of the skin near `pointLps`: the first moment of the mask over a ball of
+    /// radius max(5 mm, 4 × largest spacing), sampled on a lattice with `samplesPerRadius` steps per
+    /// radius (more is smoother, fewer is faster); the zero vector where the mask is flat.
+    Vec3 outwardNormalLps(const Vec3& pointLps, int samplesPerRadius = 6) const;
     /// Distance (mm) from `startLps` along `directionLps` to where the ray first leaves the body,
     /// located to 0.01 mm; 0 when the start is outside; nullopt when it does not leave within
     /// `maxDistanceMm`.

@@ -1,0 +1,351 @@
+#include "needleplan/planning/TrajectorySearch.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Progress.h"
+#include "needleplan/planning/BodyModel.h"
+#include "needleplan/planning/ClearanceField.h"
+
+namespace np::planning {
+
+namespace {
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kDegPerRad = 180.0 / kPi;
+constexpr double kMaxStepMm = 4.0;
+
+double angleDeg(const Vec3& a, const Vec3& b)
+{
+    return std::acos(std::max(-1.0, std::min(1.0, dot(normalized(a), normalized(b))))) * kDegPerRad;
+}
+
+/// A structure the march checks, with its field.
+struct MarchStructure
+{
+    const DistanceField* field;
+    StructureClass structureClass;
+    double marginMm;
+};
+} // namespace
+
+const char* toString(RejectReason reason)
+{
+    switch (reason) {
+    case RejectReason::None: return "feasible";
+    case RejectReason::Forbidden: return "forbidden";
+    case RejectReason::Obstacle: return "obstacle";
+    case RejectReason::TooLong: return "too-long";
+    case RejectReason::NoSkin: return "no-skin";
+    }
+    return "feasible";
+}
+
+std::vector<Vec3> fibonacciCapDirections(const Vec3& axisLps, double windowDeg, int count)
+{
+    std::vector<Vec3> directions;
+    if (count <= 0)
+        return directions;
+    const Vec3 w = normalized(axisLps);
+    const Vec3 helper = std::abs(w.x) < 0.9 ? Vec3{1, 0, 0} : Vec3{0, 1, 0};
+    const Vec3 u = normalized(cross(helper, w));
+    const Vec3 v = cross(w, u);
+    const double cosWindow = std::cos(std::min(180.0, std::max(0.0, windowDeg)) / kDegPerRad);
+    const double golden = kPi * (3.0 - std::sqrt(5.0));
+    directions.reserve(static_cast<std::size_t>(count));
+    for (int n = 0; n < count; ++n) {
+        const double z = 1.0 - (1.0 - cosWindow) * (n + 0.5) / count;
+        const double r = std::sqrt(std::max(0.0, 1.0 - z * z));
+        const double phi = golden * n;
+        directions.push_back(normalized(u * (r * std::cos(phi)) + v * (r * std::sin(phi)) + w * z));
+    }
+    return directions;
+}
+
+TrajectorySearch::TrajectorySearch(const ClearanceFieldSet& fields, std::vector<StructureSpec> structures,
+                                   const BodyModel& body)
+    : m_fields(fields), m_structures(std::move(structures)), m_body(body)
+{
+}
+
+Vec3 TrajectorySearch::nearestSkinDirectionLps(const Vec3& targetLps, double maxDistanceMm) const
+{
+    const auto& g = m_body.geometry();
+    const double step = 2.0 * g.maxSpacing();
+    Vec3 best{0, 1, 0};
+    double bestDistance = std::numeric_limits<double>::infinity();
+    for (const Vec3& d : fibonacciCapDirections({0, 0, 1}, 180.0, 2000)) {
+        for (double t = 0.0; t <= maxDistanceMm && t < bestDistance; t += step)
+            if (m_body.occupancyIjk(g.ijkFromLps(targetLps + d * t)) < 0.5) {
+                bestDistance = t, best = d;
+                break;
+            }
+    }
+    return best;
+}
+
+SearchResult TrajectorySearch::run(const Vec3& targetLps, const Needle& needle, const ApproachWindow& window,
+                                   const SearchOptions& options, ProgressSink* progress) const
+{
+    if (options.directionCount < 1 || options.directionCount > 5'000'000)
+        throw Error(ErrorCode::InvalidArgument, "direction count must be between 1 and 5000000");
+    if (options.topK < 1 || options.topK > 1000)
+        throw Error(ErrorCode::InvalidArgument, "top K must be between 1 and 1000");
+    if (!(needle.usableLengthMm > 0.0) || !(needle.outerDiameterMm > 0.0))
+        throw Error(ErrorCode::InvalidArgument, "needle has no usable length or diameter");
+    if (m_body.empty())
+        throw Error(ErrorCode::InvalidArgument, "the search needs a body mask to find the skin");
+    if (!std::isfinite(targetLps.x) || !std::isfinite(targetLps.y) || !std::isfinite(targetLps.z))
+        throw Error(ErrorCode::InvalidArgument, "target has a non-finite coordinate");
+
+    SearchResult result;
+    result.targetLps = targetLps;
+    result.window = window;
+    const auto directions = fibonacciCapDirections(window.idealOutwardLps, window.windowDeg, options.directionCount);
+    result.directions.resize(directions.size());
+
+    std::vector<MarchStructure> march;
+    for (const auto& spec : m_structures) {
+        if (spec.structureClass == StructureClass::Ignored || spec.structureClass == StructureClass::Target)
+            continue;
+        const DistanceField* field = m_fields.field(spec.labelValue);
+        if (!field)
+            throw Error(ErrorCode::InvalidArgument, "structure \"" + spec.name + "\" has no prepared clearance field");
+        if (!field->absent())
+            march.push_back({field, spec.structureClass, spec.marginMm});
+    }
+    // Forbidden and obstacle first: they end a ray soonest.
+    std::stable_partition(march.begin(), march.end(),
+                          [](const MarchStructure& m) { return m.structureClass != StructureClass::Caution; });
+
+    const auto& labelGeometry = m_fields.geometry();
+    const auto& bodyGeometry = m_body.geometry();
+    const Vec3 targetIjk = labelGeometry.ijkFromLps(targetLps);
+    const Vec3 targetBodyIjk = bodyGeometry.ijkFromLps(targetLps);
+    const double minSpacing =
+        std::min({labelGeometry.spacing.x, labelGeometry.spacing.y, labelGeometry.spacing.z, bodyGeometry.spacing.x,
+                  bodyGeometry.spacing.y, bodyGeometry.spacing.z});
+    const double minStep = 0.5 * minSpacing;
+    const double edgeCheckMm = 2.0 * bodyGeometry.maxSpacing();
+    const double radius = needle.radiusMm();
+    const double usable = needle.usableLengthMm;
+    const double tipZone = std::max(0.0, options.evaluation.tipZoneMm);
+    const ScoreWeights& w = options.weights;
+    const double saturation = std::max(0.1, w.clearanceSaturationMm);
+
+    auto marchOne = [&](std::size_t index) {
+        const Vec3& u = directions[index];
+        DirectionResult& r = result.directions[index];
+        r.directionLps = u;
+        r.idealAngleDeg = static_cast<float>(angleDeg(u, window.idealOutwardLps));
+        const Vec3 uIjk = labelGeometry.ijkFromLps(targetLps + u) - targetIjk;
+        const Vec3 uBodyIjk = bodyGeometry.ijkFromLps(targetLps + u) - targetBodyIjk;
+        double slack = std::numeric_limits<double>::infinity();
+        double cautionIntrusion = 0.0;
+        double previousT = 0.0;
+        const double limit = usable + kMaxStepMm + 1.0;
+        for (double t = 0.0;;) {
+            const Vec3 p = targetIjk + uIjk * t;
+            double stepBound = kMaxStepMm;
+            for (const MarchStructure& m : march) {
+                const double c = m.field->distanceAtIjk(p) - radius - m.marginMm;
+                if (m.structureClass == StructureClass::Forbidden) {
+                    if (c < 0.0) {
+                        r.reason = RejectReason::Forbidden;
+                        r.depthMm = static_cast<float>(t);
+                        return;
+                    }
+                    slack = std::min(slack, c);
+                    stepBound = std::min(stepBound, c);
+                } else if (m.structureClass == StructureClass::Obstacle) {
+                    if (t > tipZone) {
+                        if (c < 0.0) {
+                            r.reason = RejectReason::Obstacle;
+                            r.depthMm = static_cast<float>(t);
+                            return;
+                        }
+                        stepBound = std::min(stepBound, c);
+                    } else {
+                        stepBound = std::min(stepBound, tipZone - t + std::max(0.0, c));
+                    }
+                } else if (c < 0.0) {
+                    cautionIntrusion = std::max(cautionIntrusion, -c);
+                }
+            }
+            const bool inside = m_body.occupancyIjk(targetBodyIjk + uBodyIjk * t) >= 0.5;
+            if (!inside) {
+                // Locate the crossing between the last inside sample and this one.
+                double lo = previousT, hi = t;
+                while (hi - lo > 0.05) {
+                    const double mid = 0.5 * (lo + hi);
+                    (m_body.occupancyIjk(targetBodyIjk + uBodyIjk * mid) >= 0.5 ? lo : hi) = mid;
+                }
+                // Leaving through the edge of the image, or a target outside the body, is no skin.
+                if (hi < 1.0 || !bodyGeometry.containsIjk(targetBodyIjk + uBodyIjk * (hi + edgeCheckMm))) {
+                    r.reason = RejectReason::NoSkin;
+                    r.depthMm = static_cast<float>(hi);
+                    return;
+                }
+                r.reachedSkin = true;
+                r.depthMm = static_cast<float>(hi);
+                r.skinEntryLps = targetLps + u * hi;
+                if (hi > usable) {
+                    r.reason = RejectReason::TooLong;
+                    return;
+                }
+                break;
+            }
+            if (t >= limit) {
+                r.reason = RejectReason::TooLong;
+                r.depthMm = static_cast<float>(t);
+                return;
+            }
+            previousT = t;
+            t += std::max(minStep, stepBound);
+        }
+        r.feasible = true;
+        r.slackMm = static_cast<float>(std::isfinite(slack) ? slack : saturation);
+        const Vec3 normal = m_body.outwardNormalLps(r.skinEntryLps, 3);
+        r.skinAngleDeg = norm(normal) > 0.5 ? static_cast<float>(angleDeg(normal, u)) : 0.0f;
+        const double windowDeg = std::max(1.0, window.windowDeg);
+        r.score = static_cast<float>(w.clearance * std::min<double>(r.slackMm, saturation) / saturation -
+                                     w.length * r.depthMm / usable - w.idealAngle * r.idealAngleDeg / windowDeg -
+                                     w.skinAngle * r.skinAngleDeg / 90.0 - w.caution * cautionIntrusion / saturation);
+    };
+
+    const int threadCount = std::max(1, std::min(options.threads, 64));
+    std::atomic<std::size_t> next{0};
+    std::atomic<std::size_t> done{0};
+    std::atomic<bool> cancelled{false};
+    const std::size_t chunk = 256;
+    auto worker = [&](int id) {
+        for (;;) {
+            if (cancelled.load())
+                return;
+            if (progress && progress->cancelRequested()) {
+                cancelled = true;
+                return;
+            }
+            const std::size_t begin = next.fetch_add(chunk);
+            if (begin >= directions.size())
+                return;
+            const std::size_t end = std::min(directions.size(), begin + chunk);
+            for (std::size_t n = begin; n < end; ++n)
+                marchOne(n);
+            const std::size_t finished = done.fetch_add(end - begin) + (end - begin);
+            if (id == 0)
+                reportProgress(progress, 0.9 * static_cast<double>(finished) / static_cast<double>(directions.size()),
+                               "searching directions");
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int id = 1; id < threadCount; ++id)
+        threads.emplace_back(worker, id);
+    worker(0);
+    for (auto& t : threads)
+        t.join();
+    if (cancelled)
+        throw Error(ErrorCode::Cancelled, "trajectory search cancelled");
+
+    // Pareto front over (slack ↑, depth ↓, ideal angle ↓) among feasible rays.
+    std::vector<std::size_t> feasible;
+    for (std::size_t n = 0; n < result.directions.size(); ++n)
+        if (result.directions[n].feasible)
+            feasible.push_back(n);
+    result.feasibleCount = static_cast<int>(feasible.size());
+    std::vector<std::size_t> bySlack = feasible;
+    std::sort(bySlack.begin(), bySlack.end(), [&](std::size_t a, std::size_t b) {
+        const auto &ra = result.directions[a], &rb = result.directions[b];
+        if (ra.slackMm != rb.slackMm)
+            return ra.slackMm > rb.slackMm;
+        if (ra.depthMm != rb.depthMm)
+            return ra.depthMm < rb.depthMm;
+        return ra.idealAngleDeg < rb.idealAngleDeg;
+    });
+    std::vector<std::size_t> front;
+    for (std::size_t n : bySlack) {
+        const auto& r = result.directions[n];
+        bool dominated = false;
+        for (std::size_t f : front) {
+            const auto& q = result.directions[f];
+            // q has slack ≥ r's (sorted); it dominates when it is no worse on the others.
+            if (q.depthMm <= r.depthMm && q.idealAngleDeg <= r.idealAngleDeg &&
+                (q.slackMm > r.slackMm || q.depthMm < r.depthMm || q.idealAngleDeg < r.idealAngleDeg)) {
+                dominated = true;
+                break;
+            }
+        }
+        if (!dominated) {
+            front.push_back(n);
+            result.directions[n].pareto = true;
+        }
+    }
+    result.paretoCount = static_cast<int>(front.size());
+
+    // Top K by score, spread apart, each confirmed by the full evaluation.
+    std::vector<std::size_t> byScore = feasible;
+    std::sort(byScore.begin(), byScore.end(),
+              [&](std::size_t a, std::size_t b) { return result.directions[a].score > result.directions[b].score; });
+    TrajectoryEvaluator evaluator(m_fields, m_structures, &m_body);
+    const double cosSeparation = std::cos(options.minSeparationDeg / kDegPerRad);
+    for (std::size_t n : byScore) {
+        if (static_cast<int>(result.candidates.size()) >= options.topK)
+            break;
+        const auto& r = result.directions[n];
+        bool tooClose = false;
+        for (const auto& c : result.candidates)
+            if (dot(result.directions[c.directionIndex].directionLps, r.directionLps) > cosSeparation) {
+                tooClose = true;
+                break;
+            }
+        if (tooClose)
+            continue;
+        throwIfCancelled(progress);
+        Candidate candidate;
+        candidate.trajectory = Trajectory{r.skinEntryLps, targetLps, needle};
+        candidate.evaluation = evaluator.evaluate(candidate.trajectory, options.evaluation);
+        if (!candidate.evaluation.safe) {
+            ++result.rejectedByFullEvaluation;
+            continue;
+        }
+        candidate.score = r.score;
+        candidate.pareto = r.pareto;
+        candidate.directionIndex = n;
+        result.candidates.push_back(std::move(candidate));
+    }
+    reportProgress(progress, 1.0, "searching directions");
+    return result;
+}
+
+ApproachWindow approachWindowFor(const Preset& preset, const Vec3& targetLps, const TrajectorySearch& search,
+                                 const BodyModel& body, double maxDistanceMm)
+{
+    ApproachWindow window;
+    window.windowDeg = preset.windowDeg;
+    const int side = targetLps.x >= body.midlineXLps() ? 1 : -1;
+    Vec3 nearest{0, 1, 0};
+    if (preset.approachFrom == "nearest-skin")
+        nearest = search.nearestSkinDirectionLps(targetLps, maxDistanceMm);
+    window.idealOutwardLps = idealOutwardDirectionLps(preset, side, nearest);
+    return window;
+}
+
+SearchResult planTarget(ClearanceFieldSet& fields, const std::vector<StructureSpec>& structures, const BodyModel& body,
+                        const Vec3& targetLps, const Needle& needle, const Preset& preset, SearchOptions options,
+                        ProgressSink* progress)
+{
+    fields.prepare(structures, targetLps, needle.usableLengthMm + 5.0, progress);
+    TrajectorySearch search(fields, structures, body);
+    options.evaluation.tipZoneMm = preset.tipZoneMm;
+    options.weights = preset.weights;
+    if (!options.evaluation.midlineXLps)
+        options.evaluation.midlineXLps = body.midlineXLps();
+    const ApproachWindow window = approachWindowFor(preset, targetLps, search, body, needle.usableLengthMm * 1.5);
+    return search.run(targetLps, needle, window, options, progress);
+}
+
+} // namespace np::planning
