@@ -243,7 +243,8 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
     }
     if (contoursOnMissingSlices)
         warn(std::to_string(contoursOnMissingSlices) + " contours reference " + std::to_string(missingSlices.size()) +
-             " slices that are not loaded (SOP Instance UIDs " + listOf(missingSlices) + "); they are skipped");
+             std::string(missingSlices.size() == 1 ? " slice that is" : " slices that are") +
+             " not loaded (SOP Instance UIDs " + listOf(missingSlices) + "); they are skipped");
     if (contoursOffGrid)
         warn(std::to_string(contoursOffGrid) + " contours lie outside the loaded slices and are skipped");
     if (contoursTilted)

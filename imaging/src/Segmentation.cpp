@@ -312,6 +312,13 @@ Mask thresholdMask(const Volume& ct, int threads, const Predicate& inside)
     return mask;
 }
 
+std::string formatNumber(double value)
+{
+    std::ostringstream out;
+    out << value;
+    return out.str();
+}
+
 void checkOptions(const SegmentationOptions& o)
 {
     std::ostringstream problem;
@@ -396,7 +403,7 @@ StructureSet segmentStructures(const Volume& ct, const SegmentationOptions& opti
     throwIfCancelled(progress);
     reportProgress(progress, 0.3, "body: largest component");
     if (keepLargestComponent(body, geometry, threads) == 0)
-        result.warnings().push_back("no body found: no voxel is above " + std::to_string(options.bodyThresholdHu) + " HU");
+        result.warnings().push_back("no body found: no voxel is above " + formatNumber(options.bodyThresholdHu) + " HU");
     throwIfCancelled(progress);
     reportProgress(progress, 0.45, "body: filling holes");
     if (options.fillHolesPerSlice)
@@ -440,7 +447,7 @@ StructureSet segmentStructures(const Volume& ct, const SegmentationOptions& opti
         throwIfCancelled(progress);
         if (kept == 0) {
             result.warnings().push_back("no lung found (no internal air region of at least " +
-                                        std::to_string(options.lungMinVolumeMl) + " ml)");
+                                        formatNumber(options.lungMinVolumeMl) + " ml)");
         } else {
             fillHolesPerSlice(lung, geometry.size,
                               static_cast<std::int64_t>(std::floor(options.lungMaxHoleAreaMm2 / pixelMm2)), threads);

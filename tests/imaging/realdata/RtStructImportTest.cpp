@@ -92,7 +92,7 @@ TEST(RtStructImport, ReferencesToSlicesNotLoadedAreCounted)
     const StructureSet set = importRtStruct((rtDir() / "invalid_reference_rt.dcm").string(), ct);
     ASSERT_EQ(set.structures().size(), 4u);
     // Each of the 4 ROIs has one contour on the slice at z = 70 (SOP ...995.90), not loaded.
-    EXPECT_TRUE(hasWarning(set, "4 contours reference 1 slices that are not loaded")) << set.warnings().front();
+    EXPECT_TRUE(hasWarning(set, "4 contours reference 1 slice that is not loaded")) << set.warnings().front();
     EXPECT_TRUE(hasWarning(set, "563423471.995.90"));
     for (const auto& roi : set.structures()) {
         EXPECT_GT(sliceCount(roi, ct.geometry(), 0), 0) << roi.segment.name;
