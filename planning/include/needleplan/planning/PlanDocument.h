@@ -1,0 +1,81 @@
+#pragma once
+/// Plan documents: versioned JSON ("schema": "needleplan.plan/1") holding the image reference, the
+/// needle, the structures with classes and margins, and the targets with their trajectories,
+/// evaluations and angles. All positions are LPS mm, angles in degrees.
+///
+/// Stable keys (add more, never rename): each trajectory carries entryLps, targetLps, safe,
+/// lengthMm, clearances ([{structure, clearanceMm, marginMm}]), score and angles.
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "needleplan/planning/Needle.h"
+#include "needleplan/planning/Structure.h"
+#include "needleplan/planning/TrajectoryEvaluator.h"
+
+namespace np::planning {
+
+/// Which image (and segmentation) a plan was made on.
+struct ImageReference
+{
+    std::string path;
+    std::string seriesUid;
+    std::string frameOfReferenceUid;
+    std::string patientPosition; ///< DICOM PatientPosition of the CT
+    std::string structuresPath;
+};
+
+/// One trajectory of a target, with how it was obtained.
+struct PlannedTrajectory
+{
+    int rank = 0;               ///< 1 = best
+    std::string origin = "search"; ///< "search" or "manual"
+    Trajectory trajectory;
+    Evaluation evaluation;
+    double score = 0.0;
+    bool pareto = false;
+};
+
+/// A named target and its trajectories.
+struct PlanTarget
+{
+    std::string name;
+    Vec3 targetLps;
+    std::string preset;
+    int directionsSearched = 0;
+    int feasibleDirections = 0;
+    std::vector<PlannedTrajectory> trajectories;
+};
+
+/// A whole plan.
+struct Plan
+{
+    ImageReference image;
+    Needle needle;
+    std::vector<StructureSpec> structures;
+    std::vector<PlanTarget> targets;
+    std::string createdWith = "NeedlePlan 0.1.0";
+};
+
+/// The schema string this version writes and reads.
+inline constexpr const char* kPlanSchema = "needleplan.plan/1";
+
+/// JSON of one trajectory's evaluation with the stable keys (used by plans and by `check --json`).
+nlohmann::json evaluationToJson(const Trajectory& trajectory, const Evaluation& evaluation);
+/// JSON of a plan.
+nlohmann::json planToJson(const Plan& plan);
+/// Plan from JSON; throws np::Error(CorruptData) naming `source` and the key for missing or
+/// malformed content, Unsupported for a plan from a newer NeedlePlan ("needleplan.plan/2"...).
+Plan planFromJson(const nlohmann::json& json, const std::string& source);
+/// Writes the plan atomically (temporary file in the same folder, fsync, rename). Throws
+/// np::Error(Io) naming the path on failure.
+void savePlan(const Plan& plan, const std::string& path);
+/// Reads a plan file. Throws np::Error(NotFound) for a missing file, CorruptData for a file that is
+/// not a valid plan, Unsupported for a newer schema.
+Plan loadPlan(const std::string& path);
+/// Writes text to `path` atomically (temporary file, fsync, rename); throws np::Error(Io).
+void writeFileAtomically(const std::string& path, const std::string& text);
+
+} // namespace np::planning
