@@ -1,0 +1,159 @@
+// Writing the phantom to disk (DICOM series, segmentation, targets catalogue) and reading targets.
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "needleplan/imaging/DicomSeriesWriter.h"
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/LabelMapIO.h"
+#include "needleplan/imaging/Progress.h"
+#include "needleplan/phantom/LumbarPhantom.h"
+
+namespace np::phantom {
+
+namespace {
+
+/// Forwards the DICOM writer's progress into the first part of the whole write.
+class ScaledProgress : public ProgressSink
+{
+public:
+    ScaledProgress(ProgressSink* target, double from, double to) : m_target(target), m_from(from), m_to(to) {}
+    void report(double fraction, const std::string& stage) override
+    {
+        reportProgress(m_target, m_from + (m_to - m_from) * fraction, stage);
+    }
+    bool cancelRequested() const override { return m_target && m_target->cancelRequested(); }
+
+private:
+    ProgressSink* m_target;
+    double m_from, m_to;
+};
+
+/// The string member `key` of `object`, "" when absent; throws CorruptData when not a string.
+std::string stringMember(const nlohmann::json& object, const char* key, const std::string& path)
+{
+    const auto it = object.find(key);
+    if (it == object.end() || it->is_null())
+        return {};
+    const auto* text = it->get_ptr<const std::string*>();
+    if (text == nullptr)
+        throw Error(ErrorCode::CorruptData, path + ": '" + key + "' must be a string");
+    return *text;
+}
+
+} // namespace
+
+void writeTargets(const std::vector<NamedTarget>& targets, const std::string& path)
+{
+    nlohmann::json document;
+    document["schema"] = "needleplan.targets/1";
+    document["coordinateSystem"] = "LPS";
+    document["units"] = "mm";
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& t : targets)
+        list.push_back({{"name", t.name},
+                        {"positionLps", {t.positionLps.x, t.positionLps.y, t.positionLps.z}},
+                        {"level", t.level},
+                        {"side", t.side},
+                        {"kind", t.kind},
+                        {"description", t.description}});
+    document["targets"] = list;
+    const std::filesystem::path target(path);
+    const std::filesystem::path temporary =
+        target.parent_path() / (".tmp-" + std::to_string(::getpid()) + "-" + target.filename().string());
+    {
+        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+        out << document.dump(2) << "\n";
+        out.close();
+        if (!out) {
+            std::error_code ignored;
+            std::filesystem::remove(temporary, ignored);
+            throw Error(ErrorCode::Io, path + ": cannot write the targets file");
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(temporary, target, ec);
+    if (ec) {
+        std::filesystem::remove(temporary, ec);
+        throw Error(ErrorCode::Io, path + ": cannot rename the written file into place: " + ec.message());
+    }
+}
+
+std::vector<NamedTarget> readTargets(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error(ErrorCode::NotFound, path + ": targets file not found");
+    nlohmann::json document;
+    try {
+        document = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(ErrorCode::CorruptData, path + ": not valid JSON: " + e.what());
+    }
+    std::vector<NamedTarget> targets;
+    try {
+        if (!document.is_object() || stringMember(document, "schema", path) != "needleplan.targets/1")
+            throw Error(ErrorCode::CorruptData, path + ": not a needleplan.targets/1 document");
+        const std::string system = stringMember(document, "coordinateSystem", path);
+        if (!system.empty() && system != "LPS")
+            throw Error(ErrorCode::Unsupported, path + ": only LPS target coordinates are supported");
+        for (const auto& entry : document.at("targets")) {
+            NamedTarget t;
+            if (!entry.is_object())
+                throw Error(ErrorCode::CorruptData, path + ": each target must be an object");
+            t.name = stringMember(entry, "name", path);
+            if (t.name.empty())
+                throw Error(ErrorCode::CorruptData, path + ": a target has no name");
+            const auto& p = entry.at("positionLps");
+            if (!p.is_array() || p.size() != 3)
+                throw Error(ErrorCode::CorruptData, path + ": target '" + t.name + "' needs positionLps [x, y, z]");
+            for (int a = 0; a < 3; ++a) {
+                if (!p[static_cast<std::size_t>(a)].is_number())
+                    throw Error(ErrorCode::CorruptData, path + ": target '" + t.name + "' has a non-numeric position");
+                t.positionLps[a] = p[static_cast<std::size_t>(a)].get<double>();
+            }
+            if (!std::isfinite(t.positionLps.x) || !std::isfinite(t.positionLps.y) || !std::isfinite(t.positionLps.z))
+                throw Error(ErrorCode::CorruptData, path + ": target '" + t.name + "' has a non-finite position");
+            t.level = stringMember(entry, "level", path);
+            t.side = stringMember(entry, "side", path);
+            t.kind = stringMember(entry, "kind", path);
+            t.description = stringMember(entry, "description", path);
+            targets.push_back(t);
+        }
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(ErrorCode::CorruptData, path + ": malformed targets: " + e.what());
+    }
+    return targets;
+}
+
+void writePhantom(const Phantom& phantom, const std::string& folder, ProgressSink* progress)
+{
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (!std::filesystem::is_directory(folder))
+        throw Error(ErrorCode::Io, folder + ": cannot create the output folder");
+    const std::filesystem::path root(folder);
+    const std::filesystem::path dicom = root / "dicom";
+    // Old slices of a previous (possibly larger) phantom would mix into the new series.
+    std::filesystem::remove_all(dicom, ec);
+    imaging::DicomWriteOptions options;
+    options.modality = "CT";
+    options.patientPosition = phantom.ct.info().patientPosition.empty() ? "HFP" : phantom.ct.info().patientPosition;
+    options.patientName = "Phantom^Lumbar";
+    options.patientId = "NP-PHANTOM";
+    options.seriesDescription = phantom.ct.info().description.empty() ? "NeedlePlan lumbar phantom"
+                                                                      : phantom.ct.info().description;
+    ScaledProgress dicomProgress(progress, 0.0, 0.8);
+    imaging::writeDicomSeries(phantom.ct, dicom.string(), options, &dicomProgress);
+    throwIfCancelled(progress);
+    reportProgress(progress, 0.8, "Writing structures");
+    imaging::writeSegNrrd(phantom.labels, (root / "structures.seg.nrrd").string());
+    writeTargets(phantom.targets, (root / "targets.json").string());
+    reportProgress(progress, 1.0, "Phantom written");
+}
+
+} // namespace np::phantom
