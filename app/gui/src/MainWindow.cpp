@@ -28,8 +28,10 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QStyle>
 #include <QTableWidget>
 #include <QToolBar>
+#include <QTimer>
 #include <QToolButton>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -320,9 +322,9 @@ void MainWindow::buildPanels()
     m_structuresTable->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
     m_structuresTable->setColumnWidth(0, 26);
     m_structuresTable->setColumnWidth(1, 26);
-    m_structuresTable->setColumnWidth(3, 64);
-    m_structuresTable->setColumnWidth(4, 92);
-    m_structuresTable->setColumnWidth(5, 76);
+    m_structuresTable->setColumnWidth(3, 62);
+    m_structuresTable->setColumnWidth(4, 90);
+    m_structuresTable->setColumnWidth(5, 74);
     m_structuresTable->setSelectionMode(QAbstractItemView::SingleSelection);
     m_structuresTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
     structuresLayout->addWidget(m_structuresTable);
@@ -338,10 +340,7 @@ void MainWindow::buildPanels()
         if (row < 0 || row >= static_cast<int>(m_workspace->structures().size()))
             return;
         StructureRow after = m_workspace->structures()[static_cast<std::size_t>(row)];
-        if (column == 0) {
-            after.style.visible = !after.style.visible;
-            editStructure(row, after, after.style.visible ? tr("Show %1") : tr("Hide %1"));
-        } else if (column == 1) {
+        if (column == 1) {
             const QColor color = QColorDialog::getColor(toQColor(after.style.colorRgb), this, tr("Structure colour"));
             if (color.isValid()) {
                 after.style.colorRgb = {color.redF(), color.greenF(), color.blueF()};
@@ -349,8 +348,22 @@ void MainWindow::buildPanels()
             }
         }
     });
+    connect(m_structuresTable, &QTableWidget::itemChanged, this, [this](QTableWidgetItem* item) {
+        const int row = item->row();
+        if (item->column() != 0 || row < 0 || row >= static_cast<int>(m_workspace->structures().size()))
+            return;
+        StructureRow after = m_workspace->structures()[static_cast<std::size_t>(row)];
+        const bool visible = item->checkState() == Qt::Checked;
+        if (visible == after.style.visible)
+            return;
+        after.style.visible = visible;
+        // Deferred: the table is rebuilt by the edit.
+        QTimer::singleShot(0, this, [this, row, after] {
+            editStructure(row, after, after.style.visible ? tr("Show %1") : tr("Hide %1"));
+        });
+    });
     structuresDock->setWidget(structuresPanel);
-    structuresDock->setMinimumWidth(360);
+    structuresDock->setMinimumWidth(440);
     addDockWidget(Qt::LeftDockWidgetArea, structuresDock);
 
     // Planning (right).
@@ -505,12 +518,19 @@ void MainWindow::buildActions()
         m_modelView->refresh();
     });
 
-    toolbar->addAction(openDicom);
-    toolbar->addAction(openVolume);
-    toolbar->addAction(sample);
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    toolbar->addAction(style()->standardIcon(QStyle::SP_DirOpenIcon), tr("Open DICOM"), openDicom, &QAction::trigger);
+    toolbar->addAction(style()->standardIcon(QStyle::SP_FileIcon), tr("Open volume"), openVolume, &QAction::trigger);
+    toolbar->addAction(style()->standardIcon(QStyle::SP_DriveHDIcon), tr("Sample phantom"), sample, &QAction::trigger);
     toolbar->addSeparator();
-    toolbar->addAction(undo);
-    toolbar->addAction(redo);
+    auto* undoShort = toolbar->addAction(style()->standardIcon(QStyle::SP_ArrowBack), tr("Undo"), m_undo, &QUndoStack::undo);
+    auto* redoShort = toolbar->addAction(style()->standardIcon(QStyle::SP_ArrowForward), tr("Redo"), m_undo, &QUndoStack::redo);
+    connect(m_undo, &QUndoStack::canUndoChanged, undoShort, &QAction::setEnabled);
+    connect(m_undo, &QUndoStack::canRedoChanged, redoShort, &QAction::setEnabled);
+    connect(m_undo, &QUndoStack::undoTextChanged, undoShort, [undoShort](const QString& t) { undoShort->setToolTip(tr("Undo %1").arg(t)); });
+    connect(m_undo, &QUndoStack::redoTextChanged, redoShort, [redoShort](const QString& t) { redoShort->setToolTip(tr("Redo %1").arg(t)); });
+    undoShort->setEnabled(false);
+    redoShort->setEnabled(false);
     toolbar->addSeparator();
     toolbar->addWidget(new QLabel(tr(" Window "), toolbar));
     m_windowCombo = new QComboBox(toolbar);
@@ -520,7 +540,7 @@ void MainWindow::buildActions()
     connect(m_windowCombo, &QComboBox::textActivated, this, &MainWindow::applyWindowPreset);
     toolbar->addWidget(m_windowCombo);
     toolbar->addSeparator();
-    toolbar->addAction(screenshot);
+    toolbar->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("Screenshot"), screenshot, &QAction::trigger);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -658,6 +678,7 @@ void MainWindow::volumeLoaded(std::shared_ptr<imaging::Volume> volume, const QSt
     m_namedTargetCombo->clear();
     for (const NamedTargetEntry& target : m_namedTargets)
         m_namedTargetCombo->addItem(target.name);
+    m_namedTargetCombo->setCurrentIndex(m_namedTargets.empty() ? -1 : 0);
     for (const std::string& warning : info.warnings)
         statusBar()->showMessage(QString::fromStdString(warning), 8000);
     if (!m_pendingSegmentation.isEmpty()) {
@@ -1025,9 +1046,10 @@ void MainWindow::refreshStructuresTable()
     for (std::size_t r = 0; r < structures.size(); ++r) {
         const StructureRow& row = structures[r];
         const int rowIndex = static_cast<int>(r);
-        auto* visible = new QTableWidgetItem(row.style.visible ? QStringLiteral("👁") : QString());
+        auto* visible = new QTableWidgetItem();
+        visible->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
+        visible->setCheckState(row.style.visible ? Qt::Checked : Qt::Unchecked);
         visible->setToolTip(tr("Show or hide"));
-        visible->setTextAlignment(Qt::AlignCenter);
         m_structuresTable->setItem(rowIndex, 0, visible);
         auto* color = new QTableWidgetItem();
         color->setBackground(toQColor(row.style.colorRgb));
@@ -1246,6 +1268,8 @@ void MainWindow::updateCornerText()
         left = (info.modality.empty() ? std::string("Image") : info.modality) +
                (info.patientPosition.empty() ? std::string() : "  " + info.patientPosition);
         right = info.description.empty() ? QFileInfo(m_currentPath).fileName().toStdString() : info.description;
+        if (right.size() > 22)
+            right = right.substr(0, 21) + "...";
         const auto& g = volume->geometry();
         char size[96];
         std::snprintf(size, sizeof size, "\n%lld x %lld x %lld", static_cast<long long>(g.size[0]),

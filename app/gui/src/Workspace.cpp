@@ -44,9 +44,10 @@ void Workspace::setLabels(std::shared_ptr<const imaging::LabelMap> labels)
             const bool soft = name.find("muscle") != std::string::npos || name.find("fat") != std::string::npos ||
                               name.find("psoas") != std::string::npos;
             row.style.opacity = skin ? 0.18 : 1.0;
-            row.style.visible = !soft || name.find("psoas") != std::string::npos;
-            if (name.find("fat") != std::string::npos || (name.find("muscle") != std::string::npos))
-                row.style.visible = false;
+            (void)soft;
+            // Large soft-tissue labels would hide the image; they stay available but hidden.
+            row.style.visible = !(name.find("fat") != std::string::npos || name.find("muscle") != std::string::npos ||
+                                  name.find("body") != std::string::npos);
             m_structures.push_back(row);
         }
     }

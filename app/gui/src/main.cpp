@@ -50,11 +50,23 @@ int main(int argc, char** argv)
                              return;
                          }
                          const auto& named = window.namedTargets();
-                         for (const auto& target : named)
-                             if (target.name == targetName || (targetName.isEmpty() && samplePhantom)) {
-                                 window.addTarget(target.name, target.positionLps);
-                                 break;
-                             }
+                         const np::gui::NamedTargetEntry* chosen = nullptr;
+                         for (const auto& target : named) {
+                             if (!targetName.isEmpty() && target.name == targetName)
+                                 chosen = &target;
+                             // The sample opens on the L4 medial branch (or the first named target).
+                             if (targetName.isEmpty() && samplePhantom &&
+                                 (!chosen || (target.name.startsWith("L4 medial branch") && !chosen->name.startsWith("L4"))))
+                                 chosen = &target;
+                         }
+                         if (!targetName.isEmpty() && !chosen) {
+                             std::fprintf(stderr, "needleplan: no named target '%s'\n", qPrintable(targetName));
+                             if (scripted)
+                                 app.exit(2);
+                             return;
+                         }
+                         if (chosen)
+                             window.addTarget(chosen->name, chosen->positionLps);
                      });
     if (scripted) {
         QObject::connect(&window, &np::gui::MainWindow::surfacesReady, &window, [&window, &app, screenshot] {

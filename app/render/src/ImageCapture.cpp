@@ -23,8 +23,9 @@ RgbImage captureWindow(vtkRenderWindow* window)
     vtkNew<vtkWindowToImageFilter> grabber;
     grabber->SetInput(window);
     grabber->SetInputBufferTypeToRGB();
-    grabber->ReadFrontBufferOff();
-    grabber->ShouldRerenderOn();
+    window->Render();
+    grabber->ReadFrontBufferOn();
+    grabber->ShouldRerenderOff();
     grabber->Update();
     vtkImageData* data = grabber->GetOutput();
     int dims[3];

@@ -322,7 +322,12 @@ struct SliceScene::Impl
             return {0, 0};
         const double step = sliceStep();
         const int count = std::max(1, static_cast<int>(std::floor((grid.maxW - grid.minW) / step + 1e-6)));
-        const int index = static_cast<int>(std::floor((w() - grid.minW) / step));
+        int index = static_cast<int>(std::floor((w() - grid.minW) / step));
+        const Vec3& n = frame.axes.towardViewerLps;
+        const double dominant = std::abs(n.x) >= std::abs(n.y) && std::abs(n.x) >= std::abs(n.z) ? n.x
+                                : (std::abs(n.y) >= std::abs(n.z) ? n.y : n.z);
+        if (dominant < 0)
+            index = count - 1 - index;
         return {std::clamp(index, 0, count - 1), count};
     }
 
@@ -334,11 +339,17 @@ struct SliceScene::Impl
         char bottomRight[128] = "";
         if (volume) {
             const auto [index, count] = sliceIndexAndCount();
-            // Position along the normal, named by the patient axis (e.g. S 12.0 mm).
+            // Position along the patient axis of the normal, named by its letter (e.g. S 12.0 mm).
             const Vec3& n = frame.axes.towardViewerLps;
-            const double signedPosition = dot(cursorLps, n);
+            int axis = 0;
+            for (int a = 1; a < 3; ++a)
+                if (std::abs(n[a]) > std::abs(n[axis]))
+                    axis = a;
+            const double coordinate = cursorLps[axis];
+            static const char* positive[3] = {"L", "P", "S"};
+            static const char* negative[3] = {"R", "A", "I"};
             std::snprintf(bottomLeft, sizeof bottomLeft, "%s  %d / %d\n%s %.1f mm", toString(orientation), index + 1,
-                          count, directionLetters(n).c_str(), signedPosition);
+                          count, coordinate >= 0 ? positive[axis] : negative[axis], std::abs(coordinate));
             std::snprintf(bottomRight, sizeof bottomRight, "W %.0f  L %.0f\nZoom %.2f mm/px", window, level,
                           mmPerPixel());
         }

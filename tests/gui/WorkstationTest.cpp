@@ -1,0 +1,274 @@
+// The workstation driven like a user: synthesised mouse events on the slice views, the 3D view
+// read back from VTK, the series picker, error dialogs, undo/redo of a drag.
+
+#include <gtest/gtest.h>
+
+#include <QApplication>
+#include <QMessageBox>
+#include <QTableWidget>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+
+#include "GuiTestSupport.h"
+#include "TestSupport.h"
+#include "needleplan/gui/MainWindow.h"
+#include "needleplan/gui/ModelViewWidget.h"
+#include "needleplan/gui/SeriesPickerDialog.h"
+#include "needleplan/imaging/DicomSeriesWriter.h"
+#include "needleplan/imaging/ImageLoader.h"
+#include "needleplan/render/ImageCapture.h"
+
+#include <vtkRenderer.h>
+
+namespace np::gui {
+namespace {
+
+using render::SliceOrientation;
+
+/// Opens `path` and waits for the outcome; returns the loadFinished ok flag.
+bool openAndWait(MainWindow& window, const QString& path, QString* message = nullptr, bool phantom = false)
+{
+    bool finished = false, ok = false;
+    auto connection = QObject::connect(&window, &MainWindow::loadFinished, &window,
+                                       [&](bool success, const QString& text) {
+                                           finished = true;
+                                           ok = success;
+                                           if (message)
+                                               *message = text;
+                                       });
+    if (phantom)
+        window.openSamplePhantom();
+    else
+        window.openPath(path);
+    test::waitUntil([&] { return finished; }, 180000);
+    QObject::disconnect(connection);
+    return ok;
+}
+
+bool viewsReady(MainWindow& window)
+{
+    return window.sliceView(SliceOrientation::Axial)->isRenderingAvailable() &&
+           window.modelView()->isRenderingAvailable();
+}
+
+/// A small CT-like volume: a bright box in a dark field, on an oblique anisotropic grid.
+imaging::Volume smallVolume()
+{
+    imaging::Geometry g;
+    g.size = {24, 20, 12};
+    g.spacing = {1.2, 1.2, 2.5};
+    g.originLps = {-14.0, -12.0, -15.0};
+    imaging::Volume volume(g, -1000.0f);
+    for (std::int64_t k = 3; k < 9; ++k)
+        for (std::int64_t j = 5; j < 15; ++j)
+            for (std::int64_t i = 6; i < 18; ++i)
+                volume.at(i, j, k) = 400.0f;
+    return volume;
+}
+
+class Workstation : public ::testing::Test
+{
+protected:
+    void SetUp() override
+    {
+        NP_REQUIRE_DISPLAY();
+        m_window = std::make_unique<MainWindow>();
+        m_window->setScriptedMode(false);
+        m_window->resize(1400, 900);
+        m_window->show();
+        ASSERT_TRUE(test::waitUntil([&] { return viewsReady(*m_window); }, 20000)) << "OpenGL views did not start";
+    }
+    void TearDown() override
+    {
+        if (m_window) {
+            m_window->undoStack().setClean();
+            m_window->close();
+            m_window.reset();
+        }
+    }
+    std::unique_ptr<MainWindow> m_window;
+};
+
+TEST_F(Workstation, BrokenFileShowsAnErrorAndTheAppStaysUsable)
+{
+    test::TempDir folder("np-gui-broken");
+    const auto broken = folder.path() / "broken.nrrd";
+    std::ofstream(broken) << "NRRD0004\ntype: what\ndimension: 3\nsizes: 1 2\n\ngarbage";
+    QString message;
+    EXPECT_FALSE(openAndWait(*m_window, QString::fromStdString(broken.string()), &message));
+    EXPECT_FALSE(message.isEmpty());
+    QMessageBox* box = nullptr;
+    ASSERT_TRUE(test::waitUntil([&] {
+        box = m_window->findChild<QMessageBox*>("errorBox");
+        return box && box->isVisible();
+    }, 5000)) << "no error dialog appeared";
+    EXPECT_TRUE(box->text().contains("broken.nrrd") || box->windowTitle().contains("broken.nrrd"));
+    box->close();
+    QApplication::processEvents();
+
+    // Still usable: a valid volume opens afterwards.
+    const auto valid = folder.path() / "valid.nrrd";
+    imaging::writeVolumeNrrd(smallVolume(), valid.string());
+    EXPECT_TRUE(openAndWait(*m_window, QString::fromStdString(valid.string()), &message)) << message.toStdString();
+    ASSERT_TRUE(m_window->workspace().volume());
+    EXPECT_EQ(m_window->workspace().volume()->geometry().size[0], 24);
+}
+
+TEST_F(Workstation, FolderWithSeveralSeriesOpensThePicker)
+{
+    test::TempDir folder("np-gui-series");
+    imaging::Volume volume = smallVolume();
+    imaging::DicomWriteOptions first;
+    first.seriesDescription = "first series";
+    first.seriesNumber = 3;
+    imaging::writeDicomSeries(volume, (folder.path() / "a").string(), first);
+    imaging::DicomWriteOptions second;
+    second.seriesDescription = "second series";
+    second.seriesNumber = 4;
+    imaging::writeDicomSeries(volume, (folder.path() / "b").string(), second);
+    std::ofstream(folder.path() / "notes.txt") << "not an image";
+
+    bool finished = false;
+    QObject::connect(m_window.get(), &MainWindow::loadFinished, m_window.get(), [&](bool, const QString&) { finished = true; });
+    m_window->openPath(QString::fromStdString(folder.path().string()));
+    SeriesPickerDialog* picker = nullptr;
+    ASSERT_TRUE(test::waitUntil([&] {
+        picker = m_window->findChild<SeriesPickerDialog*>();
+        return picker && picker->isVisible();
+    }, 60000)) << "the series picker did not open";
+    EXPECT_EQ(picker->rowCount(), 2);
+    auto* table = picker->findChild<QTableWidget*>("seriesTable");
+    ASSERT_NE(table, nullptr);
+    QStringList descriptions;
+    for (int r = 0; r < table->rowCount(); ++r)
+        descriptions << table->item(r, 2)->text();
+    EXPECT_TRUE(descriptions.join("|").contains("first series"));
+    EXPECT_TRUE(descriptions.join("|").contains("second series"));
+    EXPECT_EQ(table->item(0, 4)->text(), "12"); // slices
+    picker->reject();
+    ASSERT_TRUE(test::waitUntil([&] { return finished; }, 5000));
+    EXPECT_FALSE(m_window->workspace().volume());
+}
+
+TEST_F(Workstation, ClickSetsTheTargetAndTheTrajectoryAppearsInThe3DImage)
+{
+    const imaging::Volume volume = smallVolume();
+    test::TempDir folder("np-gui-click");
+    const auto path = folder.path() / "box.nrrd";
+    imaging::writeVolumeNrrd(volume, path.string());
+    bool surfaces = false;
+    QObject::connect(m_window.get(), &MainWindow::surfacesReady, m_window.get(), [&] { surfaces = true; });
+    ASSERT_TRUE(openAndWait(*m_window, QString::fromStdString(path.string())));
+    ASSERT_TRUE(test::waitUntil([&] { return surfaces; }, 60000));
+
+    // Target: click on the axial view where the scene says this LPS point is displayed.
+    SliceViewWidget* axial = m_window->sliceView(SliceOrientation::Axial);
+    const Vec3 wantedTargetLps = m_window->workspace().cursorLps() + Vec3{3.0, -2.0, 0.0};
+    const Vec3 targetDisplay = axial->scene().displayFromLps(wantedTargetLps);
+    const double dpr = axial->devicePixelRatioF();
+    m_window->setPickMode(PickMode::SetTarget);
+    test::clickAt(axial, QPointF(targetDisplay.x / dpr, targetDisplay.y / dpr));
+    ASSERT_EQ(m_window->workspace().targets().size(), 1u);
+    const Vec3 targetLps = m_window->workspace().targets()[0].targetLps;
+    const double tolerance = 1.0 * axial->scene().mmPerPixel();
+    EXPECT_NEAR(targetLps.x, wantedTargetLps.x, tolerance);
+    EXPECT_NEAR(targetLps.y, wantedTargetLps.y, tolerance);
+    EXPECT_NEAR(targetLps.z, wantedTargetLps.z, 1e-6);
+    EXPECT_EQ(axial->pickMode(), PickMode::Navigate);
+
+    // Entry: a click on the sagittal view, posterior of the box.
+    SliceViewWidget* sagittal = m_window->sliceView(SliceOrientation::Sagittal);
+    m_window->workspace().setCursorLps(targetLps);
+    const Vec3 wantedEntryLps = targetLps + Vec3{0.0, 20.0, 8.0};
+    const Vec3 entryDisplay = sagittal->scene().displayFromLps(wantedEntryLps);
+    m_window->setPickMode(PickMode::SetEntry);
+    test::clickAt(sagittal, QPointF(entryDisplay.x / dpr, entryDisplay.y / dpr));
+    ASSERT_TRUE(m_window->workspace().targets()[0].entryLps.has_value());
+    const Vec3 entryLps = *m_window->workspace().targets()[0].entryLps;
+    EXPECT_NEAR(entryLps.y, wantedEntryLps.y, sagittal->scene().mmPerPixel());
+    EXPECT_NEAR(entryLps.z, wantedEntryLps.z, sagittal->scene().mmPerPixel());
+
+    // The 3D image read back from VTK: with and without the trajectory.
+    ModelViewWidget* model = m_window->modelView();
+    model->scene().lookAlong(0.5 * (entryLps + targetLps), {1, 0, 0}, {0, 0, 1}); // side view of the needle
+    const render::RgbImage with = model->captureVtkImage();
+    model->scene().setTrajectories({});
+    const render::RgbImage without = model->captureVtkImage();
+    if (const char* dump = std::getenv("NP_GUI_TEST_DUMP")) {
+        render::writePng(with, std::string(dump) + "/with.png");
+        render::writePng(without, std::string(dump) + "/without.png");
+    }
+    ASSERT_GT(with.width, 50);
+    ASSERT_EQ(with.width, without.width);
+    ASSERT_EQ(with.height, without.height);
+    // Where the path projects on the image (VTK display coordinates have y up).
+    vtkRenderer* renderer = model->scene().renderer();
+    auto project = [&](const Vec3& p) {
+        renderer->SetWorldPoint(p.x, p.y, p.z, 1.0);
+        renderer->WorldToDisplay();
+        double d[3];
+        renderer->GetDisplayPoint(d);
+        return QPointF(d[0], with.height - 1 - d[1]);
+    };
+    const QPointF a = project(entryLps), b = project(targetLps);
+    int changedNear = 0, changedFar = 0;
+    for (int y = 0; y < with.height; ++y)
+        for (int x = 0; x < with.width; ++x) {
+            const std::uint8_t* p = with.pixel(x, y);
+            const std::uint8_t* q = without.pixel(x, y);
+            if (std::abs(p[0] - q[0]) + std::abs(p[1] - q[1]) + std::abs(p[2] - q[2]) < 30)
+                continue;
+            // Distance to the projected segment (extended by the hub outside the skin).
+            const QPointF ab = b - a, ap = QPointF(x, y) - a;
+            const double length2 = QPointF::dotProduct(ab, ab);
+            const double t = std::clamp(QPointF::dotProduct(ap, ab) / length2, -2.0, 1.0);
+            const QPointF closest = a + ab * t;
+            const double dist = std::hypot(x - closest.x(), y - closest.y());
+            (dist < 8.0 ? changedNear : changedFar)++;
+        }
+    const double pathPixels = std::hypot(b.x() - a.x(), b.y() - a.y());
+    EXPECT_GT(changedNear, 0.5 * pathPixels) << "the trajectory is not visible in the 3D image";
+    EXPECT_LT(changedFar, changedNear / 5 + 20) << "pixels changed away from the trajectory";
+}
+
+TEST_F(Workstation, DraggingTheEntryIsOneUndoStep)
+{
+    const imaging::Volume volume = smallVolume();
+    test::TempDir folder("np-gui-drag");
+    const auto path = folder.path() / "box.nrrd";
+    imaging::writeVolumeNrrd(volume, path.string());
+    ASSERT_TRUE(openAndWait(*m_window, QString::fromStdString(path.string())));
+    const Vec3 centre = m_window->workspace().cursorLps();
+    m_window->addTarget("L4 test", centre);
+    const Vec3 entryLps = centre + Vec3{5.0, 10.0, 0.0};
+    m_window->placeEntry(entryLps);
+    const int stepsBefore = m_window->undoStack().count();
+
+    SliceViewWidget* axial = m_window->sliceView(SliceOrientation::Axial);
+    m_window->workspace().setCursorLps(entryLps);
+    QApplication::processEvents();
+    const double dpr = axial->devicePixelRatioF();
+    const Vec3 from = axial->scene().displayFromLps(entryLps);
+    const QPointF fromPx(from.x / dpr, from.y / dpr);
+    const QPointF toPx = fromPx + QPointF(30.0, 12.0);
+    test::dragFromTo(axial, fromPx, toPx, 6);
+    const Vec3 expectedEnd = axial->scene().lpsFromDisplay(toPx.x() * dpr, toPx.y() * dpr);
+
+    EXPECT_EQ(m_window->undoStack().count(), stepsBefore + 1) << "a drag must be a single undo step";
+    ASSERT_TRUE(m_window->workspace().targets()[0].entryLps);
+    Vec3 moved = *m_window->workspace().targets()[0].entryLps;
+    EXPECT_NEAR(distance(moved, expectedEnd), 0.0, 1e-6);
+    // 30 px right and 12 px down on the axial view: toward the patient's left and posterior.
+    EXPECT_NEAR(moved.x - entryLps.x, 30.0 * dpr * axial->scene().mmPerPixel(), 1e-6);
+    EXPECT_NEAR(moved.y - entryLps.y, 12.0 * dpr * axial->scene().mmPerPixel(), 1e-6);
+
+    m_window->undoStack().undo();
+    EXPECT_NEAR(distance(*m_window->workspace().targets()[0].entryLps, entryLps), 0.0, 1e-9);
+    m_window->undoStack().redo();
+    EXPECT_NEAR(distance(*m_window->workspace().targets()[0].entryLps, expectedEnd), 0.0, 1e-6);
+}
+
+} // namespace
+} // namespace np::gui
