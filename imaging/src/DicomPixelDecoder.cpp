@@ -71,13 +71,36 @@ struct ValueMapping
     }
 };
 
+bool sameMapping(const ValueMapping& a, const ValueMapping& b)
+{
+    return a.bitsAllocated == b.bitsAllocated && a.bitsStored == b.bitsStored && a.shift == b.shift &&
+           a.isSigned == b.isSigned && a.monochrome1 == b.monochrome1 && a.hasPadding == b.hasPadding &&
+           a.paddingLow == b.paddingLow && a.paddingHigh == b.paddingHigh &&
+           std::memcmp(&a.paddingReplacement, &b.paddingReplacement, sizeof(float)) == 0 && a.slope == b.slope &&
+           a.intercept == b.intercept;
+}
+
+/// Lookup table from every raw 8- or 16-bit value to its float, kept per thread and rebuilt only
+/// when the mapping changes (the slices of a series nearly always share it).
+template <typename Raw>
+const std::vector<float>& lookupTable(const ValueMapping& mapping)
+{
+    constexpr std::size_t tableSize = std::size_t{1} << (8 * sizeof(Raw));
+    thread_local std::vector<float> table;
+    thread_local ValueMapping tableMapping;
+    if (table.size() != tableSize || !sameMapping(tableMapping, mapping)) {
+        table.resize(tableSize);
+        for (std::size_t raw = 0; raw < tableSize; ++raw)
+            table[raw] = mapping.value(static_cast<std::uint32_t>(raw));
+        tableMapping = mapping;
+    }
+    return table;
+}
+
 template <typename Raw>
 void convertWithTable(const Raw* source, std::size_t count, const ValueMapping& mapping, float* destination)
 {
-    constexpr std::size_t tableSize = std::size_t{1} << (8 * sizeof(Raw));
-    std::vector<float> table(tableSize);
-    for (std::size_t raw = 0; raw < tableSize; ++raw)
-        table[raw] = mapping.value(static_cast<std::uint32_t>(raw));
+    const float* table = lookupTable<Raw>(mapping).data();
     for (std::size_t n = 0; n < count; ++n)
         destination[n] = table[source[n]];
 }
