@@ -138,8 +138,14 @@ void writePhantom(const Phantom& phantom, const std::string& folder, ProgressSin
         throw Error(ErrorCode::Io, folder + ": cannot create the output folder");
     const std::filesystem::path root(folder);
     const std::filesystem::path dicom = root / "dicom";
-    // Old slices of a previous (possibly larger) phantom would mix into the new series.
-    std::filesystem::remove_all(dicom, ec);
+    // Slices of a previous (possibly larger) phantom would mix into the new series: remove the
+    // writer's own slice files, nothing else.
+    if (std::filesystem::is_directory(dicom, ec))
+        for (const auto& entry : std::filesystem::directory_iterator(dicom, ec)) {
+            const std::string name = entry.path().filename().string();
+            if (entry.is_regular_file() && name.rfind("slice_", 0) == 0 && entry.path().extension() == ".dcm")
+                std::filesystem::remove(entry.path(), ec);
+        }
     imaging::DicomWriteOptions options;
     options.modality = "CT";
     options.patientPosition = phantom.ct.info().patientPosition.empty() ? "HFP" : phantom.ct.info().patientPosition;

@@ -103,13 +103,15 @@ TEST(PhantomFiles, RewritingReplacesTheOldSeries)
     PhantomOptions options;
     options.spacing = {4.0, 4.0, 2.0};
     np::phantom::writePhantom(np::phantom::generateLumbarPhantom(options), dir.path().string());
+    { std::ofstream(dir.path() / "dicom" / "notes.txt") << "kept"; }
     options.spacing = {4.0, 4.0, 4.0};
     const auto smaller = np::phantom::generateLumbarPhantom(options);
     np::phantom::writePhantom(smaller, dir.path().string());
+    EXPECT_TRUE(std::filesystem::exists(dir.path() / "dicom" / "notes.txt")); // not ours: kept
     std::int64_t files = 0;
     for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path() / "dicom"))
         ++files;
-    EXPECT_EQ(files, smaller.ct.geometry().size[2]);
+    EXPECT_EQ(files, smaller.ct.geometry().size[2] + 1);
 }
 
 TEST(PhantomFiles, MalformedTargetFilesAreErrorsNamingTheFile)
