@@ -137,7 +137,7 @@ void writeSlice(const Volume& volume, std::int64_t k, const Vec3& positionLps, c
     putString(ds, DCM_PatientSex, "O", path);
     putString(ds, DCM_SliceThickness, header.sliceThickness, path);
     if (options.modality == "CT")
-        putString(ds, DCM_KVP, "120", path);
+        putString(ds, DCM_KVP, "", path); // type 2: present, unknown for a synthetic image
     putString(ds, DCM_PatientPosition, options.patientPosition, path);
     putString(ds, DCM_StudyInstanceUID, header.studyUid, path);
     putString(ds, DCM_SeriesInstanceUID, header.seriesUid, path);
