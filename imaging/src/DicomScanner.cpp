@@ -333,6 +333,9 @@ void buildEntry(const Group& group, DicomSeriesEntry& entry)
         entry.frames = std::move(sorted);
         entry.geometry = plan.geometry;
         entry.warnings.insert(entry.warnings.end(), plan.warnings.begin(), plan.warnings.end());
+        if (!first.isMultiFrameFunctional && first.numberOfFrames > 1)
+            entry.warnings.push_back("multi-frame image without per-frame positions: only its first frame is used (" +
+                                     first.path + ")");
         if (entry.kind == DicomSeriesKind::Localizer)
             entry.warnings.push_back("localizer (scout) image");
         else if (entry.kind == DicomSeriesKind::SecondaryCapture)
@@ -522,8 +525,12 @@ int selectSeries(const DicomScanResult& scan, const LoadOptions& options)
         throw Error(ErrorCode::NotFound, scan.rootPath + ": no volume series (only " +
                                              std::to_string(scan.series.size()) +
                                              " projection / localizer / secondary capture entries)");
-    if (!scan.skipped.empty() && scan.skipped.front().reason == "not a DICOM file" && scan.skipped.size() == 1)
-        throw Error(ErrorCode::NotDicom, scan.skipped.front().path + ": not a DICOM file");
+    if (scan.skipped.size() == 1) {
+        const SkippedFile& only = scan.skipped.front();
+        if (only.reason == "not a DICOM file")
+            throw Error(ErrorCode::NotDicom, only.path + ": not a DICOM file");
+        throw Error(ErrorCode::NotFound, only.path + ": nothing to load: " + only.reason);
+    }
     throw Error(ErrorCode::NotFound, scan.rootPath + ": no DICOM image series found (" +
                                          std::to_string(scan.skipped.size()) + " file(s) skipped)");
 }

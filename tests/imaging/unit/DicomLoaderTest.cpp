@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcddirif.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcrleerg.h>
@@ -775,4 +776,102 @@ TEST(ImageLoader, CorruptNrrdIsCorruptData)
     const ErrorCode code = loadError(path.string(), &message);
     EXPECT_TRUE(code == ErrorCode::CorruptData || code == ErrorCode::NotFound) << message;
     EXPECT_NE(message.find("broken.nrrd"), std::string::npos) << message;
+}
+
+// ---------------------------------------------------------------- DICOMDIR, cancel, non-image objects
+
+
+TEST(DicomLoader, DicomdirListsTheReferencedSeries)
+{
+    np::test::TempDir dir;
+    fs::create_directories(dir.path() / "DICOM");
+    for (int k = 0; k < 3; ++k) {
+        SliceSpec spec = slice16({0, 0, 1.5 * k}, [&](int i, int) { return 10 * k + i; });
+        spec.instanceNumber = k + 1;
+        const fs::path file = dir.path() / "DICOM" / ("IM" + std::to_string(k + 1));
+        writeSlice(spec, file);
+        // Media files carry the attributes a DICOMDIR record needs.
+        DcmFileFormat image;
+        ASSERT_TRUE(image.loadFile(file.string().c_str()).good());
+        image.getDataset()->putAndInsertString(DCM_PatientID, "NP-TEST");
+        image.getDataset()->putAndInsertString(DCM_PatientName, "Test^Patient");
+        image.getDataset()->putAndInsertString(DCM_StudyDate, "20260101");
+        image.getDataset()->putAndInsertString(DCM_StudyTime, "120000");
+        image.getDataset()->putAndInsertString(DCM_StudyID, "1");
+        image.getDataset()->putAndInsertString(DCM_AccessionNumber, "");
+        image.getDataset()->putAndInsertString(DCM_SeriesNumber, "1");
+        ASSERT_TRUE(image.saveFile(file.string().c_str(), EXS_LittleEndianExplicit).good());
+    }
+    // A file the DICOMDIR does not reference is not part of the listing.
+    writeSlice(slice16({0, 0, 99}, [](int, int) { return 0; }), dir.path() / "STRAY");
+    const fs::path cwd = fs::current_path();
+    fs::current_path(dir.path()); // DICOMDIR file IDs are relative to its folder
+    {
+        DicomDirInterface dicomdir;
+        dicomdir.enableInventMode(OFTrue);
+        ASSERT_TRUE(dicomdir.createNewDicomDir(DicomDirInterface::AP_GeneralPurpose, "DICOMDIR").good());
+        for (int k = 0; k < 3; ++k)
+            ASSERT_TRUE(dicomdir.addDicomFile(("DICOM/IM" + std::to_string(k + 1)).c_str()).good());
+        ASSERT_TRUE(dicomdir.writeDicomDir().good());
+    }
+    fs::current_path(cwd);
+    const DicomScanResult scan = scanDicom((dir.path() / "DICOMDIR").string());
+    ASSERT_EQ(scan.series.size(), 1u);
+    EXPECT_EQ(scan.series[0].geometry.size[2], 3);
+    const Volume volume = loadVolume((dir.path() / "DICOMDIR").string());
+    EXPECT_NEAR(volume.geometry().spacing.z, 1.5, 1e-9);
+    EXPECT_EQ(volume.at(2, 0, 2), 22.0f);
+    // Scanning the folder instead finds the stray slice too, and lists the DICOMDIR as skipped.
+    const DicomScanResult folder = scanDicom(dir.path().string());
+    bool dicomdirSkipped = false;
+    for (const auto& skipped : folder.skipped)
+        dicomdirSkipped = dicomdirSkipped || skipped.reason.find("DICOMDIR") != std::string::npos;
+    EXPECT_TRUE(dicomdirSkipped);
+}
+
+namespace {
+class CancellingSink : public np::ProgressSink
+{
+public:
+    bool cancelRequested() const override { return true; }
+};
+} // namespace
+
+TEST(DicomLoader, CancelStopsLoading)
+{
+    np::test::TempDir dir;
+    for (int k = 0; k < 4; ++k)
+        writeSlice(slice16({0, 0, 1.0 * k}, [](int, int) { return 1; }), dir.path() / ("s" + std::to_string(k) + ".dcm"));
+    CancellingSink cancel;
+    try {
+        loadVolume(dir.path().string(), {}, &cancel);
+        ADD_FAILURE() << "not cancelled";
+    } catch (const np::Error& error) {
+        EXPECT_EQ(error.code(), ErrorCode::Cancelled);
+    }
+}
+
+TEST(DicomLoader, NonImageObjectsAreSkippedWithTheirKind)
+{
+    np::test::TempDir dir;
+    writeSlice(slice16({0, 0, 0}, [](int, int) { return 1; }), dir.path() / "ct.dcm");
+    DcmFileFormat report;
+    report.getDataset()->putAndInsertString(DCM_SOPClassUID, UID_BasicTextSRStorage);
+    report.getDataset()->putAndInsertString(DCM_SOPInstanceUID, "1.2.826.0.1.3680043.9.7777.70");
+    report.getDataset()->putAndInsertString(DCM_Modality, "SR");
+    ASSERT_TRUE(report.saveFile((dir.path() / "report.dcm").string().c_str(), EXS_LittleEndianExplicit).good());
+    DcmFileFormat state;
+    state.getDataset()->putAndInsertString(DCM_SOPClassUID, UID_GrayscaleSoftcopyPresentationStateStorage);
+    state.getDataset()->putAndInsertString(DCM_SOPInstanceUID, "1.2.826.0.1.3680043.9.7777.71");
+    state.getDataset()->putAndInsertString(DCM_Modality, "PR");
+    ASSERT_TRUE(state.saveFile((dir.path() / "state.dcm").string().c_str(), EXS_LittleEndianExplicit).good());
+    const DicomScanResult scan = scanDicom(dir.path().string());
+    ASSERT_EQ(scan.series.size(), 1u);
+    ASSERT_EQ(scan.skipped.size(), 2u);
+    EXPECT_NE(scan.skipped[0].reason.find("structured report"), std::string::npos) << scan.skipped[0].reason;
+    EXPECT_NE(scan.skipped[1].reason.find("presentation state"), std::string::npos) << scan.skipped[1].reason;
+    // Given alone, a non-image object cannot be loaded, and the message says what it is.
+    std::string message;
+    EXPECT_EQ(loadError((dir.path() / "report.dcm").string(), &message), ErrorCode::NotFound);
+    EXPECT_NE(message.find("structured report"), std::string::npos) << message;
 }
