@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <itkImage.h>
+#include <itkImageFileWriter.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -289,6 +292,64 @@ TEST(LabelMapIO, MetaImageAndNiftiLoadAsPlainLabels)
     EXPECT_EQ(back.segments()[0].name, "label_5");
     EXPECT_NEAR(back.geometry().spacing.y, 0.75, 1e-12);
     EXPECT_NEAR(back.geometry().originLps.z, 3.0, 1e-12);
+}
+
+TEST(LabelMapIO, NiftiLabelsLoadInLpsWithNamedLabels)
+{
+    np::test::TempDir dir;
+    using Image = itk::Image<std::int16_t, 3>;
+    auto image = Image::New();
+    Image::RegionType region;
+    region.SetSize({{3, 2, 2}});
+    image->SetRegions(region);
+    Image::SpacingType spacing;
+    spacing[0] = 0.7;
+    spacing[1] = 1.2;
+    spacing[2] = 2.5;
+    image->SetSpacing(spacing);
+    Image::PointType origin;
+    origin[0] = -5.0;
+    origin[1] = 7.0;
+    origin[2] = 11.0;
+    image->SetOrigin(origin);
+    // A prone-style axial direction in LPS: columns (-1,0,0), (0,-1,0), (0,0,1).
+    Image::DirectionType direction;
+    direction.SetIdentity();
+    direction(0, 0) = -1.0;
+    direction(1, 1) = -1.0;
+    image->SetDirection(direction);
+    image->Allocate();
+    image->FillBuffer(0);
+    image->SetPixel({{2, 1, 1}}, 12);
+    image->SetPixel({{0, 0, 1}}, 4);
+    const auto path = dir.path() / "labels.nii.gz";
+    auto writer = itk::ImageFileWriter<Image>::New();
+    writer->SetInput(image);
+    writer->SetFileName(path.string());
+    writer->Update();
+
+    const LabelMap labels = readLabelMap(path.string());
+    const Geometry& g = labels.geometry();
+    EXPECT_EQ(g.size, (np::imaging::Size3{3, 2, 2}));
+    EXPECT_NEAR(g.spacing.x, 0.7, 1e-6);
+    EXPECT_NEAR(g.spacing.z, 2.5, 1e-6);
+    EXPECT_NEAR(g.originLps.x, -5.0, 1e-5);
+    EXPECT_NEAR(g.originLps.y, 7.0, 1e-5);
+    EXPECT_NEAR(g.directionLps(0, 0), -1.0, 1e-6);
+    EXPECT_NEAR(g.directionLps(1, 1), -1.0, 1e-6);
+    EXPECT_EQ(labels.at(2, 1, 1), 12);
+    EXPECT_EQ(labels.at(0, 0, 1), 4);
+    ASSERT_EQ(labels.segments().size(), 2u);
+    EXPECT_EQ(labels.segments()[0].name, "label_4");
+    EXPECT_EQ(labels.segments()[1].name, "label_12");
+}
+
+TEST(LabelMapIO, NegativeLabelValuesAreRejected)
+{
+    np::test::TempDir dir;
+    const auto path = dir.path() / "negative.nrrd";
+    writeText(path, "NRRD0004\ntype: short\ndimension: 3\nsizes: 2 1 1\nencoding: text\n\n-3 1\n");
+    EXPECT_EQ(codeOf([&] { readLabelMap(path.string()); }), np::ErrorCode::CorruptData);
 }
 
 } // namespace
