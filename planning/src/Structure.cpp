@@ -73,7 +73,7 @@ StructureSpec defaultStructureSpec(const std::string& name, std::uint16_t labelV
         return set(StructureClass::Caution, 0.0);
     if (containsAny(n, {"joint", "target"}))
         return set(StructureClass::Target, 0.0);
-    if (containsAny(n, {"skin", "body", "fat", "muscle", "air"}))
+    if (containsAny(n, {"skin", "body", "fat", "muscle", "air", "table", "couch"}))
         return set(StructureClass::Ignored, 0.0);
     return set(StructureClass::Caution, 2.0);
 }

@@ -146,7 +146,7 @@ Evaluation TrajectoryEvaluator::evaluate(const Trajectory& trajectory, const Eva
             result.warnings.push_back("passes " + format("%.1f mm", clearance.clearanceMm) + " from " + spec.name +
                                       format(" (caution margin %.1f mm)", spec.marginMm));
         }
-        if (spec.structureClass == StructureClass::Forbidden || spec.structureClass == StructureClass::Obstacle) {
+        if (spec.structureClass == StructureClass::Forbidden) {
             const double slack = clearance.clearanceMm - spec.marginMm;
             if (slack < bestSlack)
                 bestSlack = slack, result.closestIndex = static_cast<int>(result.clearances.size());

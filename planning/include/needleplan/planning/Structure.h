@@ -40,7 +40,7 @@ struct StructureSpec
 ///  aorta, ivc/vena cava, any artery/vein/vessel → forbidden 3 mm; kidney, lung, pleura, bowel,
 ///  colon, bladder → forbidden 5 mm; bone, vertebra, sacrum, ilium/iliac, pelvis, rib, skull →
 ///  obstacle 0 mm; psoas → caution 0 mm; joint/target → target; skin, body, fat, muscle → ignored;
-///  anything else → caution 2 mm.
+///  anything else → caution 2 mm. (The CT table or couch is ignored too.)
 StructureSpec defaultStructureSpec(const std::string& name, std::uint16_t labelValue);
 
 /// Default rules for every segment of a label map, in the label map's order.

@@ -81,7 +81,7 @@ struct Evaluation
     Vec3 skinEntryLps;             ///< where the line crosses the skin (the entry when unknown)
     std::optional<double> skinAngleDeg; ///< between the needle and the skin's outward normal (0 = perpendicular)
     std::vector<StructureClearance> clearances; ///< every considered structure present in the image
-    int closestIndex = -1;         ///< clearance entry with the smallest clearance − margin (forbidden/obstacle), −1 if none
+    int closestIndex = -1;         ///< forbidden structure with the smallest clearance − margin, −1 if none
     std::vector<Violation> violations; ///< ordered from the entry inward: the first is the first met
     std::vector<std::string> reasons;  ///< readable verdict reasons
     std::vector<std::string> warnings; ///< caution structures within their margin and similar notes

@@ -1,0 +1,373 @@
+// needleplan-cli plan: automatic trajectory planning for one or more targets.
+// needleplan-cli check: independent evaluation of one given trajectory.
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "CliCommand.h"
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/ImageLoader.h"
+#include "needleplan/imaging/LabelMapIO.h"
+#include "needleplan/planning/BodyModel.h"
+#include "needleplan/planning/ClearanceField.h"
+#include "needleplan/planning/PlanDocument.h"
+#include "needleplan/planning/Planner.h"
+
+namespace np::cli {
+
+namespace {
+
+using nlohmann::json;
+using namespace np::planning;
+
+/// Options shared by plan and check.
+struct CommonArguments
+{
+    std::string image;
+    int series = -1;
+    std::string structures;
+    std::string preset;
+    std::string needle;
+    std::vector<std::string> margins;
+    bool json = false;
+    int threads = 2;
+};
+
+struct PlanArguments : CommonArguments
+{
+    std::vector<std::string> targets;
+    std::vector<std::string> targetNames;
+    std::string targetsFile;
+    int top = 5;
+    int directions = 20000;
+    std::string out;
+};
+
+struct CheckArguments : CommonArguments
+{
+    std::string entry;
+    std::string target;
+};
+
+Vec3 parsePoint(const std::string& text, const std::string& what)
+{
+    Vec3 p;
+    std::string rest = text;
+    for (int a = 0; a < 3; ++a) {
+        const auto comma = rest.find(',');
+        const std::string part = a < 2 ? rest.substr(0, comma) : rest;
+        if ((a < 2 && comma == std::string::npos) || part.empty())
+            throw Error(ErrorCode::InvalidArgument, what + " \"" + text + "\" must be X,Y,Z in LPS mm");
+        std::size_t used = 0;
+        double value = 0.0;
+        try {
+            value = std::stod(part, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != part.size() || !std::isfinite(value))
+            throw Error(ErrorCode::InvalidArgument, what + " \"" + text + "\" must be X,Y,Z in LPS mm");
+        p[a] = value;
+        if (a < 2)
+            rest = rest.substr(comma + 1);
+    }
+    return p;
+}
+
+/// Targets of a targets.json catalogue ({"targets":[{"name":..,"positionLps":[x,y,z]}]}).
+std::vector<TargetRequest> readTargetCatalogue(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error(ErrorCode::NotFound, path + ": targets file not found");
+    json root;
+    try {
+        root = json::parse(in);
+    } catch (const json::exception& e) {
+        throw Error(ErrorCode::CorruptData, path + ": not valid JSON (" + e.what() + ")");
+    }
+    std::vector<TargetRequest> targets;
+    if (!root.is_object() || !root.contains("targets") || !root["targets"].is_array())
+        throw Error(ErrorCode::CorruptData, path + ": expected {\"targets\": [...]}");
+    if (root.contains("coordinateSystem") && root["coordinateSystem"] != "LPS")
+        throw Error(ErrorCode::CorruptData, path + ": only LPS target catalogues are supported");
+    for (const json& t : root["targets"]) {
+        if (!t.is_object() || !t.contains("name") || !t["name"].is_string() || !t.contains("positionLps") ||
+            !t["positionLps"].is_array() || t["positionLps"].size() != 3)
+            throw Error(ErrorCode::CorruptData, path + ": each target needs a name and positionLps [x, y, z]");
+        Vec3 p;
+        for (int a = 0; a < 3; ++a) {
+            if (!t["positionLps"][a].is_number())
+                throw Error(ErrorCode::CorruptData, path + ": positionLps must hold numbers");
+            p[a] = t["positionLps"][a].get<double>();
+        }
+        targets.push_back({t["name"].get<std::string>(), p});
+    }
+    return targets;
+}
+
+/// Loaded image, labels and the planning rules common to plan and check.
+struct Setup
+{
+    imaging::Volume ct;
+    imaging::LabelMap labels;
+    Preset preset;
+    Needle needle;
+    std::vector<StructureSpec> structures;
+    PatientPosition position = PatientPosition::HFS;
+};
+
+Setup prepare(const CommonArguments& arguments)
+{
+    Setup setup;
+    setup.preset = loadPreset(arguments.preset);
+    const std::string needleName = arguments.needle.empty() ? setup.preset.needle : arguments.needle;
+    const auto needle = findNeedle(needleName);
+    if (!needle) {
+        std::string known;
+        for (const auto& n : needleCatalogue())
+            known += (known.empty() ? "" : ", ") + n.name;
+        throw Error(ErrorCode::InvalidArgument, "unknown needle \"" + needleName + "\" (catalogue: " + known +
+                                                    "; or <gauge>G-<length>mm[-RF<tip>])");
+    }
+    setup.needle = *needle;
+    imaging::LoadOptions load;
+    load.seriesIndex = arguments.series;
+    setup.ct = imaging::loadVolume(arguments.image, load);
+    setup.labels = imaging::readLabelMap(arguments.structures);
+    if (setup.labels.segments().empty())
+        throw Error(ErrorCode::InvalidArgument, arguments.structures + ": the label map names no structure");
+    setup.structures = defaultStructures(setup.labels);
+    applyPresetRules(setup.preset, setup.structures);
+    for (const std::string& margin : arguments.margins) {
+        const auto equals = margin.rfind('=');
+        if (equals == std::string::npos || equals == 0)
+            throw Error(ErrorCode::InvalidArgument, "--margin \"" + margin + "\" must be NAME=MM");
+        double value = 0.0;
+        std::size_t used = 0;
+        const std::string number = margin.substr(equals + 1);
+        try {
+            value = std::stod(number, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != number.size())
+            throw Error(ErrorCode::InvalidArgument, "--margin \"" + margin + "\": \"" + number + "\" is not a number");
+        if (overrideStructures(setup.structures, margin.substr(0, equals), value) == 0)
+            throw Error(ErrorCode::InvalidArgument,
+                        "--margin \"" + margin + "\": no structure of " + arguments.structures + " matches");
+    }
+    const auto position = parsePatientPosition(setup.ct.info().patientPosition);
+    setup.position = position.value_or(PatientPosition::HFS);
+    if (!position)
+        std::cerr << "needleplan-cli: note: the image states no patient position; angles assume HFS\n";
+    return setup;
+}
+
+std::string fixed(double value, int decimals = 1)
+{
+    if (!std::isfinite(value))
+        return "-";
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+    return buffer;
+}
+
+std::string point(const Vec3& p)
+{
+    return "(" + fixed(p.x) + ", " + fixed(p.y) + ", " + fixed(p.z) + ")";
+}
+
+void printTable(const Plan& plan, std::ostream& out)
+{
+    for (const auto& target : plan.targets) {
+        out << "\nTarget \"" << target.name << "\" at " << point(target.targetLps) << " LPS mm, preset "
+            << target.preset << ", needle " << plan.needle.name << ": " << target.feasibleDirections << " of "
+            << target.directionsSearched << " directions feasible\n";
+        if (target.trajectories.empty()) {
+            out << "  no trajectory meets the constraints\n";
+            continue;
+        }
+        out << "  rank  entry LPS (mm)              length  depth  min clearance (structure)          CC deg  ML deg"
+               "  bull's-eye DICOM prim/sec  table obl/tilt  progression prim/sec\n";
+        for (const auto& p : target.trajectories) {
+            const Evaluation& e = p.evaluation;
+            std::string closest = "-";
+            if (e.closestIndex >= 0) {
+                const auto& c = e.clearances[static_cast<std::size_t>(e.closestIndex)];
+                closest = fixed(c.clearanceMm) + " mm (" + c.structure + ")";
+            }
+            char line[512];
+            std::snprintf(line, sizeof line, "  %-4d  %-26s  %6s  %5s  %-33s  %6s  %6s  %12s/%-12s  %6s/%-7s  %9s/%-9s\n",
+                          p.rank, point(p.trajectory.entryLps).c_str(), fixed(e.lengthMm).c_str(),
+                          fixed(e.depthFromSkinMm).c_str(), closest.c_str(), fixed(e.angles.craniocaudalDeg).c_str(),
+                          fixed(e.angles.mediolateralDeg).c_str(), fixed(e.angles.bullseye.primaryDeg).c_str(),
+                          fixed(e.angles.bullseye.secondaryDeg).c_str(), fixed(e.angles.bullseye.obliqueDeg).c_str(),
+                          fixed(e.angles.bullseye.tiltDeg).c_str(), fixed(e.angles.progression.primaryDeg).c_str(),
+                          fixed(e.angles.progression.secondaryDeg).c_str());
+            out << line;
+        }
+    }
+    out << "\nAngles: CC + = needle travels cranially; ML = from the AP axis. DICOM primary LAO+/RAO-, secondary "
+           "CRA+/CAU- (patient-based, PS3.3 C.8.7.5); table oblique + toward the patient's left, tilt + cranial, "
+           "from the vertical beam for the patient position of the CT.\n";
+}
+
+int runPlan(const PlanArguments& arguments)
+{
+    std::vector<TargetRequest> targets;
+    for (std::size_t n = 0; n < arguments.targets.size(); ++n)
+        targets.push_back({"target " + std::to_string(n + 1), parsePoint(arguments.targets[n], "--target")});
+    if (!arguments.targetNames.empty()) {
+        if (arguments.targetsFile.empty())
+            throw Error(ErrorCode::InvalidArgument, "--target-name needs --targets FILE");
+        const auto catalogue = readTargetCatalogue(arguments.targetsFile);
+        for (const std::string& name : arguments.targetNames) {
+            bool found = false;
+            for (const auto& t : catalogue)
+                if (t.name == name || name == "all") {
+                    targets.push_back(t);
+                    found = true;
+                }
+            if (!found) {
+                std::string known;
+                for (const auto& t : catalogue)
+                    known += (known.empty() ? "\"" : ", \"") + t.name + "\"";
+                throw Error(ErrorCode::NotFound, arguments.targetsFile + ": no target named \"" + name +
+                                                     "\" (known: " + known + ", or all)");
+            }
+        }
+    }
+    if (targets.empty())
+        throw Error(ErrorCode::InvalidArgument, "give --target X,Y,Z or --target-name NAME --targets FILE");
+
+    Setup setup = prepare(arguments);
+    const BodyModel body = BodyModel::fromCt(setup.ct);
+    ClearanceFieldOptions fieldOptions;
+    fieldOptions.threads = arguments.threads;
+    ClearanceFieldSet fields(setup.labels, fieldOptions);
+
+    PlanRequest request;
+    request.targets = targets;
+    request.preset = setup.preset;
+    request.needle = setup.needle;
+    request.structures = setup.structures;
+    request.options.directionCount = arguments.directions;
+    request.options.topK = arguments.top;
+    request.options.threads = arguments.threads;
+    request.options.evaluation.patientPosition = setup.position;
+    request.image.path = arguments.image;
+    request.image.seriesUid = setup.ct.info().seriesUid;
+    request.image.frameOfReferenceUid = setup.ct.info().frameOfReferenceUid;
+    request.image.patientPosition = setup.ct.info().patientPosition;
+    request.image.structuresPath = arguments.structures;
+    const PlanOutcome outcome = planTargets(fields, body, request);
+    savePlan(outcome.plan, arguments.out);
+
+    std::ostream& table = arguments.json ? std::cerr : std::cout;
+    printTable(outcome.plan, table);
+    table << "plan written to " << arguments.out << "\n";
+    if (arguments.json)
+        std::cout << planToJson(outcome.plan).dump(2) << "\n";
+    for (const auto& t : outcome.plan.targets)
+        if (t.trajectories.empty()) {
+            std::cerr << "needleplan-cli: no safe trajectory for \"" << t.name << "\"\n";
+            return ExitNoSafePath;
+        }
+    return ExitSuccess;
+}
+
+int runCheck(const CheckArguments& arguments)
+{
+    const Vec3 entry = parsePoint(arguments.entry, "--entry");
+    const Vec3 target = parsePoint(arguments.target, "--target");
+    if (distance(entry, target) < 1e-3)
+        throw Error(ErrorCode::InvalidArgument, "--entry and --target are the same point");
+    Setup setup = prepare(arguments);
+    const BodyModel body = BodyModel::fromCt(setup.ct);
+    ClearanceFieldOptions fieldOptions;
+    fieldOptions.threads = arguments.threads;
+    ClearanceFieldSet fields(setup.labels, fieldOptions);
+    fields.prepare(setup.structures, target, std::max(setup.needle.usableLengthMm, distance(entry, target)) + 5.0);
+    TrajectoryEvaluator evaluator(fields, setup.structures, &body);
+    EvaluationOptions options;
+    options.tipZoneMm = setup.preset.tipZoneMm;
+    options.patientPosition = setup.position;
+    options.midlineXLps = body.midlineXLps();
+    const Trajectory trajectory{entry, target, setup.needle};
+    const Evaluation e = evaluator.evaluate(trajectory, options);
+    if (arguments.json) {
+        std::cout << evaluationToJson(trajectory, e).dump(2) << "\n";
+    } else {
+        std::cout << (e.safe ? "SAFE" : "UNSAFE") << ": " << point(entry) << " -> " << point(target) << " LPS mm, "
+                  << setup.needle.name << ", length " << fixed(e.lengthMm) << " mm, depth from skin "
+                  << fixed(e.depthFromSkinMm) << " mm\n";
+        for (const auto& r : e.reasons)
+            std::cout << "  " << r << "\n";
+        for (const auto& w : e.warnings)
+            std::cout << "  warning: " << w << "\n";
+        std::cout << "  clearances (needle surface, mm):\n";
+        for (const auto& c : e.clearances)
+            std::cout << "    " << c.structure << " [" << toString(c.structureClass) << "] " << fixed(c.clearanceMm)
+                      << " (margin " << fixed(c.marginMm) << ")" << (c.violated ? "  VIOLATED" : "") << "\n";
+        std::cout << "  angles: craniocaudal " << fixed(e.angles.craniocaudalDeg) << " deg ("
+                  << e.angles.craniocaudalName << "), mediolateral " << fixed(e.angles.mediolateralDeg) << " deg\n"
+                  << "  bull's-eye: DICOM primary " << fixed(e.angles.bullseye.primaryDeg) << ", secondary "
+                  << fixed(e.angles.bullseye.secondaryDeg) << "; table oblique " << fixed(e.angles.bullseye.obliqueDeg)
+                  << ", tilt " << fixed(e.angles.bullseye.tiltDeg) << "\n"
+                  << "  progression: DICOM primary " << fixed(e.angles.progression.primaryDeg) << ", secondary "
+                  << fixed(e.angles.progression.secondaryDeg) << "\n";
+    }
+    return e.safe ? ExitSuccess : ExitNoSafePath;
+}
+
+void addCommonOptions(CLI::App& command, CommonArguments& arguments)
+{
+    command.add_option("--image", arguments.image, "CT: DICOM file/folder/DICOMDIR, NRRD, NIfTI or MetaImage")
+        ->required();
+    command.add_option("--series", arguments.series, "series index when the path holds several (see info)");
+    command.add_option("--structures", arguments.structures, "label map (.seg.nrrd or plain label image)")
+        ->required();
+    command.add_option("--preset", arguments.preset,
+                       "procedure preset name (lumbar-mbb, l5-dorsal-ramus, lumbar-rfa-parallel, lumbar-facet-ia, "
+                       "cervical-mbb-lateral, lumbar-tfesi) or a preset .json path; default: generic");
+    command.add_option("--needle", arguments.needle, "needle, e.g. 22G-90mm (default: the preset's)");
+    command.add_option("--margin", arguments.margins, "NAME=MM margin override; NAME may use * (repeatable)");
+    command.add_flag("--json", arguments.json, "also print JSON to stdout");
+    command.add_option("--threads", arguments.threads, "worker threads (default 2)")->check(CLI::Range(1, 64));
+}
+
+const CommandRegistration planRegistration{
+    "plan", "Search safe needle trajectories for targets and write a plan (exit 4: a target has none)",
+    [](CLI::App& command) -> std::function<int()> {
+        auto arguments = std::make_shared<PlanArguments>();
+        addCommonOptions(command, *arguments);
+        command.add_option("--target", arguments->targets, "target X,Y,Z in LPS mm (repeatable)");
+        command.add_option("--target-name", arguments->targetNames, "target name in --targets, or all (repeatable)");
+        command.add_option("--targets", arguments->targetsFile, "targets.json catalogue");
+        command.add_option("--top", arguments->top, "trajectories per target (default 5)")->check(CLI::Range(1, 100));
+        command.add_option("--directions", arguments->directions, "directions searched per target (default 20000)")
+            ->check(CLI::Range(1, 2000000));
+        command.add_option("--out", arguments->out, "plan file to write (JSON)")->required();
+        return [arguments] { return runPlan(*arguments); };
+    }};
+
+const CommandRegistration checkRegistration{
+    "check", "Evaluate one trajectory: clearances, violations, angles (exit 4 when unsafe)",
+    [](CLI::App& command) -> std::function<int()> {
+        auto arguments = std::make_shared<CheckArguments>();
+        addCommonOptions(command, *arguments);
+        command.add_option("--entry", arguments->entry, "entry X,Y,Z in LPS mm")->required();
+        command.add_option("--target", arguments->target, "target X,Y,Z in LPS mm")->required();
+        return [arguments] { return runCheck(*arguments); };
+    }};
+
+} // namespace
+
+} // namespace np::cli
