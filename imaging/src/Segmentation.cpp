@@ -1,12 +1,12 @@
 #include "needleplan/imaging/Segmentation.h"
 
-#include <itkConnectedComponentImageFilter.h>
 #include <itkImage.h>
 #include <itkMultiThreaderBase.h>
 #include <itkSmoothingRecursiveGaussianImageFilter.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 
 #include "needleplan/imaging/Error.h"
@@ -17,8 +17,6 @@ namespace np::imaging {
 namespace {
 
 using Mask = std::vector<std::uint8_t>;
-using MaskImage = itk::Image<std::uint8_t, 3>;
-using ComponentImage = itk::Image<std::uint32_t, 3>;
 
 /// Runs body(first, last) over [0, count) split into chunks on ITK's thread pool.
 template <typename Body>
@@ -45,146 +43,271 @@ void parallelChunks(std::int64_t count, int threads, const Body& body)
         nullptr);
 }
 
-/// Lines of a 3D grid along one axis, processed several at once where they are contiguous in i.
-struct LineLayout
-{
-    std::int64_t outerCount;  // independent groups
-    std::int64_t outerStride; // offset between groups
-    std::int64_t length;      // samples along a line
-    std::int64_t lineStride;  // offset between samples along a line
-    std::int64_t width;       // lines processed side by side (contiguous, stride 1)
-    std::int64_t groupsPerOuter; // for axis 0: rows per slice handled as separate groups
-};
-
-LineLayout layoutAlong(const Size3& size, int axis)
-{
-    const std::int64_t nx = size[0], ny = size[1], nz = size[2];
-    if (axis == 0)
-        return {ny * nz, nx, nx, 1, 1, 1};
-    if (axis == 1)
-        return {nz, nx * ny, ny, nx, nx, 1};
-    return {ny, nx, nz, nx * ny, nx, 1};
-}
-
-/// Separable box erosion (erode = true) or dilation along `axis` with half-width `radius` voxels.
-/// For erosion, samples beyond the grid count as foreground, so a structure cut by the field of
-/// view is not eaten from its cut faces.
-void boxFilterAxis(const Mask& in, Mask& out, const Size3& size, int axis, int radius, bool erode, int threads)
+/// In-plane (i, j) box erosion (Erode) or dilation of every k slice with half-widths `radiusI`
+/// and `radiusJ` voxels (0..254). For erosion, samples beyond the slice count as foreground, so a
+/// structure cut by the field of view is not eaten from its cut edges. Each line is swept forward
+/// and backward with a saturating run counter; a slice stays in cache through both axes.
+template <bool Erode>
+void boxFilterSlices(const Mask& in, Mask& out, const Size3& size, int radiusI, int radiusJ, int threads)
 {
     out.resize(in.size());
-    if (radius <= 0) {
-        out = in;
-        return;
-    }
-    const LineLayout lay = layoutAlong(size, axis);
-    const auto saturate = static_cast<std::uint16_t>(std::min(radius + 1, 65535));
-    parallelChunks(lay.outerCount, threads, [&](std::int64_t first, std::int64_t last) {
-        std::vector<std::uint16_t> run(static_cast<std::size_t>(lay.width));
-        for (std::int64_t outer = first; outer < last; ++outer) {
-            const std::int64_t base = outer * lay.outerStride;
-            // Forward: erosion needs `radius + 1` ones ending here; dilation a one within radius.
-            std::fill(run.begin(), run.end(), saturate);
-            for (std::int64_t t = 0; t < lay.length; ++t) {
-                const std::uint8_t* src = in.data() + base + t * lay.lineStride;
-                std::uint8_t* dst = out.data() + base + t * lay.lineStride;
-                for (std::int64_t w = 0; w < lay.width; ++w) {
-                    std::uint16_t& r = run[static_cast<std::size_t>(w)];
-                    if (erode) {
-                        r = src[w] ? static_cast<std::uint16_t>(std::min<int>(r + 1, saturate)) : 0;
-                        dst[w] = r >= saturate;
-                    } else {
-                        r = src[w] ? 0 : static_cast<std::uint16_t>(std::min<int>(r + 1, saturate));
-                        dst[w] = r <= radius;
+    const std::int64_t nx = size[0], ny = size[1], sliceVoxels = nx * ny;
+    parallelChunks(size[2], threads, [&](std::int64_t first, std::int64_t last) {
+        Mask along(static_cast<std::size_t>(sliceVoxels));
+        std::vector<std::uint8_t> counters(static_cast<std::size_t>(nx));
+        for (std::int64_t k = first; k < last; ++k) {
+            const std::uint8_t* __restrict src = in.data() + k * sliceVoxels;
+            std::uint8_t* __restrict dst = out.data() + k * sliceVoxels;
+            std::uint8_t* __restrict mid = along.data();
+            // Along i: each row as runs of set voxels, shrunk or grown by the radius.
+            if (radiusI <= 0) {
+                std::copy(src, src + sliceVoxels, mid);
+            } else {
+                std::fill(mid, mid + sliceVoxels, std::uint8_t{0});
+                for (std::int64_t j = 0; j < ny; ++j) {
+                    const std::uint8_t* row = src + j * nx;
+                    std::uint8_t* rowOut = mid + j * nx;
+                    std::int64_t t = 0;
+                    while (t < nx) {
+                        const void* one = std::memchr(row + t, 1, static_cast<std::size_t>(nx - t));
+                        if (!one)
+                            break;
+                        const std::int64_t begin = static_cast<const std::uint8_t*>(one) - row;
+                        const void* zero = std::memchr(row + begin, 0, static_cast<std::size_t>(nx - begin));
+                        const std::int64_t end = zero ? static_cast<const std::uint8_t*>(zero) - row : nx;
+                        std::int64_t lo, hi;
+                        if (Erode) {
+                            lo = begin == 0 ? 0 : begin + radiusI;
+                            hi = end == nx ? nx : end - radiusI;
+                        } else {
+                            lo = std::max<std::int64_t>(0, begin - radiusI);
+                            hi = std::min<std::int64_t>(nx, end + radiusI);
+                        }
+                        if (lo < hi)
+                            std::fill(rowOut + lo, rowOut + hi, std::uint8_t{1});
+                        t = end;
                     }
                 }
             }
-            std::fill(run.begin(), run.end(), saturate);
-            for (std::int64_t t = lay.length - 1; t >= 0; --t) {
-                const std::uint8_t* src = in.data() + base + t * lay.lineStride;
-                std::uint8_t* dst = out.data() + base + t * lay.lineStride;
-                for (std::int64_t w = 0; w < lay.width; ++w) {
-                    std::uint16_t& r = run[static_cast<std::size_t>(w)];
-                    if (erode) {
-                        r = src[w] ? static_cast<std::uint16_t>(std::min<int>(r + 1, saturate)) : 0;
-                        dst[w] = dst[w] && r >= saturate;
-                    } else {
-                        r = src[w] ? 0 : static_cast<std::uint16_t>(std::min<int>(r + 1, saturate));
-                        dst[w] = dst[w] || r <= radius;
-                    }
+            // Along j: all columns side by side.
+            if (radiusJ <= 0) {
+                std::copy(mid, mid + sliceVoxels, dst);
+                continue;
+            }
+            const auto saturate = static_cast<std::uint8_t>(radiusJ + 1);
+            std::uint8_t* __restrict counter = counters.data();
+            std::fill(counters.begin(), counters.end(), saturate);
+            for (std::int64_t j = 0; j < ny; ++j) {
+                const std::uint8_t* __restrict row = mid + j * nx;
+                std::uint8_t* __restrict rowOut = dst + j * nx;
+                for (std::int64_t i = 0; i < nx; ++i) {
+                    const std::uint8_t next = std::min<std::uint8_t>(std::uint8_t(counter[i] + 1), saturate);
+                    const std::uint8_t updated = next & (Erode ? std::uint8_t(0 - row[i]) : std::uint8_t(row[i] - 1));
+                    counter[i] = updated;
+                    rowOut[i] = Erode ? std::uint8_t(updated == saturate) : std::uint8_t(updated != saturate);
+                }
+            }
+            std::fill(counters.begin(), counters.end(), saturate);
+            for (std::int64_t j = ny - 1; j >= 0; --j) {
+                const std::uint8_t* __restrict row = mid + j * nx;
+                std::uint8_t* __restrict rowOut = dst + j * nx;
+                for (std::int64_t i = 0; i < nx; ++i) {
+                    const std::uint8_t next = std::min<std::uint8_t>(std::uint8_t(counter[i] + 1), saturate);
+                    const std::uint8_t updated = next & (Erode ? std::uint8_t(0 - row[i]) : std::uint8_t(row[i] - 1));
+                    counter[i] = updated;
+                    rowOut[i] = Erode ? std::uint8_t(rowOut[i] & std::uint8_t(updated == saturate))
+                                      : std::uint8_t(rowOut[i] | std::uint8_t(updated != saturate));
                 }
             }
         }
     });
 }
 
-/// Box erosion/dilation with half-widths of `radiusMm` converted to voxels per axis.
+/// In-plane box erosion/dilation with a half-width of `radiusMm` converted to voxels per axis.
 Mask boxFilter(const Mask& in, const Geometry& geometry, double radiusMm, bool erode, int threads)
 {
-    Mask a = in;
-    Mask b;
-    for (int axis = 0; axis < 3; ++axis) {
-        const int radius = static_cast<int>(std::floor(radiusMm / geometry.spacing[axis] + 1e-9));
-        if (radius <= 0 || geometry.size[axis] <= 1)
-            continue;
-        boxFilterAxis(a, b, geometry.size, axis, radius, erode, threads);
-        a.swap(b);
-    }
-    return a;
+    const int radiusI = std::min(254, static_cast<int>(std::floor(radiusMm / geometry.spacing.x + 1e-9)));
+    const int radiusJ = std::min(254, static_cast<int>(std::floor(radiusMm / geometry.spacing.y + 1e-9)));
+    Mask out;
+    if (erode)
+        boxFilterSlices<true>(in, out, geometry.size, radiusI, radiusJ, threads);
+    else
+        boxFilterSlices<false>(in, out, geometry.size, radiusI, radiusJ, threads);
+    return out;
 }
 
-MaskImage::Pointer wrapMask(Mask& mask, const Geometry& geometry)
+/// 6-connected components of a mask, labelled on runs of set voxels along i: runs are unioned
+/// with overlapping runs of the previous row and of the same row in the previous slice. Slices
+/// are scanned and joined within themselves in parallel; the joins across slices are sequential.
+class RunComponents
 {
-    auto image = MaskImage::New();
-    MaskImage::RegionType region;
-    MaskImage::SizeType size;
-    for (unsigned a = 0; a < 3; ++a)
-        size[a] = static_cast<itk::SizeValueType>(geometry.size[a]);
-    region.SetSize(size);
-    image->SetRegions(region);
-    image->GetPixelContainer()->SetImportPointer(mask.data(), static_cast<itk::SizeValueType>(mask.size()), false);
-    return image;
-}
+public:
+    RunComponents(const Mask& mask, const Size3& size, int threads) : m_size(size)
+    {
+        const std::int64_t nx = size[0], ny = size[1], nz = size[2];
+        std::vector<std::vector<Run>> slices(static_cast<std::size_t>(nz));
+        std::vector<std::vector<std::int64_t>> rowStarts(static_cast<std::size_t>(nz));
+        parallelChunks(nz, threads, [&](std::int64_t first, std::int64_t last) {
+            for (std::int64_t k = first; k < last; ++k) {
+                auto& runs = slices[static_cast<std::size_t>(k)];
+                auto& starts = rowStarts[static_cast<std::size_t>(k)];
+                starts.resize(static_cast<std::size_t>(ny) + 1);
+                for (std::int64_t j = 0; j < ny; ++j) {
+                    starts[static_cast<std::size_t>(j)] = static_cast<std::int64_t>(runs.size());
+                    const std::uint8_t* row = mask.data() + nx * (j + ny * k);
+                    std::int64_t i = 0;
+                    while (i < nx) {
+                        while (i < nx && !row[i])
+                            ++i;
+                        if (i == nx)
+                            break;
+                        const std::int64_t begin = i;
+                        while (i < nx && row[i])
+                            ++i;
+                        runs.push_back({static_cast<std::int32_t>(begin), static_cast<std::int32_t>(i), j, k});
+                    }
+                }
+                starts[static_cast<std::size_t>(ny)] = static_cast<std::int64_t>(runs.size());
+            }
+        });
+        m_sliceOffset.assign(static_cast<std::size_t>(nz) + 1, 0);
+        for (std::int64_t k = 0; k < nz; ++k)
+            m_sliceOffset[static_cast<std::size_t>(k) + 1] =
+                m_sliceOffset[static_cast<std::size_t>(k)] + static_cast<std::int64_t>(slices[static_cast<std::size_t>(k)].size());
+        m_runs.resize(static_cast<std::size_t>(m_sliceOffset.back()));
+        m_parent.resize(m_runs.size());
+        for (std::int64_t k = 0; k < nz; ++k)
+            std::copy(slices[static_cast<std::size_t>(k)].begin(), slices[static_cast<std::size_t>(k)].end(),
+                      m_runs.begin() + m_sliceOffset[static_cast<std::size_t>(k)]);
+        slices.clear();
+        for (std::size_t r = 0; r < m_parent.size(); ++r)
+            m_parent[r] = static_cast<std::int64_t>(r);
+        // Rows within a slice (independent slices, in parallel).
+        parallelChunks(nz, threads, [&](std::int64_t first, std::int64_t last) {
+            for (std::int64_t k = first; k < last; ++k) {
+                const auto& starts = rowStarts[static_cast<std::size_t>(k)];
+                const std::int64_t base = m_sliceOffset[static_cast<std::size_t>(k)];
+                for (std::int64_t j = 1; j < ny; ++j)
+                    joinRows(base + starts[static_cast<std::size_t>(j) - 1], base + starts[static_cast<std::size_t>(j)],
+                             base + starts[static_cast<std::size_t>(j)], base + starts[static_cast<std::size_t>(j) + 1]);
+            }
+        });
+        // The same row in consecutive slices.
+        for (std::int64_t k = 1; k < nz; ++k) {
+            const auto& above = rowStarts[static_cast<std::size_t>(k) - 1];
+            const auto& here = rowStarts[static_cast<std::size_t>(k)];
+            const std::int64_t baseAbove = m_sliceOffset[static_cast<std::size_t>(k) - 1];
+            const std::int64_t baseHere = m_sliceOffset[static_cast<std::size_t>(k)];
+            for (std::int64_t j = 0; j < ny; ++j)
+                joinRows(baseAbove + above[static_cast<std::size_t>(j)], baseAbove + above[static_cast<std::size_t>(j) + 1],
+                         baseHere + here[static_cast<std::size_t>(j)], baseHere + here[static_cast<std::size_t>(j) + 1]);
+        }
+        // Component of each run and voxel count of each component.
+        m_component.resize(m_runs.size());
+        std::vector<std::int64_t> idOfRoot(m_runs.size(), -1);
+        for (std::size_t r = 0; r < m_runs.size(); ++r) {
+            const auto root = static_cast<std::size_t>(find(static_cast<std::int64_t>(r)));
+            if (idOfRoot[root] < 0) {
+                idOfRoot[root] = static_cast<std::int64_t>(m_sizes.size());
+                m_sizes.push_back(0);
+            }
+            m_component[r] = idOfRoot[root];
+            m_sizes[static_cast<std::size_t>(idOfRoot[root])] += m_runs[r].end - m_runs[r].begin;
+        }
+    }
 
-/// 6-connected components of `mask`; returns per-voxel component ids (0 = background) and, in
-/// `sizes`, the voxel count of each id.
-void connectedComponents(Mask& mask, const Geometry& geometry, int threads,
-                                               std::vector<std::int64_t>& sizes, ComponentImage::Pointer& holder)
-{
-    auto filter = itk::ConnectedComponentImageFilter<MaskImage, ComponentImage>::New();
-    filter->SetInput(wrapMask(mask, geometry));
-    filter->SetFullyConnected(false);
-    if (threads > 0) {
-        filter->GetMultiThreader()->SetMaximumNumberOfThreads(static_cast<itk::ThreadIdType>(threads));
-        filter->SetNumberOfWorkUnits(static_cast<itk::ThreadIdType>(threads));
+    /// Voxel count of each component (ids 0..n-1).
+    const std::vector<std::int64_t>& sizes() const { return m_sizes; }
+
+    /// 1 for each component with a voxel on a face of the grid.
+    std::vector<std::uint8_t> touchingBorder() const
+    {
+        std::vector<std::uint8_t> touching(m_sizes.size(), 0);
+        for (std::size_t r = 0; r < m_runs.size(); ++r) {
+            const Run& run = m_runs[r];
+            const bool onSliceFace = m_size[2] > 1 && (run.k == 0 || run.k == m_size[2] - 1);
+            if (run.begin == 0 || run.end == m_size[0] || run.j == 0 || run.j == m_size[1] - 1 || onSliceFace)
+                touching[static_cast<std::size_t>(m_component[r])] = 1;
+        }
+        return touching;
     }
-    try {
-        filter->Update();
-    } catch (const itk::ExceptionObject& e) {
-        throw Error(ErrorCode::Internal, std::string("connected components failed: ") + e.GetDescription());
+
+    /// Rewrites `mask` to hold only the components with keep[id] set.
+    void keepOnly(Mask& mask, const std::vector<std::uint8_t>& keep, int threads) const
+    {
+        const std::int64_t nx = m_size[0], ny = m_size[1];
+        parallelChunks(m_size[2], threads, [&](std::int64_t first, std::int64_t last) {
+            for (std::int64_t k = first; k < last; ++k)
+                for (std::int64_t r = m_sliceOffset[static_cast<std::size_t>(k)];
+                     r < m_sliceOffset[static_cast<std::size_t>(k) + 1]; ++r) {
+                    if (keep[static_cast<std::size_t>(m_component[static_cast<std::size_t>(r)])])
+                        continue;
+                    const Run& run = m_runs[static_cast<std::size_t>(r)];
+                    std::uint8_t* row = mask.data() + nx * (run.j + ny * run.k);
+                    std::fill(row + run.begin, row + run.end, std::uint8_t{0});
+                }
+        });
     }
-    holder = filter->GetOutput();
-    const std::uint32_t* ids = holder->GetBufferPointer();
-    sizes.assign(static_cast<std::size_t>(filter->GetObjectCount()) + 1, 0);
-    for (std::size_t v = 0; v < mask.size(); ++v)
-        ++sizes[ids[v]];
-    sizes[0] = 0;
-}
+
+private:
+    struct Run
+    {
+        std::int32_t begin, end; // [begin, end) along i
+        std::int64_t j, k;
+    };
+
+    std::int64_t find(std::int64_t r)
+    {
+        while (m_parent[static_cast<std::size_t>(r)] != r) {
+            m_parent[static_cast<std::size_t>(r)] = m_parent[static_cast<std::size_t>(m_parent[static_cast<std::size_t>(r)])];
+            r = m_parent[static_cast<std::size_t>(r)];
+        }
+        return r;
+    }
+
+    void unite(std::int64_t a, std::int64_t b)
+    {
+        a = find(a);
+        b = find(b);
+        if (a != b)
+            m_parent[static_cast<std::size_t>(std::max(a, b))] = std::min(a, b);
+    }
+
+    /// Unites overlapping runs of two rows, [a0, a1) and [b0, b1) in run order.
+    void joinRows(std::int64_t a0, std::int64_t a1, std::int64_t b0, std::int64_t b1)
+    {
+        std::int64_t a = a0, b = b0;
+        while (a < a1 && b < b1) {
+            const Run& ra = m_runs[static_cast<std::size_t>(a)];
+            const Run& rb = m_runs[static_cast<std::size_t>(b)];
+            if (ra.begin < rb.end && rb.begin < ra.end)
+                unite(a, b);
+            if (ra.end < rb.end)
+                ++a;
+            else
+                ++b;
+        }
+    }
+
+    Size3 m_size;
+    std::vector<Run> m_runs;
+    std::vector<std::int64_t> m_sliceOffset;
+    std::vector<std::int64_t> m_parent;
+    std::vector<std::int64_t> m_component;
+    std::vector<std::int64_t> m_sizes;
+};
 
 /// Keeps the largest 6-connected component of `mask` (in place); returns its size.
 std::int64_t keepLargestComponent(Mask& mask, const Geometry& geometry, int threads)
 {
-    std::vector<std::int64_t> sizes;
-    ComponentImage::Pointer ids;
-    connectedComponents(mask, geometry, threads, sizes, ids);
-    const auto best = std::max_element(sizes.begin(), sizes.end());
-    if (best == sizes.end() || *best == 0) {
-        std::fill(mask.begin(), mask.end(), 0);
+    const RunComponents components(mask, geometry.size, threads);
+    const auto& sizes = components.sizes();
+    if (sizes.empty())
         return 0;
-    }
-    const auto keep = static_cast<std::uint32_t>(best - sizes.begin());
-    const std::uint32_t* id = ids->GetBufferPointer();
-    for (std::size_t v = 0; v < mask.size(); ++v)
-        mask[v] = id[v] == keep;
+    const auto best = std::max_element(sizes.begin(), sizes.end());
+    std::vector<std::uint8_t> keep(sizes.size(), 0);
+    keep[static_cast<std::size_t>(best - sizes.begin())] = 1;
+    components.keepOnly(mask, keep, threads);
     return *best;
 }
 
@@ -192,124 +315,98 @@ std::int64_t keepLargestComponent(Mask& mask, const Geometry& geometry, int thre
 /// Returns the number kept.
 int filterComponents(Mask& mask, const Geometry& geometry, int threads, std::int64_t minVoxels, int maxKeep)
 {
-    std::vector<std::int64_t> sizes;
-    ComponentImage::Pointer ids;
-    connectedComponents(mask, geometry, threads, sizes, ids);
-    std::vector<std::uint32_t> order;
-    for (std::uint32_t c = 1; c < sizes.size(); ++c)
+    const RunComponents components(mask, geometry.size, threads);
+    const auto& sizes = components.sizes();
+    std::vector<std::size_t> order;
+    for (std::size_t c = 0; c < sizes.size(); ++c)
         if (sizes[c] >= std::max<std::int64_t>(minVoxels, 1))
             order.push_back(c);
-    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return sizes[a] > sizes[b]; });
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return sizes[a] > sizes[b]; });
     if (maxKeep > 0 && order.size() > static_cast<std::size_t>(maxKeep))
         order.resize(static_cast<std::size_t>(maxKeep));
     std::vector<std::uint8_t> keep(sizes.size(), 0);
-    for (const std::uint32_t c : order)
+    for (const std::size_t c : order)
         keep[c] = 1;
-    const std::uint32_t* id = ids->GetBufferPointer();
-    for (std::size_t v = 0; v < mask.size(); ++v)
-        mask[v] = keep[id[v]];
+    components.keepOnly(mask, keep, threads);
     return static_cast<int>(order.size());
+}
+
+/// Fills background components of `mask` that touch no face of the grid and hold at most
+/// `maxVoxels` voxels (negative: any size). `threads` parallelises the labelling.
+void fillEnclosedBackground(Mask& mask, const Size3& size, std::int64_t maxVoxels, int threads)
+{
+    Mask background(mask.size());
+    for (std::size_t v = 0; v < mask.size(); ++v)
+        background[v] = !mask[v];
+    const RunComponents components(background, size, threads);
+    std::vector<std::uint8_t> fill = components.touchingBorder();
+    for (std::size_t c = 0; c < fill.size(); ++c)
+        fill[c] = !fill[c] && (maxVoxels < 0 || components.sizes()[c] <= maxVoxels);
+    components.keepOnly(background, fill, threads);
+    for (std::size_t v = 0; v < mask.size(); ++v)
+        mask[v] = mask[v] | background[v];
 }
 
 /// Fills, in every k slice, background regions not 4-connected to the slice border whose area is
 /// at most `maxAreaVoxels` (negative: any size).
 void fillHolesPerSlice(Mask& mask, const Size3& size, std::int64_t maxAreaVoxels, int threads)
 {
-    const std::int64_t nx = size[0], ny = size[1], nz = size[2];
-    parallelChunks(nz, threads, [&](std::int64_t first, std::int64_t last) {
-        std::vector<std::uint8_t> seen(static_cast<std::size_t>(nx * ny));
-        std::vector<std::int64_t> stack, component;
+    const std::int64_t sliceVoxels = size[0] * size[1];
+    parallelChunks(size[2], threads, [&](std::int64_t first, std::int64_t last) {
+        Mask slice(static_cast<std::size_t>(sliceVoxels));
         for (std::int64_t k = first; k < last; ++k) {
-            std::uint8_t* slice = mask.data() + k * nx * ny;
-            std::fill(seen.begin(), seen.end(), 0);
-            auto flood = [&](std::int64_t start, std::vector<std::int64_t>* collect) {
-                stack.clear();
-                stack.push_back(start);
-                seen[static_cast<std::size_t>(start)] = 1;
-                while (!stack.empty()) {
-                    const std::int64_t p = stack.back();
-                    stack.pop_back();
-                    if (collect)
-                        collect->push_back(p);
-                    const std::int64_t i = p % nx, j = p / nx;
-                    const std::int64_t next[4] = {i > 0 ? p - 1 : -1, i + 1 < nx ? p + 1 : -1, j > 0 ? p - nx : -1,
-                                                  j + 1 < ny ? p + nx : -1};
-                    for (const std::int64_t q : next)
-                        if (q >= 0 && !slice[q] && !seen[static_cast<std::size_t>(q)]) {
-                            seen[static_cast<std::size_t>(q)] = 1;
-                            stack.push_back(q);
-                        }
-                }
-            };
-            for (std::int64_t i = 0; i < nx; ++i)
-                for (const std::int64_t j : {std::int64_t{0}, ny - 1}) {
-                    const std::int64_t p = i + nx * j;
-                    if (!slice[p] && !seen[static_cast<std::size_t>(p)])
-                        flood(p, nullptr);
-                }
-            for (std::int64_t j = 0; j < ny; ++j)
-                for (const std::int64_t i : {std::int64_t{0}, nx - 1}) {
-                    const std::int64_t p = i + nx * j;
-                    if (!slice[p] && !seen[static_cast<std::size_t>(p)])
-                        flood(p, nullptr);
-                }
-            for (std::int64_t p = 0; p < nx * ny; ++p) {
-                if (slice[p] || seen[static_cast<std::size_t>(p)])
-                    continue;
-                component.clear();
-                flood(p, &component);
-                if (maxAreaVoxels < 0 || static_cast<std::int64_t>(component.size()) <= maxAreaVoxels)
-                    for (const std::int64_t q : component)
-                        slice[q] = 1;
-            }
+            std::uint8_t* data = mask.data() + k * sliceVoxels;
+            if (std::none_of(data, data + sliceVoxels, [](std::uint8_t v) { return v != 0; }))
+                continue;
+            std::copy(data, data + sliceVoxels, slice.begin());
+            fillEnclosedBackground(slice, {size[0], size[1], 1}, maxAreaVoxels, 1);
+            std::copy(slice.begin(), slice.end(), data);
         }
     });
 }
 
 /// Fills background not 6-connected to the faces of the grid.
-void fillHoles3d(Mask& mask, const Size3& size)
+void fillHoles3d(Mask& mask, const Size3& size, int threads)
 {
-    const std::int64_t nx = size[0], ny = size[1], nz = size[2];
-    Mask outside(mask.size(), 0);
-    std::vector<std::int64_t> stack;
-    auto seed = [&](std::int64_t i, std::int64_t j, std::int64_t k) {
-        const std::int64_t p = i + nx * (j + ny * k);
-        if (!mask[static_cast<std::size_t>(p)] && !outside[static_cast<std::size_t>(p)]) {
-            outside[static_cast<std::size_t>(p)] = 1;
-            stack.push_back(p);
-        }
-    };
-    for (std::int64_t k = 0; k < nz; ++k)
-        for (std::int64_t j = 0; j < ny; ++j)
-            for (std::int64_t i = 0; i < nx; ++i)
-                if (i == 0 || j == 0 || k == 0 || i == nx - 1 || j == ny - 1 || k == nz - 1)
-                    seed(i, j, k);
-    while (!stack.empty()) {
-        const std::int64_t p = stack.back();
-        stack.pop_back();
-        const std::int64_t i = p % nx, j = (p / nx) % ny, k = p / (nx * ny);
-        if (i > 0) seed(i - 1, j, k);
-        if (i + 1 < nx) seed(i + 1, j, k);
-        if (j > 0) seed(i, j - 1, k);
-        if (j + 1 < ny) seed(i, j + 1, k);
-        if (k > 0) seed(i, j, k - 1);
-        if (k + 1 < nz) seed(i, j, k + 1);
-    }
-    for (std::size_t v = 0; v < mask.size(); ++v)
-        mask[v] = mask[v] || !outside[v];
+    fillEnclosedBackground(mask, size, -1, threads);
 }
 
-template <typename Predicate>
-Mask thresholdMask(const Volume& ct, int threads, const Predicate& inside)
+/// mask[v] = hu[v] > threshold.
+Mask tissueMask(const Volume& ct, float threshold, int threads)
 {
     Mask mask(ct.voxels().size());
-    const float* hu = ct.data();
-    const auto n = static_cast<std::int64_t>(mask.size());
-    parallelChunks(n, threads, [&](std::int64_t first, std::int64_t last) {
-        for (std::int64_t v = first; v < last; ++v)
-            mask[static_cast<std::size_t>(v)] = inside(hu[v], v) ? 1 : 0;
+    const float* huData = ct.data();
+    std::uint8_t* outData = mask.data();
+    parallelChunks(static_cast<std::int64_t>(mask.size()), threads, [=](std::int64_t first, std::int64_t last) {
+        const float* __restrict hu = huData + first;
+        std::uint8_t* __restrict out = outData + first;
+        const std::int64_t n = last - first;
+        for (std::int64_t v = 0; v < n; ++v)
+            out[v] = hu[v] > threshold;
     });
     return mask;
+}
+
+/// bone[v] = hu >= boneHu inside the body; air[v] = hu < airHu inside the body (one pass).
+void boneAndAirMasks(const Volume& ct, const Mask& body, float boneHu, float airHu, Mask& bone, Mask& air, int threads)
+{
+    bone.resize(body.size());
+    air.resize(body.size());
+    const float* huData = ct.data();
+    const std::uint8_t* insideData = body.data();
+    std::uint8_t* boneData = bone.data();
+    std::uint8_t* airData = air.data();
+    parallelChunks(static_cast<std::int64_t>(body.size()), threads, [=](std::int64_t first, std::int64_t last) {
+        const float* __restrict hu = huData + first;
+        const std::uint8_t* __restrict inside = insideData + first;
+        std::uint8_t* __restrict boneOut = boneData + first;
+        std::uint8_t* __restrict airOut = airData + first;
+        const std::int64_t n = last - first;
+        for (std::int64_t v = 0; v < n; ++v) {
+            boneOut[v] = std::uint8_t(hu[v] >= boneHu) & inside[v];
+            airOut[v] = std::uint8_t(hu[v] < airHu) & inside[v];
+        }
+    });
 }
 
 std::string formatNumber(double value)
@@ -383,15 +480,17 @@ StructureSet segmentStructures(const Volume& ct, const SegmentationOptions& opti
     // Body: tissue threshold, cut thin attachments (the table) with an opening, keep the largest
     // component, restore the surface that the opening rounded off, fill holes.
     reportProgress(progress, 0.0, "body: threshold");
-    Mask tissue = thresholdMask(ct, threads, [&](float hu, std::int64_t) { return hu > options.bodyThresholdHu; });
+    Mask tissue = tissueMask(ct, options.bodyThresholdHu, threads);
     throwIfCancelled(progress);
     Mask body;
     if (options.tableRemovalRadiusMm > 0.0) {
         reportProgress(progress, 0.08, "body: removing the table");
         Mask core = boxFilter(tissue, geometry, options.tableRemovalRadiusMm, true, threads);
         throwIfCancelled(progress);
+        reportProgress(progress, 0.15, "body: core component");
         keepLargestComponent(core, geometry, threads);
         throwIfCancelled(progress);
+        reportProgress(progress, 0.22, "body: restoring the surface");
         // Dilating by the same box restores the body's own surface (an opening only rounds off
         // features thinner than the box) but not the table beyond it.
         body = boxFilter(core, geometry, options.tableRemovalRadiusMm, false, threads);
@@ -409,20 +508,20 @@ StructureSet segmentStructures(const Volume& ct, const SegmentationOptions& opti
     if (options.fillHolesPerSlice)
         fillHolesPerSlice(body, geometry.size, -1, threads);
     else
-        fillHoles3d(body, geometry.size);
+        fillHoles3d(body, geometry.size, threads);
     throwIfCancelled(progress);
 
+    Mask bone, lung;
+    if (options.bone || options.lung) {
+        reportProgress(progress, 0.52, "bone and air: thresholds");
+        boneAndAirMasks(ct, body, options.boneThresholdHu, options.lungThresholdHu, bone, lung, threads);
+    }
     if (options.body) {
         auto& s = result.add("body", {0.89, 0.72, 0.60});
-        s.voxels = body;
+        s.voxels = std::move(body);
     }
 
     if (options.bone) {
-        reportProgress(progress, 0.55, "bone: threshold");
-        Mask bone = thresholdMask(ct, threads, [&](float hu, std::int64_t v) {
-            return hu >= options.boneThresholdHu && body[static_cast<std::size_t>(v)];
-        });
-        throwIfCancelled(progress);
         reportProgress(progress, 0.62, "bone: removing small fragments");
         const auto minVoxels = static_cast<std::int64_t>(std::ceil(options.boneMinComponentMm3 / voxelMm3));
         filterComponents(bone, geometry, threads, minVoxels, 0);
@@ -436,11 +535,6 @@ StructureSet segmentStructures(const Volume& ct, const SegmentationOptions& opti
     }
 
     if (options.lung) {
-        reportProgress(progress, 0.78, "lung: threshold");
-        Mask lung = thresholdMask(ct, threads, [&](float hu, std::int64_t v) {
-            return hu < options.lungThresholdHu && body[static_cast<std::size_t>(v)];
-        });
-        throwIfCancelled(progress);
         reportProgress(progress, 0.85, "lung: components");
         const auto minVoxels = static_cast<std::int64_t>(std::ceil(options.lungMinVolumeMl * 1000.0 / voxelMm3));
         const int kept = filterComponents(lung, geometry, threads, minVoxels, 2);

@@ -184,7 +184,7 @@ TEST_P(SegmentationVariants, BodyBoneAndLungMatchTheAnalyticShapes)
     EXPECT_GE(dice(*set.find("bone"), g, Truth::bone), 0.95) << v.name;
     EXPECT_GE(dice(*set.find("lung"), g, [](const Vec3& p) { return Truth::body(p) && Truth::lung(p); }), 0.9)
         << v.name;
-    std::int64_t tableInBody = 0, canalInBone = 0;
+    std::int64_t tableInBody = 0, canalInBone = 0, lungOutsideBody = 0;
     const auto& body = set.find("body")->voxels;
     const auto& bone = set.find("bone")->voxels;
     for (std::int64_t k = 0; k < g.size[2]; ++k)
@@ -194,8 +194,10 @@ TEST_P(SegmentationVariants, BodyBoneAndLungMatchTheAnalyticShapes)
                 const auto index = static_cast<std::size_t>(i + g.size[0] * (j + g.size[1] * k));
                 tableInBody += Truth::table(p) && body[index];
                 canalInBone += Truth::vertebraRadius(p) < 5.0 && bone[index];
+                lungOutsideBody += Truth::lung(p) && Truth::body(p) && !body[index];
             }
     EXPECT_EQ(tableInBody, 0) << v.name;
+    EXPECT_EQ(lungOutsideBody, 0) << "internal air is filled into the body: " << v.name;
     EXPECT_EQ(canalInBone, 0) << "the spinal canal must not be filled as marrow: " << v.name;
 }
 
