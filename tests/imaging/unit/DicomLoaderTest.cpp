@@ -875,3 +875,43 @@ TEST(DicomLoader, NonImageObjectsAreSkippedWithTheirKind)
     EXPECT_EQ(loadError((dir.path() / "report.dcm").string(), &message), ErrorCode::NotFound);
     EXPECT_NE(message.find("structured report"), std::string::npos) << message;
 }
+
+TEST(DicomLoader, DamagedFilesNeverCrash)
+{
+    np::test::TempDir dir;
+    const fs::path original = dir.path() / "original.dcm";
+    SliceSpec spec = slice16({0, 0, 0}, [](int i, int j) { return i * 3 + j; }, 16, 12);
+    spec.hasPadding = true;
+    spec.padding = 0;
+    writeSlice(spec, original);
+    std::ifstream in(original, std::ios::binary);
+    std::ostringstream content;
+    content << in.rdbuf();
+    const std::string bytes = content.str();
+    ASSERT_GT(bytes.size(), 400u);
+    const fs::path damaged = dir.path() / "damaged.dcm";
+    std::uint32_t random = 20260101u;
+    int failures = 0, loads = 0;
+    for (int attempt = 0; attempt < 300; ++attempt) {
+        std::string copy = bytes;
+        if (attempt % 3 == 0) {
+            copy.resize(static_cast<std::size_t>(attempt) * bytes.size() / 300); // truncated anywhere
+        } else {
+            for (int flip = 0; flip < 1 + attempt % 5; ++flip) { // a few bytes overwritten anywhere
+                random = random * 1664525u + 1013904223u;
+                copy[random % copy.size()] = static_cast<char>(random >> 24);
+            }
+        }
+        std::ofstream(damaged, std::ios::binary | std::ios::trunc).write(copy.data(), static_cast<std::streamsize>(copy.size()));
+        try {
+            const Volume volume = loadVolume(damaged.string());
+            EXPECT_EQ(volume.voxels().size(), static_cast<std::size_t>(volume.geometry().voxelCount()));
+            ++loads;
+        } catch (const np::Error& error) {
+            EXPECT_TRUE(np::isInputError(error.code())) << error.what();
+            ++failures;
+        }
+    }
+    EXPECT_GT(failures, 50);
+    EXPECT_GT(loads, 10);
+}
