@@ -51,12 +51,22 @@ BackgroundTask::~BackgroundTask()
 bool BackgroundTask::start(const QString& title, std::function<void(ProgressSink&)> work, std::function<void()> done,
                            std::function<void(ErrorCode, const QString&)> failed)
 {
+    Job job{title, std::move(work), std::move(done), std::move(failed)};
     if (m_busy)
-        return false;
+        m_queue.push_back(std::move(job));
+    else
+        run(std::move(job));
+    return true;
+}
+
+void BackgroundTask::run(Job job)
+{
     m_busy = true;
     m_sink = std::make_shared<PolledProgressSink>();
     auto sink = m_sink;
     auto* watcher = new QFutureWatcher<Outcome>(this);
+    auto done = job.done;
+    auto failed = job.failed;
     connect(watcher, &QFutureWatcher<Outcome>::finished, this, [this, watcher, done, failed] {
         const Outcome outcome = watcher->result();
         watcher->deleteLater();
@@ -68,7 +78,13 @@ bool BackgroundTask::start(const QString& title, std::function<void(ProgressSink
             done();
         else
             failed(outcome.code, outcome.message);
+        if (!m_busy && !m_queue.empty()) {
+            Job next = std::move(m_queue.front());
+            m_queue.erase(m_queue.begin());
+            run(std::move(next));
+        }
     });
+    auto work = job.work;
     watcher->setFuture(QtConcurrent::run([sink, work]() -> Outcome {
         Outcome outcome;
         try {
@@ -85,12 +101,14 @@ bool BackgroundTask::start(const QString& title, std::function<void(ProgressSink
         return outcome;
     }));
     m_timer->start();
-    emit started(title);
-    return true;
+    emit started(job.title);
 }
 
 void BackgroundTask::cancel()
 {
+    for (Job& job : m_queue)
+        job.failed(ErrorCode::Cancelled, QStringLiteral("cancelled"));
+    m_queue.clear();
     if (m_sink)
         m_sink->requestCancel();
 }

@@ -47,6 +47,9 @@
 #include "needleplan/imaging/LabelMapIO.h"
 #include "needleplan/planning/BodyModel.h"
 #include "needleplan/planning/Needle.h"
+#include "needleplan/planning/PlanDocument.h"
+#include "needleplan/planning/Preset.h"
+#include "needleplan/planning/TrajectorySearch.h"
 #include "needleplan/render/ModelScene.h"
 #if defined(NP_HAVE_PHANTOM)
 #include "needleplan/phantom/LumbarPhantom.h"
@@ -188,6 +191,19 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_undo, &QUndoStack::cleanChanged, this, [this](bool clean) { setWindowModified(!clean); });
     rebuildRecentMenu();
+    m_autosaveTimer = new QTimer(this);
+    m_autosaveTimer->setInterval(30000);
+    connect(m_autosaveTimer, &QTimer::timeout, this, &MainWindow::autosave);
+    m_autosaveTimer->start();
+    connect(m_undo, &QUndoStack::indexChanged, this, [this] {
+        // A target moved: its accessibility map no longer applies.
+        const PlanTarget* target = m_workspace->active();
+        if (!target || target->ranked.empty()) {
+            m_modelView->scene().setAccessMap({});
+            m_modelView->refresh();
+        }
+    });
+    QTimer::singleShot(0, this, &MainWindow::offerRecovery);
 }
 
 MainWindow::~MainWindow()
@@ -363,7 +379,7 @@ void MainWindow::buildPanels()
         });
     });
     structuresDock->setWidget(structuresPanel);
-    structuresDock->setMinimumWidth(440);
+    structuresDock->setMinimumWidth(300);
     addDockWidget(Qt::LeftDockWidgetArea, structuresDock);
 
     // Planning (right).
@@ -372,6 +388,24 @@ void MainWindow::buildPanels()
     auto* planPanel = new QWidget(planDock);
     auto* planLayout = new QVBoxLayout(planPanel);
     auto* form = new QFormLayout();
+    m_presetCombo = new QComboBox(planPanel);
+    m_presetCombo->setObjectName("presetCombo");
+    m_presetCombo->addItem(tr("Generic (all structures, nearest skin)"), QString());
+    try {
+        for (const std::string& name : planning::builtInPresetNames()) {
+            QString title = QString::fromStdString(name);
+            try {
+                title = QString::fromStdString(planning::loadPreset(name).title);
+            } catch (const std::exception&) {
+            }
+            m_presetCombo->addItem(title, QString::fromStdString(name));
+        }
+    } catch (const std::exception& error) {
+        qWarning("presets not available: %s", error.what());
+    }
+    connect(m_presetCombo, &QComboBox::activated, this,
+            [this](int index) { setPreset(m_presetCombo->itemData(index).toString()); });
+    form->addRow(tr("Procedure"), m_presetCombo);
     m_needleCombo = new QComboBox(planPanel);
     m_needleCombo->setObjectName("needleCombo");
     for (const planning::Needle& needle : planning::needleCatalogue())
@@ -428,6 +462,11 @@ void MainWindow::buildPanels()
             m_undo->push(new RemoveTargetCommand(*m_workspace, m_workspace->activeTarget()));
     });
     planLayout->addWidget(removeTarget);
+    auto* find = new QPushButton(tr("Find safe trajectories"), planPanel);
+    find->setObjectName("findButton");
+    find->setToolTip(tr("Search thousands of directions from the active target and rank the safe ones"));
+    connect(find, &QPushButton::clicked, this, &MainWindow::findSafeTrajectories);
+    planLayout->addWidget(find);
 
     m_readout = new QLabel(planPanel);
     m_readout->setObjectName("readout");
@@ -451,8 +490,9 @@ void MainWindow::buildPanels()
     connect(m_rankedTable, &QTableWidget::cellClicked, this, [this](int row, int) { selectCandidate(row); });
     planLayout->addWidget(m_rankedTable, 1);
     planDock->setWidget(planPanel);
-    planDock->setMinimumWidth(380);
+    planDock->setMinimumWidth(340);
     addDockWidget(Qt::RightDockWidgetArea, planDock);
+    resizeDocks({structuresDock, planDock}, {380, 420}, Qt::Horizontal);
 }
 
 void MainWindow::buildActions()
@@ -487,6 +527,27 @@ void MainWindow::buildActions()
     auto* sample = file->addAction(tr("Open sample &phantom"), this, [this] { openSamplePhantom(); });
     m_recentMenu = file->addMenu(tr("&Recent"));
     file->addSeparator();
+    file->addAction(tr("Open p&lan…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open plan"), QString(), tr("Plans (*.needleplan.json *.json)"));
+        if (!path.isEmpty())
+            openPlanFile(path);
+    });
+    auto* savePlan = file->addAction(tr("&Save plan"), QKeySequence::Save, this, [this] {
+        QString path = m_planPath;
+        if (path.isEmpty())
+            path = QFileDialog::getSaveFileName(this, tr("Save plan"), "plan.needleplan.json", tr("Plans (*.needleplan.json)"));
+        QString error;
+        if (!path.isEmpty() && !savePlanFile(path, &error))
+            reportError(tr("Plan not saved"), error);
+    });
+    file->addAction(tr("Save plan &as…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save plan"), "plan.needleplan.json", tr("Plans (*.needleplan.json)"));
+        QString error;
+        if (!path.isEmpty() && !savePlanFile(path, &error))
+            reportError(tr("Plan not saved"), error);
+    });
+    (void)savePlan;
+    file->addSeparator();
     auto* screenshot = file->addAction(tr("Export &window screenshot…"), this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Save screenshot"), "needleplan.png",
                                                           tr("PNG images (*.png)"));
@@ -509,6 +570,13 @@ void MainWindow::buildActions()
     for (const WindowPreset& preset : kWindowPresets)
         view->addAction(tr("Window: %1").arg(preset.name), this, [this, name = QString(preset.name)] { applyWindowPreset(name); });
     view->addSeparator();
+    m_accessMapAction = view->addAction(tr("Accessibility map on the skin"));
+    m_accessMapAction->setCheckable(true);
+    m_accessMapAction->setChecked(true);
+    connect(m_accessMapAction, &QAction::toggled, this, [this](bool on) {
+        m_modelView->scene().setAccessMapVisible(on);
+        m_modelView->refresh();
+    });
     view->addAction(tr("Reset views"), this, [this] {
         for (SliceViewWidget* v : m_sliceViews) {
             v->scene().resetCamera();
@@ -766,41 +834,28 @@ void MainWindow::startSurfaceBuild()
     for (const StructureRow& row : m_workspace->structures())
         if (row.style.name.find("fat") == std::string::npos && row.style.name.find("muscle") == std::string::npos)
             values.push_back(row.style.labelValue);
-    auto run = [this, volume, labels, surfaces, values] {
-        m_task->start(
-            tr("Building 3D surfaces"),
-            [volume, labels, surfaces, values](ProgressSink& sink) {
-                if (labels && !values.empty())
-                    *surfaces = render::buildLabelSurfaces(*labels, values, &sink);
-                else
-                    *surfaces = render::buildThresholdSurface(*volume, 250.0, 1, &sink);
-            },
-            [this, surfaces, labels] {
-                std::vector<render::StructureStyle> styles = m_workspace->structureStyles();
-                if (!labels)
-                    styles.push_back({1, "bone (threshold)", {0.92, 0.88, 0.78}, 1.0, true});
-                m_modelView->scene().setSurfaces(std::move(*surfaces), styles);
-                refreshPlanGraphics();
-                m_modelView->scene().resetCamera();
-                m_modelView->refresh();
-                emit surfacesReady();
-            },
-            [this](ErrorCode code, const QString& message) {
-                if (code != ErrorCode::Cancelled)
-                    reportError(tr("3D surfaces not built"), message);
-            });
-    };
-    if (m_task->busy()) {
-        // Chain after the running job.
-        auto* connection = new QMetaObject::Connection;
-        *connection = connect(m_task, &BackgroundTask::finished, this, [connection, run] {
-            QObject::disconnect(*connection);
-            delete connection;
-            run();
-        }, Qt::QueuedConnection);
-    } else {
-        run();
-    }
+    m_task->start(
+        tr("Building 3D surfaces"),
+        [volume, labels, surfaces, values](ProgressSink& sink) {
+            if (labels && !values.empty())
+                *surfaces = render::buildLabelSurfaces(*labels, values, &sink);
+            else
+                *surfaces = render::buildThresholdSurface(*volume, 250.0, 1, &sink);
+        },
+        [this, surfaces, labels] {
+            std::vector<render::StructureStyle> styles = m_workspace->structureStyles();
+            if (!labels)
+                styles.push_back({1, "bone (threshold)", {0.92, 0.88, 0.78}, 1.0, true});
+            m_modelView->scene().setSurfaces(std::move(*surfaces), styles);
+            refreshPlanGraphics();
+            m_modelView->scene().resetCamera();
+            m_modelView->refresh();
+            emit surfacesReady();
+        },
+        [this](ErrorCode code, const QString& message) {
+            if (code != ErrorCode::Cancelled)
+                reportError(tr("3D surfaces not built"), message);
+        });
 }
 
 void MainWindow::preparePlanning()
@@ -841,6 +896,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
         }
     }
     m_task->cancel();
+    QFile::remove(autosavePath());
     event->accept();
 }
 
@@ -1005,7 +1061,7 @@ void MainWindow::refreshPlanGraphics()
         graphic.selected = isActive;
         graphic.showHandles = isActive;
         graphic.colorRgb = {0.2, 0.9, 0.35};
-        if (m_planning && m_planning->hasLabels() && m_planning->fieldsCover(target.targetLps)) {
+        if (!m_planningBusy && m_planning && m_planning->hasLabels() && m_planning->fieldsCover(target.targetLps)) {
             try {
                 const auto needle = planning::findNeedle(m_workspace->needleName());
                 if (auto evaluation = m_planning->evaluate(specs, *target.entryLps, target.targetLps, *needle)) {
@@ -1163,13 +1219,29 @@ void MainWindow::refreshRankedTable()
     m_rankedTable->setRowCount(rows);
     for (int r = 0; r < rows; ++r) {
         const TrajectoryRecord& record = target->ranked[static_cast<std::size_t>(r)];
+        const planning::Evaluation& e = record.evaluation;
         m_rankedTable->setItem(r, 0, new QTableWidgetItem(QString::number(r + 1)));
-        m_rankedTable->setItem(r, 1, new QTableWidgetItem(mm(record.lengthMm)));
-        auto* clearance = new QTableWidgetItem(mm(record.minClearanceMm));
-        m_rankedTable->setItem(r, 2, clearance);
-        m_rankedTable->setItem(r, 3, new QTableWidgetItem(QString::fromStdString(record.closestStructure)));
-        m_rankedTable->setItem(r, 4, new QTableWidgetItem(QString()));
-        m_rankedTable->setItem(r, 5, new QTableWidgetItem(QString()));
+        m_rankedTable->setItem(r, 1, new QTableWidgetItem(mm(e.lengthMm)));
+        QString clearance = QStringLiteral("–"), closest;
+        if (e.closestIndex >= 0 && e.closestIndex < static_cast<int>(e.clearances.size())) {
+            const auto& c = e.clearances[static_cast<std::size_t>(e.closestIndex)];
+            clearance = c.clearanceMm > 99 ? QStringLiteral("> 99 mm") : mm(c.clearanceMm);
+            closest = QString::fromStdString(c.structure);
+        }
+        auto* clearanceItem = new QTableWidgetItem(clearance);
+        clearanceItem->setForeground(e.safe ? QColor(94, 224, 122) : QColor(240, 80, 64));
+        m_rankedTable->setItem(r, 2, clearanceItem);
+        m_rankedTable->setItem(r, 3, new QTableWidgetItem(closest));
+        m_rankedTable->setItem(r, 4, new QTableWidgetItem(QStringLiteral("%1 / %2")
+                                                               .arg(deg(e.angles.craniocaudalDeg))
+                                                               .arg(deg(e.angles.mediolateralDeg))));
+        m_rankedTable->setItem(r, 5, new QTableWidgetItem(QStringLiteral("%1 %2 %3 %4")
+                                                               .arg(e.angles.bullseye.primaryDeg >= 0 ? "LAO" : "RAO")
+                                                               .arg(std::abs(e.angles.bullseye.primaryDeg), 0, 'f', 0)
+                                                               .arg(e.angles.bullseye.secondaryDeg >= 0 ? "CRA" : "CAU")
+                                                               .arg(std::abs(e.angles.bullseye.secondaryDeg), 0, 'f', 0)));
+        for (int c = 0; c < 6; ++c)
+            m_rankedTable->item(r, c)->setToolTip(QString::fromStdString(record.evaluation.safe ? "safe" : "unsafe"));
     }
     if (target && target->selectedRank >= 0)
         m_rankedTable->selectRow(target->selectedRank);
@@ -1194,7 +1266,7 @@ void MainWindow::refreshReadout()
     const planning::PatientPosition position =
         m_planning ? m_planning->patientPosition() : planning::PatientPosition::HFS;
     std::optional<planning::Evaluation> evaluation;
-    if (m_planning && m_planning->hasLabels() && needle) {
+    if (!m_planningBusy && m_planning && m_planning->hasLabels() && needle) {
         try {
             std::vector<planning::StructureSpec> specs;
             for (const StructureRow& row : m_workspace->structures())
@@ -1221,7 +1293,12 @@ void MainWindow::refreshReadout()
     if (evaluation && evaluation->skinFound)
         row(tr("Depth from skin"), mm(evaluation->depthFromSkinMm));
     row(tr("Craniocaudal"), deg(angles.craniocaudalDeg) + " " + QString::fromStdString(angles.craniocaudalName));
-    row(tr("Mediolateral"), deg(angles.mediolateralDeg) + " " + QString::fromStdString(angles.mediolateralSide));
+    QString mediolateral = deg(angles.mediolateralDeg);
+    if (!angles.mediolateralSide.empty())
+        mediolateral += tr(" toward the %1").arg(QString::fromStdString(angles.mediolateralSide));
+    if (angles.towardMidline)
+        mediolateral += *angles.towardMidline ? tr(" (medial)") : tr(" (lateral)");
+    row(tr("Mediolateral"), mediolateral);
     row(tr("C-arm bull's-eye"), QStringLiteral("%1 %2, %3 %4")
                                     .arg(angles.bullseye.primaryDeg >= 0 ? "LAO" : "RAO")
                                     .arg(deg(std::abs(angles.bullseye.primaryDeg)))
@@ -1267,14 +1344,16 @@ void MainWindow::updateCornerText()
         const imaging::VolumeInfo& info = volume->info();
         left = (info.modality.empty() ? std::string("Image") : info.modality) +
                (info.patientPosition.empty() ? std::string() : "  " + info.patientPosition);
-        right = info.description.empty() ? QFileInfo(m_currentPath).fileName().toStdString() : info.description;
-        if (right.size() > 22)
-            right = right.substr(0, 21) + "...";
+        std::string description = info.description.empty() ? QFileInfo(m_currentPath).fileName().toStdString() : info.description;
+        if (description.size() > 20)
+            description = description.substr(0, 19) + "...";
+        left += "\n" + description;
         const auto& g = volume->geometry();
-        char size[96];
-        std::snprintf(size, sizeof size, "\n%lld x %lld x %lld", static_cast<long long>(g.size[0]),
-                      static_cast<long long>(g.size[1]), static_cast<long long>(g.size[2]));
-        right += size;
+        char size[128];
+        std::snprintf(size, sizeof size, "%lld x %lld x %lld\n%.2f x %.2f x %.2f mm", static_cast<long long>(g.size[0]),
+                      static_cast<long long>(g.size[1]), static_cast<long long>(g.size[2]), g.spacing.x, g.spacing.y,
+                      g.spacing.z);
+        right = size;
     }
     for (SliceViewWidget* view : m_sliceViews)
         view->scene().setCornerText(left, right);
@@ -1289,6 +1368,332 @@ void MainWindow::updateStatus()
                                .arg(p.y, 0, 'f', 1)
                                .arg(p.z, 0, 'f', 1)
                                .arg(std::isnan(value) ? QString() : QStringLiteral("%1 HU").arg(value, 0, 'f', 0)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Search, presets and plan files
+
+std::vector<planning::StructureSpec> MainWindow::structureSpecs() const
+{
+    std::vector<planning::StructureSpec> specs;
+    for (const StructureRow& row : m_workspace->structures())
+        specs.push_back(row.spec);
+    return specs;
+}
+
+void MainWindow::setPreset(const QString& name)
+{
+    planning::Preset preset;
+    try {
+        preset = name.isEmpty() ? planning::genericPreset() : planning::loadPreset(name.toStdString());
+    } catch (const std::exception& error) {
+        reportError(tr("Preset not loaded"), QString::fromStdString(error.what()));
+        return;
+    }
+    m_workspace->setPresetName(name.toStdString());
+    const int presetIndex = m_presetCombo->findData(name);
+    if (presetIndex >= 0)
+        m_presetCombo->setCurrentIndex(presetIndex);
+    const int needleIndex = m_needleCombo->findData(QString::fromStdString(preset.needle));
+    if (needleIndex >= 0)
+        m_needleCombo->setCurrentIndex(needleIndex);
+    // The preset's structure rules, applied to the defaults, as one undo step.
+    std::vector<planning::StructureSpec> specs;
+    for (const StructureRow& row : m_workspace->structures())
+        specs.push_back(planning::defaultStructureSpec(row.style.name, row.style.labelValue));
+    planning::applyPresetRules(preset, specs);
+    m_undo->beginMacro(tr("Preset %1").arg(QString::fromStdString(preset.title)));
+    for (std::size_t r = 0; r < specs.size(); ++r) {
+        const StructureRow& before = m_workspace->structures()[r];
+        if (before.spec.structureClass == specs[r].structureClass && before.spec.marginMm == specs[r].marginMm)
+            continue;
+        StructureRow after = before;
+        after.spec = specs[r];
+        m_undo->push(new EditStructureCommand(*m_workspace, static_cast<int>(r), before, after, tr("Rule")));
+    }
+    m_undo->endMacro();
+}
+
+void MainWindow::findSafeTrajectories()
+{
+    const PlanTarget* active = m_workspace->active();
+    if (!active) {
+        reportError(tr("No target"), tr("Set a target first: press Set target and click in a slice view."));
+        emit searchFinished(false, tr("no target"));
+        return;
+    }
+    if (!m_planning || !m_planning->hasLabels()) {
+        reportError(tr("No structures"), tr("The search needs structures. Load a segmentation (.seg.nrrd) first."));
+        emit searchFinished(false, tr("no structures"));
+        return;
+    }
+    const auto needle = planning::findNeedle(m_workspace->needleName());
+    planning::Preset preset;
+    try {
+        preset = m_workspace->presetName().empty() ? planning::genericPreset() : planning::loadPreset(m_workspace->presetName());
+    } catch (const std::exception& error) {
+        reportError(tr("Preset not loaded"), QString::fromStdString(error.what()));
+        emit searchFinished(false, QString::fromStdString(error.what()));
+        return;
+    }
+    const int index = m_workspace->activeTarget();
+    const PlanTarget before = *active;
+    const std::vector<planning::StructureSpec> specs = structureSpecs();
+    auto result = std::make_shared<planning::SearchResult>();
+    PlanningSession* session = m_planning.get();
+    const planning::Needle chosenNeedle = needle ? *needle : planning::needleCatalogue().front();
+    m_planningBusy = true;
+    m_task->start(
+        tr("Searching trajectories for %1").arg(QString::fromStdString(before.name)),
+        [session, specs, before, chosenNeedle, preset, result](ProgressSink& sink) {
+            *result = session->search(specs, before.targetLps, chosenNeedle, preset, 20000, &sink);
+        },
+        [this, index, before, result] {
+            m_planningBusy = false;
+            PlanTarget after = before;
+            after.ranked.clear();
+            for (const planning::Candidate& candidate : result->candidates)
+                after.ranked.push_back({candidate.trajectory.entryLps, candidate.trajectory.targetLps, candidate.score,
+                                        candidate.pareto, candidate.evaluation});
+            after.directionsSearched = static_cast<int>(result->directions.size());
+            after.feasibleDirections = result->feasibleCount;
+            after.selectedRank = after.ranked.empty() ? -1 : 0;
+            if (!after.ranked.empty())
+                after.entryLps = after.ranked.front().entryLps;
+            m_undo->push(new EditTargetCommand(*m_workspace, index, before, after, tr("Find safe trajectories")));
+            // Accessibility map: every direction that reached the skin.
+            std::vector<render::AccessPoint> points;
+            float best = 0.0f, worst = 0.0f;
+            bool any = false;
+            for (const auto& d : result->directions)
+                if (d.feasible) {
+                    best = any ? std::max(best, d.score) : d.score;
+                    worst = any ? std::min(worst, d.score) : d.score;
+                    any = true;
+                }
+            for (const auto& d : result->directions)
+                if (d.reachedSkin) {
+                    const double quality = d.feasible && best > worst ? (d.score - worst) / (best - worst) : 1.0;
+                    points.push_back({d.skinEntryLps, d.feasible, quality});
+                }
+            m_modelView->scene().setAccessMap(points);
+            m_modelView->scene().setAccessMapVisible(m_accessMapAction->isChecked());
+            refreshPlanGraphics();
+            refreshReadout();
+            m_statusLabel->setText(tr("%1 safe trajectories; %2 of %3 directions feasible")
+                                       .arg(after.ranked.size())
+                                       .arg(after.feasibleDirections)
+                                       .arg(after.directionsSearched));
+            emit searchFinished(true, QString());
+        },
+        [this](ErrorCode code, const QString& message) {
+            m_planningBusy = false;
+            if (code != ErrorCode::Cancelled)
+                reportError(tr("Search failed"), message);
+            emit searchFinished(false, message);
+        });
+}
+
+QString MainWindow::autosavePath()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/autosave.needleplan.json";
+}
+
+namespace {
+
+planning::Plan planFromWorkspace(const Workspace& workspace, const QString& imagePath, const QString& structuresPath)
+{
+    planning::Plan plan;
+    if (auto volume = workspace.volume()) {
+        const imaging::VolumeInfo& info = volume->info();
+        plan.image.path = imagePath.toStdString();
+        plan.image.seriesUid = info.seriesUid;
+        plan.image.frameOfReferenceUid = info.frameOfReferenceUid;
+        plan.image.patientPosition = info.patientPosition;
+    }
+    plan.image.structuresPath = structuresPath.toStdString();
+    if (auto needle = planning::findNeedle(workspace.needleName()))
+        plan.needle = *needle;
+    for (const StructureRow& row : workspace.structures())
+        plan.structures.push_back(row.spec);
+    for (const PlanTarget& target : workspace.targets()) {
+        planning::PlanTarget out;
+        out.name = target.name;
+        out.targetLps = target.targetLps;
+        out.preset = workspace.presetName();
+        out.directionsSearched = target.directionsSearched;
+        out.feasibleDirections = target.feasibleDirections;
+        // The trajectory in use comes first: a manual one, or the chosen search result.
+        if (target.entryLps && target.selectedRank < 0) {
+            planning::PlannedTrajectory manual;
+            manual.rank = 0;
+            manual.origin = "manual";
+            manual.trajectory = {*target.entryLps, target.targetLps, plan.needle};
+            manual.evaluation.lengthMm = distance(*target.entryLps, target.targetLps);
+            out.trajectories.push_back(manual);
+        }
+        for (std::size_t r = 0; r < target.ranked.size(); ++r) {
+            planning::PlannedTrajectory t;
+            t.rank = static_cast<int>(r) + 1;
+            t.origin = static_cast<int>(r) == target.selectedRank ? "search-selected" : "search";
+            t.trajectory = {target.ranked[r].entryLps, target.ranked[r].targetLps, plan.needle};
+            t.evaluation = target.ranked[r].evaluation;
+            t.score = target.ranked[r].score;
+            t.pareto = target.ranked[r].pareto;
+            out.trajectories.push_back(t);
+        }
+        plan.targets.push_back(out);
+    }
+    return plan;
+}
+
+} // namespace
+
+bool MainWindow::savePlanFile(const QString& path, QString* error)
+{
+    try {
+        planning::savePlan(planFromWorkspace(*m_workspace, m_currentPath, QString()), path.toStdString());
+    } catch (const std::exception& e) {
+        if (error)
+            *error = QString::fromStdString(e.what());
+        return false;
+    }
+    m_planPath = path;
+    m_undo->setClean();
+    QFile::remove(autosavePath());
+    statusBar()->showMessage(tr("Plan saved to %1").arg(path), 5000);
+    return true;
+}
+
+void MainWindow::openPlanFile(const QString& path)
+{
+    planning::Plan plan;
+    try {
+        plan = planning::loadPlan(path.toStdString());
+    } catch (const std::exception& e) {
+        reportError(tr("Plan not opened"), QString::fromStdString(e.what()));
+        emit planOpened(false, QString::fromStdString(e.what()));
+        return;
+    }
+    const QString imagePath = QString::fromStdString(plan.image.path);
+    const bool sameImage = m_workspace->volume() &&
+                           (imagePath.isEmpty() || QFileInfo(imagePath) == QFileInfo(m_currentPath) ||
+                            (!plan.image.seriesUid.empty() && plan.image.seriesUid == m_workspace->volume()->info().seriesUid));
+    if (sameImage) {
+        applyPlan(path);
+        return;
+    }
+    if (imagePath.isEmpty() || !QFileInfo::exists(imagePath)) {
+        const QString message = tr("The plan's image %1 was not found. Open the image, then the plan.").arg(imagePath);
+        reportError(tr("Plan not opened"), message);
+        emit planOpened(false, message);
+        return;
+    }
+    m_pendingPlan = path;
+    auto* connection = new QMetaObject::Connection;
+    *connection = connect(this, &MainWindow::loadFinished, this, [this, connection](bool ok, const QString& message) {
+        QObject::disconnect(*connection);
+        delete connection;
+        const QString pending = m_pendingPlan;
+        m_pendingPlan.clear();
+        if (ok)
+            applyPlan(pending);
+        else
+            emit planOpened(false, message);
+    });
+    openPath(imagePath);
+}
+
+void MainWindow::applyPlan(const QString& path)
+{
+    planning::Plan plan;
+    try {
+        plan = planning::loadPlan(path.toStdString());
+    } catch (const std::exception& e) {
+        reportError(tr("Plan not opened"), QString::fromStdString(e.what()));
+        emit planOpened(false, QString::fromStdString(e.what()));
+        return;
+    }
+    m_undo->clear();
+    while (!m_workspace->targets().empty())
+        m_workspace->removeTarget(0);
+    const int needleIndex = m_needleCombo->findData(QString::fromStdString(plan.needle.name));
+    if (needleIndex >= 0)
+        m_needleCombo->setCurrentIndex(needleIndex);
+    m_workspace->setNeedleName(plan.needle.name.empty() ? m_workspace->needleName() : plan.needle.name);
+    // Structure rules by label value.
+    for (std::size_t r = 0; r < m_workspace->structures().size(); ++r) {
+        StructureRow row = m_workspace->structures()[r];
+        for (const planning::StructureSpec& spec : plan.structures)
+            if (spec.labelValue == row.spec.labelValue && spec.name == row.spec.name)
+                row.spec = spec;
+        m_workspace->setStructure(static_cast<int>(r), row);
+    }
+    for (const planning::PlanTarget& in : plan.targets) {
+        PlanTarget target;
+        target.name = in.name;
+        target.targetLps = in.targetLps;
+        target.directionsSearched = in.directionsSearched;
+        target.feasibleDirections = in.feasibleDirections;
+        if (!in.preset.empty())
+            m_workspace->setPresetName(in.preset);
+        for (const planning::PlannedTrajectory& t : in.trajectories) {
+            if (t.origin == "manual") {
+                target.entryLps = t.trajectory.entryLps;
+                continue;
+            }
+            if (t.origin == "search-selected")
+                target.selectedRank = static_cast<int>(target.ranked.size());
+            target.ranked.push_back({t.trajectory.entryLps, t.trajectory.targetLps, t.score, t.pareto, t.evaluation});
+        }
+        if (!target.entryLps && !target.ranked.empty()) {
+            if (target.selectedRank < 0)
+                target.selectedRank = 0;
+            target.entryLps = target.ranked[static_cast<std::size_t>(target.selectedRank)].entryLps;
+        }
+        m_workspace->insertTarget(static_cast<int>(m_workspace->targets().size()), target);
+    }
+    m_workspace->setActiveTarget(m_workspace->targets().empty() ? -1 : 0);
+    if (const PlanTarget* active = m_workspace->active())
+        m_workspace->setCursorLps(active->targetLps);
+    m_planPath = path;
+    m_undo->setClean();
+    emit planOpened(true, QString());
+}
+
+void MainWindow::autosave()
+{
+    if (m_undo->isClean() || !m_workspace->volume() || m_scripted)
+        return;
+    QDir().mkpath(QFileInfo(autosavePath()).absolutePath());
+    try {
+        planning::savePlan(planFromWorkspace(*m_workspace, m_currentPath, QString()), autosavePath().toStdString());
+    } catch (const std::exception& e) {
+        qWarning("autosave failed: %s", e.what());
+    }
+}
+
+void MainWindow::offerRecovery()
+{
+    if (m_scripted || !QFileInfo::exists(autosavePath()))
+        return;
+    auto* box = new QMessageBox(QMessageBox::Question, tr("Recover plan"),
+                                tr("NeedlePlan did not close normally last time. Recover the unsaved plan?"),
+                                QMessageBox::Yes | QMessageBox::Discard, this);
+    box->setObjectName("recoveryBox");
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    connect(box, &QMessageBox::finished, this, [this](int result) {
+        const QString path = autosavePath();
+        if (result == QMessageBox::Yes) {
+            const QString recovered = path + ".recovered.json";
+            QFile::remove(recovered);
+            QFile::rename(path, recovered);
+            openPlanFile(recovered);
+        } else {
+            QFile::remove(path);
+        }
+    });
+    box->open();
 }
 
 // ---------------------------------------------------------------------------------------------

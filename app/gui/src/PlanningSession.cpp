@@ -3,6 +3,7 @@
 #include "needleplan/planning/BodyModel.h"
 #include "needleplan/planning/ClearanceField.h"
 #include "needleplan/planning/TrajectoryAngles.h"
+#include "needleplan/imaging/Error.h"
 
 namespace np::gui {
 
@@ -45,6 +46,26 @@ void PlanningSession::prepareFields(const std::vector<planning::StructureSpec>& 
     m_fields->prepare(structures, targetLps, radiusMm, progress);
     m_preparedCentreLps = targetLps;
     m_preparedRadiusMm = radiusMm;
+}
+
+planning::SearchResult PlanningSession::search(const std::vector<planning::StructureSpec>& structures,
+                                              const Vec3& targetLps, const planning::Needle& needle,
+                                              const planning::Preset& preset, int directionCount, ProgressSink* progress)
+{
+    if (!m_fields)
+        throw Error(ErrorCode::InvalidArgument, "the search needs structures: load a segmentation (.seg.nrrd) first");
+    if (!m_body)
+        prepareBody(progress);
+    planning::SearchOptions options;
+    options.directionCount = directionCount;
+    options.topK = 8;
+    options.threads = 2;
+    options.evaluation.patientPosition = m_patientPosition;
+    planning::SearchResult result =
+        planning::planTarget(*m_fields, structures, *m_body, targetLps, needle, preset, options, progress);
+    m_preparedCentreLps = targetLps;
+    m_preparedRadiusMm = needle.usableLengthMm + 5.0;
+    return result;
 }
 
 bool PlanningSession::fieldsCover(const Vec3& targetLps) const

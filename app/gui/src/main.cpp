@@ -1,5 +1,6 @@
 /// needleplan: the planning workstation.
 /// Usage: needleplan [PATH] [--plan FILE] [--target-name NAME] [--screenshot FILE.png]
+/// Exit codes of scripted runs (--screenshot): 0 written, 1 screenshot failed, 2 load error.
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -11,6 +12,21 @@
 #include "needleplan/gui/ModelViewWidget.h"
 #include "needleplan/gui/Theme.h"
 #include "needleplan/gui/VtkOpenGLWidget.h"
+
+namespace {
+
+/// What a run still waits for before its screenshot.
+struct RunState
+{
+    bool loaded = false;
+    bool surfaces = false;
+    bool searchPending = false;
+    bool planPending = false;
+    bool planRequested = false;
+    bool finished = false;
+};
+
+} // namespace
 
 int main(int argc, char** argv)
 {
@@ -37,40 +53,83 @@ int main(int argc, char** argv)
     window.show();
 
     const QString targetName = parser.value(targetOption);
+    const QString planPath = parser.value(planOption);
     const QStringList positional = parser.positionalArguments();
-    const bool samplePhantom = positional.isEmpty();
+    const bool samplePhantom = positional.isEmpty() && planPath.isEmpty();
+    RunState state;
 
-    // After loading: plan the requested (or, for the phantom, the first) named target.
-    QObject::connect(&window, &np::gui::MainWindow::loadFinished, &window,
-                     [&window, &app, scripted, targetName, samplePhantom](bool ok, const QString& message) {
-                         if (!ok) {
-                             std::fprintf(stderr, "needleplan: load failed: %s\n", qPrintable(message));
-                             if (scripted)
-                                 app.exit(2);
-                             return;
-                         }
-                         const auto& named = window.namedTargets();
-                         const np::gui::NamedTargetEntry* chosen = nullptr;
-                         for (const auto& target : named) {
-                             if (!targetName.isEmpty() && target.name == targetName)
-                                 chosen = &target;
-                             // The sample opens on the L4 medial branch (or the first named target).
-                             if (targetName.isEmpty() && samplePhantom &&
-                                 (!chosen || (target.name.startsWith("L4 medial branch") && !chosen->name.startsWith("L4"))))
-                                 chosen = &target;
-                         }
-                         if (!targetName.isEmpty() && !chosen) {
-                             std::fprintf(stderr, "needleplan: no named target '%s'\n", qPrintable(targetName));
-                             if (scripted)
-                                 app.exit(2);
-                             return;
-                         }
-                         if (chosen)
-                             window.addTarget(chosen->name, chosen->positionLps);
-                     });
+    QObject::connect(&window, &np::gui::MainWindow::loadFinished, &window, [&](bool ok, const QString& message) {
+        if (!ok) {
+            std::fprintf(stderr, "needleplan: load failed: %s\n", qPrintable(message));
+            if (scripted && !state.finished) {
+                state.finished = true;
+                app.exit(2);
+            }
+            return;
+        }
+        if (state.loaded)
+            return;
+        state.loaded = true;
+        if (!planPath.isEmpty()) {
+            if (!state.planRequested) {
+                state.planRequested = true;
+                state.planPending = true;
+                window.openPlanFile(planPath);
+            }
+            return;
+        }
+        // Plan the requested target; the sample opens on the L4 medial branch.
+        const np::gui::NamedTargetEntry* chosen = nullptr;
+        for (const auto& target : window.namedTargets()) {
+            if (!targetName.isEmpty() && target.name == targetName)
+                chosen = &target;
+            if (targetName.isEmpty() && samplePhantom &&
+                (!chosen || (target.name.startsWith("L4 medial branch") && !chosen->name.startsWith("L4"))))
+                chosen = &target;
+        }
+        if (!targetName.isEmpty() && !chosen) {
+            std::fprintf(stderr, "needleplan: no named target '%s' next to the image\n", qPrintable(targetName));
+            if (scripted) {
+                state.finished = true;
+                app.exit(2);
+            }
+            return;
+        }
+        if (chosen) {
+            window.addTarget(chosen->name, chosen->positionLps);
+            if (window.workspace().labels()) {
+                state.searchPending = true;
+                window.findSafeTrajectories();
+            }
+        }
+    });
+    QObject::connect(&window, &np::gui::MainWindow::surfacesReady, &window, [&] { state.surfaces = true; });
+    QObject::connect(&window, &np::gui::MainWindow::searchFinished, &window, [&](bool, const QString&) {
+        state.searchPending = false;
+    });
+    QObject::connect(&window, &np::gui::MainWindow::planOpened, &window, [&](bool ok, const QString& message) {
+        state.planPending = false;
+        if (!ok) {
+            std::fprintf(stderr, "needleplan: plan not opened: %s\n", qPrintable(message));
+            if (scripted && !state.finished) {
+                state.finished = true;
+                app.exit(2);
+            }
+        } else {
+            state.loaded = true;
+        }
+    });
+
     if (scripted) {
-        QObject::connect(&window, &np::gui::MainWindow::surfacesReady, &window, [&window, &app, screenshot] {
-            QTimer::singleShot(300, &window, [&window, &app, screenshot] {
+        auto* poll = new QTimer(&window);
+        poll->setInterval(200);
+        QObject::connect(poll, &QTimer::timeout, &window, [&, poll] {
+            if (state.finished || !state.loaded || !state.surfaces || state.searchPending || state.planPending ||
+                window.task().busy())
+                return;
+            poll->stop();
+            state.finished = true;
+            QTimer::singleShot(200, &window, [&] {
                 QString error;
                 if (!window.saveWindowScreenshot(screenshot, &error)) {
                     std::fprintf(stderr, "needleplan: %s\n", qPrintable(error));
@@ -81,12 +140,17 @@ int main(int argc, char** argv)
                 app.exit(0);
             });
         });
+        poll->start();
     }
-    QTimer::singleShot(0, &window, [&window, positional] {
-        if (positional.isEmpty())
-            window.openSamplePhantom();
-        else
+    QTimer::singleShot(0, &window, [&] {
+        if (!positional.isEmpty())
             window.openPath(positional.first());
+        else if (!planPath.isEmpty()) {
+            state.planRequested = true;
+            state.planPending = true;
+            window.openPlanFile(planPath);
+        } else
+            window.openSamplePhantom();
     });
     return app.exec();
 }

@@ -355,6 +355,10 @@ struct SliceScene::Impl
         }
         corners->SetText(0, bottomLeft);
         corners->SetText(1, bottomRight);
+        // The top and bottom letters sit below / above the two-line corner texts.
+        const double topY = std::max(0.5, 1.0 - 46.0 / heightPx), bottomY = std::min(0.5, 46.0 / heightPx);
+        letters[2]->SetPosition(0.5, topY);
+        letters[3]->SetPosition(0.5, bottomY);
         const Vec3 edges[4] = {-frame.axes.rightLps, frame.axes.rightLps, frame.axes.upLps, -frame.axes.upLps};
         for (int e = 0; e < 4; ++e) {
             letters[static_cast<std::size_t>(e)]->SetInput(directionLetters(edges[e]).c_str());

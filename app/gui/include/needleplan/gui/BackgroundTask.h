@@ -8,6 +8,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/Progress.h"
@@ -33,9 +34,9 @@ private:
     std::string m_stage;
 };
 
-/// One background job at a time. `work` runs on a worker thread; exactly one of `done` or
-/// `failed` then runs on the GUI thread (failed gets the np::Error code and message; a
-/// cancelled job reports ErrorCode::Cancelled).
+/// One background job at a time; jobs started while one runs wait in a queue. `work` runs on a
+/// worker thread; exactly one of `done` or `failed` then runs on the GUI thread (failed gets the
+/// np::Error code and message; a cancelled job reports ErrorCode::Cancelled).
 class BackgroundTask : public QObject
 {
     Q_OBJECT
@@ -44,10 +45,10 @@ public:
     ~BackgroundTask() override;
 
     bool busy() const { return m_busy; }
-    /// Starts `work`; returns false (and runs nothing) when a job is already running.
+    /// Starts `work` now, or after the jobs already running or queued.
     bool start(const QString& title, std::function<void(ProgressSink&)> work, std::function<void()> done,
                std::function<void(ErrorCode, const QString&)> failed);
-    /// Asks the running job to stop at its next check.
+    /// Asks the running job to stop at its next check, and drops the queued ones.
     void cancel();
     /// Blocks (processing events) until the running job finished.
     void waitForIdle();
@@ -58,7 +59,17 @@ signals:
     void finished();
 
 private:
+    struct Job
+    {
+        QString title;
+        std::function<void(ProgressSink&)> work;
+        std::function<void()> done;
+        std::function<void(ErrorCode, const QString&)> failed;
+    };
+    void run(Job job);
+
     bool m_busy = false;
+    std::vector<Job> m_queue;
     std::shared_ptr<PolledProgressSink> m_sink;
     QTimer* m_timer = nullptr;
 };

@@ -12,6 +12,7 @@
 #include "needleplan/gui/BackgroundTask.h"
 #include "needleplan/gui/SliceViewWidget.h"
 #include "needleplan/gui/Workspace.h"
+#include "needleplan/planning/Structure.h"
 #include "needleplan/render/SliceGeometry.h"
 
 class QLabel;
@@ -22,6 +23,7 @@ class QTreeWidget;
 class QToolButton;
 class QGridLayout;
 class QMenu;
+class QTimer;
 
 namespace np::imaging {
 struct DicomScanResult;
@@ -74,6 +76,18 @@ public:
     /// Chooses ranked candidate `rank` of the active target (undoable).
     void selectCandidate(int rank);
 
+    /// Runs the automatic search for the active target off the GUI thread; searchFinished reports.
+    void findSafeTrajectories();
+    /// Procedure preset in use ("" for the generic one); choosing one applies its needle and
+    /// structure rules (one undo step).
+    void setPreset(const QString& name);
+    /// Saves the plan (*.needleplan.json); marks the undo history clean.
+    bool savePlanFile(const QString& path, QString* error = nullptr);
+    /// Opens a plan; loads its image first when another image is shown. planOpened reports.
+    void openPlanFile(const QString& path);
+    /// Where the crash-recovery copy of the plan is written.
+    static QString autosavePath();
+
     /// Writes the whole window as PNG; false with a message on failure.
     bool saveWindowScreenshot(const QString& path, QString* error = nullptr);
     /// Writes one view's VTK image as PNG.
@@ -89,6 +103,8 @@ signals:
     void loadFinished(bool ok, const QString& message);
     void surfacesReady();
     void fieldsReady();
+    void searchFinished(bool ok, const QString& message);
+    void planOpened(bool ok, const QString& message);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -117,6 +133,10 @@ private:
     void updateStatus();
     void editStructure(int row, const StructureRow& after, const QString& text);
     void dragHandle(int handle, const Vec3& pointLps);
+    void applyPlan(const QString& path);
+    void autosave();
+    void offerRecovery();
+    std::vector<planning::StructureSpec> structureSpecs() const;
 
     std::unique_ptr<Workspace> m_workspace;
     QUndoStack* m_undo = nullptr;
@@ -134,6 +154,12 @@ private:
     QComboBox* m_needleCombo = nullptr;
     QComboBox* m_namedTargetCombo = nullptr;
     QComboBox* m_windowCombo = nullptr;
+    QComboBox* m_presetCombo = nullptr;
+    QAction* m_accessMapAction = nullptr;
+    bool m_planningBusy = false;
+    QString m_planPath;
+    QString m_pendingPlan;
+    QTimer* m_autosaveTimer = nullptr;
     QProgressBar* m_progress = nullptr;
     QToolButton* m_cancelButton = nullptr;
     QLabel* m_statusLabel = nullptr;

@@ -11,6 +11,7 @@
 #include "needleplan/imaging/Volume.h"
 #include "needleplan/planning/Structure.h"
 #include "needleplan/planning/TrajectoryEvaluator.h"
+#include "needleplan/planning/TrajectorySearch.h"
 
 namespace np::planning {
 class BodyModel;
@@ -41,6 +42,11 @@ public:
     std::optional<planning::Evaluation> evaluate(const std::vector<planning::StructureSpec>& structures,
                                                  const Vec3& entryLps, const Vec3& targetLps,
                                                  const planning::Needle& needle) const;
+    /// Automatic search around `targetLps` with the preset's window (prepares fields and body as
+    /// needed). Slow: off the GUI thread, and nothing else may use the session meanwhile.
+    planning::SearchResult search(const std::vector<planning::StructureSpec>& structures, const Vec3& targetLps,
+                                  const planning::Needle& needle, const planning::Preset& preset, int directionCount,
+                                  ProgressSink* progress);
     const planning::BodyModel* body() const { return m_body.get(); }
     planning::ClearanceFieldSet* fields() const { return m_fields.get(); }
 

@@ -13,6 +13,7 @@
 #include "needleplan/imaging/Vec3.h"
 #include "needleplan/imaging/Volume.h"
 #include "needleplan/planning/Structure.h"
+#include "needleplan/planning/TrajectoryEvaluator.h"
 #include "needleplan/render/SceneTypes.h"
 
 namespace np::gui {
@@ -24,19 +25,14 @@ struct StructureRow
     planning::StructureSpec spec;
 };
 
-/// A ranked candidate or the current trajectory of a target, with what was measured on it.
+/// A ranked candidate found by the search, with the planner's full evaluation.
 struct TrajectoryRecord
 {
     Vec3 entryLps;
     Vec3 targetLps;
-    bool evaluated = false;           ///< the planner measured it (fields below are valid)
-    bool safe = false;
     double score = 0.0;
-    double lengthMm = 0.0;
-    double minClearanceMm = 0.0;      ///< smallest clearance minus margin over structures
-    std::string closestStructure;
-    std::vector<std::array<double, 2>> clearanceAndMarginMm; ///< per structure, same order as names
-    std::vector<std::string> clearanceStructures;
+    bool pareto = false;
+    planning::Evaluation evaluation;
 };
 
 /// One named target of the plan.
@@ -47,6 +43,8 @@ struct PlanTarget
     std::optional<Vec3> entryLps;        ///< the trajectory's entry, once set or chosen
     std::vector<TrajectoryRecord> ranked; ///< search results, best first
     int selectedRank = -1;               ///< index into ranked whose entry is in use, or -1
+    int directionsSearched = 0;
+    int feasibleDirections = 0;
 };
 
 /// Shared state of the main window.
