@@ -28,6 +28,11 @@
 #include "needleplan/imaging/DicomSeriesWriter.h"
 #include "needleplan/imaging/ImageLoader.h"
 
+#if __has_include("needleplan/phantom/LumbarPhantom.h")
+#include "needleplan/phantom/LumbarPhantom.h"
+#define NP_BENCH_HAS_PHANTOM 1
+#endif
+
 namespace fs = std::filesystem;
 using namespace np::imaging;
 
@@ -50,8 +55,8 @@ void record(const std::string& name, double seconds)
         best[name] = seconds;
 }
 
-/// A CT-like 512 x 512 x 400 series (an elliptic body of soft tissue with a bony column and noise),
-/// written once and reused.
+/// A 512 x 512 x 400 CT series written by the phantom generator (or, in builds without it, a
+/// CT-like ellipse with a bony column and noise), written once and reused.
 const std::string& seriesFolder()
 {
     static const std::string folder = [] {
@@ -65,6 +70,17 @@ const std::string& seriesFolder()
                 ++existing;
         if (existing != static_cast<std::size_t>(kSlices)) {
             fs::remove_all(path, ec);
+#ifdef NP_BENCH_HAS_PHANTOM
+            np::phantom::PhantomOptions phantomOptions;
+            phantomOptions.size = {kColumns, kRows, kSlices};
+            phantomOptions.spacing = {0.8, 0.8, 1.0};
+            const np::phantom::Phantom phantom = np::phantom::generateLumbarPhantom(phantomOptions);
+            DicomWriteOptions phantomWrite;
+            phantomWrite.patientPosition = phantomOptions.patientPosition;
+            phantomWrite.seriesDescription = "benchmark phantom";
+            writeDicomSeries(phantom.ct, path.string(), phantomWrite);
+            return path.string();
+#endif
             Geometry geometry;
             geometry.size = {kColumns, kRows, kSlices};
             geometry.spacing = {0.8, 0.8, 1.0};

@@ -4,11 +4,14 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 #include <limits>
 #include <vector>
 
@@ -128,9 +131,104 @@ bool isDecodableTransferSyntax(const std::string& uid)
     }
 }
 
+namespace {
+
+/// Reads the pixels of a native little-endian file straight from its end, where PixelData is the
+/// last element: the 8 (implicit VR) or 12 (explicit VR) bytes before the last N bytes must be the
+/// PixelData tag with length N. Returns false (and does nothing) when the file is not laid out
+/// exactly like that; the caller then takes the fully parsed path.
+bool decodeNativeDirect(const DecodeRequest& request)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const DicomPixelFormat& format = request.format;
+    const bool implicitVr = format.transferSyntaxUid == UID_LittleEndianImplicitTransferSyntax;
+    const bool explicitVr = format.transferSyntaxUid == UID_LittleEndianExplicitTransferSyntax;
+    if (!(implicitVr || explicitVr) || (format.bitsAllocated != 8 && format.bitsAllocated != 16) ||
+        format.bitsStored < 1 || format.bitsStored > format.bitsAllocated || format.highBit < format.bitsStored - 1 ||
+        format.highBit >= format.bitsAllocated || format.numberOfFrames < 1 || request.expectedRows <= 0 ||
+        request.expectedColumns <= 0)
+        return false;
+    const std::uint64_t bytesPerFrame = static_cast<std::uint64_t>(request.expectedRows) *
+                                        static_cast<std::uint64_t>(request.expectedColumns) *
+                                        static_cast<std::uint64_t>(format.bitsAllocated / 8);
+    const std::uint64_t pixelBytes = bytesPerFrame * static_cast<std::uint64_t>(format.numberOfFrames);
+    if (pixelBytes % 2 != 0 || pixelBytes > 0xFFFFFFFEull)
+        return false;
+    for (int frame : request.frameIndices)
+        if (frame < 0 || frame >= format.numberOfFrames)
+            return false;
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(request.path.c_str(), "rb"), &std::fclose);
+    if (!file || std::fseek(file.get(), 0, SEEK_END) != 0)
+        return false;
+    const long size = std::ftell(file.get());
+    const std::uint64_t headerBytes = explicitVr ? 12 : 8;
+    if (size < 0 || static_cast<std::uint64_t>(size) < pixelBytes + headerBytes + 132)
+        return false;
+    unsigned char element[12] = {};
+    if (std::fseek(file.get(), static_cast<long>(static_cast<std::uint64_t>(size) - pixelBytes - headerBytes), SEEK_SET) != 0 ||
+        std::fread(element, 1, headerBytes, file.get()) != headerBytes)
+        return false;
+    static const unsigned char pixelDataTag[4] = {0xE0, 0x7F, 0x10, 0x00};
+    if (std::memcmp(element, pixelDataTag, 4) != 0)
+        return false;
+    std::uint32_t length = 0;
+    if (explicitVr) {
+        const bool otherWord = element[4] == 'O' && element[5] == 'W';
+        const bool otherByte = element[4] == 'O' && element[5] == 'B';
+        if (!(otherWord || otherByte) || element[6] != 0 || element[7] != 0)
+            return false;
+        std::memcpy(&length, element + 8, 4);
+    } else {
+        std::memcpy(&length, element + 4, 4);
+    }
+    if (length != pixelBytes)
+        return false;
+    // 16-bit words as storage; 8-bit pixels are read through its bytes.
+    thread_local std::vector<std::uint16_t> buffer;
+    buffer.resize(static_cast<std::size_t>(pixelBytes / 2));
+    auto* bytes = reinterpret_cast<unsigned char*>(buffer.data());
+    if (std::fread(bytes, 1, static_cast<std::size_t>(pixelBytes), file.get()) != pixelBytes)
+        return false;
+
+    ValueMapping mapping;
+    mapping.bitsAllocated = format.bitsAllocated;
+    mapping.bitsStored = format.bitsStored;
+    mapping.shift = format.highBit + 1 - format.bitsStored;
+    mapping.isSigned = format.isSigned;
+    mapping.monochrome1 = format.monochrome1;
+    mapping.paddingReplacement = request.paddingReplacement;
+    if (format.hasPadding) {
+        mapping.hasPadding = true;
+        mapping.paddingLow = mapping.paddingHigh = format.paddingValue;
+        if (format.hasPaddingLimit) {
+            mapping.paddingLow = std::min<std::int64_t>(format.paddingValue, format.paddingLimit);
+            mapping.paddingHigh = std::max<std::int64_t>(format.paddingValue, format.paddingLimit);
+        }
+    }
+    const std::size_t pixelsPerFrame = static_cast<std::size_t>(request.expectedRows) * static_cast<std::size_t>(request.expectedColumns);
+    for (std::size_t n = 0; n < request.frameIndices.size(); ++n) {
+        mapping.slope = request.rescaleSlopes[n];
+        mapping.intercept = request.rescaleIntercepts[n];
+        const std::size_t frame = static_cast<std::size_t>(request.frameIndices[n]);
+        if (format.bitsAllocated == 8)
+            convertWithTable(bytes + frame * pixelsPerFrame, pixelsPerFrame, mapping, request.destinations[n]);
+        else
+            convertWithTable(buffer.data() + frame * pixelsPerFrame, pixelsPerFrame, mapping, request.destinations[n]);
+    }
+    return true;
+#else
+    (void)request;
+    return false;
+#endif
+}
+
+} // namespace
+
 void decodeDicomFrames(const DecodeRequest& request)
 {
     registerDicomCodecs();
+    if (decodeNativeDirect(request))
+        return;
     const std::string& path = request.path;
     DcmFileFormat file;
     const OFCondition status = file.loadFile(path.c_str());

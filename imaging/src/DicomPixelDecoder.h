@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "needleplan/imaging/DicomScanner.h"
+
 namespace np::imaging::detail {
 
 /// Frames of one file to decode, and where each goes.
@@ -18,6 +20,9 @@ struct DecodeRequest
     int expectedColumns = 0;
     /// Value for PixelPaddingValue pixels: -1024 (air) for CT, NaN (filled later) otherwise.
     float paddingReplacement = -1024.0f;
+    /// Encoding from the header scan: lets native little-endian files be read directly, without a
+    /// second full parse (the parsed path is used whenever the file does not match it exactly).
+    DicomPixelFormat format;
 };
 
 /// Reads the file, decompresses it when encapsulated, and writes rescaled values (HU for CT),

@@ -220,6 +220,18 @@ void buildEntry(const Group& group, DicomSeriesEntry& entry)
         ref.hasPosition = frameHeader.hasPosition;
         ref.rescaleSlope = frameHeader.rescaleSlope;
         ref.rescaleIntercept = frameHeader.rescaleIntercept;
+        DicomPixelFormat& format = ref.pixelFormat;
+        format.transferSyntaxUid = header->transferSyntaxUid;
+        format.bitsAllocated = header->bitsAllocated;
+        format.bitsStored = header->bitsStored;
+        format.highBit = header->highBit;
+        format.isSigned = header->pixelRepresentation == 1;
+        format.monochrome1 = header->photometric == "MONOCHROME1";
+        format.hasPadding = header->hasPadding;
+        format.paddingValue = header->paddingValue;
+        format.hasPaddingLimit = header->hasPaddingLimit;
+        format.paddingLimit = header->paddingLimit;
+        format.numberOfFrames = header->numberOfFrames;
         entry.frames.push_back(ref);
     }
     const DicomFrameHeader& firstFrame = first.frames[static_cast<std::size_t>(group.images.front().second)];
@@ -589,6 +601,7 @@ Volume loadDicomSeries(const DicomScanResult& scan, int index, const LoadOptions
             requests.back().expectedRows = entry.rows;
             requests.back().expectedColumns = entry.columns;
             requests.back().paddingReplacement = isCt ? -1024.0f : nan;
+            requests.back().format = frame.pixelFormat;
         }
         detail::DecodeRequest& request = requests[found->second];
         request.frameIndices.push_back(frame.frameIndex);

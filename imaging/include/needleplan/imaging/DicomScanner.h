@@ -25,6 +25,22 @@ enum class DicomSeriesKind
 /// Stable lower-case name: "volume", "projection", "localizer", "secondary-capture".
 const char* toString(DicomSeriesKind kind);
 
+/// How the stored pixel values of a file are encoded (from its header).
+struct DicomPixelFormat
+{
+    std::string transferSyntaxUid;
+    int bitsAllocated = 16;
+    int bitsStored = 16;
+    int highBit = 15;
+    bool isSigned = false;        ///< PixelRepresentation 1
+    bool monochrome1 = false;     ///< PhotometricInterpretation MONOCHROME1 (inverted grey scale)
+    bool hasPadding = false;      ///< PixelPaddingValue present
+    long paddingValue = 0;
+    bool hasPaddingLimit = false; ///< PixelPaddingRangeLimit present
+    long paddingLimit = 0;
+    long numberOfFrames = 1;
+};
+
 /// One image (a single-frame file or one frame of a multi-frame file) of an entry.
 struct DicomFrameRef
 {
@@ -35,6 +51,7 @@ struct DicomFrameRef
     bool hasPosition = false;   ///< false when the header has no position
     double rescaleSlope = 1.0;
     double rescaleIntercept = 0.0;
+    DicomPixelFormat pixelFormat;   ///< encoding of the file's pixels
 };
 
 /// One entry of the listing: a stack of images that can become one volume (or a 2D image).
