@@ -146,8 +146,41 @@ void ClearanceFieldSet::prepare(const std::vector<StructureSpec>& structures, co
         !std::isfinite(centerLps.z))
         throw Error(ErrorCode::InvalidArgument, "clearance fields: region of interest must have a finite centre and "
                                                 "a positive radius");
-    const IndexBox wanted = roiBox(centerLps, radiusMm);
-    const IndexBox padded = roiBox(centerLps, radiusMm + m_options.roiPaddingMm);
+    prepareBoxes(structures, roiBox(centerLps, radiusMm), roiBox(centerLps, radiusMm + m_options.roiPaddingMm),
+                 progress);
+}
+
+void ClearanceFieldSet::prepareRegion(const std::vector<StructureSpec>& structures, const std::vector<Vec3>& pointsLps,
+                                      double paddingMm, ProgressSink* progress)
+{
+    if (pointsLps.empty() || !std::isfinite(paddingMm) || paddingMm < 0.0)
+        throw Error(ErrorCode::InvalidArgument, "clearance fields: empty region of interest");
+    const auto& g = m_labels.geometry();
+    auto boxOf = [&](double pad) {
+        double lo[3] = {1e300, 1e300, 1e300}, hi[3] = {-1e300, -1e300, -1e300};
+        for (const Vec3& p : pointsLps) {
+            if (!std::isfinite(p.x) || !std::isfinite(p.y) || !std::isfinite(p.z))
+                throw Error(ErrorCode::InvalidArgument, "clearance fields: region point is not finite");
+            const Vec3 ijk = g.ijkFromLps(p);
+            for (int a = 0; a < 3; ++a)
+                lo[a] = std::min(lo[a], ijk[a]), hi[a] = std::max(hi[a], ijk[a]);
+        }
+        IndexBox box;
+        for (int a = 0; a < 3; ++a) {
+            const double grow = pad / g.spacing[a] + 1.0;
+            box.lo[a] = static_cast<std::int64_t>(
+                std::max(0.0, std::min(std::floor(lo[a] - grow), static_cast<double>(g.size[a]))));
+            box.hi[a] = static_cast<std::int64_t>(
+                std::max(-1.0, std::min(std::ceil(hi[a] + grow), static_cast<double>(g.size[a] - 1))));
+        }
+        return box;
+    };
+    prepareBoxes(structures, boxOf(paddingMm), boxOf(paddingMm + m_options.roiPaddingMm), progress);
+}
+
+void ClearanceFieldSet::prepareBoxes(const std::vector<StructureSpec>& structures, const IndexBox& wanted,
+                                     const IndexBox& padded, ProgressSink* progress)
+{
     std::vector<DistanceField*> toCompute;
     for (const auto& spec : structures) {
         if (spec.structureClass == StructureClass::Ignored)

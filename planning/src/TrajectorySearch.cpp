@@ -338,13 +338,26 @@ SearchResult planTarget(ClearanceFieldSet& fields, const std::vector<StructureSp
                         const Vec3& targetLps, const Needle& needle, const Preset& preset, SearchOptions options,
                         ProgressSink* progress)
 {
-    fields.prepare(structures, targetLps, needle.usableLengthMm + 5.0, progress);
     TrajectorySearch search(fields, structures, body);
     options.evaluation.tipZoneMm = preset.tipZoneMm;
     options.weights = preset.weights;
     if (!options.evaluation.midlineXLps)
         options.evaluation.midlineXLps = body.midlineXLps();
     const ApproachWindow window = approachWindowFor(preset, targetLps, search, body, needle.usableLengthMm * 1.5);
+    // The fields only need to cover the cone of directions searched (apex at the target, length
+    // of the needle): its bounding points are the target and the cap's rim and interior.
+    const double reach = needle.usableLengthMm + 5.0;
+    std::vector<Vec3> conePoints{targetLps};
+    for (const Vec3& d : fibonacciCapDirections(window.idealOutwardLps, window.windowDeg, 400))
+        conePoints.push_back(targetLps + d * reach);
+    for (int n = 0; n < 64; ++n) { // the rim itself, which the spiral only approaches
+        const Vec3 w = normalized(window.idealOutwardLps);
+        const Vec3 u = normalized(cross(std::abs(w.x) < 0.9 ? Vec3{1, 0, 0} : Vec3{0, 1, 0}, w));
+        const Vec3 v = cross(w, u);
+        const double a = 2.0 * kPi * n / 64.0, c = std::min(180.0, window.windowDeg) / kDegPerRad;
+        conePoints.push_back(targetLps + (w * std::cos(c) + (u * std::cos(a) + v * std::sin(a)) * std::sin(c)) * reach);
+    }
+    fields.prepareRegion(structures, conePoints, 2.0, progress);
     return search.run(targetLps, needle, window, options, progress);
 }
 

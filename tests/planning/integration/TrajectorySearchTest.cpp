@@ -112,8 +112,9 @@ TEST(TrajectorySearch, FindsSafeSpreadTrajectoriesAndNeverCallsAnUnsafeRayFeasib
         const DirectionResult* posterior = nullptr;
         for (const auto& d : result.directions) {
             EXPECT_LE(std::acos(std::min(1.0, dot(d.directionLps, Vec3{0, 1, 0}))) * 180.0 / M_PI, 60.0 + 1e-6);
-            if (d.feasible)
+            if (d.feasible) {
                 expectTrulySafe(p, d.skinEntryLps, p.targetLps, preset.tipZoneMm, tolerance);
+            }
             if (d.directionLps.y > bestPosterior)
                 bestPosterior = d.directionLps.y, posterior = &d;
         }

@@ -109,6 +109,11 @@ public:
     void prepare(const std::vector<StructureSpec>& structures, const Vec3& centerLps, double radiusMm,
                  ProgressSink* progress = nullptr);
 
+    /// Like prepare(), for an explicit region of interest: the index box of `pointsLps` grown by
+    /// `paddingMm` (the search passes the bounding points of its cone of directions).
+    void prepareRegion(const std::vector<StructureSpec>& structures, const std::vector<Vec3>& pointsLps,
+                       double paddingMm, ProgressSink* progress = nullptr);
+
     /// Field of a label value prepared earlier, or nullptr.
     const DistanceField* field(std::uint16_t labelValue) const;
     /// Signed distance (mm) from `pointLps` to the structure; +infinity when it has no voxels.
@@ -130,6 +135,8 @@ private:
     };
     void scanLabels();
     void computeField(DistanceField& field, const IndexBox& roi);
+    void prepareBoxes(const std::vector<StructureSpec>& structures, const IndexBox& wanted, const IndexBox& padded,
+                      ProgressSink* progress);
 
     const imaging::LabelMap& m_labels;
     ClearanceFieldOptions m_options;

@@ -133,7 +133,8 @@ std::vector<Vec3> fibonacciCapDirections(const Vec3& axisLps, double windowDeg, 
 ApproachWindow approachWindowFor(const Preset& preset, const Vec3& targetLps, const TrajectorySearch& search,
                                  const BodyModel& body, double maxDistanceMm);
 
-/// Prepares the fields around the target (radius = usable length) and runs the search.
+/// Prepares the fields on the bounding box of the cone of directions searched (apex at the target,
+/// reach = usable length + 5 mm; for a 90° window that is half the ball) and runs the search.
 SearchResult planTarget(ClearanceFieldSet& fields, const std::vector<StructureSpec>& structures, const BodyModel& body,
                         const Vec3& targetLps, const Needle& needle, const Preset& preset, SearchOptions options,
                         ProgressSink* progress = nullptr);
