@@ -278,6 +278,10 @@ DicomHeader readDicomHeader(const std::string& path)
         header.paddingLimit = signedValue(value);
     }
     header.hasImagerPixelSpacing = data->tagExists(DCM_ImagerPixelSpacing);
+    header.echoNumbers = getString(data, DCM_EchoNumbers);
+    header.temporalPosition = getString(data, DCM_TemporalPositionIdentifier);
+    header.acquisitionNumber = getString(data, DCM_AcquisitionNumber);
+    header.triggerTime = getString(data, DCM_TriggerTime);
 
     DicomFrameHeader common;
     readPlane(data, common);
@@ -323,6 +327,9 @@ DicomHeader readDicomHeader(const std::string& path)
                     char* end = nullptr;
                     frame.stackId = static_cast<int>(std::strtol(stack.c_str(), &end, 10));
                 }
+                Uint32 temporalIndex = 0;
+                if (content && content->findAndGetUint32(DCM_TemporalPositionIndex, temporalIndex).good())
+                    frame.temporalPositionIndex = static_cast<int>(temporalIndex);
             }
             header.frames.push_back(frame);
         }

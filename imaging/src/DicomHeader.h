@@ -24,6 +24,7 @@ struct DicomFrameHeader
     double rescaleSlope = 1.0;
     double rescaleIntercept = 0.0;
     int stackId = 0;
+    int temporalPositionIndex = 0; ///< enhanced multi-frame: FrameContent TemporalPositionIndex
 };
 
 struct DicomHeader
@@ -58,6 +59,12 @@ struct DicomHeader
     long paddingLimit = 0;
     bool isMultiFrameFunctional = false; ///< enhanced multi-frame with functional groups
     bool hasImagerPixelSpacing = false;
+    /// Attributes that tell apart images sharing one position inside a series (echoes, phases,
+    /// acquisitions), as written; empty when absent.
+    std::string echoNumbers;
+    std::string temporalPosition;
+    std::string acquisitionNumber;
+    std::string triggerTime;
     std::vector<DicomFrameHeader> frames;
 };
 

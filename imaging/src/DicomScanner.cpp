@@ -167,7 +167,9 @@ struct Group
     Vec3 rowCosine, columnCosine;
     bool hasOrientation = false;
     int stackId = 0;
-    std::string multiFramePath; ///< enhanced multi-frame files stack on their own
+    int temporalPositionIndex = 0;
+    std::string multiFramePath;
+    std::string splitNote; ///< why this stack was split from the rest of its series ///< enhanced multi-frame files stack on their own
     std::vector<std::pair<const DicomHeader*, int>> images; ///< file and frame
 };
 
@@ -358,6 +360,72 @@ void buildEntry(const Group& group, DicomSeriesEntry& entry)
     }
 }
 
+/// True when two images of the group lie at the same position along the slice normal.
+bool hasCoincidentImages(const Group& group)
+{
+    if (group.images.size() < 2 || !group.hasOrientation)
+        return false;
+    const Vec3 normal = normalized(cross(group.rowCosine, group.columnCosine));
+    std::vector<double> along;
+    for (const auto& [header, frame] : group.images)
+        along.push_back(dot(header->frames[static_cast<std::size_t>(frame)].positionLps, normal));
+    std::sort(along.begin(), along.end());
+    for (std::size_t n = 0; n + 1 < along.size(); ++n)
+        if (along[n + 1] - along[n] < 1e-3)
+            return true;
+    return false;
+}
+
+/// Series that hold several images per position (echoes, cardiac or temporal phases, repeated
+/// acquisitions) become one stack per value of the attribute that tells them apart, when one
+/// does; otherwise the group stays whole and stacking reports the duplicate positions.
+std::vector<Group> splitCoincidentImages(std::vector<Group> groups)
+{
+    using Attribute = std::string DicomHeader::*;
+    const std::pair<Attribute, const char*> attributes[] = {{&DicomHeader::echoNumbers, "EchoNumbers"},
+                                                            {&DicomHeader::temporalPosition, "TemporalPositionIdentifier"},
+                                                            {&DicomHeader::acquisitionNumber, "AcquisitionNumber"},
+                                                            {&DicomHeader::triggerTime, "TriggerTime"},
+                                                            {&DicomHeader::imageType, "ImageType"}};
+    std::vector<Group> result;
+    for (Group& group : groups) {
+        if (group.kind != DicomSeriesKind::Volume || !group.multiFramePath.empty() || !hasCoincidentImages(group)) {
+            result.push_back(std::move(group));
+            continue;
+        }
+        bool split = false;
+        for (const auto& [attribute, name] : attributes) {
+            std::map<std::string, Group> parts;
+            for (const auto& image : group.images) {
+                Group& part = parts[image.first->*attribute];
+                if (part.images.empty()) {
+                    part = group;
+                    part.images.clear();
+                    part.first = image.first;
+                }
+                part.images.push_back(image);
+            }
+            if (parts.size() < 2)
+                continue;
+            bool clean = true;
+            for (const auto& [value, part] : parts)
+                clean = clean && !hasCoincidentImages(part);
+            if (!clean)
+                continue;
+            for (auto& [value, part] : parts) {
+                part.splitNote = std::string("series holds several images per position: stack of ") + name + " " +
+                                 (value.empty() ? std::string("(none)") : value);
+                result.push_back(std::move(part));
+            }
+            split = true;
+            break;
+        }
+        if (!split)
+            result.push_back(std::move(group));
+    }
+    return result;
+}
+
 } // namespace
 
 DicomScanResult scanDicom(const std::string& path, ProgressSink* progress)
@@ -436,7 +504,8 @@ DicomScanResult scanDicom(const std::string& path, ProgressSink* progress)
                 Group* target = nullptr;
                 if (kind == DicomSeriesKind::Volume)
                     for (Group& g : own)
-                        if (g.stackId == frame.stackId && sameOrientation(g, frame))
+                        if (g.stackId == frame.stackId && g.temporalPositionIndex == frame.temporalPositionIndex &&
+                            sameOrientation(g, frame))
                             target = &g;
                 if (kind != DicomSeriesKind::Volume && !own.empty())
                     target = &own.front();
@@ -449,6 +518,7 @@ DicomScanResult scanDicom(const std::string& path, ProgressSink* progress)
                     target->columnCosine = frame.columnCosineLps;
                     target->hasOrientation = frame.hasOrientation;
                     target->stackId = frame.stackId;
+                    target->temporalPositionIndex = frame.temporalPositionIndex;
                     target->multiFramePath = header.path;
                 }
                 target->images.emplace_back(&header, static_cast<int>(f));
@@ -477,8 +547,11 @@ DicomScanResult scanDicom(const std::string& path, ProgressSink* progress)
         target->images.emplace_back(&header, 0);
     }
 
+    groups = splitCoincidentImages(std::move(groups));
     for (const Group& group : groups) {
         DicomSeriesEntry entry;
+        if (!group.splitNote.empty())
+            entry.warnings.push_back(group.splitNote);
         buildEntry(group, entry);
         result.series.push_back(std::move(entry));
     }

@@ -357,6 +357,34 @@ TEST(DicomLoader, SeriesAtIdenticalPositionsWithDifferentUidsStayApart)
     }
 }
 
+TEST(DicomLoader, EchoesAtTheSamePositionsBecomeSeparateStacks)
+{
+    np::test::TempDir dir;
+    for (int echo = 1; echo <= 2; ++echo)
+        for (int k = 0; k < 3; ++k) {
+            SliceSpec spec = slice16({0, 0, 4.0 * k}, [&](int, int) { return 100 * echo + k; });
+            spec.modality = "MR";
+            spec.sopClass = UID_MRImageStorage;
+            writeSlice(spec, dir.path() / ("e" + std::to_string(echo) + "_" + std::to_string(k) + ".dcm"));
+            DcmFileFormat file;
+            const fs::path path = dir.path() / ("e" + std::to_string(echo) + "_" + std::to_string(k) + ".dcm");
+            ASSERT_TRUE(file.loadFile(path.string().c_str()).good());
+            file.getDataset()->putAndInsertString(DCM_EchoNumbers, std::to_string(echo).c_str());
+            ASSERT_TRUE(file.saveFile(path.string().c_str(), EXS_LittleEndianExplicit).good());
+        }
+    const DicomScanResult scan = scanDicom(dir.path().string());
+    ASSERT_EQ(scan.series.size(), 2u);
+    for (int index = 0; index < 2; ++index) {
+        const DicomSeriesEntry& entry = scan.series[static_cast<std::size_t>(index)];
+        EXPECT_FALSE(entry.hasError()) << entry.error;
+        EXPECT_EQ(entry.geometry.size[2], 3);
+        ASSERT_FALSE(entry.warnings.empty());
+        EXPECT_NE(entry.warnings[0].find("EchoNumbers " + std::to_string(index + 1)), std::string::npos) << entry.warnings[0];
+        const Volume volume = loadDicomSeries(scan, index);
+        EXPECT_EQ(volume.at(0, 0, 2), 100 * (index + 1) + 2);
+    }
+}
+
 TEST(DicomLoader, LocalizersSecondaryCapturesAndOtherOrientationsAreSeparateEntries)
 {
     np::test::TempDir dir;
