@@ -272,3 +272,45 @@ TEST_F(Workstation, DraggingTheEntryIsOneUndoStep)
 
 } // namespace
 } // namespace np::gui
+
+namespace np::gui {
+namespace {
+
+TEST_F(Workstation, TrajectoryViewsContainTheNeedleAndFollowTheDepthSlider)
+{
+    const imaging::Volume volume = smallVolume();
+    test::TempDir folder("np-gui-trajectory-views");
+    const auto path = folder.path() / "box.nrrd";
+    imaging::writeVolumeNrrd(volume, path.string());
+    ASSERT_TRUE(openAndWait(*m_window, QString::fromStdString(path.string())));
+    const Vec3 targetLps = m_window->workspace().cursorLps();
+    const Vec3 entryLps = targetLps + Vec3{12.0, 30.0, -9.0};
+    m_window->addTarget("oblique", targetLps);
+    m_window->placeEntry(entryLps);
+    m_window->setLayoutMode(1);
+    const Vec3 along = normalized(targetLps - entryLps);
+    for (double rotationDeg : {0.0, 35.0, -120.0}) {
+        m_window->setTrajectoryViewControls(rotationDeg, 0.25);
+        // The along-needle plane contains both ends of the needle.
+        const render::SliceScene& needle = m_window->needleView()->scene();
+        const Vec3 normal = needle.frame().axes.towardViewerLps;
+        EXPECT_NEAR(dot(entryLps - needle.cursorLps(), normal), 0.0, 1e-9) << rotationDeg;
+        EXPECT_NEAR(dot(targetLps - needle.cursorLps(), normal), 0.0, 1e-9) << rotationDeg;
+        // Screen up points from the tip back to the entry.
+        EXPECT_NEAR(dot(needle.frame().axes.upLps, -along), 1.0, 1e-9);
+        // The probe looks down the needle, a quarter of the way from the skin entry.
+        const render::SliceScene& probe = m_window->probeView()->scene();
+        EXPECT_NEAR(dot(probe.frame().axes.towardViewerLps, -along), 1.0, 1e-9);
+        EXPECT_NEAR(distance(probe.cursorLps(), entryLps + (targetLps - entryLps) * 0.25), 0.0, 1e-2);
+    }
+    // Rotating by 90° turns the plane's normal by 90° about the needle.
+    m_window->setTrajectoryViewControls(0.0, 1.0);
+    const Vec3 normal0 = m_window->needleView()->scene().frame().axes.towardViewerLps;
+    m_window->setTrajectoryViewControls(90.0, 1.0);
+    const Vec3 normal90 = m_window->needleView()->scene().frame().axes.towardViewerLps;
+    EXPECT_NEAR(dot(normal0, normal90), 0.0, 1e-9);
+    EXPECT_NEAR(distance(m_window->probeView()->scene().cursorLps(), targetLps), 0.0, 1e-2);
+}
+
+} // namespace
+} // namespace np::gui

@@ -25,6 +25,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
+#include <QSlider>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -154,7 +155,7 @@ MainWindow::MainWindow(QWidget* parent)
     Workspace* ws = m_workspace.get();
     connect(ws, &Workspace::volumeChanged, this, [this] {
         std::shared_ptr<const imaging::Volume> volume = m_workspace->volume();
-        for (SliceViewWidget* view : m_sliceViews) {
+        for (SliceViewWidget* view : allSliceViews()) {
             view->scene().setVolume(volume);
             view->scene().setWindowLevel(m_workspace->window(), m_workspace->level());
         }
@@ -165,7 +166,7 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(ws, &Workspace::labelsChanged, this, [this] { refreshStructuresTable(); });
     connect(ws, &Workspace::structuresChanged, this, [this] {
-        for (SliceViewWidget* view : m_sliceViews)
+        for (SliceViewWidget* view : allSliceViews())
             view->scene().setLabels(m_workspace->labels(), m_workspace->structureStyles());
         m_modelView->scene().setStyles(m_workspace->structureStyles());
         refreshStructuresTable();
@@ -179,12 +180,13 @@ MainWindow::MainWindow(QWidget* parent)
         refreshSliceViews();
     });
     connect(ws, &Workspace::windowLevelChanged, this, [this] {
-        for (SliceViewWidget* view : m_sliceViews)
+        for (SliceViewWidget* view : allSliceViews())
             view->scene().setWindowLevel(m_workspace->window(), m_workspace->level());
         refreshSliceViews();
     });
     connect(ws, &Workspace::planChanged, this, [this] {
         refreshPlanGraphics();
+        refreshTrajectoryViews();
         refreshTargetsTree();
         refreshRankedTable();
         refreshReadout();
@@ -223,7 +225,7 @@ SliceViewWidget* MainWindow::sliceView(render::SliceOrientation orientation) con
 // ---------------------------------------------------------------------------------------------
 // Construction
 
-QWidget* MainWindow::makeViewFrame(QWidget* view, const QString& title, const QColor& accent)
+QWidget* MainWindow::makeViewFrame(QWidget* view, const QString& title, const QColor& accent, QWidget* extra)
 {
     auto* frame = new QWidget(this);
     frame->setObjectName("viewFrame");
@@ -239,6 +241,10 @@ QWidget* MainWindow::makeViewFrame(QWidget* view, const QString& title, const QC
     label->setStyleSheet(QStringLiteral("color: %1; font-weight: 600;").arg(accent.name()));
     barLayout->addWidget(label);
     barLayout->addStretch(1);
+    if (extra) {
+        extra->setParent(bar);
+        barLayout->addWidget(extra, 2);
+    }
     auto* shot = new QToolButton(bar);
     shot->setText(tr("PNG"));
     shot->setToolTip(tr("Save this view as PNG"));
@@ -302,12 +308,129 @@ void MainWindow::buildViews()
     m_viewFrames.push_back(makeViewFrame(m_modelView, tr("3D"), QColor(120, 170, 240)));
     QWidget* modelFrame = m_viewFrames.back();
     connect(m_modelView, &ModelViewWidget::maximiseToggled, this, [this, modelFrame] { toggleMaximised(modelFrame); });
-    // Axial | 3D over Coronal | Sagittal.
-    m_grid->addWidget(m_viewFrames[0], 0, 0);
-    m_grid->addWidget(m_viewFrames[3], 0, 1);
-    m_grid->addWidget(m_viewFrames[1], 1, 0);
-    m_grid->addWidget(m_viewFrames[2], 1, 1);
+
+    // Trajectory views: a plane containing the needle (rotatable about it) and the probe's eye.
+    m_needleView = new SliceViewWidget(render::SliceOrientation::Sagittal, central);
+    m_needleView->setObjectName("needleView");
+    m_needleView->scene().setViewName("Along needle");
+    m_needleView->scene().setCrosshairVisible(false);
+    m_rotationSlider = new QSlider(Qt::Horizontal);
+    m_rotationSlider->setRange(-180, 180);
+    m_rotationSlider->setToolTip(tr("Rotate the plane about the needle"));
+    m_viewFrames.push_back(makeViewFrame(m_needleView, tr("Along needle"), QColor(90, 200, 230), m_rotationSlider));
+    m_probeView = new SliceViewWidget(render::SliceOrientation::Axial, central);
+    m_probeView->setObjectName("probeView");
+    m_probeView->scene().setViewName("Probe's eye");
+    m_probeView->scene().setCrosshairVisible(false);
+    m_depthSlider = new QSlider(Qt::Horizontal);
+    m_depthSlider->setRange(0, 1000);
+    m_depthSlider->setValue(1000);
+    m_depthSlider->setToolTip(tr("Depth along the needle, from the skin entry to the tip"));
+    m_viewFrames.push_back(makeViewFrame(m_probeView, tr("Probe's eye"), QColor(200, 140, 230), m_depthSlider));
+    for (SliceViewWidget* view : {m_needleView, m_probeView}) {
+        connect(view, &SliceViewWidget::cursorMoved, this, [this, view](const Vec3& p) {
+            if (view == m_probeView) {
+                // Wheel and clicks move the probe along the needle.
+                const PlanTarget* target = m_workspace->active();
+                if (target && target->entryLps) {
+                    const Vec3 axis = target->targetLps - *target->entryLps;
+                    const double t = dot(p - *target->entryLps, axis) / std::max(1e-9, dot(axis, axis));
+                    m_depthSlider->setValue(static_cast<int>(std::lround(1000 * std::clamp(t, 0.0, 1.0))));
+                }
+                return;
+            }
+            m_workspace->setCursorLps(p);
+        });
+        connect(view, &SliceViewWidget::windowLevelChanged, this,
+                [this](double w, double l) { m_workspace->setWindowLevel(w, l); });
+        QWidget* frame = view == m_probeView ? m_viewFrames[5] : m_viewFrames[4];
+        connect(view, &SliceViewWidget::maximiseToggled, this, [this, frame] { toggleMaximised(frame); });
+    }
+    connect(m_rotationSlider, &QSlider::valueChanged, this, [this] { refreshTrajectoryViews(); });
+    connect(m_depthSlider, &QSlider::valueChanged, this, [this] { refreshTrajectoryViews(); });
     setCentralWidget(central);
+    setLayoutMode(0);
+}
+
+std::vector<SliceViewWidget*> MainWindow::allSliceViews() const
+{
+    std::vector<SliceViewWidget*> views = m_sliceViews;
+    views.push_back(m_needleView);
+    views.push_back(m_probeView);
+    return views;
+}
+
+void MainWindow::setLayoutMode(int mode)
+{
+    m_layoutMode = mode == 1 ? 1 : 0;
+    for (QWidget* frame : m_viewFrames) {
+        m_grid->removeWidget(frame);
+        frame->hide();
+    }
+    // Standard: axial | 3D over coronal | sagittal. Trajectory: needle | 3D over probe | axial.
+    const int order[2][4] = {{0, 3, 1, 2}, {4, 3, 5, 0}};
+    for (int cell = 0; cell < 4; ++cell) {
+        QWidget* frame = m_viewFrames[static_cast<std::size_t>(order[m_layoutMode][cell])];
+        m_grid->addWidget(frame, cell / 2, cell % 2);
+        frame->show();
+    }
+    m_maximised = nullptr;
+    if (m_layoutCombo && m_layoutCombo->currentIndex() != m_layoutMode)
+        m_layoutCombo->setCurrentIndex(m_layoutMode);
+    refreshTrajectoryViews();
+}
+
+void MainWindow::setTrajectoryViewControls(double rotationDeg, double depthFraction)
+{
+    m_rotationSlider->setValue(static_cast<int>(std::lround(rotationDeg)));
+    m_depthSlider->setValue(static_cast<int>(std::lround(1000 * std::clamp(depthFraction, 0.0, 1.0))));
+    refreshTrajectoryViews();
+}
+
+void MainWindow::refreshTrajectoryViews()
+{
+    if (!m_needleView || !m_probeView)
+        return;
+    const PlanTarget* target = m_workspace->active();
+    if (!target || !target->entryLps || distance(*target->entryLps, target->targetLps) < 1e-6 || !m_workspace->volume()) {
+        m_needleView->scene().setPositionText("no trajectory");
+        m_probeView->scene().setPositionText("no trajectory");
+        return;
+    }
+    const Vec3 entryLps = *target->entryLps;
+    const Vec3 along = normalized(target->targetLps - entryLps);
+    Vec3 reference = cross(along, Vec3{0, 0, 1});
+    if (norm(reference) < 1e-3)
+        reference = Vec3{1, 0, 0};
+    reference = normalized(reference);
+    const double angle = m_rotationSlider->value() * 3.14159265358979323846 / 180.0;
+    const Vec3 rotated = reference * std::cos(angle) + cross(along, reference) * std::sin(angle);
+    const double length = distance(entryLps, target->targetLps);
+
+    // Along the needle: entry at the top, tip below.
+    render::SliceScene& needle = m_needleView->scene();
+    needle.setAxes(render::axesFromRightUp(rotated, -along));
+    needle.setCursorLps(target->targetLps);
+    needle.centreOn(0.5 * (entryLps + target->targetLps), 1.6 * length);
+    char text[96];
+    std::snprintf(text, sizeof text, "rotation %+d°", m_rotationSlider->value());
+    needle.setPositionText(text);
+
+    // Probe's eye: looking down the needle from the entry at the chosen depth.
+    const double depth = m_depthSlider->value() / 1000.0 * length;
+    render::SliceScene& probe = m_probeView->scene();
+    render::SliceAxes axes;
+    axes.towardViewerLps = -along;
+    axes.rightLps = rotated;
+    axes.upLps = cross(axes.towardViewerLps, axes.rightLps);
+    probe.setAxes(axes);
+    const Vec3 probeLps = entryLps + along * depth;
+    probe.setCursorLps(probeLps);
+    probe.centreOn(probeLps, 60.0);
+    std::snprintf(text, sizeof text, "depth %.1f / %.1f mm", depth, length);
+    probe.setPositionText(text);
+    m_needleView->refresh();
+    m_probeView->refresh();
 }
 
 void MainWindow::toggleMaximised(QWidget* view)
@@ -317,10 +440,13 @@ void MainWindow::toggleMaximised(QWidget* view)
         frame = frame->parentWidget();
     if (!frame)
         return;
-    const bool restore = m_maximised == frame;
+    if (m_maximised == frame) {
+        setLayoutMode(m_layoutMode);
+        return;
+    }
     for (QWidget* other : m_viewFrames)
-        other->setVisible(restore || other == frame);
-    m_maximised = restore ? nullptr : frame;
+        other->setVisible(other == frame && m_grid->indexOf(other) >= 0);
+    m_maximised = frame;
 }
 
 void MainWindow::buildPanels()
@@ -491,6 +617,11 @@ void MainWindow::buildPanels()
     planLayout->addWidget(m_rankedTable, 1);
     planDock->setWidget(planPanel);
     planDock->setMinimumWidth(340);
+    planDock->setMaximumWidth(460);
+    for (QComboBox* combo : {m_presetCombo, m_needleCombo, m_namedTargetCombo}) {
+        combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        combo->setMinimumContentsLength(18);
+    }
     addDockWidget(Qt::RightDockWidgetArea, planDock);
     resizeDocks({structuresDock, planDock}, {380, 420}, Qt::Horizontal);
 }
@@ -607,6 +738,12 @@ void MainWindow::buildActions()
         m_windowCombo->addItem(preset.name);
     connect(m_windowCombo, &QComboBox::textActivated, this, &MainWindow::applyWindowPreset);
     toolbar->addWidget(m_windowCombo);
+    toolbar->addWidget(new QLabel(tr("  Layout "), toolbar));
+    m_layoutCombo = new QComboBox(toolbar);
+    m_layoutCombo->setObjectName("layoutCombo");
+    m_layoutCombo->addItems({tr("Axial · Coronal · Sagittal · 3D"), tr("Trajectory: needle · probe's eye")});
+    connect(m_layoutCombo, &QComboBox::activated, this, &MainWindow::setLayoutMode);
+    toolbar->addWidget(m_layoutCombo);
     toolbar->addSeparator();
     toolbar->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("Screenshot"), screenshot, &QAction::trigger);
 }
@@ -1018,7 +1155,7 @@ void MainWindow::applyWindowPreset(const QString& name)
 
 void MainWindow::refreshSliceViews()
 {
-    for (SliceViewWidget* view : m_sliceViews)
+    for (SliceViewWidget* view : allSliceViews())
         view->refresh();
 }
 
@@ -1080,7 +1217,7 @@ void MainWindow::refreshPlanGraphics()
             entryHandle = graphic.entryLps;
         trajectories.push_back(graphic);
     }
-    for (SliceViewWidget* view : m_sliceViews) {
+    for (SliceViewWidget* view : allSliceViews()) {
         view->scene().setTrajectories(trajectories);
         view->scene().setTargets(targets);
         view->setHandles(entryHandle, targetHandle);
@@ -1345,17 +1482,17 @@ void MainWindow::updateCornerText()
         left = (info.modality.empty() ? std::string("Image") : info.modality) +
                (info.patientPosition.empty() ? std::string() : "  " + info.patientPosition);
         std::string description = info.description.empty() ? QFileInfo(m_currentPath).fileName().toStdString() : info.description;
-        if (description.size() > 20)
-            description = description.substr(0, 19) + "...";
+        if (description.size() > 18)
+            description = description.substr(0, 17) + "...";
         left += "\n" + description;
         const auto& g = volume->geometry();
         char size[128];
-        std::snprintf(size, sizeof size, "%lld x %lld x %lld\n%.2f x %.2f x %.2f mm", static_cast<long long>(g.size[0]),
+        std::snprintf(size, sizeof size, "%lld x %lld x %lld\n%.2g x %.2g x %.2g mm", static_cast<long long>(g.size[0]),
                       static_cast<long long>(g.size[1]), static_cast<long long>(g.size[2]), g.spacing.x, g.spacing.y,
                       g.spacing.z);
         right = size;
     }
-    for (SliceViewWidget* view : m_sliceViews)
+    for (SliceViewWidget* view : allSliceViews())
         view->scene().setCornerText(left, right);
 }
 
@@ -1478,6 +1615,12 @@ void MainWindow::findSafeTrajectories()
                 }
             m_modelView->scene().setAccessMap(points);
             m_modelView->scene().setAccessMapVisible(m_accessMapAction->isChecked());
+            if (after.entryLps) {
+                // A posterolateral view of the target from the side of the chosen entry.
+                const Vec3 outward = normalized(*after.entryLps - after.targetLps);
+                Vec3 view = normalized(Vec3{outward.x, 0.0, 0.0} * 0.8 + Vec3{0, 1, 0});
+                m_modelView->scene().lookAlong(after.targetLps, -view, {0, 0, 1}, 260.0);
+            }
             refreshPlanGraphics();
             refreshReadout();
             m_statusLabel->setText(tr("%1 safe trajectories; %2 of %3 directions feasible")
@@ -1701,8 +1844,9 @@ void MainWindow::offerRecovery()
 
 bool MainWindow::saveWindowScreenshot(const QString& path, QString* error)
 {
-    for (SliceViewWidget* view : m_sliceViews)
-        view->renderNow();
+    for (SliceViewWidget* view : allSliceViews())
+        if (view->isVisible())
+            view->renderNow();
     m_modelView->renderNow();
     const QPixmap pixmap = grab();
     const QString temporary = path + ".tmp.png";

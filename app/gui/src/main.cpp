@@ -43,7 +43,8 @@ int main(int argc, char** argv)
     const QCommandLineOption planOption("plan", "Open this plan (*.needleplan.json).", "FILE");
     const QCommandLineOption targetOption("target-name", "Plan the named target from targets.json.", "NAME");
     const QCommandLineOption screenshotOption("screenshot", "Write a PNG of the window and exit.", "FILE.png");
-    parser.addOptions({planOption, targetOption, screenshotOption});
+    const QCommandLineOption layoutOption("layout", "View layout: standard or trajectory.", "NAME", "standard");
+    parser.addOptions({planOption, targetOption, screenshotOption, layoutOption});
     parser.process(app);
 
     np::gui::MainWindow window;
@@ -51,6 +52,8 @@ int main(int argc, char** argv)
     const bool scripted = !screenshot.isEmpty();
     window.setScriptedMode(scripted);
     window.show();
+    if (parser.value(layoutOption) == "trajectory")
+        window.setLayoutMode(1);
 
     const QString targetName = parser.value(targetOption);
     const QString planPath = parser.value(planOption);

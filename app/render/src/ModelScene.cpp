@@ -243,7 +243,7 @@ ModelScene::ModelScene() : m_impl(std::make_unique<Impl>())
     accessMapper->SetInputData(d.accessPoints);
     accessMapper->SetColorModeToDirectScalars();
     d.accessActor->SetMapper(accessMapper);
-    d.accessActor->GetProperty()->SetPointSize(5);
+    d.accessActor->GetProperty()->SetPointSize(3);
     d.accessActor->GetProperty()->RenderPointsAsSpheresOn();
     d.accessActor->VisibilityOff();
     d.renderer->AddActor(d.accessActor);
@@ -424,10 +424,10 @@ void ModelScene::resetCamera()
     renderer->ResetCameraClippingRange();
 }
 
-void ModelScene::lookAlong(const Vec3& focusLps, const Vec3& directionLps, const Vec3& upLps)
+void ModelScene::lookAlong(const Vec3& focusLps, const Vec3& directionLps, const Vec3& upLps, double distanceMm)
 {
     vtkCamera* camera = m_impl->renderer->GetActiveCamera();
-    const double distance = camera->GetDistance();
+    const double distance = distanceMm > 0.0 ? distanceMm : camera->GetDistance();
     const Vec3 eye = focusLps - normalized(directionLps) * distance;
     camera->SetFocalPoint(focusLps.x, focusLps.y, focusLps.z);
     camera->SetPosition(eye.x, eye.y, eye.z);

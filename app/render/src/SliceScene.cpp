@@ -142,6 +142,8 @@ struct SliceScene::Impl
     int heightPx = 400;
     std::string topLeft;
     std::string topRight;
+    std::string viewName;
+    std::string positionText;
 
     vtkNew<vtkRenderer> renderer;
     vtkNew<vtkImageData> image;
@@ -348,8 +350,12 @@ struct SliceScene::Impl
             const double coordinate = cursorLps[axis];
             static const char* positive[3] = {"L", "P", "S"};
             static const char* negative[3] = {"R", "A", "I"};
-            std::snprintf(bottomLeft, sizeof bottomLeft, "%s  %d / %d\n%s %.1f mm", toString(orientation), index + 1,
-                          count, coordinate >= 0 ? positive[axis] : negative[axis], std::abs(coordinate));
+            const std::string name = viewName.empty() ? toString(orientation) : viewName;
+            if (!positionText.empty())
+                std::snprintf(bottomLeft, sizeof bottomLeft, "%s\n%s", name.c_str(), positionText.c_str());
+            else
+                std::snprintf(bottomLeft, sizeof bottomLeft, "%s  %d / %d\n%s %.1f mm", name.c_str(), index + 1, count,
+                              coordinate >= 0 ? positive[axis] : negative[axis], std::abs(coordinate));
             std::snprintf(bottomRight, sizeof bottomRight, "W %.0f  L %.0f\nZoom %.2f mm/px", window, level,
                           mmPerPixel());
         }
@@ -446,6 +452,18 @@ void SliceScene::setAxes(const SliceAxes& axes)
         d.rebuildImage();
     }
     d.rebuildOverlays();
+}
+
+void SliceScene::setViewName(const std::string& name)
+{
+    m_impl->viewName = name;
+    m_impl->rebuildText();
+}
+
+void SliceScene::setPositionText(const std::string& text)
+{
+    m_impl->positionText = text;
+    m_impl->rebuildText();
 }
 
 void SliceScene::setVolume(std::shared_ptr<const imaging::Volume> volume)
@@ -580,6 +598,18 @@ void SliceScene::zoomAt(double factor, double xPx, double yPx)
     const double newV = pointV - (0.5 * d.heightPx - yPx) * newMpp;
     camera->SetFocalPoint(newU, newV, 0.0);
     camera->SetPosition(newU, newV, 1000.0);
+    d.rebuildOverlays();
+}
+
+void SliceScene::centreOn(const Vec3& pointLps, double viewHeightMm)
+{
+    Impl& d = *m_impl;
+    vtkCamera* camera = d.renderer->GetActiveCamera();
+    const Vec3 uvw = d.frame.planeFromLps(pointLps);
+    camera->SetFocalPoint(uvw.x, uvw.y, 0.0);
+    camera->SetPosition(uvw.x, uvw.y, 1000.0);
+    if (viewHeightMm > 0.0)
+        camera->SetParallelScale(0.5 * viewHeightMm);
     d.rebuildOverlays();
 }
 

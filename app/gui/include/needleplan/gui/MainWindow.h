@@ -24,6 +24,7 @@ class QToolButton;
 class QGridLayout;
 class QMenu;
 class QTimer;
+class QSlider;
 
 namespace np::imaging {
 struct DicomScanResult;
@@ -96,6 +97,12 @@ public:
     void toggleMaximised(QWidget* view);
     /// Applies a window/level preset by name ("Bone", "Soft tissue", "Spine").
     void applyWindowPreset(const QString& name);
+    /// 0: axial, 3D, coronal, sagittal; 1: along the needle, 3D, probe's eye, axial.
+    void setLayoutMode(int mode);
+    SliceViewWidget* needleView() const { return m_needleView; }
+    SliceViewWidget* probeView() const { return m_probeView; }
+    /// Rotation of the along-needle plane about the needle (degrees) and probe depth (0 skin, 1 tip).
+    void setTrajectoryViewControls(double rotationDeg, double depthFraction);
     /// The trajectory readout text (HTML) shown in the planning panel.
     QString readoutHtml() const;
 
@@ -115,7 +122,9 @@ private:
     void buildActions();
     void buildViews();
     void buildPanels();
-    QWidget* makeViewFrame(QWidget* view, const QString& title, const QColor& accent);
+    QWidget* makeViewFrame(QWidget* view, const QString& title, const QColor& accent, QWidget* extra = nullptr);
+    void refreshTrajectoryViews();
+    std::vector<SliceViewWidget*> allSliceViews() const;
     void reportError(const QString& title, const QString& message);
     void addRecent(const QString& path);
     void rebuildRecentMenu();
@@ -155,6 +164,12 @@ private:
     QComboBox* m_namedTargetCombo = nullptr;
     QComboBox* m_windowCombo = nullptr;
     QComboBox* m_presetCombo = nullptr;
+    QComboBox* m_layoutCombo = nullptr;
+    SliceViewWidget* m_needleView = nullptr;
+    SliceViewWidget* m_probeView = nullptr;
+    QSlider* m_rotationSlider = nullptr;
+    QSlider* m_depthSlider = nullptr;
+    int m_layoutMode = 0;
     QAction* m_accessMapAction = nullptr;
     bool m_planningBusy = false;
     QString m_planPath;

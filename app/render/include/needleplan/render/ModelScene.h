@@ -67,8 +67,9 @@ public:
     void setAccessMapVisible(bool visible);
     /// Posterior view of the bounds of everything shown (spine procedures are done prone).
     void resetCamera();
-    /// Looks along `directionLps` at `focusLps` (e.g. down the needle).
-    void lookAlong(const Vec3& focusLps, const Vec3& directionLps, const Vec3& upLps);
+    /// Looks along `directionLps` at `focusLps` (e.g. down the needle), from `distanceMm` away
+    /// (0 keeps the current distance).
+    void lookAlong(const Vec3& focusLps, const Vec3& directionLps, const Vec3& upLps, double distanceMm = 0.0);
     /// Adds the L/R/A/P/S/I cube in a corner; needs the window's interactor.
     void attachOrientationMarker(vtkRenderWindowInteractor* interactor);
 

@@ -32,6 +32,10 @@ public:
     const PlaneFrame& frame() const;
     /// Replaces the standard axes with an arbitrary plane (needle reslice, probe's eye).
     void setAxes(const SliceAxes& axes);
+    /// Name shown in the corner instead of the orientation's (e.g. "Along needle").
+    void setViewName(const std::string& name);
+    /// Replaces the bottom-left corner text (slice position) with `text`; empty restores it.
+    void setPositionText(const std::string& text);
 
     /// Shows `volume` (nullptr clears the view) and resets camera and cursor to its centre.
     void setVolume(std::shared_ptr<const imaging::Volume> volume);
@@ -64,6 +68,9 @@ public:
     void resetCamera();
     /// Zooms by `factor` (> 1 magnifies) keeping the point under (xPx, yPx) fixed.
     void zoomAt(double factor, double xPx, double yPx);
+    /// Centres the view on an LPS point (projected on the plane); with `viewHeightMm` > 0 also
+    /// zooms so that this many mm fill the view's height.
+    void centreOn(const Vec3& pointLps, double viewHeightMm = 0.0);
     /// Moves the image with the mouse by (dxPx, dyPx), y down.
     void panBy(double dxPx, double dyPx);
     double mmPerPixel() const;
