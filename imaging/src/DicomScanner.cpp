@@ -366,13 +366,15 @@ bool hasCoincidentImages(const Group& group)
     if (group.images.size() < 2 || !group.hasOrientation)
         return false;
     const Vec3 normal = normalized(cross(group.rowCosine, group.columnCosine));
-    std::vector<double> along;
+    // Copies of one SOP instance are not two images (they are merged when the entry is built).
+    std::vector<std::pair<double, const std::string*>> along;
     for (const auto& [header, frame] : group.images)
-        along.push_back(dot(header->frames[static_cast<std::size_t>(frame)].positionLps, normal));
-    std::sort(along.begin(), along.end());
-    for (std::size_t n = 0; n + 1 < along.size(); ++n)
-        if (along[n + 1] - along[n] < 1e-3)
-            return true;
+        along.emplace_back(dot(header->frames[static_cast<std::size_t>(frame)].positionLps, normal), &header->sopInstanceUid);
+    std::sort(along.begin(), along.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (std::size_t n = 0; n < along.size(); ++n)
+        for (std::size_t m = n + 1; m < along.size() && along[m].first - along[n].first < 1e-3; ++m)
+            if (along[m].second->empty() || *along[m].second != *along[n].second)
+                return true;
     return false;
 }
 
