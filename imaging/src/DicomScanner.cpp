@@ -347,6 +347,9 @@ void buildEntry(const Group& group, DicomSeriesEntry& entry)
         entry.frames = std::move(sorted);
         entry.geometry = plan.geometry;
         entry.warnings.insert(entry.warnings.end(), plan.warnings.begin(), plan.warnings.end());
+        if (upper(first.imageType).find("MOSAIC") != std::string::npos)
+            entry.warnings.push_back("Siemens MOSAIC image: its tiles are not rearranged into slices; the geometry is "
+                                     "that of the whole mosaic");
         if (!first.isMultiFrameFunctional && first.numberOfFrames > 1)
             entry.warnings.push_back("multi-frame image without per-frame positions: only its first frame is used (" +
                                      first.path + ")");
@@ -463,6 +466,11 @@ DicomScanResult scanDicom(const std::string& path, ProgressSink* progress)
     std::atomic<std::size_t> done{0};
     detail::parallelFor(files.size(), detail::workerThreadCount(), [&](std::size_t n) {
         throwIfCancelled(progress);
+        std::error_code missing;
+        if (!singleFile && !fs::exists(files[n], missing)) {
+            scanned[n].skipReason = "file not found (referenced by the DICOMDIR)";
+            return;
+        }
         try {
             scanned[n].header = detail::readDicomHeader(files[n]);
             const std::string reason = nonImageReason(*scanned[n].header);
