@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <sstream>
 
 #include "needleplan/imaging/Error.h"
@@ -409,6 +410,113 @@ void boneAndAirMasks(const Volume& ct, const Mask& body, float boneHu, float air
     });
 }
 
+/// Finds the scanner table as a flat slab across the field of view: 1 mm layers perpendicular to
+/// the patient's anterior-posterior (LPS y) axis in which at least `minCoverage` of the voxels are
+/// tissue, forming a band at most `maxThicknessMm` thick at the anterior or posterior end of the
+/// tissue. Clears the band from `tissue` and returns its thickness in mm (0 when none is found).
+double removeTableSlab(Mask& tissue, const Geometry& geometry, double minCoverage, double maxThicknessMm, int threads)
+{
+    const Mat3 step = geometry.lpsFromIjkLinear();
+    const double stepI = step(1, 0), stepJ = step(1, 1), stepK = step(1, 2);
+    double yMin = INFINITY, yMax = -INFINITY;
+    for (int corner = 0; corner < 8; ++corner) {
+        const Vec3 ijk{(corner & 1) ? double(geometry.size[0] - 1) : 0.0, (corner & 2) ? double(geometry.size[1] - 1) : 0.0,
+                       (corner & 4) ? double(geometry.size[2] - 1) : 0.0};
+        const double y = geometry.lpsFromIjk(ijk).y;
+        yMin = std::min(yMin, y);
+        yMax = std::max(yMax, y);
+    }
+    // Layers at least as thick as one voxel step along y, so that every layer holds voxel centres.
+    const double layerMm = std::max({1.0, std::abs(stepI), std::abs(stepJ), std::abs(stepK)});
+    const auto layers = static_cast<std::size_t>(std::floor((yMax - yMin) / layerMm)) + 1;
+    if (layers < 3)
+        return 0.0;
+    const double y0 = geometry.originLps.y;
+    const std::int64_t nx = geometry.size[0], ny = geometry.size[1];
+    auto layerOf = [&](std::int64_t i, std::int64_t j, std::int64_t k) {
+        const double y = y0 + stepI * double(i) + stepJ * double(j) + stepK * double(k);
+        return std::min(layers - 1, static_cast<std::size_t>(std::max(0.0, (y - yMin) / layerMm)));
+    };
+    std::vector<std::int64_t> total(layers, 0), filled(layers, 0);
+    std::mutex merge;
+    parallelChunks(geometry.size[2], threads, [&](std::int64_t first, std::int64_t last) {
+        std::vector<std::int64_t> localTotal(layers, 0), localFilled(layers, 0);
+        for (std::int64_t k = first; k < last; ++k)
+            for (std::int64_t j = 0; j < ny; ++j) {
+                const std::uint8_t* row = tissue.data() + nx * (j + ny * k);
+                for (std::int64_t i = 0; i < nx; ++i) {
+                    const std::size_t layer = layerOf(i, j, k);
+                    ++localTotal[layer];
+                    localFilled[layer] += row[i];
+                }
+            }
+        const std::lock_guard<std::mutex> lock(merge);
+        for (std::size_t l = 0; l < layers; ++l) {
+            total[l] += localTotal[l];
+            filled[l] += localFilled[l];
+        }
+    });
+    auto coverage = [&](std::size_t l) { return total[l] ? double(filled[l]) / double(total[l]) : -1.0; };
+    // The tissue's extent along y, then a full band at either end of it.
+    std::size_t low = 0, high = layers - 1;
+    while (low < layers && coverage(low) < 0.01)
+        ++low;
+    while (high > low && coverage(high) < 0.01)
+        --high;
+    if (low >= high)
+        return 0.0;
+    auto bandFrom = [&](std::size_t start, int direction, std::size_t& end) {
+        std::size_t count = 0;
+        auto l = static_cast<std::ptrdiff_t>(start);
+        // The slab's outer face rarely falls on a layer boundary: up to two partly filled layers
+        // at the start belong to the band.
+        for (int partial = 0; partial < 2 && l >= static_cast<std::ptrdiff_t>(low) &&
+                              l <= static_cast<std::ptrdiff_t>(high) && coverage(static_cast<std::size_t>(l)) < minCoverage;
+             ++partial) {
+            ++count;
+            l += direction;
+        }
+        const std::size_t partialCount = count;
+        while (l >= static_cast<std::ptrdiff_t>(low) && l <= static_cast<std::ptrdiff_t>(high)) {
+            const double c = coverage(static_cast<std::size_t>(l));
+            if (c >= 0.0 && c < minCoverage)
+                break;
+            ++count;
+            l += direction;
+        }
+        end = static_cast<std::size_t>(l - direction);
+        return count > partialCount ? count : std::size_t{0};
+    };
+    std::size_t bandLow = 0, bandHigh = 0;
+    std::size_t end = 0;
+    const std::size_t atLow = bandFrom(low, +1, end);
+    const double maxLayers = maxThicknessMm / layerMm;
+    if (atLow > 0 && double(atLow) <= maxLayers && end < high) {
+        bandLow = low;
+        bandHigh = end;
+    } else {
+        const std::size_t atHigh = bandFrom(high, -1, end);
+        if (atHigh > 0 && double(atHigh) <= maxLayers && end > low) {
+            bandLow = end;
+            bandHigh = high;
+        } else {
+            return 0.0;
+        }
+    }
+    parallelChunks(geometry.size[2], threads, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t k = first; k < last; ++k)
+            for (std::int64_t j = 0; j < ny; ++j) {
+                std::uint8_t* row = tissue.data() + nx * (j + ny * k);
+                for (std::int64_t i = 0; i < nx; ++i) {
+                    const std::size_t layer = layerOf(i, j, k);
+                    if (layer >= bandLow && layer <= bandHigh)
+                        row[i] = 0;
+                }
+            }
+    });
+    return double(bandHigh - bandLow + 1) * layerMm;
+}
+
 std::string formatNumber(double value)
 {
     std::ostringstream out;
@@ -424,6 +532,9 @@ void checkOptions(const SegmentationOptions& o)
             problem << name << " must be a finite value >= 0 (got " << value << "); ";
     };
     nonNegative(o.tableRemovalRadiusMm, "tableRemovalRadiusMm");
+    nonNegative(o.tableSlabMaxThicknessMm, "tableSlabMaxThicknessMm");
+    if (!(o.tableSlabMinCoverage > 0.0 && o.tableSlabMinCoverage <= 1.0))
+        problem << "tableSlabMinCoverage must be in (0, 1]; ";
     nonNegative(o.boneMinComponentMm3, "boneMinComponentMm3");
     nonNegative(o.boneMaxHoleAreaMm2, "boneMaxHoleAreaMm2");
     nonNegative(o.lungMinVolumeMl, "lungMinVolumeMl");
@@ -481,6 +592,12 @@ StructureSet segmentStructures(const Volume& ct, const SegmentationOptions& opti
     // component, restore the surface that the opening rounded off, fill holes.
     reportProgress(progress, 0.0, "body: threshold");
     Mask tissue = tissueMask(ct, options.bodyThresholdHu, threads);
+    if (options.removeTableSlab) {
+        reportProgress(progress, 0.05, "body: looking for a table slab");
+        const double slabMm = removeTableSlab(tissue, geometry, options.tableSlabMinCoverage, options.tableSlabMaxThicknessMm, threads);
+        if (slabMm > 0.0)
+            result.warnings().push_back("removed a table slab " + formatNumber(slabMm) + " mm thick across the field of view");
+    }
     throwIfCancelled(progress);
     Mask body;
     if (options.tableRemovalRadiusMm > 0.0) {

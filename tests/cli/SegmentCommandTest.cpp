@@ -85,4 +85,80 @@ TEST(SegmentCommand, WritesBodyAndBoneWithCountsAndVolumes)
     EXPECT_NE(result.out.find(std::to_string(bone) + " voxels"), std::string::npos) << result.out;
 }
 
+struct DiceCase
+{
+    const char* name;
+    std::vector<std::string> phantomArguments;
+};
+
+void PrintTo(const DiceCase& c, std::ostream* out)
+{
+    *out << c.name;
+}
+
+class SegmentPhantomDice : public ::testing::TestWithParam<DiceCase>
+{
+};
+
+double dice(std::int64_t both, std::int64_t a, std::int64_t b)
+{
+    return a + b == 0 ? 1.0 : 2.0 * double(both) / double(a + b);
+}
+
+bool isBoneName(const std::string& name)
+{
+    return name.rfind("vertebra_", 0) == 0 || name.rfind("sacrum", 0) == 0 || name.rfind("bone_", 0) == 0;
+}
+
+// The phantom's ground truth: body = every label except the table; bone = the vertebrae, sacrum
+// and ilia. The automatic result: body = any label (bone lies inside the body), bone = "bone".
+TEST_P(SegmentPhantomDice, BodyAndBoneDiceAtLeast095)
+{
+    const DiceCase c = GetParam();
+    np::test::TempDir dir;
+    std::vector<std::string> phantom{"phantom", "--out", (dir.path() / "phantom").string()};
+    phantom.insert(phantom.end(), c.phantomArguments.begin(), c.phantomArguments.end());
+    const auto generated = np::test::runCli(phantom);
+    ASSERT_EQ(generated.exitCode, 0) << generated.err;
+    const std::string out = (dir.path() / "auto.seg.nrrd").string();
+    const auto segmented =
+        np::test::runCli({"segment", "--image", (dir.path() / "phantom" / "dicom").string(), "--out", out});
+    ASSERT_EQ(segmented.exitCode, 0) << segmented.err;
+    const LabelMap truth = readLabelMap((dir.path() / "phantom" / "structures.seg.nrrd").string());
+    const LabelMap automatic = readLabelMap(out);
+    ASSERT_EQ(truth.labels().size(), automatic.labels().size());
+    std::vector<std::uint8_t> truthBody(65536, 0), truthBone(65536, 0);
+    for (const auto& segment : truth.segments()) {
+        truthBody[segment.labelValue] = segment.name != "table";
+        truthBone[segment.labelValue] = isBoneName(segment.name);
+    }
+    ASSERT_NE(automatic.findSegment("bone"), nullptr);
+    const std::uint16_t autoBone = automatic.findSegment("bone")->labelValue;
+    std::int64_t bodyBoth = 0, bodyTruth = 0, bodyAuto = 0, boneBoth = 0, boneTruth = 0, boneAuto = 0;
+    for (std::size_t v = 0; v < truth.labels().size(); ++v) {
+        const std::uint16_t t = truth.labels()[v], a = automatic.labels()[v];
+        const bool tb = t != 0 && truthBody[t], ab = a != 0;
+        const bool tbone = truthBone[t] != 0, abone = a == autoBone;
+        bodyBoth += tb && ab;
+        bodyTruth += tb;
+        bodyAuto += ab;
+        boneBoth += tbone && abone;
+        boneTruth += tbone;
+        boneAuto += abone;
+    }
+    const double bodyDice = dice(bodyBoth, bodyTruth, bodyAuto), boneDice = dice(boneBoth, boneTruth, boneAuto);
+    std::cout << "[ dice     ] " << c.name << ": body " << bodyDice << ", bone " << boneDice << "\n";
+    RecordProperty("body_dice", std::to_string(bodyDice));
+    RecordProperty("bone_dice", std::to_string(boneDice));
+    EXPECT_GE(bodyDice, 0.95) << c.name;
+    EXPECT_GE(boneDice, 0.95) << c.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Phantom, SegmentPhantomDice,
+    ::testing::Values(DiceCase{"default", {}}, DiceCase{"anisotropic", {"--spacing", "0.7,1.1,2.0"}},
+                      DiceCase{"oblique", {"--spacing", "0.9,0.9,1.2", "--oblique-deg", "20"}},
+                      DiceCase{"supine", {"--patient-position", "HFS", "--spacing", "1.0,1.0,1.5"}}),
+    [](const ::testing::TestParamInfo<DiceCase>& param) { return std::string(param.param.name); });
+
 } // namespace

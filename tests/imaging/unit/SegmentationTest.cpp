@@ -245,6 +245,49 @@ TEST(Segmentation, HigherBoneThresholdKeepsOnlyCorticalShell)
     EXPECT_NEAR(measured, shellArea, 0.1 * shellArea);
 }
 
+TEST(Segmentation, SolidTableUnderABroadContactIsDropped)
+{
+    // A prone-style scene: an elliptic body (semi-axes 60 x 40 mm) resting on a 20 mm slab of
+    // 150 HU that spans the field of view; the slab touches the body along its lowest line.
+    Geometry g;
+    g.size = {160, 110, 6};
+    g.spacing = {1.0, 1.0, 2.0};
+    g.originLps = {-79.5, -60.5, 0.0};
+    Volume ct(g, -1000.0f);
+    std::int64_t bodyVoxels = 0;
+    for (std::int64_t k = 0; k < 6; ++k)
+        for (std::int64_t j = 0; j < 110; ++j)
+            for (std::int64_t i = 0; i < 160; ++i) {
+                const Vec3 p = g.lpsFromIjk({double(i), double(j), double(k)});
+                const bool body = (p.x / 60.0) * (p.x / 60.0) + ((p.y + 10.0) / 40.0) * ((p.y + 10.0) / 40.0) <= 1.0;
+                if (body) {
+                    ct.at(i, j, k) = 40.0f;
+                    ++bodyVoxels;
+                } else if (p.y >= 30.0) {
+                    ct.at(i, j, k) = 150.0f + float((i * 7 + j * 3) % 21) - 10.0f; // table with noise
+                }
+            }
+    const StructureSet set = segmentStructures(ct);
+    EXPECT_EQ(set.find("body")->voxelCount(), bodyVoxels);
+    EXPECT_EQ(set.find("bone")->voxelCount(), 0);
+    bool noted = false;
+    for (const auto& w : set.warnings())
+        noted = noted || w.find("table slab") != std::string::npos;
+    EXPECT_TRUE(noted);
+}
+
+TEST(Segmentation, FieldOfViewInsideTheBodyIsNotMistakenForATable)
+{
+    // A small field of view wholly inside soft tissue: every layer is full, which is no table.
+    Geometry g;
+    g.size = {40, 40, 4};
+    Volume ct(g, 40.0f);
+    SegmentationOptions options;
+    selectStructures(options, "body");
+    const StructureSet set = segmentStructures(ct, options);
+    EXPECT_EQ(set.find("body")->voxelCount(), g.voxelCount());
+}
+
 TEST(BodySurface, NormalOnCylinderPointsRadiallyOutward)
 {
     const Volume ct = makeCt({1.0, 1.0, 1.0}, Mat3::identity(), {150, 120, 12});

@@ -25,9 +25,15 @@ struct SegmentationOptions
     bool lung = true; ///< segment "lung" where present
 
     float bodyThresholdHu = -400.0f; ///< voxels above this are tissue (body candidates)
-    /// Radius of the opening that cuts the scanner table (and other thin attachments) off the
-    /// body; 0 keeps everything connected to the largest component.
+    /// Radius of the in-plane opening that cuts thin attachments (a thin table top, straps, a
+    /// narrow contact) off the body; 0 keeps everything connected to the largest component.
     double tableRemovalRadiusMm = 3.0;
+    /// Drop a solid table: a flat band of 1 mm layers perpendicular to the anterior-posterior axis
+    /// (LPS y; supine or prone patients) that are at least `tableSlabMinCoverage` tissue across the
+    /// whole field of view, at most `tableSlabMaxThicknessMm` thick, at either end of the tissue.
+    bool removeTableSlab = true;
+    double tableSlabMinCoverage = 0.9;
+    double tableSlabMaxThicknessMm = 60.0;
     /// Fill holes slice by slice (k slices) as well as in 3D. A hole closed in 3D is closed in
     /// every slice it crosses, so the per-slice fill includes the 3D one.
     bool fillHolesPerSlice = true;
