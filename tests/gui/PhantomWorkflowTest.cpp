@@ -135,6 +135,16 @@ TEST_F(PhantomWorkflow, ClickedTargetIsSearchedRankedAndDrawnIn3D)
         return QPointF(d[0], with.height - 1 - d[1]);
     };
     const QPointF a = project(entryLps), b = project(targetLps);
+    // The other candidates are drawn too (fainter): pixels near them are neither near nor far.
+    std::vector<std::pair<QPointF, QPointF>> others;
+    for (const TrajectoryRecord& record : target.ranked)
+        others.emplace_back(project(record.entryLps), project(record.targetLps));
+    auto distanceToSegment = [](const QPointF& p, const QPointF& s0, const QPointF& s1) {
+        const QPointF d = s1 - s0, v = p - s0;
+        const double t = std::clamp(QPointF::dotProduct(v, d) / std::max(1e-9, QPointF::dotProduct(d, d)), -1.0, 1.0);
+        const QPointF closest = s0 + d * t;
+        return std::hypot(p.x() - closest.x(), p.y() - closest.y());
+    };
     int changedNear = 0, changedFar = 0;
     for (int y = 0; y < with.height; ++y)
         for (int x = 0; x < with.width; ++x) {
@@ -142,10 +152,16 @@ TEST_F(PhantomWorkflow, ClickedTargetIsSearchedRankedAndDrawnIn3D)
             const std::uint8_t* q = without.pixel(x, y);
             if (std::abs(p[0] - q[0]) + std::abs(p[1] - q[1]) + std::abs(p[2] - q[2]) < 30)
                 continue;
-            const QPointF ab = b - a, ap = QPointF(x, y) - a;
-            const double t = std::clamp(QPointF::dotProduct(ap, ab) / QPointF::dotProduct(ab, ab), -1.0, 1.0);
-            const QPointF closest = a + ab * t;
-            (std::hypot(x - closest.x(), y - closest.y()) < 8.0 ? changedNear : changedFar)++;
+            const QPointF pixel(x, y);
+            if (distanceToSegment(pixel, a, b) < 8.0) {
+                ++changedNear;
+                continue;
+            }
+            bool nearOther = false;
+            for (const auto& [s0, s1] : others)
+                nearOther = nearOther || distanceToSegment(pixel, s0, s1) < 8.0;
+            if (!nearOther)
+                ++changedFar;
         }
     const double pathPixels = std::hypot(b.x() - a.x(), b.y() - a.y());
     EXPECT_GT(changedNear, 0.3 * pathPixels) << "the selected trajectory is not visible in the 3D image";

@@ -197,13 +197,14 @@ MainWindow::MainWindow(QWidget* parent)
     m_autosaveTimer->setInterval(30000);
     connect(m_autosaveTimer, &QTimer::timeout, this, &MainWindow::autosave);
     m_autosaveTimer->start();
-    connect(m_undo, &QUndoStack::indexChanged, this, [this] {
-        // A target moved: its accessibility map no longer applies.
+    // The accessibility map shown is the active target's, while its search results stand.
+    connect(m_workspace.get(), &Workspace::planChanged, this, [this] {
         const PlanTarget* target = m_workspace->active();
-        if (!target || target->ranked.empty()) {
-            m_modelView->scene().setAccessMap({});
-            m_modelView->refresh();
-        }
+        auto it = target ? m_accessMaps.find(target->name) : m_accessMaps.end();
+        const bool valid = it != m_accessMaps.end() && !target->ranked.empty();
+        m_modelView->scene().setAccessMap(valid ? it->second : std::vector<render::AccessPoint>{});
+        m_modelView->scene().setAccessMapVisible(m_accessMapAction->isChecked());
+        m_modelView->refresh();
     });
     QTimer::singleShot(0, this, &MainWindow::offerRecovery);
 }
@@ -555,7 +556,18 @@ void MainWindow::buildPanels()
             addTarget(m_namedTargets[static_cast<std::size_t>(index)].name,
                       m_namedTargets[static_cast<std::size_t>(index)].positionLps);
     });
-    planLayout->addWidget(addNamed);
+    auto* addAllNamed = new QPushButton(tr("Add all"), planPanel);
+    addAllNamed->setToolTip(tr("Add every named target found next to the image"));
+    connect(addAllNamed, &QPushButton::clicked, this, [this] {
+        m_undo->beginMacro(tr("Add all named targets"));
+        for (const NamedTargetEntry& target : m_namedTargets)
+            addTarget(target.name, target.positionLps);
+        m_undo->endMacro();
+    });
+    auto* namedRow = new QHBoxLayout();
+    namedRow->addWidget(addNamed, 2);
+    namedRow->addWidget(addAllNamed, 1);
+    planLayout->addLayout(namedRow);
 
     auto* pickRow = new QHBoxLayout();
     auto* setTarget = new QPushButton(tr("Set target"), planPanel);
@@ -581,6 +593,23 @@ void MainWindow::buildPanels()
         if (const PlanTarget* target = m_workspace->active())
             m_workspace->setCursorLps(target->targetLps);
     });
+    m_targetsTree->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+    connect(m_targetsTree, &QTreeWidget::itemChanged, this, [this](QTreeWidgetItem* item, int column) {
+        if (column != 0 || item->parent())
+            return;
+        const int index = item->data(0, Qt::UserRole).toInt();
+        if (index < 0 || index >= static_cast<int>(m_workspace->targets().size()))
+            return;
+        const PlanTarget before = m_workspace->targets()[static_cast<std::size_t>(index)];
+        const std::string name = item->text(0).trimmed().toStdString();
+        if (name.empty() || name == before.name)
+            return;
+        PlanTarget after = before;
+        after.name = name;
+        QTimer::singleShot(0, this, [this, index, before, after] {
+            m_undo->push(new EditTargetCommand(*m_workspace, index, before, after, tr("Rename target")));
+        });
+    });
     planLayout->addWidget(m_targetsTree);
     auto* removeTarget = new QPushButton(tr("Remove target"), planPanel);
     connect(removeTarget, &QPushButton::clicked, this, [this] {
@@ -592,7 +621,13 @@ void MainWindow::buildPanels()
     find->setObjectName("findButton");
     find->setToolTip(tr("Search thousands of directions from the active target and rank the safe ones"));
     connect(find, &QPushButton::clicked, this, &MainWindow::findSafeTrajectories);
-    planLayout->addWidget(find);
+    auto* searchRow = new QHBoxLayout();
+    searchRow->addWidget(find, 2);
+    auto* findAll = new QPushButton(tr("All targets"), planPanel);
+    findAll->setToolTip(tr("Search every target of the plan, one after the other"));
+    connect(findAll, &QPushButton::clicked, this, &MainWindow::searchAllTargets);
+    searchRow->addWidget(findAll, 1);
+    planLayout->addLayout(searchRow);
 
     m_readout = new QLabel(planPanel);
     m_readout->setObjectName("readout");
@@ -1318,6 +1353,7 @@ void MainWindow::refreshTargetsTree()
     for (std::size_t t = 0; t < m_workspace->targets().size(); ++t) {
         const PlanTarget& target = m_workspace->targets()[t];
         auto* item = new QTreeWidgetItem(m_targetsTree);
+        item->setFlags(item->flags() | Qt::ItemIsEditable);
         item->setText(0, QString::fromStdString(target.name));
         item->setData(0, Qt::UserRole, static_cast<int>(t));
         QString status = target.entryLps ? tr("trajectory set") : tr("no trajectory");
@@ -1551,9 +1587,23 @@ void MainWindow::setPreset(const QString& name)
     m_undo->endMacro();
 }
 
-void MainWindow::findSafeTrajectories()
+void MainWindow::findSafeTrajectories() { searchTarget(m_workspace->activeTarget()); }
+
+void MainWindow::searchAllTargets()
 {
-    const PlanTarget* active = m_workspace->active();
+    if (m_workspace->targets().empty()) {
+        reportError(tr("No target"), tr("Add targets first (named targets, or Set target and a click)."));
+        emit searchFinished(false, tr("no target"));
+        return;
+    }
+    for (int index = 0; index < static_cast<int>(m_workspace->targets().size()); ++index)
+        searchTarget(index);
+}
+
+void MainWindow::searchTarget(int index)
+{
+    const PlanTarget* active =
+        index >= 0 && index < static_cast<int>(m_workspace->targets().size()) ? &m_workspace->targets()[static_cast<std::size_t>(index)] : nullptr;
     if (!active) {
         reportError(tr("No target"), tr("Set a target first: press Set target and click in a slice view."));
         emit searchFinished(false, tr("no target"));
@@ -1573,12 +1623,12 @@ void MainWindow::findSafeTrajectories()
         emit searchFinished(false, QString::fromStdString(error.what()));
         return;
     }
-    const int index = m_workspace->activeTarget();
     const PlanTarget before = *active;
     const std::vector<planning::StructureSpec> specs = structureSpecs();
     auto result = std::make_shared<planning::SearchResult>();
     PlanningSession* session = m_planning.get();
     const planning::Needle chosenNeedle = needle ? *needle : planning::needleCatalogue().front();
+    ++m_pendingSearches;
     m_planningBusy = true;
     m_task->start(
         tr("Searching trajectories for %1").arg(QString::fromStdString(before.name)),
@@ -1586,8 +1636,18 @@ void MainWindow::findSafeTrajectories()
             *result = session->search(specs, before.targetLps, chosenNeedle, preset, 20000, &sink);
         },
         [this, index, before, result] {
-            m_planningBusy = false;
-            PlanTarget after = before;
+            m_planningBusy = --m_pendingSearches > 0;
+            // The target may have changed or gone while the search ran: then the result is stale.
+            const auto& targets = m_workspace->targets();
+            if (index >= static_cast<int>(targets.size()) || targets[static_cast<std::size_t>(index)].name != before.name ||
+                distance(targets[static_cast<std::size_t>(index)].targetLps, before.targetLps) > 1e-9) {
+                m_statusLabel->setText(tr("The target changed during the search; search again."));
+                emit searchFinished(false, tr("target changed"));
+                return;
+            }
+            const PlanTarget current = targets[static_cast<std::size_t>(index)];
+            PlanTarget after = current;
+            after.ranked.clear();
             after.ranked.clear();
             for (const planning::Candidate& candidate : result->candidates)
                 after.ranked.push_back({candidate.trajectory.entryLps, candidate.trajectory.targetLps, candidate.score,
@@ -1597,7 +1657,7 @@ void MainWindow::findSafeTrajectories()
             after.selectedRank = after.ranked.empty() ? -1 : 0;
             if (!after.ranked.empty())
                 after.entryLps = after.ranked.front().entryLps;
-            m_undo->push(new EditTargetCommand(*m_workspace, index, before, after, tr("Find safe trajectories")));
+            m_undo->push(new EditTargetCommand(*m_workspace, index, current, after, tr("Find safe trajectories")));
             // Accessibility map: every direction that reached the skin.
             std::vector<render::AccessPoint> points;
             float best = 0.0f, worst = 0.0f;
@@ -1613,6 +1673,7 @@ void MainWindow::findSafeTrajectories()
                     const double quality = d.feasible && best > worst ? (d.score - worst) / (best - worst) : 1.0;
                     points.push_back({d.skinEntryLps, d.feasible, quality});
                 }
+            m_accessMaps[after.name] = points;
             m_modelView->scene().setAccessMap(points);
             m_modelView->scene().setAccessMapVisible(m_accessMapAction->isChecked());
             if (after.entryLps) {
@@ -1630,7 +1691,7 @@ void MainWindow::findSafeTrajectories()
             emit searchFinished(true, QString());
         },
         [this](ErrorCode code, const QString& message) {
-            m_planningBusy = false;
+            m_planningBusy = --m_pendingSearches > 0;
             if (code != ErrorCode::Cancelled)
                 reportError(tr("Search failed"), message);
             emit searchFinished(false, message);

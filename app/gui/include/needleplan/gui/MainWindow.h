@@ -6,6 +6,7 @@
 #include <QStringList>
 #include <QUndoStack>
 
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "needleplan/gui/SliceViewWidget.h"
 #include "needleplan/gui/Workspace.h"
 #include "needleplan/planning/Structure.h"
+#include "needleplan/render/SceneTypes.h"
 #include "needleplan/render/SliceGeometry.h"
 
 class QLabel;
@@ -79,6 +81,10 @@ public:
 
     /// Runs the automatic search for the active target off the GUI thread; searchFinished reports.
     void findSafeTrajectories();
+    /// Searches every target of the plan, one after another.
+    void searchAllTargets();
+    /// Searches target `index` (queued behind running work).
+    void searchTarget(int index);
     /// Procedure preset in use ("" for the generic one); choosing one applies its needle and
     /// structure rules (one undo step).
     void setPreset(const QString& name);
@@ -172,6 +178,8 @@ private:
     int m_layoutMode = 0;
     QAction* m_accessMapAction = nullptr;
     bool m_planningBusy = false;
+    int m_pendingSearches = 0;
+    std::map<std::string, std::vector<render::AccessPoint>> m_accessMaps;
     QString m_planPath;
     QString m_pendingPlan;
     QTimer* m_autosaveTimer = nullptr;
