@@ -13,6 +13,7 @@
 #include "TestSupport.h"
 #include "needleplan/imaging/DicomSegIO.h"
 #include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/ImageLoader.h"
 
 namespace np::imaging {
 namespace {
@@ -227,6 +228,23 @@ TEST(DicomSegImport, OtherSeriesWarnsWithUidsAndOtherGeometryFails)
         FAIL();
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::InconsistentGeometry) << e.what();
+    }
+}
+
+TEST(DicomSegImport, CtFromTheLoaderGivesTheSameVoxels)
+{
+    NP_REQUIRE_REALDICOM();
+    const Volume loaded = loadVolume((segDir() / "ct").string());
+    ASSERT_EQ(loaded.info().sliceSopInstanceUids.size(), 3u);
+    const Volume reference = liverCt();
+    ASSERT_EQ(loaded.geometry().size, reference.geometry().size);
+    for (const char* name : {"liver.dcm", "partial_overlaps.dcm"}) {
+        const StructureSet fromLoader = importDicomSeg((segDir() / name).string(), loaded);
+        const StructureSet fromHeaders = importDicomSeg((segDir() / name).string(), reference);
+        EXPECT_TRUE(fromLoader.warnings().empty()) << fromLoader.warnings().front();
+        ASSERT_EQ(fromLoader.structures().size(), fromHeaders.structures().size());
+        for (std::size_t s = 0; s < fromLoader.structures().size(); ++s)
+            EXPECT_EQ(fromLoader.structures()[s].voxels, fromHeaders.structures()[s].voxels) << name;
     }
 }
 

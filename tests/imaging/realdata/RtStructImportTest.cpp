@@ -8,6 +8,7 @@
 #include "StructureImportTestReference.h"
 #include "TestSupport.h"
 #include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/ImageLoader.h"
 #include "needleplan/imaging/RtStructImport.h"
 
 namespace np::imaging {
@@ -124,6 +125,20 @@ TEST(RtStructImport, ContoursOffTheLoadedGridAreAnError)
         EXPECT_EQ(e.code(), ErrorCode::InconsistentGeometry);
         EXPECT_NE(std::string(e.what()).find("none of its 2 contours"), std::string::npos) << e.what();
     }
+}
+
+TEST(RtStructImport, CtFromTheLoaderGivesTheSameVoxels)
+{
+    NP_REQUIRE_REALDICOM();
+    // The folder also holds the RTSTRUCTs; the loader picks the 2 CT slices.
+    const Volume loaded = loadVolume(rtDir().string());
+    ASSERT_EQ(loaded.info().sliceSopInstanceUids.size(), 2u);
+    const StructureSet fromLoader = importRtStruct((rtDir() / "invalid_reference_rt.dcm").string(), loaded);
+    const StructureSet fromHeaders = importRtStruct((rtDir() / "invalid_reference_rt.dcm").string(), rtReference());
+    ASSERT_EQ(fromLoader.structures().size(), fromHeaders.structures().size());
+    for (std::size_t s = 0; s < fromLoader.structures().size(); ++s)
+        EXPECT_EQ(fromLoader.structures()[s].voxels, fromHeaders.structures()[s].voxels);
+    EXPECT_TRUE(hasWarning(fromLoader, "4 contours reference 1 slice that is not loaded"));
 }
 
 } // namespace
