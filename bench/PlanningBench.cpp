@@ -7,16 +7,15 @@
 // Run: build/<dir>/bench/np_bench_planningbench [--benchmark_filter=...]; peak memory with
 // /usr/bin/time -v.
 
-#include <benchmark/benchmark.h>
-
-#include <map>
-#include <memory>
-
 #include "needleplan/phantom/LumbarPhantom.h"
 #include "needleplan/planning/BodyModel.h"
 #include "needleplan/planning/ClearanceField.h"
 #include "needleplan/planning/Preset.h"
 #include "needleplan/planning/TrajectorySearch.h"
+
+#include <benchmark/benchmark.h>
+#include <map>
+#include <memory>
 
 using namespace np;
 using namespace np::planning;
@@ -72,7 +71,8 @@ void FieldsAndSearch(benchmark::State& state)
     Scene& s = scene(static_cast<int>(state.range(0)));
     for (auto _ : state) {
         ClearanceFieldSet fields(s.phantom.labels);
-        const auto result = planTarget(fields, s.structures, s.body, s.targetLps, s.needle, s.preset, options(20000));
+        const auto result =
+            planTarget(fields, s.structures, s.body, s.targetLps, s.needle, s.preset, options(20000));
         benchmark::DoNotOptimize(result.feasibleCount);
         state.counters["feasible"] = result.feasibleCount;
         state.counters["maps"] = fields.computedMapCount();
@@ -95,7 +95,8 @@ void Search50k(benchmark::State& state)
     ClearanceFieldSet fields(s.phantom.labels);
     fields.prepare(s.structures, s.targetLps, s.needle.usableLengthMm + 5.0);
     for (auto _ : state) {
-        const auto result = planTarget(fields, s.structures, s.body, s.targetLps, s.needle, s.preset, options(50000));
+        const auto result =
+            planTarget(fields, s.structures, s.body, s.targetLps, s.needle, s.preset, options(50000));
         benchmark::DoNotOptimize(result.feasibleCount);
         state.counters["feasible"] = result.feasibleCount;
     }

@@ -1,64 +1,68 @@
 #include "needleplan/planning/BodyModel.h"
 
-#include <algorithm>
-#include <cmath>
-#include <deque>
-
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/Progress.h"
 #include "needleplan/imaging/Volume.h"
+
+#include <algorithm>
+#include <cmath>
 
 namespace np::planning {
 
 namespace {
 
-/// Keeps only the largest 6-connected component of a 0/1 mask (in place, result 0/1).
+/// Keeps only the largest 6-connected component of a 0/1 mask (in place, result 0/1). Works on a
+/// copy padded with one background voxel on every side, so neighbours need no bounds checks.
 void keepLargestComponent(std::vector<std::uint8_t>& mask, const imaging::Size3& size, ProgressSink* progress)
 {
     const std::int64_t nx = size[0], ny = size[1], nz = size[2];
-    const std::int64_t total = nx * ny * nz;
-    std::deque<std::int64_t> queue;
+    const std::int64_t px = nx + 2, py = ny + 2, pz = nz + 2;
+    const std::int64_t paddedCount = px * py * pz;
+    if (paddedCount >= (std::int64_t(1) << 32))
+        throw Error(ErrorCode::TooLarge, "body mask: image too large for the component search");
+    std::vector<std::uint8_t> padded(static_cast<std::size_t>(paddedCount), 0);
+    for (std::int64_t k = 0; k < nz; ++k)
+        for (std::int64_t j = 0; j < ny; ++j)
+            std::copy_n(mask.data() + nx * (j + ny * k), nx, padded.data() + 1 + px * ((j + 1) + py * (k + 1)));
+    const std::int64_t steps[6] = {1, -1, px, -px, px * py, -px * py};
+    std::vector<std::uint32_t> stack;
     auto flood = [&](std::int64_t seed, std::uint8_t from, std::uint8_t to) {
         std::int64_t count = 0;
-        mask[static_cast<std::size_t>(seed)] = to;
-        queue.push_back(seed);
-        while (!queue.empty()) {
-            const std::int64_t index = queue.front();
-            queue.pop_front();
+        padded[static_cast<std::size_t>(seed)] = to;
+        stack.push_back(static_cast<std::uint32_t>(seed));
+        while (!stack.empty()) {
+            const std::int64_t index = stack.back();
+            stack.pop_back();
             ++count;
-            const std::int64_t i = index % nx;
-            const std::int64_t j = (index / nx) % ny;
-            const std::int64_t k = index / (nx * ny);
-            auto visit = [&](std::int64_t n) {
-                if (mask[static_cast<std::size_t>(n)] == from) {
-                    mask[static_cast<std::size_t>(n)] = to;
-                    queue.push_back(n);
+            for (std::int64_t step : steps) {
+                std::uint8_t& v = padded[static_cast<std::size_t>(index + step)];
+                if (v == from) {
+                    v = to;
+                    stack.push_back(static_cast<std::uint32_t>(index + step));
                 }
-            };
-            if (i > 0) visit(index - 1);
-            if (i + 1 < nx) visit(index + 1);
-            if (j > 0) visit(index - nx);
-            if (j + 1 < ny) visit(index + nx);
-            if (k > 0) visit(index - nx * ny);
-            if (k + 1 < nz) visit(index + nx * ny);
+            }
         }
         return count;
     };
     std::int64_t bestSeed = -1, bestCount = 0;
-    for (std::int64_t index = 0; index < total; ++index) {
-        if (mask[static_cast<std::size_t>(index)] != 1)
+    for (std::int64_t index = 0; index < paddedCount; ++index) {
+        if (padded[static_cast<std::size_t>(index)] != 1)
             continue;
         const std::int64_t count = flood(index, 1, 2);
         if (count > bestCount)
             bestCount = count, bestSeed = index;
-        if ((index & 0xFFFFF) == 0)
-            throwIfCancelled(progress);
+        throwIfCancelled(progress);
     }
     if (bestSeed < 0)
         return;
     flood(bestSeed, 2, 3);
-    for (auto& v : mask)
-        v = v == 3 ? 1 : 0;
+    for (std::int64_t k = 0; k < nz; ++k)
+        for (std::int64_t j = 0; j < ny; ++j) {
+            const std::uint8_t* from = padded.data() + 1 + px * ((j + 1) + py * (k + 1));
+            std::uint8_t* to = mask.data() + nx * (j + ny * k);
+            for (std::int64_t i = 0; i < nx; ++i)
+                to[i] = from[i] == 3 ? 1 : 0;
+        }
 }
 
 /// Sets to 1 every background voxel of slice k that the slice border cannot reach (4-connected).
@@ -83,11 +87,15 @@ void fillSliceHoles(std::vector<std::uint8_t>& mask, const imaging::Size3& size)
         while (!stack.empty()) {
             const std::int64_t n = stack.back();
             stack.pop_back();
-            const std::int64_t i = n % nx, j = n / nx;
-            if (i > 0) push(n - 1);
-            if (i + 1 < nx) push(n + 1);
-            if (j > 0) push(n - nx);
-            if (j + 1 < ny) push(n + nx);
+            const std::int64_t j = n / nx, i = n - j * nx;
+            if (i > 0)
+                push(n - 1);
+            if (i + 1 < nx)
+                push(n + 1);
+            if (j > 0)
+                push(n - nx);
+            if (j + 1 < ny)
+                push(n + nx);
         }
         for (std::int64_t n = 0; n < nx * ny; ++n)
             if (!slice[n] && !reached[static_cast<std::size_t>(n)])
@@ -97,7 +105,8 @@ void fillSliceHoles(std::vector<std::uint8_t>& mask, const imaging::Size3& size)
 
 } // namespace
 
-BodyModel BodyModel::fromCt(const imaging::Volume& ct, const BodyModelOptions& options, ProgressSink* progress)
+BodyModel BodyModel::fromCt(const imaging::Volume& ct, const BodyModelOptions& options,
+                            ProgressSink* progress)
 {
     ct.geometry().validate("CT");
     BodyModel body;
@@ -110,7 +119,8 @@ BodyModel BodyModel::fromCt(const imaging::Volume& ct, const BodyModelOptions& o
         any |= inside;
     }
     if (!any)
-        throw Error(ErrorCode::InvalidArgument, "CT has no voxel above " + std::to_string(options.thresholdHu) +
+        throw Error(ErrorCode::InvalidArgument, "CT has no voxel above " +
+                                                    std::to_string(options.thresholdHu) +
                                                     " HU: cannot find the body");
     reportProgress(progress, 0.2, "body mask");
     keepLargestComponent(body.m_mask, body.m_geometry.size, progress);
@@ -120,7 +130,8 @@ BodyModel BodyModel::fromCt(const imaging::Volume& ct, const BodyModelOptions& o
     return body;
 }
 
-BodyModel BodyModel::fromLabels(const imaging::LabelMap& labels, const std::vector<std::uint16_t>& labelValues)
+BodyModel BodyModel::fromLabels(const imaging::LabelMap& labels,
+                                const std::vector<std::uint16_t>& labelValues)
 {
     labels.geometry().validate("label map");
     BodyModel body;
@@ -129,7 +140,8 @@ BodyModel BodyModel::fromLabels(const imaging::LabelMap& labels, const std::vect
     bool any = false;
     for (std::size_t n = 0; n < labels.labels().size(); ++n) {
         const std::uint16_t v = labels.labels()[n];
-        const bool inside = v != 0 && std::find(labelValues.begin(), labelValues.end(), v) != labelValues.end();
+        const bool inside =
+            v != 0 && std::find(labelValues.begin(), labelValues.end(), v) != labelValues.end();
         body.m_mask[n] = inside ? 1 : 0;
         any |= inside;
     }
@@ -163,8 +175,8 @@ void BodyModel::finish(bool fillHoles)
         for (std::int64_t j = 0; j < m_geometry.size[1]; ++j)
             for (std::int64_t i = 0; i < m_geometry.size[0]; ++i, ++index)
                 if (m_mask[static_cast<std::size_t>(index)])
-                    sum[0] += static_cast<double>(i), sum[1] += static_cast<double>(j), sum[2] += static_cast<double>(k),
-                        ++count;
+                    sum[0] += static_cast<double>(i), sum[1] += static_cast<double>(j),
+                        sum[2] += static_cast<double>(k), ++count;
     if (count > 0) {
         const Vec3 meanIjk{sum[0] / static_cast<double>(count), sum[1] / static_cast<double>(count),
                            sum[2] / static_cast<double>(count)};

@@ -1,16 +1,15 @@
 #include "needleplan/planning/ClearanceField.h"
 
-#include <algorithm>
-#include <cmath>
-#include <limits>
-#include <string>
-
-#include <itkImage.h>
-#include <itkSignedMaurerDistanceMapImageFilter.h>
-
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/Progress.h"
 #include "needleplan/imaging/Volume.h"
+
+#include <algorithm>
+#include <cmath>
+#include <itkImage.h>
+#include <itkSignedMaurerDistanceMapImageFilter.h>
+#include <limits>
+#include <string>
 
 namespace np::planning {
 
@@ -134,24 +133,27 @@ IndexBox ClearanceFieldSet::roiBox(const Vec3& centerLps, double radiusMm) const
         const double lo = std::floor(centerIjk[a] - halfWidth) - 1.0;
         const double hi = std::ceil(centerIjk[a] + halfWidth) + 1.0;
         box.lo[a] = static_cast<std::int64_t>(std::max(0.0, std::min(lo, static_cast<double>(g.size[a]))));
-        box.hi[a] = static_cast<std::int64_t>(std::max(-1.0, std::min(hi, static_cast<double>(g.size[a] - 1))));
+        box.hi[a] =
+            static_cast<std::int64_t>(std::max(-1.0, std::min(hi, static_cast<double>(g.size[a] - 1))));
     }
     return box;
 }
 
-void ClearanceFieldSet::prepare(const std::vector<StructureSpec>& structures, const Vec3& centerLps, double radiusMm,
-                                ProgressSink* progress)
+void ClearanceFieldSet::prepare(const std::vector<StructureSpec>& structures, const Vec3& centerLps,
+                                double radiusMm, ProgressSink* progress)
 {
-    if (!std::isfinite(radiusMm) || radiusMm <= 0.0 || !std::isfinite(centerLps.x) || !std::isfinite(centerLps.y) ||
-        !std::isfinite(centerLps.z))
-        throw Error(ErrorCode::InvalidArgument, "clearance fields: region of interest must have a finite centre and "
-                                                "a positive radius");
-    prepareBoxes(structures, roiBox(centerLps, radiusMm), roiBox(centerLps, radiusMm + m_options.roiPaddingMm),
-                 progress);
+    if (!std::isfinite(radiusMm) || radiusMm <= 0.0 || !std::isfinite(centerLps.x) ||
+        !std::isfinite(centerLps.y) || !std::isfinite(centerLps.z))
+        throw Error(ErrorCode::InvalidArgument,
+                    "clearance fields: region of interest must have a finite centre and "
+                    "a positive radius");
+    prepareBoxes(structures, roiBox(centerLps, radiusMm),
+                 roiBox(centerLps, radiusMm + m_options.roiPaddingMm), progress);
 }
 
-void ClearanceFieldSet::prepareRegion(const std::vector<StructureSpec>& structures, const std::vector<Vec3>& pointsLps,
-                                      double paddingMm, ProgressSink* progress)
+void ClearanceFieldSet::prepareRegion(const std::vector<StructureSpec>& structures,
+                                      const std::vector<Vec3>& pointsLps, double paddingMm,
+                                      ProgressSink* progress)
 {
     if (pointsLps.empty() || !std::isfinite(paddingMm) || paddingMm < 0.0)
         throw Error(ErrorCode::InvalidArgument, "clearance fields: empty region of interest");
@@ -187,7 +189,8 @@ void ClearanceFieldSet::prepareBoxes(const std::vector<StructureSpec>& structure
             continue;
         if (spec.labelValue == 0 || spec.labelValue >= m_bounds.size())
             throw Error(ErrorCode::NotFound, "structure \"" + spec.name + "\": label value " +
-                                                 std::to_string(spec.labelValue) + " is not in the label map");
+                                                 std::to_string(spec.labelValue) +
+                                                 " is not in the label map");
         auto& slot = m_fields[spec.labelValue];
         if (!slot) {
             slot = std::make_unique<DistanceField>();
@@ -207,7 +210,8 @@ void ClearanceFieldSet::prepareBoxes(const std::vector<StructureSpec>& structure
     }
     for (std::size_t n = 0; n < toCompute.size(); ++n) {
         throwIfCancelled(progress);
-        reportProgress(progress, static_cast<double>(n) / static_cast<double>(toCompute.size()), "distance maps");
+        reportProgress(progress, static_cast<double>(n) / static_cast<double>(toCompute.size()),
+                       "distance maps");
         computeField(*toCompute[n], padded);
     }
     reportProgress(progress, 1.0, "distance maps");
@@ -218,9 +222,11 @@ void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi)
     const auto& g = m_labels.geometry();
     IndexBox crop;
     for (int a = 0; a < 3; ++a) {
-        const std::int64_t capVoxels = static_cast<std::int64_t>(std::ceil(m_options.capMm / g.spacing[a])) + 2;
+        const std::int64_t capVoxels =
+            static_cast<std::int64_t>(std::ceil(m_options.capMm / g.spacing[a])) + 2;
         crop.lo[a] = std::max<std::int64_t>({0, field.m_bounds.lo[a] - capVoxels, roi.lo[a] - capVoxels});
-        crop.hi[a] = std::min<std::int64_t>({g.size[a] - 1, field.m_bounds.hi[a] + capVoxels, roi.hi[a] + capVoxels});
+        crop.hi[a] =
+            std::min<std::int64_t>({g.size[a] - 1, field.m_bounds.hi[a] + capVoxels, roi.hi[a] + capVoxels});
     }
     field.m_roi = roi;
     field.m_crop = crop;
@@ -270,8 +276,9 @@ void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi)
         for (std::int64_t k = crop.lo[2]; k <= crop.hi[2]; ++k)
             for (std::int64_t j = crop.lo[1]; j <= crop.hi[1]; ++j)
                 for (std::int64_t i = crop.lo[0]; i <= crop.hi[0]; ++i, ++index)
-                    field.m_values[static_cast<std::size_t>(index)] = static_cast<float>(field.boundingBoxDistanceAtIjk(
-                        Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)}));
+                    field.m_values[static_cast<std::size_t>(index)] =
+                        static_cast<float>(field.boundingBoxDistanceAtIjk(
+                            Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)}));
         ++m_computedMapCount;
         return;
     }
@@ -295,7 +302,8 @@ void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi)
             field.m_values[n] = maskData[n] ? std::min(d, 0.0f) - insideShift : d - outsideShift;
         }
     } catch (const itk::ExceptionObject& e) {
-        throw Error(ErrorCode::Internal, std::string("distance map computation failed: ") + e.GetDescription());
+        throw Error(ErrorCode::Internal,
+                    std::string("distance map computation failed: ") + e.GetDescription());
     }
     ++m_computedMapCount;
 }

@@ -1,8 +1,8 @@
 #include "needleplan/planning/Needle.h"
 
-#include <regex>
-
 #include "needleplan/imaging/Error.h"
+
+#include <regex>
 
 namespace np::planning {
 
@@ -10,16 +10,23 @@ double outerDiameterForGaugeMm(int gauge)
 {
     // Nominal outer diameters of thin-wall hypodermic tubing (ISO 9626).
     switch (gauge) {
-    case 18: return 1.27;
-    case 20: return 0.91;
-    case 21: return 0.82;
-    case 22: return 0.72;
-    case 23: return 0.64;
-    case 25: return 0.51;
-    case 27: return 0.41;
+    case 18:
+        return 1.27;
+    case 20:
+        return 0.91;
+    case 21:
+        return 0.82;
+    case 22:
+        return 0.72;
+    case 23:
+        return 0.64;
+    case 25:
+        return 0.51;
+    case 27:
+        return 0.41;
     default:
-        throw Error(ErrorCode::InvalidArgument,
-                    "needle gauge " + std::to_string(gauge) + " G is not in the table (18, 20, 21, 22, 23, 25, 27)");
+        throw Error(ErrorCode::InvalidArgument, "needle gauge " + std::to_string(gauge) +
+                                                    " G is not in the table (18, 20, 21, 22, 23, 25, 27)");
     }
 }
 

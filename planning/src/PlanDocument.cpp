@@ -1,19 +1,17 @@
 #include "needleplan/planning/PlanDocument.h"
 
+#include "needleplan/imaging/Error.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
-
-#include <fcntl.h>
 #include <unistd.h>
-
-#include <nlohmann/json.hpp>
-
-#include "needleplan/imaging/Error.h"
 
 namespace np::planning {
 
@@ -22,8 +20,14 @@ using nlohmann::json;
 
 namespace {
 
-json vec(const Vec3& v) { return json::array({v.x, v.y, v.z}); }
-json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+json vec(const Vec3& v)
+{
+    return json::array({v.x, v.y, v.z});
+}
+json number(double v)
+{
+    return std::isfinite(v) ? json(v) : json(nullptr);
+}
 
 json carmToJson(const CarmAngles& c)
 {
@@ -36,12 +40,9 @@ json carmToJson(const CarmAngles& c)
 
 json anglesToJson(const TrajectoryAngles& a)
 {
-    json j = {{"craniocaudalDeg", a.craniocaudalDeg},
-              {"craniocaudal", a.craniocaudalName},
-              {"mediolateralDeg", a.mediolateralDeg},
-              {"mediolateralSide", a.mediolateralSide},
-              {"bullseye", carmToJson(a.bullseye)},
-              {"progression", carmToJson(a.progression)}};
+    json j = {{"craniocaudalDeg", a.craniocaudalDeg}, {"craniocaudal", a.craniocaudalName},
+              {"mediolateralDeg", a.mediolateralDeg}, {"mediolateralSide", a.mediolateralSide},
+              {"bullseye", carmToJson(a.bullseye)},   {"progression", carmToJson(a.progression)}};
     if (a.towardMidline)
         j["towardMidline"] = *a.towardMidline;
     return j;
@@ -51,11 +52,15 @@ json anglesToJson(const TrajectoryAngles& a)
 class Reader
 {
 public:
-    Reader(const json& value, std::string path, const std::string& source) : m_value(value), m_path(std::move(path)), m_source(source) {}
+    Reader(const json& value, std::string path, const std::string& source)
+        : m_value(value), m_path(std::move(path)), m_source(source)
+    {
+    }
 
     [[noreturn]] void fail(const std::string& what) const
     {
-        throw Error(ErrorCode::CorruptData, m_source + ": " + (m_path.empty() ? "document" : m_path) + ": " + what);
+        throw Error(ErrorCode::CorruptData,
+                    m_source + ": " + (m_path.empty() ? "document" : m_path) + ": " + what);
     }
     const json& at(const char* key) const
     {
@@ -158,7 +163,8 @@ Needle needleFromJson(const Reader& r)
     n.outerDiameterMm = r.num("outerDiameterMm");
     n.usableLengthMm = r.num("usableLengthMm");
     n.activeTipMm = r.num("activeTipMm", 0.0);
-    if (!(n.outerDiameterMm > 0.0 && n.outerDiameterMm < 10.0) || !(n.usableLengthMm > 0.0 && n.usableLengthMm < 1000.0))
+    if (!(n.outerDiameterMm > 0.0 && n.outerDiameterMm < 10.0) ||
+        !(n.usableLengthMm > 0.0 && n.usableLengthMm < 1000.0))
         r.fail("needle diameter or length out of range");
     return n;
 }
@@ -351,7 +357,8 @@ Plan planFromJson(const json& root, const std::string& source)
                 sc.clearanceMm = c.num("clearanceMm");
                 sc.marginMm = c.num("marginMm");
                 sc.structureClass = classFromText(c, c.str("class", "forbidden"));
-                sc.labelValue = static_cast<std::uint16_t>(std::max(0.0, std::min(65535.0, c.num("labelValue", 0.0))));
+                sc.labelValue =
+                    static_cast<std::uint16_t>(std::max(0.0, std::min(65535.0, c.num("labelValue", 0.0))));
                 if (c.has("closestShaftPointLps"))
                     sc.closestShaftPointLps = c.vec3("closestShaftPointLps");
                 sc.depthFromEntryMm = c.num("depthFromEntryMm", 0.0);
@@ -379,7 +386,8 @@ Plan planFromJson(const json& root, const std::string& source)
                 for (const json& item : p.list(key)) {
                     if (!item.is_string())
                         p.fail(std::string(key) + " must hold strings");
-                    (std::string(key) == "reasons" ? e.reasons : e.warnings).push_back(item.get<std::string>());
+                    (std::string(key) == "reasons" ? e.reasons : e.warnings)
+                        .push_back(item.get<std::string>());
                 }
             }
             const std::string closest = p.str("closestStructure");

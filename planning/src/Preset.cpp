@@ -1,16 +1,15 @@
 #include "needleplan/planning/Preset.h"
 
+#include "needleplan/imaging/Error.h"
+#include "needleplan/planning/Needle.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
-
-#include "needleplan/imaging/Error.h"
-#include "needleplan/planning/Needle.h"
+#include <sstream>
 
 #ifndef NP_PRESET_DIR
 #define NP_PRESET_DIR "planning/presets"
@@ -52,7 +51,8 @@ std::vector<std::string> builtInPresetNames()
 }
 
 namespace {
-double number(const json& object, const char* key, double fallback, double lo, double hi, const std::string& source)
+double number(const json& object, const char* key, double fallback, double lo, double hi,
+              const std::string& source)
 {
     if (!object.contains(key))
         return fallback;
@@ -62,7 +62,8 @@ double number(const json& object, const char* key, double fallback, double lo, d
     const double value = v.get<double>();
     if (!std::isfinite(value) || value < lo || value > hi)
         throw Error(ErrorCode::CorruptData, source + ": \"" + key + "\" = " + std::to_string(value) +
-                                                " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+                                                " is outside [" + std::to_string(lo) + ", " +
+                                                std::to_string(hi) + "]");
     return value;
 }
 std::string text(const json& object, const char* key, const std::string& fallback, const std::string& source)
@@ -87,7 +88,8 @@ Preset parsePreset(const std::string& jsonText, const std::string& source)
         throw Error(ErrorCode::CorruptData, source + ": a preset must be a JSON object");
     const std::string schema = text(root, "schema", "", source);
     if (schema != "needleplan.preset/1")
-        throw Error(schema.rfind("needleplan.preset/", 0) == 0 ? ErrorCode::Unsupported : ErrorCode::CorruptData,
+        throw Error(schema.rfind("needleplan.preset/", 0) == 0 ? ErrorCode::Unsupported
+                                                               : ErrorCode::CorruptData,
                     source + ": schema \"" + schema + "\" is not needleplan.preset/1");
     Preset preset;
     preset.name = text(root, "name", fs::path(source).stem().string(), source);
@@ -104,8 +106,11 @@ Preset parsePreset(const std::string& jsonText, const std::string& source)
         preset.approachFrom = text(a, "from", "nearest-skin", source);
         if (preset.approachFrom != "posterior" && preset.approachFrom != "anterior" &&
             preset.approachFrom != "lateral" && preset.approachFrom != "nearest-skin")
-            throw Error(ErrorCode::CorruptData, source + ": approach \"from\" must be posterior, anterior, lateral or "
-                                                         "nearest-skin, not \"" + preset.approachFrom + "\"");
+            throw Error(ErrorCode::CorruptData,
+                        source +
+                            ": approach \"from\" must be posterior, anterior, lateral or "
+                            "nearest-skin, not \"" +
+                            preset.approachFrom + "\"");
         preset.obliqueDeg = number(a, "obliqueDeg", 0.0, -90.0, 90.0, source);
         preset.entryCraniocaudalDeg = number(a, "entryCraniocaudalDeg", 0.0, -89.0, 89.0, source);
         preset.windowDeg = number(a, "windowDeg", 90.0, 1.0, 180.0, source);
@@ -140,7 +145,8 @@ Preset parsePreset(const std::string& jsonText, const std::string& source)
         w.idealAngle = number(s, "idealAngle", w.idealAngle, 0.0, 100.0, source);
         w.skinAngle = number(s, "skinAngle", w.skinAngle, 0.0, 100.0, source);
         w.caution = number(s, "caution", w.caution, 0.0, 100.0, source);
-        w.clearanceSaturationMm = number(s, "clearanceSaturationMm", w.clearanceSaturationMm, 0.1, 100.0, source);
+        w.clearanceSaturationMm =
+            number(s, "clearanceSaturationMm", w.clearanceSaturationMm, 0.1, 100.0, source);
     }
     return preset;
 }
@@ -181,11 +187,13 @@ std::string presetToJson(const Preset& preset)
                         {"windowDeg", preset.windowDeg}};
     json rules = json::array();
     for (const auto& r : preset.structures)
-        rules.push_back({{"match", r.pattern}, {"class", toString(r.structureClass)}, {"marginMm", r.marginMm}});
+        rules.push_back(
+            {{"match", r.pattern}, {"class", toString(r.structureClass)}, {"marginMm", r.marginMm}});
     root["structures"] = rules;
     const ScoreWeights& w = preset.weights;
-    root["score"] = {{"clearance", w.clearance},   {"length", w.length},   {"idealAngle", w.idealAngle},
-                     {"skinAngle", w.skinAngle},   {"caution", w.caution}, {"clearanceSaturationMm", w.clearanceSaturationMm}};
+    root["score"] = {{"clearance", w.clearance},   {"length", w.length},
+                     {"idealAngle", w.idealAngle}, {"skinAngle", w.skinAngle},
+                     {"caution", w.caution},       {"clearanceSaturationMm", w.clearanceSaturationMm}};
     if (!preset.notes.empty())
         root["notes"] = preset.notes;
     return root.dump(2);

@@ -1,22 +1,27 @@
 #include "needleplan/planning/Structure.h"
 
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Volume.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-
-#include "needleplan/imaging/Error.h"
-#include "needleplan/imaging/Volume.h"
 
 namespace np::planning {
 
 const char* toString(StructureClass structureClass)
 {
     switch (structureClass) {
-    case StructureClass::Ignored: return "ignored";
-    case StructureClass::Forbidden: return "forbidden";
-    case StructureClass::Obstacle: return "obstacle";
-    case StructureClass::Caution: return "caution";
-    case StructureClass::Target: return "target";
+    case StructureClass::Ignored:
+        return "ignored";
+    case StructureClass::Forbidden:
+        return "forbidden";
+    case StructureClass::Obstacle:
+        return "obstacle";
+    case StructureClass::Caution:
+        return "caution";
+    case StructureClass::Target:
+        return "target";
     }
     return "ignored";
 }
@@ -27,8 +32,9 @@ StructureClass parseStructureClass(const std::string& text)
                              StructureClass::Caution, StructureClass::Target})
         if (text == toString(c))
             return c;
-    throw Error(ErrorCode::InvalidArgument, "unknown structure class \"" + text +
-                                                "\" (expected ignored, forbidden, obstacle, caution or target)");
+    throw Error(ErrorCode::InvalidArgument,
+                "unknown structure class \"" + text +
+                    "\" (expected ignored, forbidden, obstacle, caution or target)");
 }
 
 namespace {
@@ -63,11 +69,14 @@ StructureSpec defaultStructureSpec(const std::string& name, std::uint16_t labelV
         return set(StructureClass::Forbidden, 2.0);
     if (containsAny(n, {"spinal_canal", "canal", "dura", "thecal", "cord", "csf"}))
         return set(StructureClass::Forbidden, 3.0);
-    if (containsAny(n, {"aorta", "ivc", "vena_cava", "cava", "artery", "arteries", "vein", "vessel", "carotid"}))
+    if (containsAny(n,
+                    {"aorta", "ivc", "vena_cava", "cava", "artery", "arteries", "vein", "vessel", "carotid"}))
         return set(StructureClass::Forbidden, 3.0);
-    if (containsAny(n, {"kidney", "lung", "pleura", "bowel", "colon", "intestine", "bladder", "liver", "spleen"}))
+    if (containsAny(
+            n, {"kidney", "lung", "pleura", "bowel", "colon", "intestine", "bladder", "liver", "spleen"}))
         return set(StructureClass::Forbidden, 5.0);
-    if (containsAny(n, {"bone", "vertebra", "sacrum", "sacral", "ilium", "iliac", "pelvis", "rib", "skull", "coccyx"}))
+    if (containsAny(n, {"bone", "vertebra", "sacrum", "sacral", "ilium", "iliac", "pelvis", "rib", "skull",
+                        "coccyx"}))
         return set(StructureClass::Obstacle, 0.0);
     if (containsAny(n, {"psoas"}))
         return set(StructureClass::Caution, 0.0);
@@ -114,8 +123,9 @@ int overrideStructures(std::vector<StructureSpec>& structures, const std::string
                        const StructureClass* newClass)
 {
     if (!std::isfinite(marginMm) || marginMm < 0.0 || marginMm > 100.0)
-        throw Error(ErrorCode::InvalidArgument,
-                    "margin for \"" + pattern + "\" must be between 0 and 100 mm, got " + std::to_string(marginMm));
+        throw Error(ErrorCode::InvalidArgument, "margin for \"" + pattern +
+                                                    "\" must be between 0 and 100 mm, got " +
+                                                    std::to_string(marginMm));
     int count = 0;
     for (auto& spec : structures) {
         if (!matchesPattern(spec.name, pattern))

@@ -1,17 +1,20 @@
 #include "needleplan/planning/TrajectoryAngles.h"
 
+#include "needleplan/imaging/Error.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-
-#include "needleplan/imaging/Error.h"
 
 namespace np::planning {
 
 namespace {
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kDegPerRad = 180.0 / kPi;
-double clampUnit(double v) { return std::max(-1.0, std::min(1.0, v)); }
+double clampUnit(double v)
+{
+    return std::max(-1.0, std::min(1.0, v));
+}
 double wrapDeg(double deg)
 {
     while (deg <= -180.0)
@@ -40,14 +43,22 @@ std::optional<PatientPosition> parsePatientPosition(const std::string& text)
 const char* toString(PatientPosition position)
 {
     switch (position) {
-    case PatientPosition::HFS: return "HFS";
-    case PatientPosition::HFP: return "HFP";
-    case PatientPosition::FFS: return "FFS";
-    case PatientPosition::FFP: return "FFP";
-    case PatientPosition::HFDL: return "HFDL";
-    case PatientPosition::HFDR: return "HFDR";
-    case PatientPosition::FFDL: return "FFDL";
-    case PatientPosition::FFDR: return "FFDR";
+    case PatientPosition::HFS:
+        return "HFS";
+    case PatientPosition::HFP:
+        return "HFP";
+    case PatientPosition::FFS:
+        return "FFS";
+    case PatientPosition::FFP:
+        return "FFP";
+    case PatientPosition::HFDL:
+        return "HFDL";
+    case PatientPosition::HFDR:
+        return "HFDR";
+    case PatientPosition::FFDL:
+        return "FFDL";
+    case PatientPosition::FFDR:
+        return "FFDR";
     }
     return "HFS";
 }
@@ -56,18 +67,23 @@ Vec3 upDirectionLps(PatientPosition position)
 {
     switch (position) {
     case PatientPosition::HFS:
-    case PatientPosition::FFS: return {0, -1, 0}; // supine: anterior is up
+    case PatientPosition::FFS:
+        return {0, -1, 0}; // supine: anterior is up
     case PatientPosition::HFP:
-    case PatientPosition::FFP: return {0, 1, 0}; // prone: posterior is up
+    case PatientPosition::FFP:
+        return {0, 1, 0}; // prone: posterior is up
     case PatientPosition::HFDL:
-    case PatientPosition::FFDL: return {-1, 0, 0}; // lying on the left side: the right side is up
+    case PatientPosition::FFDL:
+        return {-1, 0, 0}; // lying on the left side: the right side is up
     case PatientPosition::HFDR:
-    case PatientPosition::FFDR: return {1, 0, 0}; // lying on the right side: the left side is up
+    case PatientPosition::FFDR:
+        return {1, 0, 0}; // lying on the right side: the left side is up
     }
     return {0, -1, 0};
 }
 
-void dicomAnglesFromDetectorDirection(const Vec3& detectorDirectionLps, double& primaryDeg, double& secondaryDeg)
+void dicomAnglesFromDetectorDirection(const Vec3& detectorDirectionLps, double& primaryDeg,
+                                      double& secondaryDeg)
 {
     const Vec3 v = normalized(detectorDirectionLps);
     secondaryDeg = std::asin(clampUnit(v.z)) * kDegPerRad;
@@ -106,8 +122,8 @@ TableFrame tableFrame(PatientPosition position)
 }
 } // namespace
 
-void tableAnglesFromDetectorDirection(const Vec3& detectorDirectionLps, PatientPosition position, double& obliqueDeg,
-                                      double& tiltDeg)
+void tableAnglesFromDetectorDirection(const Vec3& detectorDirectionLps, PatientPosition position,
+                                      double& obliqueDeg, double& tiltDeg)
 {
     const Vec3 v = normalized(detectorDirectionLps);
     const TableFrame frame = tableFrame(position);
@@ -131,16 +147,18 @@ CarmAngles carmAnglesForDetector(const Vec3& detectorDirectionLps, PatientPositi
     CarmAngles angles;
     angles.detectorDirectionLps = normalized(detectorDirectionLps);
     dicomAnglesFromDetectorDirection(angles.detectorDirectionLps, angles.primaryDeg, angles.secondaryDeg);
-    tableAnglesFromDetectorDirection(angles.detectorDirectionLps, position, angles.obliqueDeg, angles.tiltDeg);
+    tableAnglesFromDetectorDirection(angles.detectorDirectionLps, position, angles.obliqueDeg,
+                                     angles.tiltDeg);
     return angles;
 }
 
-TrajectoryAngles computeTrajectoryAngles(const Vec3& entryLps, const Vec3& targetLps, PatientPosition position,
-                                         std::optional<double> midlineXLps)
+TrajectoryAngles computeTrajectoryAngles(const Vec3& entryLps, const Vec3& targetLps,
+                                         PatientPosition position, std::optional<double> midlineXLps)
 {
     const Vec3 delta = targetLps - entryLps;
     if (!(norm(delta) > 1e-9))
-        throw Error(ErrorCode::InvalidArgument, "trajectory entry and target coincide; no direction to measure");
+        throw Error(ErrorCode::InvalidArgument,
+                    "trajectory entry and target coincide; no direction to measure");
     const Vec3 d = normalized(delta);
     TrajectoryAngles angles;
     angles.craniocaudalDeg = std::asin(clampUnit(d.z)) * kDegPerRad;

@@ -1,22 +1,25 @@
 #include "needleplan/planning/TrajectoryEvaluator.h"
 
+#include "needleplan/imaging/Error.h"
+#include "needleplan/planning/BodyModel.h"
+#include "needleplan/planning/ClearanceField.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
-
-#include "needleplan/imaging/Error.h"
-#include "needleplan/planning/BodyModel.h"
-#include "needleplan/planning/ClearanceField.h"
 
 namespace np::planning {
 
 const char* toString(ViolationKind kind)
 {
     switch (kind) {
-    case ViolationKind::Margin: return "margin";
-    case ViolationKind::Obstacle: return "obstacle";
-    case ViolationKind::Length: return "length";
+    case ViolationKind::Margin:
+        return "margin";
+    case ViolationKind::Obstacle:
+        return "obstacle";
+    case ViolationKind::Length:
+        return "length";
     }
     return "margin";
 }
@@ -28,12 +31,15 @@ std::string format(const char* pattern, double a, double b = 0.0, double c = 0.0
     std::snprintf(buffer, sizeof buffer, pattern, a, b, c);
     return buffer;
 }
-bool finite(const Vec3& v) { return std::isfinite(v.x) && std::isfinite(v.y) && std::isfinite(v.z); }
+bool finite(const Vec3& v)
+{
+    return std::isfinite(v.x) && std::isfinite(v.y) && std::isfinite(v.z);
+}
 constexpr double kDegPerRad = 57.29577951308232;
 } // namespace
 
-TrajectoryEvaluator::TrajectoryEvaluator(const ClearanceFieldSet& fields, std::vector<StructureSpec> structures,
-                                         const BodyModel* body)
+TrajectoryEvaluator::TrajectoryEvaluator(const ClearanceFieldSet& fields,
+                                         std::vector<StructureSpec> structures, const BodyModel* body)
     : m_fields(fields), m_structures(std::move(structures)), m_body(body)
 {
 }
@@ -46,7 +52,8 @@ Evaluation TrajectoryEvaluator::evaluate(const Trajectory& trajectory, const Eva
     if (!(length > 1e-6))
         throw Error(ErrorCode::InvalidArgument, "trajectory entry and target coincide");
     if (!(trajectory.needle.outerDiameterMm > 0.0) || !(trajectory.needle.usableLengthMm > 0.0))
-        throw Error(ErrorCode::InvalidArgument, "needle \"" + trajectory.needle.name + "\" has no diameter or length");
+        throw Error(ErrorCode::InvalidArgument,
+                    "needle \"" + trajectory.needle.name + "\" has no diameter or length");
 
     Evaluation result;
     result.lengthMm = length;
@@ -71,7 +78,8 @@ Evaluation TrajectoryEvaluator::evaluate(const Trajectory& trajectory, const Eva
                 result.warnings.push_back("the target lies outside the body");
             const Vec3 normal = m_body->outwardNormalLps(result.skinEntryLps);
             if (norm(normal) > 0.5)
-                result.skinAngleDeg = std::acos(std::max(-1.0, std::min(1.0, dot(normal, -direction)))) * kDegPerRad;
+                result.skinAngleDeg =
+                    std::acos(std::max(-1.0, std::min(1.0, dot(normal, -direction)))) * kDegPerRad;
         } else {
             result.warnings.push_back("the entry point lies inside the body: the skin crossing is beyond it");
         }
@@ -85,7 +93,8 @@ Evaluation TrajectoryEvaluator::evaluate(const Trajectory& trajectory, const Eva
             continue;
         const DistanceField* field = m_fields.field(spec.labelValue);
         if (!field)
-            throw Error(ErrorCode::InvalidArgument, "structure \"" + spec.name + "\" has no prepared clearance field");
+            throw Error(ErrorCode::InvalidArgument,
+                        "structure \"" + spec.name + "\" has no prepared clearance field");
         if (field->absent())
             continue;
         const bool obstacle = spec.structureClass == StructureClass::Obstacle;
@@ -139,12 +148,12 @@ Evaluation TrajectoryEvaluator::evaluate(const Trajectory& trajectory, const Eva
                                    firstViolation, length - firstViolation, tipZone);
             else
                 v.message = "passes " + format("%.1f mm", clearance.clearanceMm) + " from " + spec.name +
-                            format(" (margin %.1f mm), first within the margin %.1f mm from the entry", spec.marginMm,
-                                   firstViolation);
+                            format(" (margin %.1f mm), first within the margin %.1f mm from the entry",
+                                   spec.marginMm, firstViolation);
             result.violations.push_back(v);
         } else if (spec.structureClass == StructureClass::Caution && clearance.clearanceMm < spec.marginMm) {
-            result.warnings.push_back("passes " + format("%.1f mm", clearance.clearanceMm) + " from " + spec.name +
-                                      format(" (caution margin %.1f mm)", spec.marginMm));
+            result.warnings.push_back("passes " + format("%.1f mm", clearance.clearanceMm) + " from " +
+                                      spec.name + format(" (caution margin %.1f mm)", spec.marginMm));
         }
         if (spec.structureClass == StructureClass::Forbidden) {
             const double slack = clearance.clearanceMm - spec.marginMm;
@@ -165,8 +174,9 @@ Evaluation TrajectoryEvaluator::evaluate(const Trajectory& trajectory, const Eva
                     format(" has %.1f mm", trajectory.needle.usableLengthMm);
         result.violations.push_back(v);
     }
-    std::stable_sort(result.violations.begin(), result.violations.end(),
-                     [](const Violation& a, const Violation& b) { return a.depthFromEntryMm < b.depthFromEntryMm; });
+    std::stable_sort(
+        result.violations.begin(), result.violations.end(),
+        [](const Violation& a, const Violation& b) { return a.depthFromEntryMm < b.depthFromEntryMm; });
     result.safe = result.violations.empty();
     for (const auto& v : result.violations)
         result.reasons.push_back(v.message);
@@ -179,8 +189,8 @@ Evaluation TrajectoryEvaluator::evaluate(const Trajectory& trajectory, const Eva
             result.reasons.push_back("keeps every margin; no forbidden structure near the path");
         }
     }
-    result.angles = computeTrajectoryAngles(trajectory.entryLps, trajectory.targetLps, options.patientPosition,
-                                            options.midlineXLps);
+    result.angles = computeTrajectoryAngles(trajectory.entryLps, trajectory.targetLps,
+                                            options.patientPosition, options.midlineXLps);
     return result;
 }
 

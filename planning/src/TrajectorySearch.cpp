@@ -1,16 +1,16 @@
 #include "needleplan/planning/TrajectorySearch.h"
 
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Progress.h"
+#include "needleplan/planning/BodyModel.h"
+#include "needleplan/planning/ClearanceField.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <limits>
 #include <mutex>
 #include <thread>
-
-#include "needleplan/imaging/Error.h"
-#include "needleplan/imaging/Progress.h"
-#include "needleplan/planning/BodyModel.h"
-#include "needleplan/planning/ClearanceField.h"
 
 namespace np::planning {
 
@@ -36,11 +36,16 @@ struct MarchStructure
 const char* toString(RejectReason reason)
 {
     switch (reason) {
-    case RejectReason::None: return "feasible";
-    case RejectReason::Forbidden: return "forbidden";
-    case RejectReason::Obstacle: return "obstacle";
-    case RejectReason::TooLong: return "too-long";
-    case RejectReason::NoSkin: return "no-skin";
+    case RejectReason::None:
+        return "feasible";
+    case RejectReason::Forbidden:
+        return "forbidden";
+    case RejectReason::Obstacle:
+        return "obstacle";
+    case RejectReason::TooLong:
+        return "too-long";
+    case RejectReason::NoSkin:
+        return "no-skin";
     }
     return "feasible";
 }
@@ -105,7 +110,8 @@ SearchResult TrajectorySearch::run(const Vec3& targetLps, const Needle& needle, 
     SearchResult result;
     result.targetLps = targetLps;
     result.window = window;
-    const auto directions = fibonacciCapDirections(window.idealOutwardLps, window.windowDeg, options.directionCount);
+    const auto directions =
+        fibonacciCapDirections(window.idealOutwardLps, window.windowDeg, options.directionCount);
     result.directions.resize(directions.size());
 
     std::vector<MarchStructure> march;
@@ -114,21 +120,23 @@ SearchResult TrajectorySearch::run(const Vec3& targetLps, const Needle& needle, 
             continue;
         const DistanceField* field = m_fields.field(spec.labelValue);
         if (!field)
-            throw Error(ErrorCode::InvalidArgument, "structure \"" + spec.name + "\" has no prepared clearance field");
+            throw Error(ErrorCode::InvalidArgument,
+                        "structure \"" + spec.name + "\" has no prepared clearance field");
         if (!field->absent())
             march.push_back({field, spec.structureClass, spec.marginMm});
     }
     // Forbidden and obstacle first: they end a ray soonest.
-    std::stable_partition(march.begin(), march.end(),
-                          [](const MarchStructure& m) { return m.structureClass != StructureClass::Caution; });
+    std::stable_partition(march.begin(), march.end(), [](const MarchStructure& m) {
+        return m.structureClass != StructureClass::Caution;
+    });
 
     const auto& labelGeometry = m_fields.geometry();
     const auto& bodyGeometry = m_body.geometry();
     const Vec3 targetIjk = labelGeometry.ijkFromLps(targetLps);
     const Vec3 targetBodyIjk = bodyGeometry.ijkFromLps(targetLps);
     const double minSpacing =
-        std::min({labelGeometry.spacing.x, labelGeometry.spacing.y, labelGeometry.spacing.z, bodyGeometry.spacing.x,
-                  bodyGeometry.spacing.y, bodyGeometry.spacing.z});
+        std::min({labelGeometry.spacing.x, labelGeometry.spacing.y, labelGeometry.spacing.z,
+                  bodyGeometry.spacing.x, bodyGeometry.spacing.y, bodyGeometry.spacing.z});
     const double minStep = 0.5 * minSpacing;
     const double edgeCheckMm = 2.0 * bodyGeometry.maxSpacing();
     const double radius = needle.radiusMm();
@@ -212,9 +220,10 @@ SearchResult TrajectorySearch::run(const Vec3& targetLps, const Needle& needle, 
         const Vec3 normal = m_body.outwardNormalLps(r.skinEntryLps, 3);
         r.skinAngleDeg = norm(normal) > 0.5 ? static_cast<float>(angleDeg(normal, u)) : 0.0f;
         const double windowDeg = std::max(1.0, window.windowDeg);
-        r.score = static_cast<float>(w.clearance * std::min<double>(r.slackMm, saturation) / saturation -
-                                     w.length * r.depthMm / usable - w.idealAngle * r.idealAngleDeg / windowDeg -
-                                     w.skinAngle * r.skinAngleDeg / 90.0 - w.caution * cautionIntrusion / saturation);
+        r.score = static_cast<float>(
+            w.clearance * std::min<double>(r.slackMm, saturation) / saturation -
+            w.length * r.depthMm / usable - w.idealAngle * r.idealAngleDeg / windowDeg -
+            w.skinAngle * r.skinAngleDeg / 90.0 - w.caution * cautionIntrusion / saturation);
     };
 
     const int threadCount = std::max(1, std::min(options.threads, 64));
@@ -238,7 +247,8 @@ SearchResult TrajectorySearch::run(const Vec3& targetLps, const Needle& needle, 
                 marchOne(n);
             const std::size_t finished = done.fetch_add(end - begin) + (end - begin);
             if (id == 0)
-                reportProgress(progress, 0.9 * static_cast<double>(finished) / static_cast<double>(directions.size()),
+                reportProgress(progress,
+                               0.9 * static_cast<double>(finished) / static_cast<double>(directions.size()),
                                "searching directions");
         }
     };
@@ -288,8 +298,9 @@ SearchResult TrajectorySearch::run(const Vec3& targetLps, const Needle& needle, 
 
     // Top K by score, spread apart, each confirmed by the full evaluation.
     std::vector<std::size_t> byScore = feasible;
-    std::sort(byScore.begin(), byScore.end(),
-              [&](std::size_t a, std::size_t b) { return result.directions[a].score > result.directions[b].score; });
+    std::sort(byScore.begin(), byScore.end(), [&](std::size_t a, std::size_t b) {
+        return result.directions[a].score > result.directions[b].score;
+    });
     TrajectoryEvaluator evaluator(m_fields, m_structures, &m_body);
     const double cosSeparation = std::cos(options.minSeparationDeg / kDegPerRad);
     for (std::size_t n : byScore) {
@@ -334,16 +345,17 @@ ApproachWindow approachWindowFor(const Preset& preset, const Vec3& targetLps, co
     return window;
 }
 
-SearchResult planTarget(ClearanceFieldSet& fields, const std::vector<StructureSpec>& structures, const BodyModel& body,
-                        const Vec3& targetLps, const Needle& needle, const Preset& preset, SearchOptions options,
-                        ProgressSink* progress)
+SearchResult planTarget(ClearanceFieldSet& fields, const std::vector<StructureSpec>& structures,
+                        const BodyModel& body, const Vec3& targetLps, const Needle& needle,
+                        const Preset& preset, SearchOptions options, ProgressSink* progress)
 {
     TrajectorySearch search(fields, structures, body);
     options.evaluation.tipZoneMm = preset.tipZoneMm;
     options.weights = preset.weights;
     if (!options.evaluation.midlineXLps)
         options.evaluation.midlineXLps = body.midlineXLps();
-    const ApproachWindow window = approachWindowFor(preset, targetLps, search, body, needle.usableLengthMm * 1.5);
+    const ApproachWindow window =
+        approachWindowFor(preset, targetLps, search, body, needle.usableLengthMm * 1.5);
     // The fields only need to cover the cone of directions searched (apex at the target, length
     // of the needle): its bounding points are the target and the cap's rim and interior.
     const double reach = needle.usableLengthMm + 5.0;
@@ -355,7 +367,8 @@ SearchResult planTarget(ClearanceFieldSet& fields, const std::vector<StructureSp
         const Vec3 u = normalized(cross(std::abs(w.x) < 0.9 ? Vec3{1, 0, 0} : Vec3{0, 1, 0}, w));
         const Vec3 v = cross(w, u);
         const double a = 2.0 * kPi * n / 64.0, c = std::min(180.0, window.windowDeg) / kDegPerRad;
-        conePoints.push_back(targetLps + (w * std::cos(c) + (u * std::cos(a) + v * std::sin(a)) * std::sin(c)) * reach);
+        conePoints.push_back(targetLps +
+                             (w * std::cos(c) + (u * std::cos(a) + v * std::sin(a)) * std::sin(c)) * reach);
     }
     fields.prepareRegion(structures, conePoints, 2.0, progress);
     return search.run(targetLps, needle, window, options, progress);

@@ -2,18 +2,16 @@
 // (body cylinder, a bone sphere with the target on its surface, a nerve sphere behind it) and on
 // the sample phantom when the build generated it.
 
-#include <gtest/gtest.h>
-
-#include <cmath>
-#include <filesystem>
-#include <fstream>
-
-#include <nlohmann/json.hpp>
-
 #include "CliRunner.h"
 #include "TestSupport.h"
 #include "needleplan/imaging/ImageLoader.h"
 #include "needleplan/imaging/LabelMapIO.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -35,7 +33,8 @@ void writeSyntheticPatient(const fs::path& folder)
     for (std::int64_t k = 0; k < g.size[2]; ++k)
         for (std::int64_t j = 0; j < g.size[1]; ++j)
             for (std::int64_t i = 0; i < g.size[0]; ++i) {
-                const Vec3 p = g.lpsFromIjk(Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)});
+                const Vec3 p = g.lpsFromIjk(
+                    Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)});
                 if (std::hypot(p.x, p.y) <= 70.0)
                     ct.at(i, j, k) = 40.0f;
                 if (distance(p, {0, 20, 0}) <= 9.0)
@@ -80,19 +79,23 @@ std::vector<std::string> operator+(std::vector<std::string> a, const std::vector
 TEST_F(PlanCommand, BadArgumentsExitWithCode2)
 {
     const std::string out = path("bad.json");
-    EXPECT_EQ(test::runCli({"plan", "--out", out}).exitCode, 2); // no image
+    EXPECT_EQ(test::runCli({"plan", "--out", out}).exitCode, 2);                                // no image
     EXPECT_EQ(test::runCli(base("plan") + std::vector<std::string>{"--out", out}).exitCode, 2); // no target
     for (const std::vector<std::string>& extra :
-         {std::vector<std::string>{"--target", "1,2"}, {"--target", "1,2,x"}, {"--target", "1,2,3", "--preset", "nope"},
-          {"--target", "1,2,3", "--needle", "99G-1mm"}, {"--target", "1,2,3", "--margin", "kidney*=3"},
-          {"--target", "1,2,3", "--margin", "nerve*=abc"}, {"--target-name", "x"},
+         {std::vector<std::string>{"--target", "1,2"},
+          {"--target", "1,2,x"},
+          {"--target", "1,2,3", "--preset", "nope"},
+          {"--target", "1,2,3", "--needle", "99G-1mm"},
+          {"--target", "1,2,3", "--margin", "kidney*=3"},
+          {"--target", "1,2,3", "--margin", "nerve*=abc"},
+          {"--target-name", "x"},
           {"--target-name", "x", "--targets", path("missing.json")}}) {
         const auto r = test::runCli(base("plan") + extra + std::vector<std::string>{"--out", out});
         EXPECT_EQ(r.exitCode, 2) << extra[0] << " " << extra[1] << ": " << r.err;
         EXPECT_FALSE(r.err.empty());
     }
-    EXPECT_EQ(test::runCli({"plan", "--image", path("missing.nrrd"), "--structures", path("structures.seg.nrrd"),
-                            "--target", "0,29.5,0", "--out", out})
+    EXPECT_EQ(test::runCli({"plan", "--image", path("missing.nrrd"), "--structures",
+                            path("structures.seg.nrrd"), "--target", "0,29.5,0", "--out", out})
                   .exitCode,
               2);
     EXPECT_FALSE(fs::exists(out));
@@ -101,8 +104,9 @@ TEST_F(PlanCommand, BadArgumentsExitWithCode2)
 TEST_F(PlanCommand, PlansASafeTrajectoryAndWritesTheDocument)
 {
     const std::string out = path("plan.json");
-    const auto r = test::runCli(base("plan") + std::vector<std::string>{"--target", "0,29.5,0", "--top", "3",
-                                                                       "--directions", "3000", "--out", out, "--json"});
+    const auto r =
+        test::runCli(base("plan") + std::vector<std::string>{"--target", "0,29.5,0", "--top", "3",
+                                                             "--directions", "3000", "--out", out, "--json"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     // With --json the table goes to stderr and the plan to stdout.
     EXPECT_NE(r.err.find("rank"), std::string::npos);
@@ -132,8 +136,9 @@ TEST_F(PlanCommand, PlansASafeTrajectoryAndWritesTheDocument)
 TEST_F(PlanCommand, NoFeasibleTrajectoryExitsWith4AndStillWritesThePlan)
 {
     const std::string out = path("short.json");
-    const auto r = test::runCli(base("plan") + std::vector<std::string>{"--target", "0,29.5,0", "--needle", "25G-30mm",
-                                                                       "--directions", "500", "--out", out});
+    const auto r =
+        test::runCli(base("plan") + std::vector<std::string>{"--target", "0,29.5,0", "--needle", "25G-30mm",
+                                                             "--directions", "500", "--out", out});
     EXPECT_EQ(r.exitCode, 4) << r.err;
     EXPECT_NE(r.out.find("no trajectory meets the constraints"), std::string::npos);
     std::ifstream in(out);
@@ -143,8 +148,8 @@ TEST_F(PlanCommand, NoFeasibleTrajectoryExitsWith4AndStillWritesThePlan)
 TEST_F(PlanCommand, CheckReportsSafeAndUnsafeTrajectories)
 {
     // 40° lateral, clear of the nerve: safe.
-    const auto safe = test::runCli(base("check") + std::vector<std::string>{"--entry", "38.6,75.5,0", "--target",
-                                                                           "0,29.5,0", "--json"});
+    const auto safe = test::runCli(
+        base("check") + std::vector<std::string>{"--entry", "38.6,75.5,0", "--target", "0,29.5,0", "--json"});
     ASSERT_EQ(safe.exitCode, 0) << safe.err << safe.out;
     const json j = json::parse(safe.out);
     for (const char* key : {"safe", "lengthMm", "clearances", "violations", "angles"})
@@ -152,16 +157,19 @@ TEST_F(PlanCommand, CheckReportsSafeAndUnsafeTrajectories)
     EXPECT_TRUE(j["safe"].get<bool>());
     EXPECT_NEAR(j["lengthMm"].get<double>(), std::hypot(38.6, 46.0), 1e-6);
     // Straight down the back through the nerve: unsafe, exit 4, and the nerve is named.
-    const auto unsafe = test::runCli(base("check") + std::vector<std::string>{"--entry", "0,75,0", "--target", "0,29.5,0"});
+    const auto unsafe =
+        test::runCli(base("check") + std::vector<std::string>{"--entry", "0,75,0", "--target", "0,29.5,0"});
     EXPECT_EQ(unsafe.exitCode, 4);
     EXPECT_NE(unsafe.out.find("UNSAFE"), std::string::npos);
     EXPECT_NE(unsafe.out.find("nerve_root_L4_left"), std::string::npos);
     // A smaller margin makes no difference to a path that goes through the nerve.
-    EXPECT_EQ(test::runCli(base("check") + std::vector<std::string>{"--entry", "0,75,0", "--target", "0,29.5,0",
-                                                                   "--margin", "nerve_root_*=0"})
+    EXPECT_EQ(test::runCli(base("check") + std::vector<std::string>{"--entry", "0,75,0", "--target",
+                                                                    "0,29.5,0", "--margin", "nerve_root_*=0"})
                   .exitCode,
               4);
-    EXPECT_EQ(test::runCli(base("check") + std::vector<std::string>{"--entry", "1,2,3", "--target", "1,2,3"}).exitCode, 2);
+    EXPECT_EQ(test::runCli(base("check") + std::vector<std::string>{"--entry", "1,2,3", "--target", "1,2,3"})
+                  .exitCode,
+              2);
 }
 
 TEST(PlanCommandPhantom, PlansANamedPhantomTargetWithItsPreset)
@@ -171,11 +179,12 @@ TEST(PlanCommandPhantom, PlansANamedPhantomTargetWithItsPreset)
         GTEST_SKIP() << "sample phantom not generated at " << dir << " (build the np_sample_phantom target)";
     test::TempDir out("np-plan-phantom");
     const std::string plan = (out.path() / "plan.json").string();
-    const auto r = test::runCli({"plan", "--image", (dir / "dicom").string(), "--structures",
-                                 (dir / "structures.seg.nrrd").string(), "--targets", (dir / "targets.json").string(),
-                                 "--target-name", "L4 medial branch left (SAP-TP junction)", "--target-name",
-                                 "L4 medial branch right (SAP-TP junction)", "--preset", "lumbar-mbb", "--directions",
-                                 "3000", "--top", "2", "--out", plan});
+    const auto r =
+        test::runCli({"plan", "--image", (dir / "dicom").string(), "--structures",
+                      (dir / "structures.seg.nrrd").string(), "--targets", (dir / "targets.json").string(),
+                      "--target-name", "L4 medial branch left (SAP-TP junction)", "--target-name",
+                      "L4 medial branch right (SAP-TP junction)", "--preset", "lumbar-mbb", "--directions",
+                      "3000", "--top", "2", "--out", plan});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     std::ifstream in(plan);
     const json saved = json::parse(in);

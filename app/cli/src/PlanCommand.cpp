@@ -1,15 +1,6 @@
 // needleplan-cli plan: automatic trajectory planning for one or more targets.
 // needleplan-cli check: independent evaluation of one given trajectory.
 
-#include <CLI/CLI.hpp>
-#include <cmath>
-#include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <memory>
-#include <nlohmann/json.hpp>
-#include <sstream>
-
 #include "CliCommand.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/ImageLoader.h"
@@ -18,6 +9,15 @@
 #include "needleplan/planning/ClearanceField.h"
 #include "needleplan/planning/PlanDocument.h"
 #include "needleplan/planning/Planner.h"
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace np::cli {
 
@@ -100,7 +100,8 @@ std::vector<TargetRequest> readTargetCatalogue(const std::string& path)
     for (const json& t : root["targets"]) {
         if (!t.is_object() || !t.contains("name") || !t["name"].is_string() || !t.contains("positionLps") ||
             !t["positionLps"].is_array() || t["positionLps"].size() != 3)
-            throw Error(ErrorCode::CorruptData, path + ": each target needs a name and positionLps [x, y, z]");
+            throw Error(ErrorCode::CorruptData,
+                        path + ": each target needs a name and positionLps [x, y, z]");
         Vec3 p;
         for (int a = 0; a < 3; ++a) {
             if (!t["positionLps"][a].is_number())
@@ -158,7 +159,8 @@ Setup prepare(const CommonArguments& arguments)
             used = 0;
         }
         if (used == 0 || used != number.size())
-            throw Error(ErrorCode::InvalidArgument, "--margin \"" + margin + "\": \"" + number + "\" is not a number");
+            throw Error(ErrorCode::InvalidArgument,
+                        "--margin \"" + margin + "\": \"" + number + "\" is not a number");
         if (overrideStructures(setup.structures, margin.substr(0, equals), value) == 0)
             throw Error(ErrorCode::InvalidArgument,
                         "--margin \"" + margin + "\": no structure of " + arguments.structures + " matches");
@@ -194,7 +196,8 @@ void printTable(const Plan& plan, std::ostream& out)
             out << "  no trajectory meets the constraints\n";
             continue;
         }
-        out << "  rank  entry LPS (mm)              length  depth  min clearance (structure)          CC deg  ML deg"
+        out << "  rank  entry LPS (mm)              length  depth  min clearance (structure)          CC deg "
+               " ML deg"
                "  bull's-eye DICOM prim/sec  table obl/tilt  progression prim/sec\n";
         for (const auto& p : target.trajectories) {
             const Evaluation& e = p.evaluation;
@@ -204,18 +207,22 @@ void printTable(const Plan& plan, std::ostream& out)
                 closest = fixed(c.clearanceMm) + " mm (" + c.structure + ")";
             }
             char line[512];
-            std::snprintf(line, sizeof line, "  %-4d  %-26s  %6s  %5s  %-33s  %6s  %6s  %12s/%-12s  %6s/%-7s  %9s/%-9s\n",
-                          p.rank, point(p.trajectory.entryLps).c_str(), fixed(e.lengthMm).c_str(),
-                          fixed(e.depthFromSkinMm).c_str(), closest.c_str(), fixed(e.angles.craniocaudalDeg).c_str(),
-                          fixed(e.angles.mediolateralDeg).c_str(), fixed(e.angles.bullseye.primaryDeg).c_str(),
-                          fixed(e.angles.bullseye.secondaryDeg).c_str(), fixed(e.angles.bullseye.obliqueDeg).c_str(),
-                          fixed(e.angles.bullseye.tiltDeg).c_str(), fixed(e.angles.progression.primaryDeg).c_str(),
-                          fixed(e.angles.progression.secondaryDeg).c_str());
+            std::snprintf(
+                line, sizeof line,
+                "  %-4d  %-26s  %6s  %5s  %-33s  %6s  %6s  %12s/%-12s  %6s/%-7s  %9s/%-9s\n", p.rank,
+                point(p.trajectory.entryLps).c_str(), fixed(e.lengthMm).c_str(),
+                fixed(e.depthFromSkinMm).c_str(), closest.c_str(), fixed(e.angles.craniocaudalDeg).c_str(),
+                fixed(e.angles.mediolateralDeg).c_str(), fixed(e.angles.bullseye.primaryDeg).c_str(),
+                fixed(e.angles.bullseye.secondaryDeg).c_str(), fixed(e.angles.bullseye.obliqueDeg).c_str(),
+                fixed(e.angles.bullseye.tiltDeg).c_str(), fixed(e.angles.progression.primaryDeg).c_str(),
+                fixed(e.angles.progression.secondaryDeg).c_str());
             out << line;
         }
     }
-    out << "\nAngles: CC + = needle travels cranially; ML = from the AP axis. DICOM primary LAO+/RAO-, secondary "
-           "CRA+/CAU- (patient-based, PS3.3 C.8.7.5); table oblique + toward the patient's left, tilt + cranial, "
+    out << "\nAngles: CC + = needle travels cranially; ML = from the AP axis. DICOM primary LAO+/RAO-, "
+           "secondary "
+           "CRA+/CAU- (patient-based, PS3.3 C.8.7.5); table oblique + toward the patient's left, tilt + "
+           "cranial, "
            "from the vertical beam for the patient position of the CT.\n";
 }
 
@@ -294,7 +301,8 @@ int runCheck(const CheckArguments& arguments)
     ClearanceFieldOptions fieldOptions;
     fieldOptions.threads = arguments.threads;
     ClearanceFieldSet fields(setup.labels, fieldOptions);
-    fields.prepare(setup.structures, target, std::max(setup.needle.usableLengthMm, distance(entry, target)) + 5.0);
+    fields.prepare(setup.structures, target,
+                   std::max(setup.needle.usableLengthMm, distance(entry, target)) + 5.0);
     TrajectoryEvaluator evaluator(fields, setup.structures, &body);
     EvaluationOptions options;
     options.tipZoneMm = setup.preset.tipZoneMm;
@@ -305,42 +313,48 @@ int runCheck(const CheckArguments& arguments)
     if (arguments.json) {
         std::cout << evaluationToJson(trajectory, e).dump(2) << "\n";
     } else {
-        std::cout << (e.safe ? "SAFE" : "UNSAFE") << ": " << point(entry) << " -> " << point(target) << " LPS mm, "
-                  << setup.needle.name << ", length " << fixed(e.lengthMm) << " mm, depth from skin "
-                  << fixed(e.depthFromSkinMm) << " mm\n";
+        std::cout << (e.safe ? "SAFE" : "UNSAFE") << ": " << point(entry) << " -> " << point(target)
+                  << " LPS mm, " << setup.needle.name << ", length " << fixed(e.lengthMm)
+                  << " mm, depth from skin " << fixed(e.depthFromSkinMm) << " mm\n";
         for (const auto& r : e.reasons)
             std::cout << "  " << r << "\n";
         for (const auto& w : e.warnings)
             std::cout << "  warning: " << w << "\n";
         std::cout << "  clearances (needle surface, mm):\n";
         for (const auto& c : e.clearances)
-            std::cout << "    " << c.structure << " [" << toString(c.structureClass) << "] " << fixed(c.clearanceMm)
-                      << " (margin " << fixed(c.marginMm) << ")" << (c.violated ? "  VIOLATED" : "") << "\n";
+            std::cout << "    " << c.structure << " [" << toString(c.structureClass) << "] "
+                      << fixed(c.clearanceMm) << " (margin " << fixed(c.marginMm) << ")"
+                      << (c.violated ? "  VIOLATED" : "") << "\n";
         std::cout << "  angles: craniocaudal " << fixed(e.angles.craniocaudalDeg) << " deg ("
-                  << e.angles.craniocaudalName << "), mediolateral " << fixed(e.angles.mediolateralDeg) << " deg\n"
+                  << e.angles.craniocaudalName << "), mediolateral " << fixed(e.angles.mediolateralDeg)
+                  << " deg\n"
                   << "  bull's-eye: DICOM primary " << fixed(e.angles.bullseye.primaryDeg) << ", secondary "
-                  << fixed(e.angles.bullseye.secondaryDeg) << "; table oblique " << fixed(e.angles.bullseye.obliqueDeg)
-                  << ", tilt " << fixed(e.angles.bullseye.tiltDeg) << "\n"
-                  << "  progression: DICOM primary " << fixed(e.angles.progression.primaryDeg) << ", secondary "
-                  << fixed(e.angles.progression.secondaryDeg) << "\n";
+                  << fixed(e.angles.bullseye.secondaryDeg) << "; table oblique "
+                  << fixed(e.angles.bullseye.obliqueDeg) << ", tilt " << fixed(e.angles.bullseye.tiltDeg)
+                  << "\n"
+                  << "  progression: DICOM primary " << fixed(e.angles.progression.primaryDeg)
+                  << ", secondary " << fixed(e.angles.progression.secondaryDeg) << "\n";
     }
     return e.safe ? ExitSuccess : ExitNoSafePath;
 }
 
 void addCommonOptions(CLI::App& command, CommonArguments& arguments)
 {
-    command.add_option("--image", arguments.image, "CT: DICOM file/folder/DICOMDIR, NRRD, NIfTI or MetaImage")
+    command
+        .add_option("--image", arguments.image, "CT: DICOM file/folder/DICOMDIR, NRRD, NIfTI or MetaImage")
         ->required();
     command.add_option("--series", arguments.series, "series index when the path holds several (see info)");
     command.add_option("--structures", arguments.structures, "label map (.seg.nrrd or plain label image)")
         ->required();
-    command.add_option("--preset", arguments.preset,
-                       "procedure preset name (lumbar-mbb, l5-dorsal-ramus, lumbar-rfa-parallel, lumbar-facet-ia, "
-                       "cervical-mbb-lateral, lumbar-tfesi) or a preset .json path; default: generic");
+    command.add_option(
+        "--preset", arguments.preset,
+        "procedure preset name (lumbar-mbb, l5-dorsal-ramus, lumbar-rfa-parallel, lumbar-facet-ia, "
+        "cervical-mbb-lateral, lumbar-tfesi) or a preset .json path; default: generic");
     command.add_option("--needle", arguments.needle, "needle, e.g. 22G-90mm (default: the preset's)");
     command.add_option("--margin", arguments.margins, "NAME=MM margin override; NAME may use * (repeatable)");
     command.add_flag("--json", arguments.json, "also print JSON to stdout");
-    command.add_option("--threads", arguments.threads, "worker threads (default 2)")->check(CLI::Range(1, 64));
+    command.add_option("--threads", arguments.threads, "worker threads (default 2)")
+        ->check(CLI::Range(1, 64));
 }
 
 const CommandRegistration planRegistration{
@@ -349,10 +363,14 @@ const CommandRegistration planRegistration{
         auto arguments = std::make_shared<PlanArguments>();
         addCommonOptions(command, *arguments);
         command.add_option("--target", arguments->targets, "target X,Y,Z in LPS mm (repeatable)");
-        command.add_option("--target-name", arguments->targetNames, "target name in --targets, or all (repeatable)");
+        command.add_option("--target-name", arguments->targetNames,
+                           "target name in --targets, or all (repeatable)");
         command.add_option("--targets", arguments->targetsFile, "targets.json catalogue");
-        command.add_option("--top", arguments->top, "trajectories per target (default 5)")->check(CLI::Range(1, 100));
-        command.add_option("--directions", arguments->directions, "directions searched per target (default 20000)")
+        command.add_option("--top", arguments->top, "trajectories per target (default 5)")
+            ->check(CLI::Range(1, 100));
+        command
+            .add_option("--directions", arguments->directions,
+                        "directions searched per target (default 20000)")
             ->check(CLI::Range(1, 2000000));
         command.add_option("--out", arguments->out, "plan file to write (JSON)")->required();
         return [arguments] { return runPlan(*arguments); };

@@ -3,19 +3,17 @@
 // trajectory comes within its margin of a nerve root, the dura or the spinal canal, checked on the
 // ground-truth label voxels independently of the planner's distance fields.
 
-#include <gtest/gtest.h>
-
-#include <filesystem>
-#include <fstream>
-
-#include <nlohmann/json.hpp>
-
 #include "TestSupport.h"
 #include "needleplan/imaging/ImageLoader.h"
 #include "needleplan/imaging/LabelMapIO.h"
 #include "needleplan/planning/BodyModel.h"
 #include "needleplan/planning/ClearanceField.h"
 #include "needleplan/planning/Planner.h"
+
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 using namespace np;
 using namespace np::planning;
@@ -40,7 +38,8 @@ std::vector<NamedTarget> readTargets(const std::filesystem::path& path)
     std::vector<NamedTarget> targets;
     for (const auto& t : root.at("targets")) {
         const auto& p = t.at("positionLps");
-        targets.push_back({t.at("name").get<std::string>(), t.at("kind").get<std::string>(),
+        targets.push_back({t.at("name").get<std::string>(),
+                           t.at("kind").get<std::string>(),
                            {p.at(0).get<double>(), p.at(1).get<double>(), p.at(2).get<double>()}});
     }
     return targets;
@@ -63,8 +62,8 @@ std::string presetForKind(const std::string& kind)
 /// structure, by brute force over the segment's bounding box. A voxel centre inside a structure
 /// may lie up to half a voxel diagonal inside its surface, so a tolerance of one largest spacing
 /// covers the stated 0.5 × spacing plus that offset.
-double worstLabelSlack(const imaging::LabelMap& labels, const std::vector<StructureSpec>& checked, const Vec3& a,
-                       const Vec3& b, double radius, std::string& worstName)
+double worstLabelSlack(const imaging::LabelMap& labels, const std::vector<StructureSpec>& checked,
+                       const Vec3& a, const Vec3& b, double radius, std::string& worstName)
 {
     const auto& g = labels.geometry();
     double reach = 0.0;
@@ -97,7 +96,8 @@ double worstLabelSlack(const imaging::LabelMap& labels, const std::vector<Struct
                 for (const auto& s : checked) {
                     if (s.labelValue != label)
                         continue;
-                    const Vec3 p = g.lpsFromIjk(Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)});
+                    const Vec3 p = g.lpsFromIjk(
+                        Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)});
                     const double t = std::clamp(dot(p - a, ab) / dot(ab, ab), 0.0, 1.0);
                     const double slack = distance(a + ab * t, p) - radius - s.marginMm;
                     if (slack < worst)
@@ -149,12 +149,14 @@ TEST(PhantomPlanning, EveryNamedTargetGetsASafeTrajectoryThatKeepsItsMarginsOnTh
         for (const auto& p : trajectories) {
             EXPECT_TRUE(p.evaluation.safe);
             std::string name;
-            const double slack = worstLabelSlack(labels, checked, p.trajectory.entryLps, p.trajectory.targetLps,
-                                                 p.trajectory.needle.radiusMm(), name);
+            const double slack =
+                worstLabelSlack(labels, checked, p.trajectory.entryLps, p.trajectory.targetLps,
+                                p.trajectory.needle.radiusMm(), name);
             EXPECT_GE(slack, -tolerance) << "passes within the margin of " << name;
             // The approach matches the preset: inside its window, and from behind for posterior presets.
             const Vec3 outward = normalized(p.trajectory.entryLps - p.trajectory.targetLps);
-            EXPECT_LE(std::acos(std::min(1.0, dot(outward, ideal))) * 180.0 / M_PI, request.preset.windowDeg + 1e-6);
+            EXPECT_LE(std::acos(std::min(1.0, dot(outward, ideal))) * 180.0 / M_PI,
+                      request.preset.windowDeg + 1e-6);
             if (request.preset.approachFrom == "posterior") {
                 EXPECT_GT(p.trajectory.entryLps.y, p.trajectory.targetLps.y + 20.0);
             }

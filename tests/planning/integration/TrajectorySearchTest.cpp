@@ -1,12 +1,13 @@
 // Automatic search on a synthetic patient, checked against closed-form geometry.
 
-#include <gtest/gtest.h>
+#include "needleplan/planning/TrajectorySearch.h"
 
 #include "../unit/SyntheticPatient.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/Progress.h"
 #include "needleplan/planning/ClearanceField.h"
-#include "needleplan/planning/TrajectorySearch.h"
+
+#include <gtest/gtest.h>
 
 using namespace np;
 using namespace np::planning;
@@ -25,11 +26,13 @@ void expectTrulySafe(const test::SyntheticPatient& p, const Vec3& entry, const V
                      double tolerance)
 {
     const double r = 0.36;
-    EXPECT_GE(test::segmentPointDistance(entry, target, p.nerve.centre) - p.nerve.radius - r, 2.0 - tolerance);
+    EXPECT_GE(test::segmentPointDistance(entry, target, p.nerve.centre) - p.nerve.radius - r,
+              2.0 - tolerance);
     const double length = distance(entry, target);
     if (length > tipZone) {
         const Vec3 tipZoneStart = target + normalized(entry - target) * tipZone;
-        EXPECT_GE(test::segmentPointDistance(entry, tipZoneStart, p.bone.centre) - p.bone.radius - r, -tolerance);
+        EXPECT_GE(test::segmentPointDistance(entry, tipZoneStart, p.bone.centre) - p.bone.radius - r,
+                  -tolerance);
     }
 }
 
@@ -87,7 +90,8 @@ TEST(TrajectorySearch, FindsSafeSpreadTrajectoriesAndNeverCallsAnUnsafeRayFeasib
         options.directionCount = 4000;
         options.topK = 4;
         options.minSeparationDeg = 10.0;
-        const auto result = planTarget(fields, p.structures, body, p.targetLps, *findNeedle("22G-90mm"), preset, options);
+        const auto result =
+            planTarget(fields, p.structures, body, p.targetLps, *findNeedle("22G-90mm"), preset, options);
         ASSERT_EQ(result.directions.size(), 4000u);
         EXPECT_GT(result.feasibleCount, 100);
         EXPECT_LT(result.feasibleCount, 4000);
@@ -111,7 +115,8 @@ TEST(TrajectorySearch, FindsSafeSpreadTrajectoriesAndNeverCallsAnUnsafeRayFeasib
         double bestPosterior = -1.0;
         const DirectionResult* posterior = nullptr;
         for (const auto& d : result.directions) {
-            EXPECT_LE(std::acos(std::min(1.0, dot(d.directionLps, Vec3{0, 1, 0}))) * 180.0 / M_PI, 60.0 + 1e-6);
+            EXPECT_LE(std::acos(std::min(1.0, dot(d.directionLps, Vec3{0, 1, 0}))) * 180.0 / M_PI,
+                      60.0 + 1e-6);
             if (d.feasible) {
                 expectTrulySafe(p, d.skinEntryLps, p.targetLps, preset.tipZoneMm, tolerance);
             }
@@ -132,7 +137,8 @@ TEST(TrajectorySearch, ReportsNoTrajectoryWhenTheNeedleIsTooShort)
     SearchOptions options;
     options.directionCount = 500;
     const Needle shortNeedle = *findNeedle("25G-30mm");
-    const auto result = planTarget(fields, p.structures, body, p.targetLps, shortNeedle, genericPreset(), options);
+    const auto result =
+        planTarget(fields, p.structures, body, p.targetLps, shortNeedle, genericPreset(), options);
     EXPECT_EQ(result.feasibleCount, 0);
     EXPECT_TRUE(result.candidates.empty());
     for (const auto& d : result.directions)

@@ -1,11 +1,11 @@
 #pragma once
 // Analytic shapes with closed-form distances, voxelised onto arbitrary grids, for planning tests.
 
+#include "needleplan/imaging/Volume.h"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
-
-#include "needleplan/imaging/Volume.h"
 
 namespace np::test {
 
@@ -64,8 +64,7 @@ struct Slab
 };
 
 /// Labels every voxel whose centre lies inside the shape (signed distance ≤ 0) with `label`.
-template <class Shape>
-void voxelise(imaging::LabelMap& labels, const Shape& shape, std::uint16_t label)
+template <class Shape> void voxelise(imaging::LabelMap& labels, const Shape& shape, std::uint16_t label)
 {
     const auto& g = labels.geometry();
     const Vec3 stepI = g.lpsFromIjkLinear().column(0);
@@ -88,13 +87,16 @@ void voxeliseNear(imaging::LabelMap& labels, const Shape& shape, std::uint16_t l
     const Vec3 c = g.ijkFromLps(centreLps);
     std::int64_t lo[3], hi[3];
     for (int a = 0; a < 3; ++a) {
-        lo[a] = std::max<std::int64_t>(0, static_cast<std::int64_t>(std::floor(c[a] - radiusMm / g.spacing[a])));
-        hi[a] = std::min<std::int64_t>(g.size[a] - 1, static_cast<std::int64_t>(std::ceil(c[a] + radiusMm / g.spacing[a])));
+        lo[a] =
+            std::max<std::int64_t>(0, static_cast<std::int64_t>(std::floor(c[a] - radiusMm / g.spacing[a])));
+        hi[a] = std::min<std::int64_t>(g.size[a] - 1,
+                                       static_cast<std::int64_t>(std::ceil(c[a] + radiusMm / g.spacing[a])));
     }
     const Vec3 stepI = g.lpsFromIjkLinear().column(0);
     for (std::int64_t k = lo[2]; k <= hi[2]; ++k)
         for (std::int64_t j = lo[1]; j <= hi[1]; ++j) {
-            Vec3 p = g.lpsFromIjk(Vec3{static_cast<double>(lo[0]), static_cast<double>(j), static_cast<double>(k)});
+            Vec3 p = g.lpsFromIjk(
+                Vec3{static_cast<double>(lo[0]), static_cast<double>(j), static_cast<double>(k)});
             for (std::int64_t i = lo[0]; i <= hi[0]; ++i, p += stepI)
                 if (shape.signedDistance(p) <= 0.0)
                     labels.at(i, j, k) = label;

@@ -1,12 +1,12 @@
 // Clearance fields against closed-form distances of analytic shapes, on anisotropic oblique grids.
 
-#include <gtest/gtest.h>
-
-#include <random>
+#include "needleplan/planning/ClearanceField.h"
 
 #include "AnalyticShapes.h"
 #include "needleplan/imaging/Error.h"
-#include "needleplan/planning/ClearanceField.h"
+
+#include <gtest/gtest.h>
+#include <random>
 
 using namespace np;
 using namespace np::planning;
@@ -117,8 +117,8 @@ TEST(ClearanceField, CylinderAnisotropicOblique)
     std::mt19937 rng(13);
     const Mat3 dir = test::rotation({-2, 1, 0.5}, 0.9);
     const auto g = test::gridAround({0, 0, 0}, {80, 90, 45}, {0.8, 0.6, 1.5}, dir);
-    worstError(test::Cylinder{{0.4, 0.2, -0.3}, normalized(Vec3{1, 0.3, 0.8}), 4.0}, g, {0, 0, 0}, 25.0, 0.0, 18.0,
-               rng);
+    worstError(test::Cylinder{{0.4, 0.2, -0.3}, normalized(Vec3{1, 0.3, 0.8}), 4.0}, g, {0, 0, 0}, 25.0, 0.0,
+               18.0, rng);
 }
 
 TEST(ClearanceField, SlabAnisotropicOblique)
@@ -126,7 +126,8 @@ TEST(ClearanceField, SlabAnisotropicOblique)
     std::mt19937 rng(14);
     const Mat3 dir = test::rotation({0.3, -1, 2}, 0.5);
     const auto g = test::gridAround({5, 5, 5}, {70, 70, 40}, {0.75, 0.75, 2.0}, dir);
-    worstError(test::Slab{{5.2, 4.9, 5.3}, normalized(Vec3{0.2, 1, -0.4}), 3.0}, g, {5, 5, 5}, 25.0, 0.0, 18.0, rng);
+    worstError(test::Slab{{5.2, 4.9, 5.3}, normalized(Vec3{0.2, 1, -0.4}), 3.0}, g, {5, 5, 5}, 25.0, 0.0,
+               18.0, rng);
 }
 
 TEST(ClearanceField, RandomShapesOnRandomGridsStayWithinHalfLargestSpacing)
@@ -141,9 +142,18 @@ TEST(ClearanceField, RandomShapesOnRandomGridsStayWithinHalfLargestSpacing)
         const auto g = test::gridAround({0, 0, 0}, size, s, dir);
         const Vec3 c{unit(rng), unit(rng), unit(rng)};
         switch (trial % 3) {
-        case 0: worstError(test::Sphere{c, 6.0 + 4.0 * std::abs(unit(rng))}, g, {0, 0, 0}, 24.0, 0.0, 15.0, rng, 800); break;
-        case 1: worstError(test::Cylinder{c, test::randomUnit(rng), 2.0 + 3.0 * std::abs(unit(rng))}, g, {0, 0, 0}, 24.0, 0.0, 15.0, rng, 800); break;
-        default: worstError(test::Slab{c, test::randomUnit(rng), 1.5 + 3.0 * std::abs(unit(rng))}, g, {0, 0, 0}, 24.0, 0.0, 15.0, rng, 800); break;
+        case 0:
+            worstError(test::Sphere{c, 6.0 + 4.0 * std::abs(unit(rng))}, g, {0, 0, 0}, 24.0, 0.0, 15.0, rng,
+                       800);
+            break;
+        case 1:
+            worstError(test::Cylinder{c, test::randomUnit(rng), 2.0 + 3.0 * std::abs(unit(rng))}, g,
+                       {0, 0, 0}, 24.0, 0.0, 15.0, rng, 800);
+            break;
+        default:
+            worstError(test::Slab{c, test::randomUnit(rng), 1.5 + 3.0 * std::abs(unit(rng))}, g, {0, 0, 0},
+                       24.0, 0.0, 15.0, rng, 800);
+            break;
         }
     }
 }

@@ -1,15 +1,14 @@
 // Plan documents: round trips, atomic saves, corrupt and future files.
 
-#include <gtest/gtest.h>
-
-#include <filesystem>
-#include <fstream>
-
-#include <nlohmann/json.hpp>
+#include "needleplan/planning/PlanDocument.h"
 
 #include "TestSupport.h"
 #include "needleplan/imaging/Error.h"
-#include "needleplan/planning/PlanDocument.h"
+
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 using namespace np;
 using namespace np::planning;
@@ -41,8 +40,9 @@ Plan samplePlan()
     e.skinFound = true;
     e.skinEntryLps = {38.0, 86.0, -100.1};
     e.skinAngleDeg = 12.5;
-    e.clearances = {{"nerve_root_L4_left", 7, StructureClass::Forbidden, 1.25, 2.0, {20, 40, -100}, 50.0, true},
-                    {"vertebra_L4", 3, StructureClass::Obstacle, 0.5, 0.0, {15, 35, -100}, 60.0, false}};
+    e.clearances = {
+        {"nerve_root_L4_left", 7, StructureClass::Forbidden, 1.25, 2.0, {20, 40, -100}, 50.0, true},
+        {"vertebra_L4", 3, StructureClass::Obstacle, 0.5, 0.0, {15, 35, -100}, 60.0, false}};
     e.closestIndex = 0;
     Violation v;
     v.kind = ViolationKind::Margin;
@@ -55,7 +55,8 @@ Plan samplePlan()
     e.violations = {v};
     e.reasons = {v.message};
     e.warnings = {"a warning"};
-    e.angles = computeTrajectoryAngles(p.trajectory.entryLps, p.trajectory.targetLps, PatientPosition::HFP, 0.0);
+    e.angles =
+        computeTrajectoryAngles(p.trajectory.entryLps, p.trajectory.targetLps, PatientPosition::HFP, 0.0);
     target.trajectories = {p};
     plan.targets = {target, PlanTarget{"empty target", {1, 2, 3}, "generic", 0, 0, {}}};
     return plan;
@@ -90,9 +91,11 @@ TEST(PlanDocument, CorruptFilesFailCleanly)
         "{\"schema\": \"needleplan.plan/1\", \"image\": {}, \"needle\": {\"name\": \"x\", \"gauge\": 22, "
         "\"outerDiameterMm\": -1, \"usableLengthMm\": 90}, \"structures\": [], \"targets\": []}",
         "{\"schema\": \"needleplan.plan/1\", \"image\": {}, \"needle\": {\"name\": \"x\", \"gauge\": 22, "
-        "\"outerDiameterMm\": 0.7, \"usableLengthMm\": 90}, \"structures\": [{\"name\": 3}], \"targets\": []}",
+        "\"outerDiameterMm\": 0.7, \"usableLengthMm\": 90}, \"structures\": [{\"name\": 3}], \"targets\": "
+        "[]}",
         "{\"schema\": \"needleplan.plan/1\", \"image\": {}, \"needle\": {\"name\": \"x\", \"gauge\": 22, "
-        "\"outerDiameterMm\": 0.7, \"usableLengthMm\": 90}, \"structures\": [], \"targets\": [{\"name\": \"t\", "
+        "\"outerDiameterMm\": 0.7, \"usableLengthMm\": 90}, \"structures\": [], \"targets\": [{\"name\": "
+        "\"t\", "
         "\"targetLps\": [1, 2], \"trajectories\": []}]}",
         std::string("\x00\xff\xfe garbage", 12),
     };

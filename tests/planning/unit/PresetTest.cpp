@@ -1,13 +1,13 @@
 // Presets: the shipped files load, bad files fail clearly, anatomical approach → LPS.
 
-#include <gtest/gtest.h>
-
-#include <cmath>
-#include <fstream>
+#include "needleplan/planning/Preset.h"
 
 #include "TestSupport.h"
 #include "needleplan/imaging/Error.h"
-#include "needleplan/planning/Preset.h"
+
+#include <cmath>
+#include <fstream>
+#include <gtest/gtest.h>
 
 using namespace np;
 using namespace np::planning;
@@ -27,7 +27,10 @@ TEST(Preset, UnknownNameAndMissingFileAreNotFound)
 TEST(Preset, MalformedPresetsAreCorruptData)
 {
     const std::vector<std::string> bad = {
-        "", "{", "[]", "{\"schema\": \"x\"}",
+        "",
+        "{",
+        "[]",
+        "{\"schema\": \"x\"}",
         "{\"schema\": \"needleplan.preset/1\", \"needle\": \"99G-1mm\"}",
         "{\"schema\": \"needleplan.preset/1\", \"approach\": {\"from\": \"above\"}}",
         "{\"schema\": \"needleplan.preset/1\", \"approach\": {\"windowDeg\": 0}}",
@@ -45,14 +48,16 @@ TEST(Preset, MalformedPresetsAreCorruptData)
             EXPECT_NE(std::string(e.what()).find("test.json"), std::string::npos);
         }
     }
-    EXPECT_EQ([&] {
-        try {
-            parsePreset("{\"schema\": \"needleplan.preset/9\"}", "x");
-        } catch (const Error& e) {
-            return e.code();
-        }
-        return ErrorCode::Internal;
-    }(), ErrorCode::Unsupported);
+    EXPECT_EQ(
+        [&] {
+            try {
+                parsePreset("{\"schema\": \"needleplan.preset/9\"}", "x");
+            } catch (const Error& e) {
+                return e.code();
+            }
+            return ErrorCode::Internal;
+        }(),
+        ErrorCode::Unsupported);
 }
 
 TEST(Preset, EveryShippedPresetLoadsAndRoundTrips)
@@ -108,9 +113,11 @@ TEST(Preset, AnatomicalApproachToLps)
 
 TEST(Preset, RulesOverrideDefaults)
 {
-    std::vector<StructureSpec> specs{defaultStructureSpec("nerve_root_L4_left", 1), defaultStructureSpec("aorta", 2)};
+    std::vector<StructureSpec> specs{defaultStructureSpec("nerve_root_L4_left", 1),
+                                     defaultStructureSpec("aorta", 2)};
     Preset p;
-    p.structures = {{"nerve_root_*", StructureClass::Forbidden, 3.5}, {"aorta", StructureClass::Caution, 1.0}};
+    p.structures = {{"nerve_root_*", StructureClass::Forbidden, 3.5},
+                    {"aorta", StructureClass::Caution, 1.0}};
     applyPresetRules(p, specs);
     EXPECT_DOUBLE_EQ(specs[0].marginMm, 3.5);
     EXPECT_EQ(specs[1].structureClass, StructureClass::Caution);

@@ -2,14 +2,13 @@
 // grids, a trajectory reported safe at margin m has a true clearance of at least
 // m − 0.5 × the largest spacing, computed in closed form here, independently of the planner.
 
-#include <gtest/gtest.h>
-
-#include <random>
-
 #include "AnalyticShapes.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/planning/ClearanceField.h"
 #include "needleplan/planning/TrajectoryEvaluator.h"
+
+#include <gtest/gtest.h>
+#include <random>
 
 using namespace np;
 using namespace np::planning;
@@ -42,8 +41,8 @@ struct Counts
 };
 
 template <class Shape>
-void runCase(const Shape& shape, const imaging::Geometry& g, const Vec3& entry, const Vec3& target, double margin,
-             const Needle& needle, Counts& counts)
+void runCase(const Shape& shape, const imaging::Geometry& g, const Vec3& entry, const Vec3& target,
+             double margin, const Needle& needle, Counts& counts)
 {
     imaging::LabelMap labels(g);
     labels.segments().push_back({"shape", 1, {1, 0, 0}});
@@ -61,8 +60,8 @@ void runCase(const Shape& shape, const imaging::Geometry& g, const Vec3& entry, 
         ++counts.safe;
         if (trueClearance < margin - tolerance) {
             ++counts.falseSafe;
-            ADD_FAILURE() << "false safe: true clearance " << trueClearance << " margin " << margin << " tolerance "
-                          << tolerance;
+            ADD_FAILURE() << "false safe: true clearance " << trueClearance << " margin " << margin
+                          << " tolerance " << tolerance;
         }
     } else {
         ++counts.unsafe;
@@ -82,7 +81,8 @@ void runCase(const Shape& shape, const imaging::Geometry& g, const Vec3& entry, 
 TEST(SafetyProperty, NoFalseSafeTrajectoryOverRandomAnalyticPhantoms)
 {
     std::mt19937 rng(20261125);
-    std::uniform_real_distribution<double> spacing(0.6, 1.6), angle(0.0, 3.1), unit(-1.0, 1.0), zeroOne(0.0, 1.0);
+    std::uniform_real_distribution<double> spacing(0.6, 1.6), angle(0.0, 3.1), unit(-1.0, 1.0),
+        zeroOne(0.0, 1.0);
     const Needle needle = *findNeedle("22G-90mm");
     Counts counts;
     const int trials = 1050;

@@ -1,11 +1,12 @@
 // Structure defaults by name, overrides and class names.
 
-#include <gtest/gtest.h>
+#include "needleplan/planning/Structure.h"
 
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/Volume.h"
 #include "needleplan/planning/Needle.h"
-#include "needleplan/planning/Structure.h"
+
+#include <gtest/gtest.h>
 
 using namespace np;
 using namespace np::planning;
@@ -27,17 +28,28 @@ TEST(Structure, DefaultsFollowTheDomainTable)
         double margin;
     };
     const Case cases[] = {
-        {"nerve_root_L4_right", StructureClass::Forbidden, 2.0}, {"Nerve_Root_L5_left", StructureClass::Forbidden, 2.0},
-        {"spinal_canal", StructureClass::Forbidden, 3.0},        {"thecal_sac", StructureClass::Forbidden, 3.0},
-        {"dura", StructureClass::Forbidden, 3.0},                {"aorta", StructureClass::Forbidden, 3.0},
-        {"ivc", StructureClass::Forbidden, 3.0},                 {"vertebral_artery_left", StructureClass::Forbidden, 3.0},
-        {"radicular_artery", StructureClass::Forbidden, 3.0},    {"kidney_left", StructureClass::Forbidden, 5.0},
-        {"lung", StructureClass::Forbidden, 5.0},                {"pleura", StructureClass::Forbidden, 5.0},
-        {"bowel", StructureClass::Forbidden, 5.0},               {"bone", StructureClass::Obstacle, 0.0},
-        {"vertebra_L4", StructureClass::Obstacle, 0.0},          {"sacrum", StructureClass::Obstacle, 0.0},
-        {"psoas_left", StructureClass::Caution, 0.0},            {"skin", StructureClass::Ignored, 0.0},
-        {"body", StructureClass::Ignored, 0.0},                  {"muscle", StructureClass::Ignored, 0.0},
-        {"fat", StructureClass::Ignored, 0.0},                   {"label_7", StructureClass::Caution, 2.0},
+        {"nerve_root_L4_right", StructureClass::Forbidden, 2.0},
+        {"Nerve_Root_L5_left", StructureClass::Forbidden, 2.0},
+        {"spinal_canal", StructureClass::Forbidden, 3.0},
+        {"thecal_sac", StructureClass::Forbidden, 3.0},
+        {"dura", StructureClass::Forbidden, 3.0},
+        {"aorta", StructureClass::Forbidden, 3.0},
+        {"ivc", StructureClass::Forbidden, 3.0},
+        {"vertebral_artery_left", StructureClass::Forbidden, 3.0},
+        {"radicular_artery", StructureClass::Forbidden, 3.0},
+        {"kidney_left", StructureClass::Forbidden, 5.0},
+        {"lung", StructureClass::Forbidden, 5.0},
+        {"pleura", StructureClass::Forbidden, 5.0},
+        {"bowel", StructureClass::Forbidden, 5.0},
+        {"bone", StructureClass::Obstacle, 0.0},
+        {"vertebra_L4", StructureClass::Obstacle, 0.0},
+        {"sacrum", StructureClass::Obstacle, 0.0},
+        {"psoas_left", StructureClass::Caution, 0.0},
+        {"skin", StructureClass::Ignored, 0.0},
+        {"body", StructureClass::Ignored, 0.0},
+        {"muscle", StructureClass::Ignored, 0.0},
+        {"fat", StructureClass::Ignored, 0.0},
+        {"label_7", StructureClass::Caution, 2.0},
     };
     for (const auto& c : cases) {
         const StructureSpec spec = defaultStructureSpec(c.name, 3);
@@ -67,7 +79,8 @@ TEST(Structure, GlobOverrides)
     EXPECT_FALSE(matchesPattern("aorta", "aort"));
     EXPECT_FALSE(matchesPattern("nerve_root_L4_right", "*L5*"));
     std::vector<StructureSpec> specs{defaultStructureSpec("nerve_root_L4_right", 1),
-                                     defaultStructureSpec("nerve_root_L5_right", 2), defaultStructureSpec("aorta", 3)};
+                                     defaultStructureSpec("nerve_root_L5_right", 2),
+                                     defaultStructureSpec("aorta", 3)};
     EXPECT_EQ(overrideStructures(specs, "nerve_root_*", 4.0), 2);
     EXPECT_DOUBLE_EQ(specs[0].marginMm, 4.0);
     EXPECT_DOUBLE_EQ(specs[2].marginMm, 3.0);

@@ -31,12 +31,13 @@ inline SyntheticPatient makeSyntheticPatient(const Vec3& spacing, const Mat3& di
     const imaging::Geometry g = gridAround({0, 0, 0}, size, spacing, direction);
     p.ct = imaging::Volume(g, -1000.0f);
     p.labels = imaging::LabelMap(g);
-    p.labels.segments() = {{"vertebra_L4", 1, {1, 1, 1}}, {"nerve_root_L4_left", 2, {1, 1, 0}},
-                           {"skin", 3, {1, 0.8, 0.7}}};
+    p.labels.segments() = {
+        {"vertebra_L4", 1, {1, 1, 1}}, {"nerve_root_L4_left", 2, {1, 1, 0}}, {"skin", 3, {1, 0.8, 0.7}}};
     for (std::int64_t k = 0; k < size[2]; ++k)
         for (std::int64_t j = 0; j < size[1]; ++j)
             for (std::int64_t i = 0; i < size[0]; ++i) {
-                const Vec3 x = g.lpsFromIjk(Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)});
+                const Vec3 x = g.lpsFromIjk(
+                    Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)});
                 if (p.body.signedDistance(x) <= 0.0)
                     p.ct.at(i, j, k) = 40.0f;
                 if (p.bone.signedDistance(x) <= 0.0)

@@ -1,12 +1,12 @@
 // Angle conventions with hand-made vectors (see TrajectoryAngles.h for the conventions).
 
-#include <gtest/gtest.h>
-
-#include <cmath>
-#include <random>
+#include "needleplan/planning/TrajectoryAngles.h"
 
 #include "needleplan/imaging/Error.h"
-#include "needleplan/planning/TrajectoryAngles.h"
+
+#include <cmath>
+#include <gtest/gtest.h>
+#include <random>
 
 using namespace np;
 using namespace np::planning;
@@ -68,7 +68,7 @@ TEST(TrajectoryAngles, LateralNeedleFromTheLeft)
     for (PatientPosition position : {PatientPosition::HFS, PatientPosition::HFP, PatientPosition::FFS}) {
         const auto a = computeTrajectoryAngles({100, 0, 0}, {0, 0, 0}, position);
         EXPECT_NEAR(a.mediolateralDeg, 90.0, 1e-9);
-        EXPECT_EQ(a.mediolateralSide, "right"); // travels toward the patient's right
+        EXPECT_EQ(a.mediolateralSide, "right");         // travels toward the patient's right
         EXPECT_NEAR(a.bullseye.primaryDeg, 90.0, 1e-9); // LAO 90: detector at the patient's left
         EXPECT_NEAR(a.bullseye.secondaryDeg, 0.0, 1e-9);
         EXPECT_NEAR(a.bullseye.obliqueDeg, 90.0, 1e-9);
@@ -136,7 +136,8 @@ TEST(TrajectoryAngles, CarmAnglesRoundTrip)
             dicomAnglesFromDetectorDirection(detectorDirectionFromDicomAngles(a, b), a2, b2);
             EXPECT_NEAR(a2, a, 1e-7);
             EXPECT_NEAR(b2, b, 1e-7);
-            tableAnglesFromDetectorDirection(detectorDirectionFromTableAngles(a, b, position), position, a2, b2);
+            tableAnglesFromDetectorDirection(detectorDirectionFromTableAngles(a, b, position), position, a2,
+                                             b2);
             EXPECT_NEAR(a2, a, 1e-7);
             EXPECT_NEAR(b2, b, 1e-7);
             // The progression view is perpendicular to the needle; the bull's-eye view is along it.

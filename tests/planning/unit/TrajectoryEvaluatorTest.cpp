@@ -1,11 +1,12 @@
 // Full trajectory evaluation on a synthetic patient with closed-form answers.
 
-#include <gtest/gtest.h>
+#include "needleplan/planning/TrajectoryEvaluator.h"
 
 #include "SyntheticPatient.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/planning/ClearanceField.h"
-#include "needleplan/planning/TrajectoryEvaluator.h"
+
+#include <gtest/gtest.h>
 
 using namespace np;
 using namespace np::planning;
@@ -72,12 +73,14 @@ TEST(TrajectoryEvaluator, ObliqueTrajectoryIsSafeWithClosedFormClearances)
         // Skin: the body cylinder of radius 70 crossed from the target outward.
         ASSERT_TRUE(e.skinFound);
         // |target + t u|_xy = 70 → t² + 2 t (target·u) + |target|² − 70² = 0.
-        const double b = dot(Vec3{target.x, target.y, 0}, u), c = target.x * target.x + target.y * target.y - 4900.0;
+        const double b = dot(Vec3{target.x, target.y, 0}, u),
+                     c = target.x * target.x + target.y * target.y - 4900.0;
         const double depth = -b + std::sqrt(b * b - c);
         EXPECT_NEAR(e.depthFromSkinMm, depth, 1.0);
         // Skin normal is radial: the angle to the needle is that between u and the radial direction.
         const Vec3 skin = target + u * depth;
-        const double expectedSkinAngle = std::acos(dot(normalized(Vec3{skin.x, skin.y, 0}), u)) * 180.0 / M_PI;
+        const double expectedSkinAngle =
+            std::acos(dot(normalized(Vec3{skin.x, skin.y, 0}), u)) * 180.0 / M_PI;
         ASSERT_TRUE(e.skinAngleDeg);
         EXPECT_NEAR(*e.skinAngleDeg, expectedSkinAngle, 4.0);
         EXPECT_NEAR(e.angles.mediolateralDeg, 40.1, 0.1);

@@ -14,14 +14,14 @@
 /// above; beyond capMm, and anywhere outside the region, the value is a lower bound (the distance
 /// to the structure's bounding box), which keeps every safety decision conservative.
 
+#include "needleplan/imaging/Geometry.h"
+#include "needleplan/imaging/Vec3.h"
+#include "needleplan/planning/Structure.h"
+
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
-
-#include "needleplan/imaging/Geometry.h"
-#include "needleplan/imaging/Vec3.h"
-#include "needleplan/planning/Structure.h"
 
 namespace np {
 class ProgressSink;
@@ -135,12 +135,12 @@ private:
     };
     void scanLabels();
     void computeField(DistanceField& field, const IndexBox& roi);
-    void prepareBoxes(const std::vector<StructureSpec>& structures, const IndexBox& wanted, const IndexBox& padded,
-                      ProgressSink* progress);
+    void prepareBoxes(const std::vector<StructureSpec>& structures, const IndexBox& wanted,
+                      const IndexBox& padded, ProgressSink* progress);
 
     const imaging::LabelMap& m_labels;
     ClearanceFieldOptions m_options;
-    std::vector<LabelBounds> m_bounds; ///< indexed by label value (65536 entries)
+    std::vector<LabelBounds> m_bounds;                    ///< indexed by label value (65536 entries)
     std::vector<std::unique_ptr<DistanceField>> m_fields; ///< indexed by label value
     int m_computedMapCount = 0;
 };

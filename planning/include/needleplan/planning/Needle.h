@@ -10,11 +10,11 @@ namespace np::planning {
 /// One needle model the planner can use.
 struct Needle
 {
-    std::string name;            ///< catalogue key, e.g. "22G-90mm" or "20G-100mm-RF10"
-    int gauge = 22;              ///< Stubs Iron Wire Gauge
-    double outerDiameterMm = 0;  ///< shaft outer diameter; planning uses half of it as radius
-    double usableLengthMm = 0;   ///< hub to tip
-    double activeTipMm = 0;      ///< exposed RF tip, 0 for injection needles
+    std::string name;           ///< catalogue key, e.g. "22G-90mm" or "20G-100mm-RF10"
+    int gauge = 22;             ///< Stubs Iron Wire Gauge
+    double outerDiameterMm = 0; ///< shaft outer diameter; planning uses half of it as radius
+    double usableLengthMm = 0;  ///< hub to tip
+    double activeTipMm = 0;     ///< exposed RF tip, 0 for injection needles
 
     double radiusMm() const { return 0.5 * outerDiameterMm; }
     bool isRadiofrequency() const { return activeTipMm > 0.0; }

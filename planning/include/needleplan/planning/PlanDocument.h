@@ -6,14 +6,13 @@
 /// Stable keys (add more, never rename): each trajectory carries entryLps, targetLps, safe,
 /// lengthMm, clearances ([{structure, clearanceMm, marginMm}]), score and angles.
 
-#include <string>
-#include <vector>
-
-#include <nlohmann/json_fwd.hpp>
-
 #include "needleplan/planning/Needle.h"
 #include "needleplan/planning/Structure.h"
 #include "needleplan/planning/TrajectoryEvaluator.h"
+
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
 
 namespace np::planning {
 
@@ -30,7 +29,7 @@ struct ImageReference
 /// One trajectory of a target, with how it was obtained.
 struct PlannedTrajectory
 {
-    int rank = 0;               ///< 1 = best
+    int rank = 0;                  ///< 1 = best
     std::string origin = "search"; ///< "search" or "manual"
     Trajectory trajectory;
     Evaluation evaluation;

@@ -2,12 +2,12 @@
 /// Multi-target planning: one search per named target on shared clearance fields, gathered into a
 /// plan document.
 
-#include <string>
-#include <vector>
-
 #include "needleplan/planning/PlanDocument.h"
 #include "needleplan/planning/Preset.h"
 #include "needleplan/planning/TrajectorySearch.h"
+
+#include <string>
+#include <vector>
 
 namespace np {
 class ProgressSink;

@@ -11,11 +11,11 @@
 ///                 − caudal to it (the needle travels cranially, as in parallel RFA)
 ///   "windowDeg": half-angle of the cone of directions searched around the ideal direction.
 
-#include <string>
-#include <vector>
-
 #include "needleplan/imaging/Vec3.h"
 #include "needleplan/planning/Structure.h"
+
+#include <string>
+#include <vector>
 
 namespace np::planning {
 
@@ -30,20 +30,20 @@ struct StructureRule
 /// Weights of the documented search score (see TrajectorySearch.h).
 struct ScoreWeights
 {
-    double clearance = 1.0;   ///< reward for forbidden clearance beyond the margin
-    double length = 0.5;      ///< penalty for depth relative to the needle's usable length
-    double idealAngle = 1.0;  ///< penalty for deviation from the ideal direction relative to the window
-    double skinAngle = 0.25;  ///< penalty for obliquity to the skin
-    double caution = 0.5;     ///< penalty for intruding into a caution structure's margin
+    double clearance = 1.0;  ///< reward for forbidden clearance beyond the margin
+    double length = 0.5;     ///< penalty for depth relative to the needle's usable length
+    double idealAngle = 1.0; ///< penalty for deviation from the ideal direction relative to the window
+    double skinAngle = 0.25; ///< penalty for obliquity to the skin
+    double caution = 0.5;    ///< penalty for intruding into a caution structure's margin
     double clearanceSaturationMm = 10.0; ///< clearance beyond this earns nothing more
 };
 
 /// A procedure preset.
 struct Preset
 {
-    std::string name;          ///< file stem, e.g. "lumbar-mbb"
-    std::string title;         ///< readable name
-    std::string needle;        ///< needle catalogue name
+    std::string name;   ///< file stem, e.g. "lumbar-mbb"
+    std::string title;  ///< readable name
+    std::string needle; ///< needle catalogue name
     std::string approachFrom = "nearest-skin";
     double obliqueDeg = 0.0;
     double entryCraniocaudalDeg = 0.0;
@@ -75,6 +75,7 @@ void applyPresetRules(const Preset& preset, std::vector<StructureSpec>& structur
 
 /// The ideal outward direction (target → entry) in LPS for a target on `sideSign` (+1 patient
 /// left, −1 right) of the midline. For "nearest-skin" it returns `nearestSkinOutwardLps`.
-Vec3 idealOutwardDirectionLps(const Preset& preset, int sideSign, const Vec3& nearestSkinOutwardLps = {0, 1, 0});
+Vec3 idealOutwardDirectionLps(const Preset& preset, int sideSign,
+                              const Vec3& nearestSkinOutwardLps = {0, 1, 0});
 
 } // namespace np::planning

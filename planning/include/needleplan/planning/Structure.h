@@ -29,10 +29,10 @@ StructureClass parseStructureClass(const std::string& text);
 /// One labelled structure with its planning rule.
 struct StructureSpec
 {
-    std::string name;            ///< segment name, e.g. "nerve_root_L4_right"
+    std::string name;             ///< segment name, e.g. "nerve_root_L4_right"
     std::uint16_t labelValue = 0; ///< voxel value in the label map
     StructureClass structureClass = StructureClass::Caution;
-    double marginMm = 0.0;       ///< required clearance from the needle's surface
+    double marginMm = 0.0; ///< required clearance from the needle's surface
 };
 
 /// Default rule for a segment, matched on its lower-case name (see planning/README.md):

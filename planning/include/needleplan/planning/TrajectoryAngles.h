@@ -28,10 +28,10 @@
 ///   perpendicular to d, pointing to the entry's side; when the needle is within 17° of that
 ///   axis (a lateral approach), the table's "up" axis made perpendicular to d is used instead.
 
+#include "needleplan/imaging/Vec3.h"
+
 #include <optional>
 #include <string>
-
-#include "needleplan/imaging/Vec3.h"
 
 namespace np::planning {
 
@@ -57,20 +57,21 @@ Vec3 upDirectionLps(PatientPosition position);
 /// C-arm angles of one view.
 struct CarmAngles
 {
-    double primaryDeg = 0.0;    ///< DICOM Positioner Primary Angle, LAO +, RAO −, in (−180, 180]
-    double secondaryDeg = 0.0;  ///< DICOM Positioner Secondary Angle, CRA +, CAU −, in [−90, 90]
-    double obliqueDeg = 0.0;    ///< from the table's vertical, + toward the patient's left
-    double tiltDeg = 0.0;       ///< from the table's vertical, + toward the patient's head
-    Vec3 detectorDirectionLps;  ///< unit vector from the isocentre toward the detector
+    double primaryDeg = 0.0;   ///< DICOM Positioner Primary Angle, LAO +, RAO −, in (−180, 180]
+    double secondaryDeg = 0.0; ///< DICOM Positioner Secondary Angle, CRA +, CAU −, in [−90, 90]
+    double obliqueDeg = 0.0;   ///< from the table's vertical, + toward the patient's left
+    double tiltDeg = 0.0;      ///< from the table's vertical, + toward the patient's head
+    Vec3 detectorDirectionLps; ///< unit vector from the isocentre toward the detector
 };
 
 /// DICOM primary/secondary angles (degrees) of a detector direction.
-void dicomAnglesFromDetectorDirection(const Vec3& detectorDirectionLps, double& primaryDeg, double& secondaryDeg);
+void dicomAnglesFromDetectorDirection(const Vec3& detectorDirectionLps, double& primaryDeg,
+                                      double& secondaryDeg);
 /// Inverse of dicomAnglesFromDetectorDirection.
 Vec3 detectorDirectionFromDicomAngles(double primaryDeg, double secondaryDeg);
 /// Table oblique/tilt (degrees) of a detector direction for a patient lying in `position`.
-void tableAnglesFromDetectorDirection(const Vec3& detectorDirectionLps, PatientPosition position, double& obliqueDeg,
-                                      double& tiltDeg);
+void tableAnglesFromDetectorDirection(const Vec3& detectorDirectionLps, PatientPosition position,
+                                      double& obliqueDeg, double& tiltDeg);
 /// Inverse of tableAnglesFromDetectorDirection.
 Vec3 detectorDirectionFromTableAngles(double obliqueDeg, double tiltDeg, PatientPosition position);
 /// All angles of the view whose detector looks along `detectorDirectionLps`.
@@ -79,19 +80,20 @@ CarmAngles carmAnglesForDetector(const Vec3& detectorDirectionLps, PatientPositi
 /// Everything the angle panel shows for one trajectory.
 struct TrajectoryAngles
 {
-    double craniocaudalDeg = 0.0;  ///< + the needle travels toward the head (caudal-to-cranial)
-    double mediolateralDeg = 0.0;  ///< 0..180 from the AP axis in the axial plane (0 = straight AP or PA)
-    std::string mediolateralSide;  ///< "left", "right" or "" (the side the needle travels toward)
+    double craniocaudalDeg = 0.0;      ///< + the needle travels toward the head (caudal-to-cranial)
+    double mediolateralDeg = 0.0;      ///< 0..180 from the AP axis in the axial plane (0 = straight AP or PA)
+    std::string mediolateralSide;      ///< "left", "right" or "" (the side the needle travels toward)
     std::optional<bool> towardMidline; ///< set when the midline is known
-    std::string craniocaudalName;  ///< e.g. "caudal-to-cranial"
-    CarmAngles bullseye;           ///< beam along the needle
-    CarmAngles progression;        ///< beam perpendicular to the needle
+    std::string craniocaudalName;      ///< e.g. "caudal-to-cranial"
+    CarmAngles bullseye;               ///< beam along the needle
+    CarmAngles progression;            ///< beam perpendicular to the needle
 };
 
 /// Angles of the trajectory entry → target. `midlineXLps` (the patient's sagittal midline, when
 /// known) decides "toward/away from the midline". Throws np::Error(InvalidArgument) when entry and
 /// target coincide.
-TrajectoryAngles computeTrajectoryAngles(const Vec3& entryLps, const Vec3& targetLps, PatientPosition position,
+TrajectoryAngles computeTrajectoryAngles(const Vec3& entryLps, const Vec3& targetLps,
+                                         PatientPosition position,
                                          std::optional<double> midlineXLps = std::nullopt);
 
 } // namespace np::planning

@@ -1,15 +1,15 @@
 #pragma once
 /// Full evaluation of one needle trajectory against the clearance fields and the body.
 
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "needleplan/imaging/Vec3.h"
 #include "needleplan/planning/Needle.h"
 #include "needleplan/planning/Structure.h"
 #include "needleplan/planning/TrajectoryAngles.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace np::planning {
 
@@ -34,9 +34,9 @@ struct StructureClearance
     std::string structure;
     std::uint16_t labelValue = 0;
     StructureClass structureClass = StructureClass::Caution;
-    double clearanceMm = 0.0;  ///< axis distance minus needle radius; negative when the shaft cuts in
+    double clearanceMm = 0.0; ///< axis distance minus needle radius; negative when the shaft cuts in
     double marginMm = 0.0;
-    Vec3 closestShaftPointLps; ///< where on the axis the minimum occurs
+    Vec3 closestShaftPointLps;     ///< where on the axis the minimum occurs
     double depthFromEntryMm = 0.0; ///< distance of that point from the entry
     bool violated = false;
 };
@@ -54,34 +54,35 @@ const char* toString(ViolationKind kind);
 struct Violation
 {
     ViolationKind kind = ViolationKind::Margin;
-    std::string structure;   ///< empty for Length
+    std::string structure; ///< empty for Length
     double clearanceMm = 0.0;
     double marginMm = 0.0;
-    Vec3 positionLps;        ///< first point on the axis (from the entry) where it happens
+    Vec3 positionLps; ///< first point on the axis (from the entry) where it happens
     double depthFromEntryMm = 0.0;
-    std::string message;     ///< one readable sentence
+    std::string message; ///< one readable sentence
 };
 
 /// Settings of an evaluation.
 struct EvaluationOptions
 {
-    double tipZoneMm = 2.0;   ///< the last mm before the tip may touch an obstacle (bone)
+    double tipZoneMm = 2.0; ///< the last mm before the tip may touch an obstacle (bone)
     PatientPosition patientPosition = PatientPosition::HFS;
     std::optional<double> midlineXLps; ///< for "toward/away from the midline"
-    double sampleStepMm = 0.0; ///< axis sampling step; 0: a quarter of the smallest spacing
+    double sampleStepMm = 0.0;         ///< axis sampling step; 0: a quarter of the smallest spacing
 };
 
 /// Everything known about one trajectory.
 struct Evaluation
 {
     bool safe = false;
-    double lengthMm = 0.0;         ///< entry to target
-    double depthFromSkinMm = 0.0;  ///< skin crossing to target (the length when no body is known)
+    double lengthMm = 0.0;        ///< entry to target
+    double depthFromSkinMm = 0.0; ///< skin crossing to target (the length when no body is known)
     bool skinFound = false;
-    Vec3 skinEntryLps;             ///< where the line crosses the skin (the entry when unknown)
-    std::optional<double> skinAngleDeg; ///< between the needle and the skin's outward normal (0 = perpendicular)
+    Vec3 skinEntryLps; ///< where the line crosses the skin (the entry when unknown)
+    std::optional<double>
+        skinAngleDeg; ///< between the needle and the skin's outward normal (0 = perpendicular)
     std::vector<StructureClearance> clearances; ///< every considered structure present in the image
-    int closestIndex = -1;         ///< forbidden structure with the smallest clearance − margin, −1 if none
+    int closestIndex = -1; ///< forbidden structure with the smallest clearance − margin, −1 if none
     std::vector<Violation> violations; ///< ordered from the entry inward: the first is the first met
     std::vector<std::string> reasons;  ///< readable verdict reasons
     std::vector<std::string> warnings; ///< caution structures within their margin and similar notes

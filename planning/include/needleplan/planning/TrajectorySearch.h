@@ -19,12 +19,12 @@
 ///    full (TrajectoryEvaluator); only trajectories the full evaluation calls safe are returned.
 /// Per-direction results are kept for the accessibility map.
 
-#include <cstdint>
-#include <vector>
-
 #include "needleplan/imaging/Vec3.h"
 #include "needleplan/planning/Preset.h"
 #include "needleplan/planning/TrajectoryEvaluator.h"
+
+#include <cstdint>
+#include <vector>
 
 namespace np {
 class ProgressSink;
@@ -56,24 +56,24 @@ struct ApproachWindow
 /// Settings of a search.
 struct SearchOptions
 {
-    int directionCount = 20000;    ///< directions inside the window
+    int directionCount = 20000; ///< directions inside the window
     int topK = 5;
     double minSeparationDeg = 8.0; ///< between returned trajectories
     int threads = 2;
     ScoreWeights weights;
-    EvaluationOptions evaluation;  ///< tip zone, patient position, midline
+    EvaluationOptions evaluation; ///< tip zone, patient position, midline
 };
 
 /// Outcome of one direction (for the accessibility map).
 struct DirectionResult
 {
-    Vec3 directionLps;             ///< unit, target → entry
-    Vec3 skinEntryLps;             ///< where the ray leaves the body (valid when reachedSkin)
-    float score = 0.0f;            ///< valid when feasible
-    float depthMm = 0.0f;          ///< target to skin (or to where the march stopped)
-    float slackMm = 0.0f;          ///< smallest forbidden clearance − margin along the ray
+    Vec3 directionLps;    ///< unit, target → entry
+    Vec3 skinEntryLps;    ///< where the ray leaves the body (valid when reachedSkin)
+    float score = 0.0f;   ///< valid when feasible
+    float depthMm = 0.0f; ///< target to skin (or to where the march stopped)
+    float slackMm = 0.0f; ///< smallest forbidden clearance − margin along the ray
     float skinAngleDeg = 0.0f;
-    float idealAngleDeg = 0.0f;    ///< angle to the ideal direction
+    float idealAngleDeg = 0.0f; ///< angle to the ideal direction
     RejectReason reason = RejectReason::None;
     bool feasible = false;
     bool reachedSkin = false;
@@ -99,7 +99,7 @@ struct SearchResult
     std::vector<Candidate> candidates; ///< best first; every one evaluated safe
     int feasibleCount = 0;
     int paretoCount = 0;
-    int rejectedByFullEvaluation = 0;  ///< march-feasible rays that the full evaluation refused
+    int rejectedByFullEvaluation = 0; ///< march-feasible rays that the full evaluation refused
 };
 
 /// Runs searches on prepared fields (ClearanceFieldSet::prepare(target, usable length) first, or
@@ -108,7 +108,8 @@ class TrajectorySearch
 {
 public:
     /// `fields` and `body` must outlive the search.
-    TrajectorySearch(const ClearanceFieldSet& fields, std::vector<StructureSpec> structures, const BodyModel& body);
+    TrajectorySearch(const ClearanceFieldSet& fields, std::vector<StructureSpec> structures,
+                     const BodyModel& body);
 
     /// Throws np::Error(InvalidArgument) for bad options, Cancelled when asked to stop.
     SearchResult run(const Vec3& targetLps, const Needle& needle, const ApproachWindow& window,
@@ -135,8 +136,8 @@ ApproachWindow approachWindowFor(const Preset& preset, const Vec3& targetLps, co
 
 /// Prepares the fields on the bounding box of the cone of directions searched (apex at the target,
 /// reach = usable length + 5 mm; for a 90° window that is half the ball) and runs the search.
-SearchResult planTarget(ClearanceFieldSet& fields, const std::vector<StructureSpec>& structures, const BodyModel& body,
-                        const Vec3& targetLps, const Needle& needle, const Preset& preset, SearchOptions options,
-                        ProgressSink* progress = nullptr);
+SearchResult planTarget(ClearanceFieldSet& fields, const std::vector<StructureSpec>& structures,
+                        const BodyModel& body, const Vec3& targetLps, const Needle& needle,
+                        const Preset& preset, SearchOptions options, ProgressSink* progress = nullptr);
 
 } // namespace np::planning
