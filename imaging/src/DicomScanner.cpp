@@ -346,6 +346,7 @@ void buildEntry(const Group& group, DicomSeriesEntry& entry)
             sorted.push_back(entry.frames[static_cast<std::size_t>(index)]);
         entry.frames = std::move(sorted);
         entry.geometry = plan.geometry;
+        entry.resampled = plan.resampled;
         entry.warnings.insert(entry.warnings.end(), plan.warnings.begin(), plan.warnings.end());
         if (upper(first.imageType).find("MOSAIC") != std::string::npos)
             entry.warnings.push_back("Siemens MOSAIC image: its tiles are not rearranged into slices; the geometry is "
@@ -538,8 +539,7 @@ DicomScanResult scanDicom(const std::string& path, ProgressSink* progress)
         }
         const DicomFrameHeader& frame = header.frames.front();
         const std::string key = header.seriesUid + "|" + header.frameOfReferenceUid + "|" +
-                                std::to_string(header.rows) + "x" + std::to_string(header.columns) + "|" +
-                                header.transferSyntaxUid.substr(0, 0);
+                                std::to_string(header.rows) + "x" + std::to_string(header.columns);
         Group* target = nullptr;
         for (std::size_t index : groupsBySeries[key])
             if (sameOrientation(groups[index], frame))
@@ -644,8 +644,10 @@ Volume loadDicomSeries(const DicomScanResult& scan, int index, const LoadOptions
     const Geometry& geometry = entry.geometry;
     const std::uint64_t pixelsPerSlice =
         static_cast<std::uint64_t>(entry.rows) * static_cast<std::uint64_t>(entry.columns);
-    const bool resampled = geometry.size[0] != entry.columns || geometry.size[1] != entry.rows ||
-                           geometry.size[2] != static_cast<std::int64_t>(entry.frames.size());
+    const bool resampled = entry.resampled;
+    if (!resampled && (geometry.size[0] != entry.columns || geometry.size[1] != entry.rows ||
+                       geometry.size[2] != static_cast<std::int64_t>(entry.frames.size())))
+        throw Error(ErrorCode::Internal, entry.frames.front().path + ": stack size does not match its images");
     std::uint64_t bytes = static_cast<std::uint64_t>(geometry.voxelCount()) * sizeof(float);
     if (resampled)
         bytes += pixelsPerSlice * entry.frames.size() * sizeof(float);
@@ -723,19 +725,19 @@ Volume loadDicomSeries(const DicomScanResult& scan, int index, const LoadOptions
     }
     if (resampled) {
         reportProgress(progress, 0.0, "Resampling onto a regular grid");
-        std::vector<const float*> slices(destinations.begin(), destinations.end());
-        detail::resampleStack(detail::StackPlan{geometry, {}, true, [&] {
-                                  std::vector<Vec3> offsets;
-                                  const Vec3 originLps = geometry.originLps;
-                                  for (const auto& frame : entry.frames) {
-                                      const Vec3 deltaLps = frame.positionLps - originLps;
-                                      offsets.push_back({dot(deltaLps, geometry.directionLps.column(0)),
-                                                         dot(deltaLps, geometry.directionLps.column(1)),
-                                                         dot(deltaLps, geometry.directionLps.column(2))});
-                                  }
-                                  return offsets;
-                              }(), {}},
-                              entry.columns, entry.rows, slices, fillValue, volume.data(), detail::workerThreadCount());
+        // Each sorted slice's first pixel relative to the grid origin, along the grid axes.
+        detail::StackPlan plan;
+        plan.geometry = geometry;
+        plan.resampled = true;
+        for (const auto& frame : entry.frames) {
+            const Vec3 deltaLps = frame.positionLps - geometry.originLps;
+            plan.sliceOffsetsMm.push_back({dot(deltaLps, geometry.directionLps.column(0)),
+                                           dot(deltaLps, geometry.directionLps.column(1)),
+                                           dot(deltaLps, geometry.directionLps.column(2))});
+        }
+        const std::vector<const float*> slices(destinations.begin(), destinations.end());
+        detail::resampleStack(plan, entry.columns, entry.rows, slices, fillValue, volume.data(),
+                              detail::workerThreadCount());
     }
 
     VolumeInfo& info = volume.info();

@@ -527,6 +527,16 @@ TEST(DicomLoader, UnevenSpacingIsResampledWithSmallestAndLargestGap)
     checkResampledLinearField(slices, positions, "from 2.00 to 3.00 mm", "FFS");
 }
 
+TEST(DicomLoader, UnevenStackWhoseGridHasAsManySlicesIsStillResampled)
+{
+    // Gaps 2.0, 2.0, 2.6 mm: the uniform grid also has 4 slices (2.2 mm apart), but they are not
+    // the original slices.
+    Geometry slices;
+    slices.size = {5, 4, 4};
+    slices.spacing = {1.0, 1.0, 1.0};
+    checkResampledLinearField(slices, {{0, 0, 0}, {0, 0, 2.0}, {0, 0, 4.0}, {0, 0, 6.6}}, "from 2.00 to 2.60 mm", "HFS");
+}
+
 TEST(DicomLoader, RoundTripObliqueAnisotropicProneSeries)
 {
     for (const std::string position : {"HFS", "HFP", "FFP"}) {

@@ -71,6 +71,9 @@ struct DicomSeriesEntry
     int columns = 0;                ///< pixel columns per image
     /// The grid the loaded volume will have (resampled grids included), worked out from headers.
     Geometry geometry;
+    /// True when the images are resampled onto `geometry` (gantry tilt, uneven or missing slices);
+    /// false when image s is grid slice k = s, pixel for pixel.
+    bool resampled = false;
     std::vector<DicomFrameRef> frames;   ///< images, ordered along the slice normal for volumes
     std::vector<std::string> warnings;   ///< resampling, gaps, assumed values
     /// Set when the entry cannot be loaded (duplicate positions, bad spacing, ...): loading it
