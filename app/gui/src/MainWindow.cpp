@@ -353,6 +353,18 @@ void MainWindow::buildViews()
     setLayoutMode(0);
 }
 
+void MainWindow::focus3dOnActiveTarget()
+{
+    const PlanTarget* target = m_workspace->active();
+    if (!target || !target->entryLps)
+        return;
+    // A posterolateral view of the target from the side of its entry.
+    const Vec3 outward = normalized(*target->entryLps - target->targetLps);
+    const Vec3 view = normalized(Vec3{outward.x, 0.0, 0.0} * 0.8 + Vec3{0, 1, 0});
+    m_modelView->scene().lookAlong(target->targetLps, -view, {0, 0, 1}, 260.0);
+    m_modelView->refresh();
+}
+
 std::vector<SliceViewWidget*> MainWindow::allSliceViews() const
 {
     std::vector<SliceViewWidget*> views = m_sliceViews;
@@ -1021,6 +1033,7 @@ void MainWindow::startSurfaceBuild()
             m_modelView->scene().setSurfaces(std::move(*surfaces), styles);
             refreshPlanGraphics();
             m_modelView->scene().resetCamera();
+            focus3dOnActiveTarget();
             m_modelView->refresh();
             emit surfacesReady();
         },
@@ -1676,12 +1689,7 @@ void MainWindow::searchTarget(int index)
             m_accessMaps[after.name] = points;
             m_modelView->scene().setAccessMap(points);
             m_modelView->scene().setAccessMapVisible(m_accessMapAction->isChecked());
-            if (after.entryLps) {
-                // A posterolateral view of the target from the side of the chosen entry.
-                const Vec3 outward = normalized(*after.entryLps - after.targetLps);
-                Vec3 view = normalized(Vec3{outward.x, 0.0, 0.0} * 0.8 + Vec3{0, 1, 0});
-                m_modelView->scene().lookAlong(after.targetLps, -view, {0, 0, 1}, 260.0);
-            }
+            focus3dOnActiveTarget();
             refreshPlanGraphics();
             refreshReadout();
             m_statusLabel->setText(tr("%1 safe trajectories; %2 of %3 directions feasible")
@@ -1862,6 +1870,10 @@ void MainWindow::applyPlan(const QString& path)
         m_workspace->setCursorLps(active->targetLps);
     m_planPath = path;
     m_undo->setClean();
+    const int presetIndex = m_presetCombo->findData(QString::fromStdString(m_workspace->presetName()));
+    if (presetIndex >= 0)
+        m_presetCombo->setCurrentIndex(presetIndex);
+    focus3dOnActiveTarget();
     emit planOpened(true, QString());
 }
 

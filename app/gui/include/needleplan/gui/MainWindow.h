@@ -130,6 +130,7 @@ private:
     void buildPanels();
     QWidget* makeViewFrame(QWidget* view, const QString& title, const QColor& accent, QWidget* extra = nullptr);
     void refreshTrajectoryViews();
+    void focus3dOnActiveTarget();
     std::vector<SliceViewWidget*> allSliceViews() const;
     void reportError(const QString& title, const QString& message);
     void addRecent(const QString& path);
