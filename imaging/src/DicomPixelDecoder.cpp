@@ -145,7 +145,8 @@ bool decodeNativeDirect(const DecodeRequest& request)
     const bool explicitVr = format.transferSyntaxUid == UID_LittleEndianExplicitTransferSyntax;
     if (!(implicitVr || explicitVr) || (format.bitsAllocated != 8 && format.bitsAllocated != 16) ||
         format.bitsStored < 1 || format.bitsStored > format.bitsAllocated || format.highBit < format.bitsStored - 1 ||
-        format.highBit >= format.bitsAllocated || format.numberOfFrames < 1 || request.expectedRows <= 0 ||
+        format.highBit >= format.bitsAllocated || format.numberOfFrames < 1 || format.numberOfFrames > 1000000 ||
+        request.expectedRows <= 0 ||
         request.expectedColumns <= 0)
         return false;
     const std::uint64_t bytesPerFrame = static_cast<std::uint64_t>(request.expectedRows) *

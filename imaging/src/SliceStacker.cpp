@@ -104,10 +104,11 @@ StackPlan planStack(const StackInput& input)
     if (input.columns <= 0 || input.rows <= 0)
         throw Error(ErrorCode::CorruptData, input.what + ": image size " + std::to_string(input.columns) + "x" +
                                                 std::to_string(input.rows) + " is empty");
-    if (!std::isfinite(input.columnSpacing) || !std::isfinite(input.rowSpacing) || input.columnSpacing <= 0.0 ||
-        input.rowSpacing <= 0.0)
+    // Below a micrometre or above ten metres a pixel spacing is a corrupt header.
+    const auto plausible = [](double spacing) { return std::isfinite(spacing) && spacing >= 1e-3 && spacing <= 1e4; };
+    if (!plausible(input.columnSpacing) || !plausible(input.rowSpacing))
         throw Error(ErrorCode::InconsistentGeometry, input.what + ": pixel spacing " + mm(input.rowSpacing, 4) + "\\" +
-                                                         mm(input.columnSpacing, 4) + " mm is not positive and finite");
+                                                         mm(input.columnSpacing, 4) + " mm is not a plausible positive, finite spacing");
     // Orientation: orthonormalise small rounding errors, refuse anything else.
     const Vec3 row = normalized(input.rowCosineLps);
     Vec3 column = normalized(input.columnCosineLps);
@@ -169,6 +170,12 @@ StackPlan planStack(const StackInput& input)
         offsets[s] = {dot(deltaLps, row), dot(deltaLps, column), dot(deltaLps, normal)};
         maxInPlane = std::max({maxInPlane, std::abs(offsets[s].x), std::abs(offsets[s].y)});
     }
+    // Positions kilometres apart are corrupt headers, not a patient.
+    constexpr double maximumExtentMm = 1.0e5;
+    if (range > maximumExtentMm || maxInPlane > maximumExtentMm)
+        throw Error(ErrorCode::InconsistentGeometry,
+                    input.what + ": ImagePositionPatient values span more than 100 m (" + input.names[plan.order.front()] +
+                        " to " + input.names[plan.order.back()] + ")");
     const double shearTolerance = 0.05 * std::min(input.columnSpacing, input.rowSpacing);
     const bool sheared = maxInPlane > shearTolerance;
 

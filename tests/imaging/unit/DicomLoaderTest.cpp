@@ -271,6 +271,24 @@ TEST(DicomLoader, AbsurdDimensionsAreRefusedBeforeAllocation)
     EXPECT_NE(message.find("huge.dcm"), std::string::npos) << message;
 }
 
+TEST(DicomLoader, AbsurdPositionsAndSpacingsAreInconsistentGeometry)
+{
+    {
+        np::test::TempDir dir;
+        writeSlice(slice16({0, 0, 0}, [](int, int) { return 1; }), dir.path() / "a.dcm");
+        writeSlice(slice16({0, 0, 1e9}, [](int, int) { return 1; }), dir.path() / "b.dcm");
+        writeSlice(slice16({0, 0, 2e9}, [](int, int) { return 1; }), dir.path() / "c.dcm");
+        EXPECT_EQ(loadError(dir.path().string()), ErrorCode::InconsistentGeometry);
+    }
+    {
+        np::test::TempDir dir;
+        SliceSpec spec = slice16({0, 0, 0}, [](int, int) { return 1; });
+        spec.pixelSpacing = "1e-300\1e-300";
+        writeSlice(spec, dir.path() / "tiny.dcm");
+        EXPECT_EQ(loadError(dir.path().string()), ErrorCode::InconsistentGeometry);
+    }
+}
+
 TEST(DicomLoader, MemoryCapIsHonoured)
 {
     np::test::TempDir dir;
