@@ -12,6 +12,7 @@
 #include "needleplan/imaging/ImageLoader.h"
 #include "needleplan/imaging/LabelMapIO.h"
 #include "needleplan/imaging/Segmentation.h"
+#include "needleplan/planning/Structure.h"
 
 namespace np::cli {
 
@@ -34,7 +35,10 @@ void printStructures(const imaging::StructureSet& set)
         const std::int64_t voxels = s.voxelCount();
         std::cout << std::left << std::setw(28) << s.segment.name << std::right << std::setw(12) << voxels
                   << " voxels " << std::fixed << std::setprecision(2) << std::setw(10)
-                  << double(voxels) * set.voxelVolumeMl() << " ml\n";
+                  << double(voxels) * set.voxelVolumeMl() << " ml  ";
+        // The planner's default rule for the name (the user can override it when planning).
+        const auto spec = planning::defaultStructureSpec(s.segment.name, s.segment.labelValue);
+        std::cout << planning::toString(spec.structureClass) << " " << std::setprecision(1) << spec.marginMm << " mm\n";
     }
 }
 

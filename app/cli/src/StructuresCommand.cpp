@@ -12,6 +12,7 @@
 #include "needleplan/imaging/ImageLoader.h"
 #include "needleplan/imaging/LabelMapIO.h"
 #include "needleplan/imaging/StructureImport.h"
+#include "needleplan/planning/Structure.h"
 
 namespace np::cli {
 
@@ -43,7 +44,10 @@ int runImport(const ImportArguments& arguments)
         const std::int64_t voxels = s.voxelCount();
         std::cout << std::left << std::setw(28) << s.segment.name << std::right << std::setw(12) << voxels
                   << " voxels " << std::fixed << std::setprecision(2) << std::setw(10)
-                  << double(voxels) * set.voxelVolumeMl() << " ml\n";
+                  << double(voxels) * set.voxelVolumeMl() << " ml  ";
+        // The planner's default rule for the name (the user can override it when planning).
+        const auto spec = planning::defaultStructureSpec(s.segment.name, s.segment.labelValue);
+        std::cout << planning::toString(spec.structureClass) << " " << std::setprecision(1) << spec.marginMm << " mm\n";
     }
     for (const auto& warning : set.warnings())
         std::cerr << "needleplan-cli: warning: " << warning << "\n";
