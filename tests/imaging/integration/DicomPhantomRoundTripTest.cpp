@@ -45,6 +45,12 @@ void expectRoundTrip(const np::phantom::PhantomOptions& options)
     for (std::size_t n = 0; n < loaded.voxels().size(); ++n)
         worst = std::max(worst, static_cast<double>(std::abs(loaded.voxels()[n] - phantom.ct.voxels()[n])));
     EXPECT_LE(worst, 0.5 + 1e-3);
+    // The ground-truth .seg.nrrd loads as a scalar image on the same grid.
+    const Volume labels = loadVolume((dir.path() / "structures.seg.nrrd").string());
+    ASSERT_EQ(labels.geometry().size, expected.size);
+    EXPECT_NEAR(distance(labels.geometry().originLps, expected.originLps), 0.0, 1e-4);
+    for (std::size_t n = 0; n < labels.voxels().size(); n += 97)
+        ASSERT_EQ(labels.voxels()[n], static_cast<float>(phantom.labels.labels()[n])) << n;
     // A named target lands on the same voxel in both.
     ASSERT_FALSE(phantom.targets.empty());
     const Vec3 targetLps = phantom.targets.front().positionLps;

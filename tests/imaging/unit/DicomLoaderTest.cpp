@@ -823,6 +823,28 @@ TEST(ImageLoader, NrrdRoundTripKeepsVoxelsAndLpsGeometry)
     EXPECT_EQ(files, 1u);
 }
 
+TEST(ImageLoader, MetaImageLoadsWithItsSpacingAndOrigin)
+{
+    np::test::TempDir dir;
+    const fs::path path = dir.path() / "small.mha";
+    {
+        std::ofstream out(path, std::ios::binary);
+        out << "ObjectType = Image\nNDims = 3\nBinaryData = True\nBinaryDataByteOrderMSB = False\n"
+               "DimSize = 3 2 2\nElementSpacing = 0.5 0.75 2.5\nOffset = -10 20 5\n"
+               "ElementType = MET_FLOAT\nElementDataFile = LOCAL\n";
+        for (int n = 0; n < 12; ++n) {
+            const float value = 1.5f * static_cast<float>(n) - 4.0f;
+            out.write(reinterpret_cast<const char*>(&value), sizeof value);
+        }
+    }
+    const Volume volume = loadVolume(path.string());
+    EXPECT_EQ(volume.geometry().size, (Size3{3, 2, 2}));
+    EXPECT_NEAR(distance(volume.geometry().spacing, Vec3{0.5, 0.75, 2.5}), 0.0, 1e-9);
+    EXPECT_NEAR(distance(volume.geometry().originLps, Vec3{-10, 20, 5}), 0.0, 1e-9);
+    EXPECT_EQ(volume.at(1, 0, 0), -2.5f);
+    EXPECT_EQ(volume.at(2, 1, 1), 1.5f * 11 - 4.0f);
+}
+
 TEST(ImageLoader, CorruptNrrdIsCorruptData)
 {
     np::test::TempDir dir;
