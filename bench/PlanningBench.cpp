@@ -76,6 +76,8 @@ void FieldsAndSearch(benchmark::State& state)
         benchmark::DoNotOptimize(result.feasibleCount);
         state.counters["feasible"] = result.feasibleCount;
         state.counters["maps"] = fields.computedMapCount();
+        state.counters["refusedByFullEvaluation"] = result.rejectedByFullEvaluation;
+        state.counters["returned"] = static_cast<double>(result.candidates.size());
     }
 }
 

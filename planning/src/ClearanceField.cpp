@@ -5,7 +5,11 @@
 #include "needleplan/imaging/Volume.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <itkImage.h>
 #include <itkSignedMaurerDistanceMapImageFilter.h>
 #include <limits>
@@ -208,16 +212,57 @@ void ClearanceFieldSet::prepareBoxes(const std::vector<StructureSpec>& structure
         if (std::find(toCompute.begin(), toCompute.end(), slot.get()) == toCompute.end())
             toCompute.push_back(slot.get());
     }
+    // Largest crops first, then one structure per worker thread (each map single-threaded): many
+    // small crops parallelise better across structures than inside ITK's filter.
+    std::vector<std::int64_t> volumes(toCompute.size());
     for (std::size_t n = 0; n < toCompute.size(); ++n) {
-        throwIfCancelled(progress);
-        reportProgress(progress, static_cast<double>(n) / static_cast<double>(toCompute.size()),
-                       "distance maps");
-        computeField(*toCompute[n], padded);
+        const IndexBox& b = toCompute[n]->m_bounds;
+        volumes[n] = (b.hi[0] - b.lo[0] + 1) * (b.hi[1] - b.lo[1] + 1) * (b.hi[2] - b.lo[2] + 1);
     }
+    std::vector<std::size_t> order(toCompute.size());
+    for (std::size_t n = 0; n < order.size(); ++n)
+        order[n] = n;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return volumes[a] > volumes[b]; });
+    std::atomic<std::size_t> next{0};
+    std::atomic<int> finished{0};
+    std::atomic<bool> stop{false};
+    std::exception_ptr failure;
+    std::mutex failureMutex;
+    auto worker = [&] {
+        for (;;) {
+            const std::size_t n = next.fetch_add(1);
+            if (n >= order.size() || stop.load())
+                return;
+            try {
+                if (progress && progress->cancelRequested())
+                    throw Error(ErrorCode::Cancelled, "distance map computation cancelled");
+                computeField(*toCompute[order[n]], padded, 1);
+                const int done = ++finished;
+                reportProgress(progress, static_cast<double>(done) / static_cast<double>(order.size()),
+                               "distance maps");
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(failureMutex);
+                if (!failure)
+                    failure = std::current_exception();
+                stop = true;
+                return;
+            }
+        }
+    };
+    const int threadCount = std::max(1, std::min<int>(m_options.threads, static_cast<int>(order.size())));
+    std::vector<std::thread> threads;
+    for (int t = 1; t < threadCount; ++t)
+        threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads)
+        t.join();
+    m_computedMapCount += finished.load();
+    if (failure)
+        std::rethrow_exception(failure);
     reportProgress(progress, 1.0, "distance maps");
 }
 
-void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi)
+void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi, int workUnits)
 {
     const auto& g = m_labels.geometry();
     IndexBox crop;
@@ -279,7 +324,6 @@ void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi)
                     field.m_values[static_cast<std::size_t>(index)] =
                         static_cast<float>(field.boundingBoxDistanceAtIjk(
                             Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)}));
-        ++m_computedMapCount;
         return;
     }
     try {
@@ -290,7 +334,7 @@ void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi)
         filter->SetSquaredDistance(false);
         filter->SetInsideIsPositive(false);
         filter->SetBackgroundValue(0);
-        filter->SetNumberOfWorkUnits(static_cast<itk::ThreadIdType>(m_options.threads));
+        filter->SetNumberOfWorkUnits(static_cast<itk::ThreadIdType>(std::max(1, workUnits)));
         filter->Update();
         const float* distance = filter->GetOutput()->GetBufferPointer();
         field.m_values.resize(count);
@@ -305,7 +349,6 @@ void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi)
         throw Error(ErrorCode::Internal,
                     std::string("distance map computation failed: ") + e.GetDescription());
     }
-    ++m_computedMapCount;
 }
 
 const DistanceField* ClearanceFieldSet::field(std::uint16_t labelValue) const

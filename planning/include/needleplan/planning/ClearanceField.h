@@ -87,7 +87,7 @@ struct ClearanceFieldOptions
 {
     double capMm = 20.0;        ///< distances are exact up to this value (see the file comment)
     double roiPaddingMm = 10.0; ///< extra room so small target moves reuse the fields
-    int threads = 2;            ///< ITK work units per distance map
+    int threads = 2;            ///< structures computed in parallel (one thread each)
 };
 
 /// The distance fields of a label map, cached per structure and region of interest. Fields depend
@@ -134,7 +134,8 @@ private:
         std::int64_t count = 0;
     };
     void scanLabels();
-    void computeField(DistanceField& field, const IndexBox& roi);
+    /// Computes one map; safe to call for different fields from several threads at once.
+    void computeField(DistanceField& field, const IndexBox& roi, int workUnits);
     void prepareBoxes(const std::vector<StructureSpec>& structures, const IndexBox& wanted,
                       const IndexBox& padded, ProgressSink* progress);
 
