@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+
 #include <cmath>
 #include <filesystem>
 
@@ -162,6 +166,66 @@ TEST(DicomSegImport, SegOfAnotherSeriesWarnsAndOffGridFails)
     for (const auto v : slab)
         count += v;
     EXPECT_EQ(count, 28 * 34 * 2);
+}
+
+// Rewrites a written BINARY SEG as FRACTIONAL (8-bit frames, Maximum Fractional Value 200):
+// every set pixel becomes 150 (75 %) and the unset pixels of column 0 become 100 (exactly half),
+// column 1 gets 99 (just under half); the rest stays 0.
+void makeFractional(const std::string& path, std::int64_t columns, std::int64_t rows)
+{
+    DcmFileFormat file;
+    ASSERT_TRUE(file.loadFile(path.c_str()).good());
+    DcmDataset& d = *file.getDataset();
+    const Uint8* bits = nullptr;
+    unsigned long length = 0;
+    ASSERT_TRUE(d.findAndGetUint8Array(DCM_PixelData, bits, &length).good());
+    Sint32 frames = 0;
+    d.findAndGetSint32(DCM_NumberOfFrames, frames);
+    const std::int64_t framePixels = columns * rows;
+    std::vector<Uint8> bytes(static_cast<std::size_t>(framePixels * frames), 0);
+    for (std::int64_t p = 0; p < framePixels * frames; ++p) {
+        const bool set = (bits[p / 8] >> (p % 8)) & 1;
+        const std::int64_t column = (p % framePixels) % columns;
+        bytes[static_cast<std::size_t>(p)] = set ? 150 : (column == 0 ? 100 : (column == 1 ? 99 : 0));
+    }
+    d.putAndInsertString(DCM_SegmentationType, "FRACTIONAL");
+    d.putAndInsertString(DCM_SegmentationFractionalType, "PROBABILITY");
+    d.putAndInsertUint16(DCM_MaximumFractionalValue, 200);
+    d.putAndInsertUint16(DCM_BitsAllocated, 8);
+    d.putAndInsertUint16(DCM_BitsStored, 8);
+    d.putAndInsertUint16(DCM_HighBit, 7);
+    d.putAndInsertUint8Array(DCM_PixelData, bytes.data(), static_cast<unsigned long>(bytes.size()));
+    ASSERT_TRUE(file.saveFile(path.c_str(), EXS_LittleEndianExplicit).good());
+}
+
+TEST(DicomSegImport, FractionalFramesAreInsideFromHalfTheMaximum)
+{
+    const Volume ct = referenceCt({1.0, 1.0, 2.0}, Mat3::identity());
+    const StructureSet original = overlappingStructures(ct.geometry());
+    np::test::TempDir dir;
+    const std::string path = (dir.path() / "fractional.dcm").string();
+    writeDicomSeg(original, ct, path);
+    makeFractional(path, 23, 17);
+    const StructureSet back = importDicomSeg(path, ct);
+    ASSERT_EQ(back.structures().size(), 3u);
+    const Geometry& g = ct.geometry();
+    for (std::size_t s = 0; s < 2; ++s) {
+        const auto& a = original.structures()[s].voxels;
+        const auto& b = back.structures()[s].voxels;
+        for (std::int64_t k = 0; k < g.size[2]; ++k) {
+            bool frameWritten = false;
+            for (std::int64_t v = 0; v < g.size[0] * g.size[1]; ++v)
+                frameWritten = frameWritten || a[static_cast<std::size_t>(k * g.size[0] * g.size[1] + v)];
+            for (std::int64_t j = 0; j < g.size[1]; ++j)
+                for (std::int64_t i = 0; i < g.size[0]; ++i) {
+                    const auto v = static_cast<std::size_t>(i + g.size[0] * (j + g.size[1] * k));
+                    // Written frames: set pixels (150) and column 0 (100 = half) are inside,
+                    // column 1 (99) is not. Slices without a frame stay empty.
+                    const bool expected = frameWritten && (a[v] || i == 0);
+                    ASSERT_EQ(b[v] != 0, expected) << s << " " << i << "," << j << "," << k;
+                }
+        }
+    }
 }
 
 } // namespace
