@@ -282,8 +282,14 @@ TEST(DicomLoader, AbsurdPositionsAndSpacingsAreInconsistentGeometry)
     }
     {
         np::test::TempDir dir;
+        writeSlice(slice16({0, 0, 0}, [](int, int) { return 1; }), dir.path() / "a.dcm");
+        writeSlice(slice16({0, 0, std::nan("")}, [](int, int) { return 1; }), dir.path() / "nan.dcm");
+        EXPECT_EQ(loadError(dir.path().string()), ErrorCode::InconsistentGeometry);
+    }
+    {
+        np::test::TempDir dir;
         SliceSpec spec = slice16({0, 0, 0}, [](int, int) { return 1; });
-        spec.pixelSpacing = "1e-300\1e-300";
+        spec.pixelSpacing = "1e-300\\1e-300";
         writeSlice(spec, dir.path() / "tiny.dcm");
         EXPECT_EQ(loadError(dir.path().string()), ErrorCode::InconsistentGeometry);
     }
@@ -401,6 +407,57 @@ TEST(DicomLoader, EchoesAtTheSamePositionsBecomeSeparateStacks)
         const Volume volume = loadDicomSeries(scan, index);
         EXPECT_EQ(volume.at(0, 0, 2), 100 * (index + 1) + 2);
     }
+}
+
+TEST(DicomLoader, StacksInDifferentFramesOfReferenceOrSizesStayApart)
+{
+    np::test::TempDir dir;
+    for (int k = 0; k < 2; ++k) {
+        writeSlice(slice16({0, 0, 1.0 * k}, [](int, int) { return 1; }), dir.path() / ("a" + std::to_string(k) + ".dcm"));
+        const fs::path path = dir.path() / ("b" + std::to_string(k) + ".dcm");
+        writeSlice(slice16({0, 0, 1.0 * k}, [](int, int) { return 2; }), path);
+        DcmFileFormat file;
+        ASSERT_TRUE(file.loadFile(path.string().c_str()).good());
+        file.getDataset()->putAndInsertString(DCM_FrameOfReferenceUID, "1.2.826.0.1.3680043.9.7777.99");
+        ASSERT_TRUE(file.saveFile(path.string().c_str(), EXS_LittleEndianExplicit).good());
+        writeSlice(slice16({0, 0, 1.0 * k}, [](int, int) { return 3; }, 6, 5), dir.path() / ("c" + std::to_string(k) + ".dcm"));
+    }
+    const DicomScanResult scan = scanDicom(dir.path().string());
+    ASSERT_EQ(scan.series.size(), 3u);
+    for (const auto& entry : scan.series) {
+        EXPECT_FALSE(entry.hasError()) << entry.error;
+        EXPECT_EQ(entry.geometry.size[2], 2);
+    }
+}
+
+namespace {
+class ProgressRecorder : public np::ProgressSink
+{
+public:
+    void report(double fraction, const std::string&) override
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_last = fraction;
+        ++m_count;
+        m_inRange = m_inRange && fraction >= 0.0 && fraction <= 1.0;
+    }
+    std::mutex m_mutex;
+    double m_last = -1.0;
+    int m_count = 0;
+    bool m_inRange = true;
+};
+} // namespace
+
+TEST(DicomLoader, ReportsProgressUpToCompletion)
+{
+    np::test::TempDir dir;
+    for (int k = 0; k < 20; ++k)
+        writeSlice(slice16({0, 0, 1.0 * k}, [](int, int) { return 1; }), dir.path() / ("s" + std::to_string(k) + ".dcm"));
+    ProgressRecorder recorder;
+    loadVolume(dir.path().string(), {}, &recorder);
+    EXPECT_GE(recorder.m_count, 3);
+    EXPECT_TRUE(recorder.m_inRange);
+    EXPECT_EQ(recorder.m_last, 1.0);
 }
 
 TEST(DicomLoader, LocalizersSecondaryCapturesAndOtherOrientationsAreSeparateEntries)
