@@ -8,6 +8,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 
 #include "TestSupport.h"
 #include "needleplan/imaging/DicomSegIO.h"
@@ -166,6 +168,51 @@ TEST(DicomSegImport, SegOfAnotherSeriesWarnsAndOffGridFails)
     for (const auto v : slab)
         count += v;
     EXPECT_EQ(count, 28 * 34 * 2);
+}
+
+TEST(DicomSegImport, MalformedSegsFailCleanly)
+{
+    const Volume ct = referenceCt({1.0, 1.0, 2.0}, Mat3::identity());
+    np::test::TempDir dir;
+    const std::string path = (dir.path() / "s.dcm").string();
+    writeDicomSeg(overlappingStructures(ct.geometry()), ct, path);
+    auto rewrite = [&](const std::string& name, const std::function<void(DcmDataset&)>& change) {
+        DcmFileFormat file;
+        EXPECT_TRUE(file.loadFile(path.c_str()).good());
+        change(*file.getDataset());
+        const std::string out = (dir.path() / name).string();
+        EXPECT_TRUE(file.saveFile(out.c_str(), EXS_LittleEndianExplicit).good());
+        return out;
+    };
+    auto codeOf = [&](const std::string& file) {
+        try {
+            importDicomSeg(file, ct);
+        } catch (const Error& e) {
+            return e.code();
+        }
+        return ErrorCode::Internal;
+    };
+    EXPECT_EQ(codeOf(rewrite("frames.dcm", [](DcmDataset& d) { d.putAndInsertString(DCM_NumberOfFrames, "999"); })),
+              ErrorCode::CorruptData);
+    EXPECT_EQ(codeOf(rewrite("nopixels.dcm", [](DcmDataset& d) { delete d.remove(DCM_PixelData); })), ErrorCode::CorruptData);
+    EXPECT_EQ(codeOf(rewrite("short.dcm", [](DcmDataset& d) {
+                  const Uint8 few[4] = {1, 2, 3, 4};
+                  d.putAndInsertUint8Array(DCM_PixelData, few, 4);
+              })),
+              ErrorCode::CorruptData);
+    EXPECT_EQ(codeOf(rewrite("bits.dcm", [](DcmDataset& d) { d.putAndInsertUint16(DCM_BitsAllocated, 16); })),
+              ErrorCode::CorruptData);
+    EXPECT_EQ(codeOf(rewrite("type.dcm", [](DcmDataset& d) { d.putAndInsertString(DCM_SegmentationType, "LABELMAP"); })),
+              ErrorCode::Unsupported);
+    EXPECT_EQ(codeOf(rewrite("nosegments.dcm", [](DcmDataset& d) { delete d.remove(DCM_SegmentSequence); })),
+              ErrorCode::CorruptData);
+    // Truncated in the middle of the pixel data, and not DICOM at all.
+    const std::string truncated = (dir.path() / "truncated.dcm").string();
+    std::filesystem::copy_file(path, truncated);
+    std::filesystem::resize_file(truncated, std::filesystem::file_size(truncated) - 40);
+    EXPECT_NE(codeOf(truncated), ErrorCode::Internal);
+    std::ofstream(dir.path() / "text.dcm") << "hello";
+    EXPECT_EQ(codeOf((dir.path() / "text.dcm").string()), ErrorCode::NotDicom);
 }
 
 // Rewrites a written BINARY SEG as FRACTIONAL (8-bit frames, Maximum Fractional Value 200):

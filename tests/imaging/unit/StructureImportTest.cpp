@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <itkImage.h>
+#include <itkImageFileWriter.h>
+
 #include <fstream>
 
 #include "TestSupport.h"
@@ -146,6 +149,77 @@ TEST(StructureImport, PlainLabelMapIsNamedByColourTable)
     EXPECT_DOUBLE_EQ(set.find("aorta")->segment.colorRgb[0], 1.0);
     EXPECT_NE(set.find("label_4"), nullptr);
     ASSERT_EQ(set.warnings().size(), 1u) << "one value is not in the table";
+}
+
+TEST(StructureImport, NiftiLabelMapWithItkSnapDescriptionOnAnotherGrid)
+{
+    np::test::TempDir dir;
+    // A 10 x 10 x 4 NIfTI label image with 2 mm voxels and an oblique direction (rotation of 90
+    // degrees about S: i runs along +P, j along -L), label 7 in voxels i in 2..4, j in 3..5, k = 1.
+    using LabelImage = itk::Image<std::uint16_t, 3>;
+    auto image = LabelImage::New();
+    LabelImage::RegionType region;
+    LabelImage::SizeType size;
+    size[0] = 10;
+    size[1] = 10;
+    size[2] = 4;
+    region.SetSize(size);
+    image->SetRegions(region);
+    image->Allocate(true);
+    LabelImage::SpacingType spacing;
+    spacing.Fill(2.0);
+    image->SetSpacing(spacing);
+    LabelImage::PointType origin;
+    origin[0] = 3.0;
+    origin[1] = -2.0;
+    origin[2] = 10.0;
+    image->SetOrigin(origin);
+    LabelImage::DirectionType direction;
+    direction.Fill(0.0);
+    direction[1][0] = 1.0;  // i along +y (P)
+    direction[0][1] = -1.0; // j along -x (R)
+    direction[2][2] = 1.0;
+    image->SetDirection(direction);
+    for (int i = 2; i <= 4; ++i)
+        for (int j = 3; j <= 5; ++j)
+            image->SetPixel({{i, j, 1}}, 7);
+    const std::string path = (dir.path() / "labels.nii.gz").string();
+    auto writer = itk::ImageFileWriter<LabelImage>::New();
+    writer->SetInput(image);
+    writer->SetFileName(path);
+    writer->Update();
+    std::ofstream(dir.path() / "labels.txt") << "    0     0    0    0        0  0  0    \"Clear Label\"\n"
+                                                "    7   255  128    0        1  1  1    \"nerve root L4 left\"\n";
+    // The CT: 1 mm voxels, identity direction, first centre at (-20.3, -4.3, 10), so that no CT
+    // centre falls half way between two label voxel centres.
+    Geometry g;
+    g.size = {32, 32, 4};
+    g.spacing = {1.0, 1.0, 2.0};
+    g.originLps = {-20.3, -4.3, 10.0};
+    StructureImportOptions options;
+    options.colorTablePath = (dir.path() / "labels.txt").string();
+    const StructureSet set = importStructures(path, Volume(g, 0.0f), options);
+    const StructureMask* nerve = set.find("nerve root L4 left");
+    ASSERT_NE(nerve, nullptr);
+    EXPECT_NEAR(nerve->segment.colorRgb[1], 128.0 / 255.0, 1e-9);
+    // Label voxel (i, j, k) has its centre at x = 3 - 2j, y = -2 + 2i, z = 10 + 2k; a CT voxel
+    // takes the label of the label voxel nearest to its centre.
+    std::int64_t expected = 0;
+    for (std::int64_t k = 0; k < 4; ++k)
+        for (std::int64_t j = 0; j < 32; ++j)
+            for (std::int64_t i = 0; i < 32; ++i) {
+                const Vec3 p = g.lpsFromIjk({double(i), double(j), double(k)});
+                // Continuous label index: i_l = (y + 2) / 2, j_l = (3 - x) / 2, k_l = (z - 10) / 2.
+                const long il = std::lround((p.y + 2.0) / 2.0), jl = std::lround((3.0 - p.x) / 2.0),
+                           kl = std::lround((p.z - 10.0) / 2.0);
+                const bool inside = il >= 2 && il <= 4 && jl >= 3 && jl <= 5 && kl == 1;
+                expected += inside;
+                EXPECT_EQ(nerve->voxels[static_cast<std::size_t>(i + 32 * (j + 32 * k))] != 0, inside) << i << "," << j << "," << k;
+            }
+    EXPECT_EQ(nerve->voxelCount(), expected);
+    // x in (-8, -2]: 6 columns (-7.3 .. -2.3), y in (1, 7): 6 rows (1.7 .. 6.7), one slice.
+    EXPECT_EQ(expected, 36);
+    EXPECT_FALSE(set.warnings().empty()) << "resampling is reported";
 }
 
 } // namespace
