@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <QApplication>
+#include <QFile>
 #include <QMessageBox>
 #include <QTableWidget>
 
@@ -30,6 +31,7 @@ protected:
     void SetUp() override
     {
         NP_REQUIRE_DISPLAY();
+        QFile::remove(MainWindow::autosavePath()); // a crashed earlier run would offer recovery
         m_window = std::make_unique<MainWindow>();
         m_window->resize(1500, 950);
         m_window->show();

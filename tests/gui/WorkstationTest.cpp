@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <QApplication>
+#include <QFile>
 #include <QMessageBox>
+#include <QPixmap>
 #include <QTableWidget>
 
 #include <cmath>
@@ -74,6 +76,7 @@ protected:
     void SetUp() override
     {
         NP_REQUIRE_DISPLAY();
+        QFile::remove(MainWindow::autosavePath()); // a crashed earlier run would offer recovery
         m_window = std::make_unique<MainWindow>();
         m_window->setScriptedMode(false);
         m_window->resize(1400, 900);
@@ -147,6 +150,10 @@ TEST_F(Workstation, FolderWithSeveralSeriesOpensThePicker)
     EXPECT_TRUE(descriptions.join("|").contains("first series"));
     EXPECT_TRUE(descriptions.join("|").contains("second series"));
     EXPECT_EQ(table->item(0, 4)->text(), "12"); // slices
+    EXPECT_EQ(table->item(0, 5)->text(), QStringLiteral("24 × 20 × 12"));
+    // Each row shows a thumbnail decoded from its middle image.
+    for (int r = 0; r < table->rowCount(); ++r)
+        EXPECT_FALSE(table->item(r, 0)->data(Qt::DecorationRole).value<QPixmap>().isNull()) << "row " << r;
     picker->reject();
     ASSERT_TRUE(test::waitUntil([&] { return finished; }, 5000));
     EXPECT_FALSE(m_window->workspace().volume());

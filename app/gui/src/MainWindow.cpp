@@ -1246,7 +1246,7 @@ void MainWindow::refreshPlanGraphics()
         graphic.selected = isActive;
         graphic.showHandles = isActive;
         graphic.colorRgb = {0.2, 0.9, 0.35};
-        if (!m_planningBusy && m_planning && m_planning->hasLabels() && m_planning->fieldsCover(target.targetLps)) {
+        if (!m_planningBusy && m_planning && m_planning->hasLabels() && m_planning->fieldsCover(target.targetLps, specs)) {
             try {
                 const auto needle = planning::findNeedle(m_workspace->needleName());
                 if (auto evaluation = m_planning->evaluate(specs, *target.entryLps, target.targetLps, *needle)) {
@@ -1257,6 +1257,9 @@ void MainWindow::refreshPlanGraphics()
                         margin = c.marginMm;
                     }
                     graphic.colorRgb = evaluation->safe ? render::clearanceColor(worst, margin) : render::Rgb{0.95, 0.2, 0.15};
+                    // Clearance colour along the shaft: red below the margin, amber within 1 mm of it.
+                    for (double slack : m_planning->slackAlong(specs, *target.entryLps, target.targetLps, radius, 48))
+                        graphic.colorsAlongRgb.push_back(render::clearanceColor(slack, 0.0));
                 }
             } catch (const std::exception&) {
             }
@@ -1457,9 +1460,9 @@ void MainWindow::refreshReadout()
             std::vector<planning::StructureSpec> specs;
             for (const StructureRow& row : m_workspace->structures())
                 specs.push_back(row.spec);
-            if (!m_planning->fieldsCover(target->targetLps) && m_dragKey == 0)
+            if (!m_planning->fieldsCover(target->targetLps, specs) && m_dragKey == 0)
                 m_planning->prepareFields(specs, target->targetLps, needle->usableLengthMm + 20.0, nullptr);
-            if (m_planning->fieldsCover(target->targetLps))
+            if (m_planning->fieldsCover(target->targetLps, specs))
                 evaluation = m_planning->evaluate(specs, *target->entryLps, target->targetLps, *needle);
         } catch (const std::exception& error) {
             html += QStringLiteral("<span style='color:#e07060'>%1</span><br>").arg(QString(error.what()).toHtmlEscaped());

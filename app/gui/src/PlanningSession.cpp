@@ -5,6 +5,8 @@
 #include "needleplan/planning/TrajectoryAngles.h"
 #include "needleplan/imaging/Error.h"
 
+#include <algorithm>
+
 namespace np::gui {
 
 PlanningSession::PlanningSession(std::shared_ptr<const imaging::Volume> volume,
@@ -46,6 +48,10 @@ void PlanningSession::prepareFields(const std::vector<planning::StructureSpec>& 
     m_fields->prepare(structures, targetLps, radiusMm, progress);
     m_preparedCentreLps = targetLps;
     m_preparedRadiusMm = radiusMm;
+    m_preparedLabels.clear();
+    for (const planning::StructureSpec& spec : structures)
+        if (spec.structureClass != planning::StructureClass::Ignored)
+            m_preparedLabels.push_back(spec.labelValue);
 }
 
 planning::SearchResult PlanningSession::search(const std::vector<planning::StructureSpec>& structures,
@@ -65,12 +71,42 @@ planning::SearchResult PlanningSession::search(const std::vector<planning::Struc
         planning::planTarget(*m_fields, structures, *m_body, targetLps, needle, preset, options, progress);
     m_preparedCentreLps = targetLps;
     m_preparedRadiusMm = needle.usableLengthMm + 5.0;
+    m_preparedLabels.clear();
+    for (const planning::StructureSpec& spec : structures)
+        if (spec.structureClass != planning::StructureClass::Ignored)
+            m_preparedLabels.push_back(spec.labelValue);
     return result;
 }
 
-bool PlanningSession::fieldsCover(const Vec3& targetLps) const
+bool PlanningSession::fieldsCover(const Vec3& targetLps, const std::vector<planning::StructureSpec>& structures) const
 {
-    return m_preparedCentreLps && distance(*m_preparedCentreLps, targetLps) < 8.0;
+    if (!m_preparedCentreLps || distance(*m_preparedCentreLps, targetLps) >= 8.0)
+        return false;
+    for (const planning::StructureSpec& spec : structures)
+        if (spec.structureClass != planning::StructureClass::Ignored &&
+            std::find(m_preparedLabels.begin(), m_preparedLabels.end(), spec.labelValue) == m_preparedLabels.end())
+            return false;
+    return true;
+}
+
+std::vector<double> PlanningSession::slackAlong(const std::vector<planning::StructureSpec>& structures,
+                                                const Vec3& entryLps, const Vec3& targetLps, double radiusMm,
+                                                int samples) const
+{
+    std::vector<double> slack;
+    if (!m_fields || samples < 2 || !fieldsCover(targetLps, structures))
+        return slack;
+    slack.assign(static_cast<std::size_t>(samples), 1e9);
+    for (const planning::StructureSpec& spec : structures) {
+        if (spec.structureClass != planning::StructureClass::Forbidden && spec.structureClass != planning::StructureClass::Caution)
+            continue;
+        for (int s = 0; s < samples; ++s) {
+            const Vec3 pointLps = entryLps + (targetLps - entryLps) * (static_cast<double>(s) / (samples - 1));
+            const double clearance = m_fields->distanceMm(spec.labelValue, pointLps) - radiusMm;
+            slack[static_cast<std::size_t>(s)] = std::min(slack[static_cast<std::size_t>(s)], clearance - spec.marginMm);
+        }
+    }
+    return slack;
 }
 
 std::optional<planning::Evaluation> PlanningSession::evaluate(const std::vector<planning::StructureSpec>& structures,

@@ -324,19 +324,46 @@ void ModelScene::setTrajectories(const std::vector<TrajectoryGraphic>& trajector
         // direction is visible from afar.
         const Vec3 direction = normalized(trajectory.targetLps - trajectory.entryLps);
         const Vec3 hubLps = trajectory.entryLps - direction * 25.0;
-        vtkNew<vtkLineSource> line;
-        line->SetPoint1(hubLps.x, hubLps.y, hubLps.z);
-        line->SetPoint2(trajectory.targetLps.x, trajectory.targetLps.y, trajectory.targetLps.z);
+        // Polyline hub → entry → evenly spaced shaft points → tip, coloured point by point.
+        const std::vector<Rgb>& along = trajectory.colorsAlongRgb;
+        const int shaftPoints = along.size() >= 2 ? static_cast<int>(along.size()) : 2;
+        vtkNew<vtkPoints> points;
+        vtkNew<vtkUnsignedCharArray> colors;
+        colors->SetNumberOfComponents(3);
+        auto addPoint = [&](const Vec3& p, const Rgb& rgb) {
+            points->InsertNextPoint(p.x, p.y, p.z);
+            const unsigned char c[3] = {static_cast<unsigned char>(255 * std::clamp(rgb[0], 0.0, 1.0)),
+                                        static_cast<unsigned char>(255 * std::clamp(rgb[1], 0.0, 1.0)),
+                                        static_cast<unsigned char>(255 * std::clamp(rgb[2], 0.0, 1.0))};
+            colors->InsertNextTypedTuple(c);
+        };
+        const Rgb hubColor{0.75, 0.78, 0.82};
+        addPoint(hubLps, hubColor);
+        addPoint(trajectory.entryLps - direction * 0.01, hubColor);
+        for (int s = 0; s < shaftPoints; ++s) {
+            const double t = static_cast<double>(s) / (shaftPoints - 1);
+            addPoint(trajectory.entryLps + (trajectory.targetLps - trajectory.entryLps) * t,
+                     along.size() >= 2 ? along[static_cast<std::size_t>(s)] : trajectory.colorRgb);
+        }
+        vtkNew<vtkCellArray> line;
+        line->InsertNextCell(points->GetNumberOfPoints());
+        for (vtkIdType id = 0; id < points->GetNumberOfPoints(); ++id)
+            line->InsertCellPoint(id);
+        vtkNew<vtkPolyData> path;
+        path->SetPoints(points);
+        path->SetLines(line);
+        path->GetPointData()->SetScalars(colors);
         vtkNew<vtkTubeFilter> tube;
-        tube->SetInputConnection(line->GetOutputPort());
+        tube->SetInputData(path);
         tube->SetRadius(std::max(0.05, trajectory.radiusMm) * (trajectory.selected ? 1.0 : 0.8));
         tube->SetNumberOfSides(16);
         tube->CappingOn();
         vtkNew<vtkPolyDataMapper> mapper;
         mapper->SetInputConnection(tube->GetOutputPort());
+        mapper->SetColorModeToDirectScalars();
+        mapper->ScalarVisibilityOn();
         auto actor = vtkSmartPointer<vtkActor>::New();
         actor->SetMapper(mapper);
-        actor->GetProperty()->SetColor(trajectory.colorRgb[0], trajectory.colorRgb[1], trajectory.colorRgb[2]);
         actor->GetProperty()->SetAmbient(0.35);
         actor->GetProperty()->SetOpacity(trajectory.selected ? 1.0 : 0.6);
         d.renderer->AddActor(actor);

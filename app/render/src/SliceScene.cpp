@@ -255,7 +255,11 @@ struct SliceScene::Impl
                 const Vec3 p1 = a + (b - a) * (static_cast<double>(s + 1) / kPieces);
                 const double depth = std::abs(0.5 * (p0.z + p1.z));
                 const double alpha = depth <= nearMm ? 1.0 : std::max(0.3, 0.85 - depth / 60.0);
-                builder.segment(p0.x, p0.y, p1.x, p1.y, 2.0, toRgba(trajectory.colorRgb, alpha));
+                const auto& along = trajectory.colorsAlongRgb;
+                const Rgb color = along.size() >= 2
+                                      ? along[std::min(along.size() - 1, static_cast<std::size_t>((s + 0.5) / kPieces * along.size()))]
+                                      : trajectory.colorRgb;
+                builder.segment(p0.x, p0.y, p1.x, p1.y, 2.0, toRgba(color, alpha));
             }
             // Where the shaft pierces the plane.
             if ((a.z <= 0.0 && b.z >= 0.0) || (a.z >= 0.0 && b.z <= 0.0)) {

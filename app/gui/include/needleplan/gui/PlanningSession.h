@@ -36,8 +36,13 @@ public:
     /// Makes clearance fields valid in a ball around `targetLps`. Slow the first time.
     void prepareFields(const std::vector<planning::StructureSpec>& structures, const Vec3& targetLps, double radiusMm,
                        ProgressSink* progress);
-    /// True when prepareFields covered this ball already (evaluation is then fast).
-    bool fieldsCover(const Vec3& targetLps) const;
+    /// True when prepareFields covered this target and every considered structure already
+    /// (evaluation is then fast).
+    bool fieldsCover(const Vec3& targetLps, const std::vector<planning::StructureSpec>& structures) const;
+    /// Clearance minus margin (mm) of the tightest forbidden or caution structure at points along
+    /// the shaft from entry to target, `samples` points; empty when the fields do not cover it.
+    std::vector<double> slackAlong(const std::vector<planning::StructureSpec>& structures, const Vec3& entryLps,
+                                   const Vec3& targetLps, double radiusMm, int samples) const;
     /// Evaluates a trajectory with the prepared fields; nullopt without labels.
     std::optional<planning::Evaluation> evaluate(const std::vector<planning::StructureSpec>& structures,
                                                  const Vec3& entryLps, const Vec3& targetLps,
@@ -58,6 +63,7 @@ private:
     planning::PatientPosition m_patientPosition = planning::PatientPosition::HFS;
     std::optional<Vec3> m_preparedCentreLps;
     double m_preparedRadiusMm = 0.0;
+    std::vector<std::uint16_t> m_preparedLabels;
 };
 
 } // namespace np::gui

@@ -32,6 +32,9 @@ struct TrajectoryGraphic
     Rgb colorRgb{0.2, 0.9, 0.3};
     bool selected = false;
     bool showHandles = false; ///< draw the entry and target handles (the editable trajectory)
+    /// Optional colours at evenly spaced points from entry to target (clearance along the shaft);
+    /// when empty the whole shaft has colorRgb.
+    std::vector<Rgb> colorsAlongRgb;
 };
 
 /// A marked target without a trajectory yet.
