@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -18,6 +19,10 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kDegPerRad = 180.0 / kPi;
 constexpr double kMaxStepMm = 4.0;
+/// Bound on the gradient of a trilinearly interpolated distance map (√3: each axis's finite
+/// differences are at most 1), used to certify the march between samples.
+constexpr double kLipschitz = 1.7320508075688772;
+constexpr double kCertifyResolutionMm = 0.02;
 
 double angleDeg(const Vec3& a, const Vec3& b)
 {
@@ -145,6 +150,22 @@ SearchResult TrajectorySearch::run(const Vec3& targetLps, const Needle& needle, 
     const ScoreWeights& w = options.weights;
     const double saturation = std::max(0.1, w.clearanceSaturationMm);
 
+    // Certifies that a structure's slack stays ≥ 0 between two samples: for an L-Lipschitz function
+    // the minimum over [ta, tb] is at least (ca + cb − L (tb − ta)) / 2; uncertain intervals are
+    // halved down to kCertifyResolutionMm.
+    std::function<bool(const MarchStructure&, const Vec3&, const Vec3&, double, double, double, double)>
+        certify = [&](const MarchStructure& m, const Vec3& startIjk, const Vec3& stepIjk, double ta,
+                      double ca, double tb, double cb) {
+            if (ca < 0.0 || cb < 0.0)
+                return false;
+            if (ca + cb >= kLipschitz * (tb - ta) || tb - ta < kCertifyResolutionMm)
+                return true;
+            const double tm = 0.5 * (ta + tb);
+            const double cm = m.field->distanceAtIjk(startIjk + stepIjk * tm) - radius - m.marginMm;
+            return certify(m, startIjk, stepIjk, ta, ca, tm, cm) &&
+                   certify(m, startIjk, stepIjk, tm, cm, tb, cb);
+        };
+
     auto marchOne = [&](std::size_t index) {
         const Vec3& u = directions[index];
         DirectionResult& r = result.directions[index];
@@ -155,34 +176,36 @@ SearchResult TrajectorySearch::run(const Vec3& targetLps, const Needle& needle, 
         double slack = std::numeric_limits<double>::infinity();
         double cautionIntrusion = 0.0;
         double previousT = 0.0;
+        bool havePrevious = false;
+        std::vector<double> previous(march.size(), 0.0);
         const double limit = usable + kMaxStepMm + 1.0;
         for (double t = 0.0;;) {
             const Vec3 p = targetIjk + uIjk * t;
             double stepBound = kMaxStepMm;
-            for (const MarchStructure& m : march) {
+            for (std::size_t s = 0; s < march.size(); ++s) {
+                const MarchStructure& m = march[s];
                 const double c = m.field->distanceAtIjk(p) - radius - m.marginMm;
-                if (m.structureClass == StructureClass::Forbidden) {
-                    if (c < 0.0) {
-                        r.reason = RejectReason::Forbidden;
+                const bool forbidden = m.structureClass == StructureClass::Forbidden;
+                const bool obstacle = m.structureClass == StructureClass::Obstacle;
+                // Obstacles count from the tip-zone boundary outward (the march lands on it exactly).
+                const bool hard = forbidden || (obstacle && t >= tipZone);
+                if (hard) {
+                    const bool checkInterval = havePrevious && (forbidden || previousT >= tipZone);
+                    if (c < 0.0 ||
+                        (checkInterval && !certify(m, targetIjk, uIjk, previousT, previous[s], t, c))) {
+                        r.reason = forbidden ? RejectReason::Forbidden : RejectReason::Obstacle;
                         r.depthMm = static_cast<float>(t);
                         return;
                     }
-                    slack = std::min(slack, c);
-                    stepBound = std::min(stepBound, c);
-                } else if (m.structureClass == StructureClass::Obstacle) {
-                    if (t > tipZone) {
-                        if (c < 0.0) {
-                            r.reason = RejectReason::Obstacle;
-                            r.depthMm = static_cast<float>(t);
-                            return;
-                        }
-                        stepBound = std::min(stepBound, c);
-                    } else {
-                        stepBound = std::min(stepBound, tipZone - t + std::max(0.0, c));
-                    }
+                    if (forbidden)
+                        slack = std::min(slack, c);
+                    stepBound = std::min(stepBound, c / kLipschitz);
+                } else if (obstacle) {
+                    stepBound = std::min(stepBound, tipZone - t + std::max(0.0, c) / kLipschitz);
                 } else if (c < 0.0) {
                     cautionIntrusion = std::max(cautionIntrusion, -c);
                 }
+                previous[s] = c;
             }
             const bool inside = m_body.occupancyIjk(targetBodyIjk + uBodyIjk * t) >= 0.5;
             if (!inside) {
@@ -213,7 +236,11 @@ SearchResult TrajectorySearch::run(const Vec3& targetLps, const Needle& needle, 
                 return;
             }
             previousT = t;
-            t += std::max(minStep, stepBound);
+            havePrevious = true;
+            double step = std::max(minStep, stepBound);
+            if (t < tipZone && t + step > tipZone)
+                step = tipZone - t;
+            t += step;
         }
         r.feasible = true;
         r.slackMm = static_cast<float>(std::isfinite(slack) ? slack : saturation);

@@ -121,6 +121,13 @@ TEST(PhantomPlanning, EveryNamedTargetGetsASafeTrajectoryThatKeepsItsMarginsOnTh
     const BodyModel body = BodyModel::fromCt(ct);
     ClearanceFieldSet fields(labels);
     const double tolerance = labels.geometry().maxSpacing();
+    // One set of fields covering every target's reach (the longest preset needle, 127 mm), reused
+    // by all the searches below.
+    std::vector<Vec3> positions;
+    for (const auto& t : targets)
+        positions.push_back(t.positionLps);
+    fields.prepareRegion(defaultStructures(labels), positions, 127.0 + 5.0);
+    const int mapsBefore = fields.computedMapCount();
 
     for (const auto& target : targets) {
         SCOPED_TRACE(target.name);
@@ -146,6 +153,18 @@ TEST(PhantomPlanning, EveryNamedTargetGetsASafeTrajectoryThatKeepsItsMarginsOnTh
                 checked.push_back(s);
         ASSERT_FALSE(checked.empty());
         const Vec3 ideal = outcome.searches[0].window.idealOutwardLps;
+        // The march never calls a ray feasible that the full evaluation refuses (every 7th checked).
+        EXPECT_EQ(outcome.searches[0].rejectedByFullEvaluation, 0);
+        TrajectoryEvaluator evaluator(fields, request.structures, &body);
+        EvaluationOptions evaluation;
+        evaluation.tipZoneMm = request.preset.tipZoneMm;
+        int n = 0;
+        for (const auto& d : outcome.searches[0].directions)
+            if (d.feasible && n++ % 7 == 0) {
+                const Evaluation e = evaluator.evaluate(
+                    Trajectory{d.skinEntryLps, target.positionLps, request.needle}, evaluation);
+                EXPECT_TRUE(e.safe) << (e.reasons.empty() ? "" : e.reasons[0]);
+            }
         for (const auto& p : trajectories) {
             EXPECT_TRUE(p.evaluation.safe);
             std::string name;
@@ -163,4 +182,5 @@ TEST(PhantomPlanning, EveryNamedTargetGetsASafeTrajectoryThatKeepsItsMarginsOnTh
             EXPECT_LE(p.evaluation.depthFromSkinMm, request.needle.usableLengthMm);
         }
     }
+    EXPECT_EQ(fields.computedMapCount(), mapsBefore); // nothing recomputed
 }

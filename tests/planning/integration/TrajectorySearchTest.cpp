@@ -123,6 +123,17 @@ TEST(TrajectorySearch, FindsSafeSpreadTrajectoriesAndNeverCallsAnUnsafeRayFeasib
             if (d.directionLps.y > bestPosterior)
                 bestPosterior = d.directionLps.y, posterior = &d;
         }
+        // The march and the full evaluation agree: no feasible ray is refused by the evaluator.
+        EXPECT_EQ(result.rejectedByFullEvaluation, 0);
+        TrajectoryEvaluator evaluator(fields, p.structures, &body);
+        EvaluationOptions evaluation;
+        evaluation.tipZoneMm = preset.tipZoneMm;
+        for (const auto& d : result.directions)
+            if (d.feasible) {
+                const Evaluation e = evaluator.evaluate(
+                    Trajectory{d.skinEntryLps, p.targetLps, *findNeedle("22G-90mm")}, evaluation);
+                EXPECT_TRUE(e.safe) << (e.reasons.empty() ? "" : e.reasons[0]);
+            }
         ASSERT_NE(posterior, nullptr);
         EXPECT_FALSE(posterior->feasible);
         EXPECT_EQ(posterior->reason, RejectReason::Forbidden);

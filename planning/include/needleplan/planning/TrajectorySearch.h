@@ -3,11 +3,14 @@
 ///
 /// 1. Directions: a Fibonacci spiral on the spherical cap of half-angle windowDeg around the ideal
 ///    outward direction (target → entry), directionCount of them.
-/// 2. Each ray is marched outward from the target until it leaves the body. Steps are bounded by
-///    the remaining slack of every forbidden and obstacle structure (sphere tracing on the
-///    distance fields), never below half the smallest spacing and never above 4 mm, so no forbidden
-///    intrusion between steps goes unseen. Rejected: a forbidden structure within its margin, an
-///    obstacle (bone) before the tip zone, a skin crossing beyond the usable length, no skin.
+/// 2. Each ray is marched outward from the target until it leaves the body. Steps are the
+///    smallest remaining slack of the forbidden and obstacle structures divided by √3 (the largest
+///    gradient of a trilinearly interpolated distance map: sphere tracing on the fields), never
+///    below half the smallest spacing and never above 4 mm. Every interval between two samples is
+///    certified with that Lipschitz bound, and halved down to 0.02 mm where the bound cannot
+///    certify it, so no intrusion between samples goes unseen. Rejected: a forbidden structure
+///    within its margin, an obstacle (bone) beyond the tip zone, a skin crossing beyond the usable
+///    length, a ray that leaves the image before the skin.
 /// 3. Score of a feasible ray (higher is better), with the preset's weights w:
 ///      score = w.clearance · min(slack, S)/S − w.length · depth/usableLength
 ///              − w.idealAngle · angleToIdeal/window − w.skinAngle · skinAngle/90°
