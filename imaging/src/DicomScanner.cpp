@@ -484,8 +484,10 @@ DicomScanResult scanDicom(const std::string& path, ProgressSink* progress)
                 throw;
             if (singleFile)
                 throw;
-            scanned[n].skipReason = error.code() == ErrorCode::NotDicom ? std::string("not a DICOM file")
-                                                                         : std::string(error.what());
+            std::string reason = error.what();
+            if (reason.compare(0, files[n].size() + 2, files[n] + ": ") == 0)
+                reason.erase(0, files[n].size() + 2); // the listing names the file already
+            scanned[n].skipReason = error.code() == ErrorCode::NotDicom ? std::string("not a DICOM file") : reason;
         } catch (const std::exception& error) {
             if (singleFile)
                 throw Error(ErrorCode::CorruptData, files[n] + ": unreadable (" + error.what() + ")");
