@@ -242,8 +242,11 @@ void decodeDicomFrames(const DecodeRequest& request)
     if (!isDecodableTransferSyntax(xfer.getXferID()))
         throw Error(ErrorCode::UnsupportedTransferSyntax,
                     path + ": unsupported transfer syntax " + std::string(xfer.getXferName()));
-    if (!data->tagExists(DCM_PixelData))
+    if (!data->tagExists(DCM_PixelData)) {
+        if (data->tagExists(DCM_FloatPixelData) || data->tagExists(DCM_DoubleFloatPixelData))
+            throw Error(ErrorCode::Unsupported, path + ": floating-point pixel data (parametric map) is not supported");
         throw Error(ErrorCode::CorruptData, path + ": missing PixelData");
+    }
     if (xfer.isEncapsulated()) {
         const OFCondition decoded = data->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
         if (decoded.bad() || !data->canWriteXfer(EXS_LittleEndianExplicit))
