@@ -321,3 +321,61 @@ TEST_F(Workstation, TrajectoryViewsContainTheNeedleAndFollowTheDepthSlider)
 
 } // namespace
 } // namespace np::gui
+
+#include "needleplan/imaging/LabelMapIO.h"
+#include "needleplan/planning/Preset.h"
+
+namespace np::gui {
+namespace {
+
+TEST_F(Workstation, PresetChangesNeedleAndRulesInOneUndoStep)
+{
+    const std::vector<std::string> presets = planning::builtInPresetNames();
+    if (presets.empty())
+        GTEST_SKIP() << "no built-in presets found in " << planning::presetDirectory();
+    const imaging::Volume volume = smallVolume();
+    test::TempDir folder("np-gui-preset");
+    const auto imagePath = folder.path() / "box.nrrd";
+    imaging::writeVolumeNrrd(volume, imagePath.string());
+    imaging::LabelMap labels(volume.geometry());
+    labels.segments() = {{"nerve_root_L4_left", 1, {1, 1, 0}}, {"vertebra_L4", 2, {1, 1, 1}}};
+    for (std::int64_t k = 3; k < 9; ++k)
+        for (std::int64_t j = 5; j < 15; ++j)
+            for (std::int64_t i = 6; i < 18; ++i)
+                labels.at(i, j, k) = i < 9 ? 1 : 2;
+    const auto labelPath = folder.path() / "structures.seg.nrrd";
+    imaging::writeSegNrrd(labels, labelPath.string());
+    ASSERT_TRUE(openAndWait(*m_window, QString::fromStdString(imagePath.string())));
+    m_window->openSegmentation(QString::fromStdString(labelPath.string()));
+    ASSERT_TRUE(test::waitUntil([&] { return m_window->workspace().structures().size() == 2; }, 20000));
+    const std::vector<StructureRow> defaults = m_window->workspace().structures();
+    const std::string defaultNeedle = m_window->workspace().needleName();
+
+    // Pick a preset whose needle differs from the current one when there is one.
+    std::string chosen = presets.front();
+    for (const std::string& name : presets)
+        if (planning::loadPreset(name).needle != defaultNeedle)
+            chosen = name;
+    const planning::Preset preset = planning::loadPreset(chosen);
+    std::vector<planning::StructureSpec> expected = {planning::defaultStructureSpec("nerve_root_L4_left", 1),
+                                                     planning::defaultStructureSpec("vertebra_L4", 2)};
+    planning::applyPresetRules(preset, expected);
+
+    const int steps = m_window->undoStack().count();
+    m_window->setPreset(QString::fromStdString(chosen));
+    EXPECT_EQ(m_window->undoStack().count(), steps + 1);
+    EXPECT_EQ(m_window->workspace().needleName(), planning::findNeedle(preset.needle) ? preset.needle : defaultNeedle);
+    for (std::size_t r = 0; r < expected.size(); ++r) {
+        EXPECT_EQ(m_window->workspace().structures()[r].spec.structureClass, expected[r].structureClass);
+        EXPECT_DOUBLE_EQ(m_window->workspace().structures()[r].spec.marginMm, expected[r].marginMm);
+    }
+    m_window->undoStack().undo();
+    EXPECT_EQ(m_window->workspace().needleName(), defaultNeedle);
+    for (std::size_t r = 0; r < defaults.size(); ++r) {
+        EXPECT_EQ(m_window->workspace().structures()[r].spec.structureClass, defaults[r].spec.structureClass);
+        EXPECT_DOUBLE_EQ(m_window->workspace().structures()[r].spec.marginMm, defaults[r].spec.marginMm);
+    }
+}
+
+} // namespace
+} // namespace np::gui

@@ -553,7 +553,17 @@ void MainWindow::buildPanels()
                                    .arg(needle.outerDiameterMm, 0, 'f', 2),
                                QString::fromStdString(needle.name));
     connect(m_needleCombo, &QComboBox::currentIndexChanged, this, [this](int index) {
-        m_workspace->setNeedleName(m_needleCombo->itemData(index).toString().toStdString());
+        const std::string name = m_needleCombo->itemData(index).toString().toStdString();
+        if (name != m_workspace->needleName())
+            m_undo->push(new SetNeedleCommand(*m_workspace, m_workspace->needleName(), name));
+    });
+    // Keep the combo in step with undo/redo and opened plans.
+    connect(m_workspace.get(), &Workspace::planChanged, this, [this] {
+        const int index = m_needleCombo->findData(QString::fromStdString(m_workspace->needleName()));
+        if (index >= 0 && index != m_needleCombo->currentIndex()) {
+            QSignalBlocker blocker(m_needleCombo);
+            m_needleCombo->setCurrentIndex(index);
+        }
     });
     form->addRow(tr("Needle"), m_needleCombo);
     m_namedTargetCombo = new QComboBox(planPanel);
@@ -592,6 +602,10 @@ void MainWindow::buildPanels()
     planLayout->addLayout(pickRow);
     connect(setTarget, &QPushButton::clicked, this, [this] { setPickMode(PickMode::SetTarget); });
     connect(setEntry, &QPushButton::clicked, this, [this] { setPickMode(PickMode::SetEntry); });
+    setTarget->setShortcut(QKeySequence(Qt::Key_T));
+    setTarget->setToolTip(tr("Then click the target in any slice view (T)"));
+    setEntry->setShortcut(QKeySequence(Qt::Key_E));
+    setEntry->setToolTip(tr("Then click the skin entry in any slice view (E)"));
 
     m_targetsTree = new QTreeWidget(planPanel);
     m_targetsTree->setObjectName("targetsTree");
@@ -633,6 +647,7 @@ void MainWindow::buildPanels()
     find->setObjectName("findButton");
     find->setToolTip(tr("Search thousands of directions from the active target and rank the safe ones"));
     connect(find, &QPushButton::clicked, this, &MainWindow::findSafeTrajectories);
+    find->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_F));
     auto* searchRow = new QHBoxLayout();
     searchRow->addWidget(find, 2);
     auto* findAll = new QPushButton(tr("All targets"), planPanel);
@@ -1583,15 +1598,14 @@ void MainWindow::setPreset(const QString& name)
     const int presetIndex = m_presetCombo->findData(name);
     if (presetIndex >= 0)
         m_presetCombo->setCurrentIndex(presetIndex);
-    const int needleIndex = m_needleCombo->findData(QString::fromStdString(preset.needle));
-    if (needleIndex >= 0)
-        m_needleCombo->setCurrentIndex(needleIndex);
-    // The preset's structure rules, applied to the defaults, as one undo step.
+    // The preset's needle and structure rules, applied to the defaults, as one undo step.
     std::vector<planning::StructureSpec> specs;
     for (const StructureRow& row : m_workspace->structures())
         specs.push_back(planning::defaultStructureSpec(row.style.name, row.style.labelValue));
     planning::applyPresetRules(preset, specs);
     m_undo->beginMacro(tr("Preset %1").arg(QString::fromStdString(preset.title)));
+    if (planning::findNeedle(preset.needle) && preset.needle != m_workspace->needleName())
+        m_undo->push(new SetNeedleCommand(*m_workspace, m_workspace->needleName(), preset.needle));
     for (std::size_t r = 0; r < specs.size(); ++r) {
         const StructureRow& before = m_workspace->structures()[r];
         if (before.spec.structureClass == specs[r].structureClass && before.spec.marginMm == specs[r].marginMm)
@@ -1832,9 +1846,6 @@ void MainWindow::applyPlan(const QString& path)
     m_undo->clear();
     while (!m_workspace->targets().empty())
         m_workspace->removeTarget(0);
-    const int needleIndex = m_needleCombo->findData(QString::fromStdString(plan.needle.name));
-    if (needleIndex >= 0)
-        m_needleCombo->setCurrentIndex(needleIndex);
     m_workspace->setNeedleName(plan.needle.name.empty() ? m_workspace->needleName() : plan.needle.name);
     // Structure rules by label value.
     for (std::size_t r = 0; r < m_workspace->structures().size(); ++r) {

@@ -67,4 +67,10 @@ EditStructureCommand::EditStructureCommand(Workspace& workspace, int row, Struct
 void EditStructureCommand::undo() { m_workspace.setStructure(m_row, m_before); }
 void EditStructureCommand::redo() { m_workspace.setStructure(m_row, m_after); }
 
+SetNeedleCommand::SetNeedleCommand(Workspace& workspace, std::string before, std::string after)
+    : QUndoCommand(QObject::tr("Needle %1").arg(QString::fromStdString(after))), m_workspace(workspace),
+      m_before(std::move(before)), m_after(std::move(after))
+{
+}
+
 } // namespace np::gui

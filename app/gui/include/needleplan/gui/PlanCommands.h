@@ -72,4 +72,18 @@ private:
     StructureRow m_after;
 };
 
+/// Chooses another needle for the plan.
+class SetNeedleCommand : public QUndoCommand
+{
+public:
+    SetNeedleCommand(Workspace& workspace, std::string before, std::string after);
+    void undo() override { m_workspace.setNeedleName(m_before); }
+    void redo() override { m_workspace.setNeedleName(m_after); }
+
+private:
+    Workspace& m_workspace;
+    std::string m_before;
+    std::string m_after;
+};
+
 } // namespace np::gui
