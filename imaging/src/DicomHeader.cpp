@@ -327,6 +327,8 @@ DicomHeader readDicomHeader(const std::string& path)
                     char* end = nullptr;
                     frame.stackId = static_cast<int>(std::strtol(stack.c_str(), &end, 10));
                 }
+                frame.effectiveEchoTime = getString(subItem(item, DCM_MREchoSequence), DCM_EffectiveEchoTime);
+                frame.diffusionBValue = getString(subItem(item, DCM_MRDiffusionSequence), DCM_DiffusionBValue);
                 Uint32 temporalIndex = 0;
                 if (content && content->findAndGetUint32(DCM_TemporalPositionIndex, temporalIndex).good())
                     frame.temporalPositionIndex = static_cast<int>(temporalIndex);

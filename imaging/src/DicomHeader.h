@@ -25,6 +25,8 @@ struct DicomFrameHeader
     double rescaleIntercept = 0.0;
     int stackId = 0;
     int temporalPositionIndex = 0; ///< enhanced multi-frame: FrameContent TemporalPositionIndex
+    std::string effectiveEchoTime;  ///< enhanced MR: MREchoSequence EffectiveEchoTime, as written
+    std::string diffusionBValue;    ///< enhanced MR: MRDiffusionSequence DiffusionBValue, as written
 };
 
 struct DicomHeader

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -371,13 +372,20 @@ bool hasCoincidentImages(const Group& group)
         return false;
     const Vec3 normal = normalized(cross(group.rowCosine, group.columnCosine));
     // Copies of one SOP instance are not two images (they are merged when the entry is built).
-    std::vector<std::pair<double, const std::string*>> along;
+    struct Placed
+    {
+        double along;
+        const std::string* sopInstanceUid;
+        int frame;
+    };
+    std::vector<Placed> placed;
     for (const auto& [header, frame] : group.images)
-        along.emplace_back(dot(header->frames[static_cast<std::size_t>(frame)].positionLps, normal), &header->sopInstanceUid);
-    std::sort(along.begin(), along.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (std::size_t n = 0; n < along.size(); ++n)
-        for (std::size_t m = n + 1; m < along.size() && along[m].first - along[n].first < 1e-3; ++m)
-            if (along[m].second->empty() || *along[m].second != *along[n].second)
+        placed.push_back({dot(header->frames[static_cast<std::size_t>(frame)].positionLps, normal), &header->sopInstanceUid, frame});
+    std::sort(placed.begin(), placed.end(), [](const Placed& a, const Placed& b) { return a.along < b.along; });
+    for (std::size_t n = 0; n < placed.size(); ++n)
+        for (std::size_t m = n + 1; m < placed.size() && placed[m].along - placed[n].along < 1e-3; ++m)
+            if (placed[m].sopInstanceUid->empty() || *placed[m].sopInstanceUid != *placed[n].sopInstanceUid ||
+                placed[m].frame != placed[n].frame)
                 return true;
     return false;
 }
@@ -387,15 +395,24 @@ bool hasCoincidentImages(const Group& group)
 /// does; otherwise the group stays whole and stacking reports the duplicate positions.
 std::vector<Group> splitCoincidentImages(std::vector<Group> groups)
 {
-    using Attribute = std::string DicomHeader::*;
-    const std::pair<Attribute, const char*> attributes[] = {{&DicomHeader::echoNumbers, "EchoNumbers"},
-                                                            {&DicomHeader::temporalPosition, "TemporalPositionIdentifier"},
-                                                            {&DicomHeader::acquisitionNumber, "AcquisitionNumber"},
-                                                            {&DicomHeader::triggerTime, "TriggerTime"},
-                                                            {&DicomHeader::imageType, "ImageType"}};
+    using Attribute = std::function<std::string(const DicomHeader&, int frame)>;
+    const auto fileAttribute = [](std::string DicomHeader::*member) -> Attribute {
+        return [member](const DicomHeader& header, int) { return header.*member; };
+    };
+    const auto frameAttribute = [](std::string DicomFrameHeader::*member) -> Attribute {
+        return [member](const DicomHeader& header, int frame) { return header.frames[static_cast<std::size_t>(frame)].*member; };
+    };
+    const std::pair<Attribute, const char*> attributes[] = {
+        {fileAttribute(&DicomHeader::echoNumbers), "EchoNumbers"},
+        {frameAttribute(&DicomFrameHeader::effectiveEchoTime), "EffectiveEchoTime"},
+        {frameAttribute(&DicomFrameHeader::diffusionBValue), "DiffusionBValue"},
+        {fileAttribute(&DicomHeader::temporalPosition), "TemporalPositionIdentifier"},
+        {fileAttribute(&DicomHeader::acquisitionNumber), "AcquisitionNumber"},
+        {fileAttribute(&DicomHeader::triggerTime), "TriggerTime"},
+        {fileAttribute(&DicomHeader::imageType), "ImageType"}};
     std::vector<Group> result;
     for (Group& group : groups) {
-        if (group.kind != DicomSeriesKind::Volume || !group.multiFramePath.empty() || !hasCoincidentImages(group)) {
+        if (group.kind != DicomSeriesKind::Volume || !hasCoincidentImages(group)) {
             result.push_back(std::move(group));
             continue;
         }
@@ -403,7 +420,7 @@ std::vector<Group> splitCoincidentImages(std::vector<Group> groups)
         for (const auto& [attribute, name] : attributes) {
             std::map<std::string, Group> parts;
             for (const auto& image : group.images) {
-                Group& part = parts[image.first->*attribute];
+                Group& part = parts[attribute(*image.first, image.second)];
                 if (part.images.empty()) {
                     part = group;
                     part.images.clear();

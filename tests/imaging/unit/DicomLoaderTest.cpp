@@ -846,6 +846,63 @@ TEST(DicomLoader, EnhancedMultiFramePositionsComeFromPerFrameGroups)
                 EXPECT_EQ(volume.at(i, j, k), 100 * 3 * k + i + 10 * j) << i << "," << j << "," << k;
 }
 
+TEST(DicomLoader, EnhancedMrEchoesAtTheSamePositionsBecomeSeparateStacks)
+{
+    np::test::TempDir dir;
+    const int columns = 4, rows = 3;
+    // Six frames: echoes 12 ms and 30 ms interleaved, at z = 0, 2, 4.
+    const double z[] = {0, 0, 2, 2, 4, 4};
+    const char* echo[] = {"12", "30", "12", "30", "12", "30"};
+    DcmFileFormat file;
+    DcmDataset* d = file.getDataset();
+    d->putAndInsertString(DCM_SOPClassUID, UID_EnhancedMRImageStorage);
+    d->putAndInsertString(DCM_SOPInstanceUID, "1.2.826.0.1.3680043.9.7777.30");
+    d->putAndInsertString(DCM_SeriesInstanceUID, "1.2.826.0.1.3680043.9.7777.31");
+    d->putAndInsertString(DCM_Modality, "MR");
+    d->putAndInsertUint16(DCM_Rows, rows);
+    d->putAndInsertUint16(DCM_Columns, columns);
+    d->putAndInsertString(DCM_NumberOfFrames, "6");
+    d->putAndInsertUint16(DCM_SamplesPerPixel, 1);
+    d->putAndInsertString(DCM_PhotometricInterpretation, "MONOCHROME2");
+    d->putAndInsertUint16(DCM_BitsAllocated, 16);
+    d->putAndInsertUint16(DCM_BitsStored, 12);
+    d->putAndInsertUint16(DCM_HighBit, 11);
+    d->putAndInsertUint16(DCM_PixelRepresentation, 0);
+    DcmItem* shared = nullptr;
+    ASSERT_TRUE(d->findOrCreateSequenceItem(DCM_SharedFunctionalGroupsSequence, shared, 0).good());
+    DcmItem* item = nullptr;
+    shared->findOrCreateSequenceItem(DCM_PixelMeasuresSequence, item, 0);
+    item->putAndInsertString(DCM_PixelSpacing, "1\\1");
+    shared->findOrCreateSequenceItem(DCM_PlaneOrientationSequence, item, 0);
+    item->putAndInsertString(DCM_ImageOrientationPatient, "1\\0\\0\\0\\1\\0");
+    std::vector<Uint16> pixels;
+    for (int f = 0; f < 6; ++f) {
+        DcmItem* perFrame = nullptr;
+        d->findOrCreateSequenceItem(DCM_PerFrameFunctionalGroupsSequence, perFrame, f);
+        perFrame->findOrCreateSequenceItem(DCM_PlanePositionSequence, item, 0);
+        item->putAndInsertString(DCM_ImagePositionPatient, triple({0, 0, z[f]}).c_str());
+        perFrame->findOrCreateSequenceItem(DCM_MREchoSequence, item, 0);
+        item->putAndInsertString(DCM_EffectiveEchoTime, echo[f]);
+        for (int n = 0; n < rows * columns; ++n)
+            pixels.push_back(static_cast<Uint16>(100 * (f % 2) + 10 * z[f]));
+    }
+    d->putAndInsertUint16Array(DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size()));
+    const fs::path path = dir.path() / "echoes.dcm";
+    ASSERT_TRUE(file.saveFile(path.string().c_str(), EXS_LittleEndianExplicit).good());
+
+    const DicomScanResult scan = scanDicom(path.string());
+    ASSERT_EQ(scan.series.size(), 2u);
+    for (const auto& entry : scan.series) {
+        ASSERT_FALSE(entry.hasError()) << entry.error;
+        EXPECT_EQ(entry.geometry.size, (Size3{4, 3, 3}));
+        EXPECT_NEAR(entry.geometry.spacing.z, 2.0, 1e-9);
+        const Volume volume = loadDicomSeries(scan, entry.index);
+        const bool late = entry.warnings[0].find("EffectiveEchoTime 30") != std::string::npos;
+        for (int k = 0; k < 3; ++k)
+            EXPECT_EQ(volume.at(1, 1, k), (late ? 100 : 0) + 20 * k) << entry.warnings[0];
+    }
+}
+
 // ---------------------------------------------------------------- other formats
 
 TEST(ImageLoader, NrrdRoundTripKeepsVoxelsAndLpsGeometry)
