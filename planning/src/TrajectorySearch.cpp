@@ -91,7 +91,9 @@ Vec3 TrajectorySearch::nearestSkinDirectionLps(const Vec3& targetLps, double max
     for (const Vec3& d : fibonacciCapDirections({0, 0, 1}, 180.0, 2000)) {
         for (double t = 0.0; t <= maxDistanceMm && t < bestDistance; t += step)
             if (m_body.occupancyIjk(g.ijkFromLps(targetLps + d * t)) < 0.5) {
-                bestDistance = t, best = d;
+                // Leaving through the edge of the image is not the skin.
+                if (g.containsIjk(g.ijkFromLps(targetLps + d * (t + step))))
+                    bestDistance = t, best = d;
                 break;
             }
     }
@@ -376,6 +378,10 @@ SearchResult planTarget(ClearanceFieldSet& fields, const std::vector<StructureSp
                         const BodyModel& body, const Vec3& targetLps, const Needle& needle,
                         const Preset& preset, SearchOptions options, ProgressSink* progress)
 {
+    if (body.empty() || !body.geometry().containsIjk(body.geometry().ijkFromLps(targetLps)))
+        throw Error(ErrorCode::InvalidArgument,
+                    "target (" + std::to_string(targetLps.x) + ", " + std::to_string(targetLps.y) + ", " +
+                        std::to_string(targetLps.z) + ") LPS mm lies outside the image");
     TrajectorySearch search(fields, structures, body);
     options.evaluation.tipZoneMm = preset.tipZoneMm;
     options.weights = preset.weights;

@@ -94,6 +94,10 @@ TEST_F(PlanCommand, BadArgumentsExitWithCode2)
         EXPECT_EQ(r.exitCode, 2) << extra[0] << " " << extra[1] << ": " << r.err;
         EXPECT_FALSE(r.err.empty());
     }
+    // A target outside the image is bad input, not "no trajectory".
+    EXPECT_EQ(
+        test::runCli(base("plan") + std::vector<std::string>{"--target", "500,0,0", "--out", out}).exitCode,
+        2);
     EXPECT_EQ(test::runCli({"plan", "--image", path("missing.nrrd"), "--structures",
                             path("structures.seg.nrrd"), "--target", "0,29.5,0", "--out", out})
                   .exitCode,
