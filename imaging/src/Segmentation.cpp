@@ -352,16 +352,40 @@ void fillEnclosedBackground(Mask& mask, const Size3& size, std::int64_t maxVoxel
 /// at most `maxAreaVoxels` (negative: any size).
 void fillHolesPerSlice(Mask& mask, const Size3& size, std::int64_t maxAreaVoxels, int threads)
 {
-    const std::int64_t sliceVoxels = size[0] * size[1];
+    const std::int64_t nx = size[0], ny = size[1], sliceVoxels = nx * ny;
     parallelChunks(size[2], threads, [&](std::int64_t first, std::int64_t last) {
-        Mask slice(static_cast<std::size_t>(sliceVoxels));
+        Mask crop;
         for (std::int64_t k = first; k < last; ++k) {
             std::uint8_t* data = mask.data() + k * sliceVoxels;
-            if (std::none_of(data, data + sliceVoxels, [](std::uint8_t v) { return v != 0; }))
+            // Holes lie inside the bounding box of the set voxels; a one-voxel margin of
+            // background around it stands for everything outside.
+            std::int64_t iLow = nx, iHigh = -1, jLow = ny, jHigh = -1;
+            for (std::int64_t j = 0; j < ny; ++j) {
+                const std::uint8_t* row = data + j * nx;
+                const void* firstSet = std::memchr(row, 1, static_cast<std::size_t>(nx));
+                if (!firstSet)
+                    continue;
+                std::int64_t lastSet = nx - 1;
+                while (!row[lastSet])
+                    --lastSet;
+                iLow = std::min(iLow, static_cast<std::int64_t>(static_cast<const std::uint8_t*>(firstSet) - row));
+                iHigh = std::max(iHigh, lastSet);
+                jLow = std::min(jLow, j);
+                jHigh = j;
+            }
+            if (iHigh < 0)
                 continue;
-            std::copy(data, data + sliceVoxels, slice.begin());
-            fillEnclosedBackground(slice, {size[0], size[1], 1}, maxAreaVoxels, 1);
-            std::copy(slice.begin(), slice.end(), data);
+            iLow = std::max<std::int64_t>(0, iLow - 1);
+            jLow = std::max<std::int64_t>(0, jLow - 1);
+            iHigh = std::min(nx - 1, iHigh + 1);
+            jHigh = std::min(ny - 1, jHigh + 1);
+            const std::int64_t cx = iHigh - iLow + 1, cy = jHigh - jLow + 1;
+            crop.resize(static_cast<std::size_t>(cx * cy));
+            for (std::int64_t j = 0; j < cy; ++j)
+                std::copy(data + (jLow + j) * nx + iLow, data + (jLow + j) * nx + iLow + cx, crop.begin() + j * cx);
+            fillEnclosedBackground(crop, {cx, cy, 1}, maxAreaVoxels, 1);
+            for (std::int64_t j = 0; j < cy; ++j)
+                std::copy(crop.begin() + j * cx, crop.begin() + (j + 1) * cx, data + (jLow + j) * nx + iLow);
         }
     });
 }
@@ -438,12 +462,22 @@ double removeTableSlab(Mask& tissue, const Geometry& geometry, double minCoverag
         return std::min(layers - 1, static_cast<std::size_t>(std::max(0.0, (y - yMin) / layerMm)));
     };
     std::vector<std::int64_t> total(layers, 0), filled(layers, 0);
+    const bool rowsAlongLayer = std::abs(stepI) < 1e-9; // every voxel of a row lies in one layer
     std::mutex merge;
     parallelChunks(geometry.size[2], threads, [&](std::int64_t first, std::int64_t last) {
         std::vector<std::int64_t> localTotal(layers, 0), localFilled(layers, 0);
         for (std::int64_t k = first; k < last; ++k)
             for (std::int64_t j = 0; j < ny; ++j) {
                 const std::uint8_t* row = tissue.data() + nx * (j + ny * k);
+                if (rowsAlongLayer) {
+                    const std::size_t layer = layerOf(0, j, k);
+                    localTotal[layer] += nx;
+                    std::int64_t sum = 0;
+                    for (std::int64_t i = 0; i < nx; ++i)
+                        sum += row[i];
+                    localFilled[layer] += sum;
+                    continue;
+                }
                 for (std::int64_t i = 0; i < nx; ++i) {
                     const std::size_t layer = layerOf(i, j, k);
                     ++localTotal[layer];
@@ -507,6 +541,12 @@ double removeTableSlab(Mask& tissue, const Geometry& geometry, double minCoverag
         for (std::int64_t k = first; k < last; ++k)
             for (std::int64_t j = 0; j < ny; ++j) {
                 std::uint8_t* row = tissue.data() + nx * (j + ny * k);
+                if (rowsAlongLayer) {
+                    const std::size_t layer = layerOf(0, j, k);
+                    if (layer >= bandLow && layer <= bandHigh)
+                        std::fill(row, row + nx, std::uint8_t{0});
+                    continue;
+                }
                 for (std::int64_t i = 0; i < nx; ++i) {
                     const std::size_t layer = layerOf(i, j, k);
                     if (layer >= bandLow && layer <= bandHigh)
@@ -611,8 +651,14 @@ StructureSet segmentStructures(const Volume& ct, const SegmentationOptions& opti
         // Dilating by the same box restores the body's own surface (an opening only rounds off
         // features thinner than the box) but not the table beyond it.
         body = boxFilter(core, geometry, options.tableRemovalRadiusMm, false, threads);
-        for (std::size_t v = 0; v < body.size(); ++v)
-            body[v] = body[v] && tissue[v];
+        std::uint8_t* bodyData = body.data();
+        const std::uint8_t* tissueData = tissue.data();
+        parallelChunks(static_cast<std::int64_t>(body.size()), threads, [=](std::int64_t first, std::int64_t last) {
+            std::uint8_t* __restrict out = bodyData + first;
+            const std::uint8_t* __restrict in = tissueData + first;
+            for (std::int64_t v = 0; v < last - first; ++v)
+                out[v] = out[v] & in[v];
+        });
     } else {
         body = tissue;
     }
