@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include "needleplan/imaging/DicomSeriesWriter.h"
 #include "needleplan/imaging/ImageLoader.h"
 
@@ -45,6 +47,15 @@ std::map<std::string, double>& bestSeconds()
 {
     static std::map<std::string, double> best;
     return best;
+}
+
+/// CPU seconds (user + system, all threads) this process has used so far.
+double processCpuSeconds()
+{
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 void record(const std::string& name, double seconds)
@@ -126,10 +137,13 @@ std::int64_t seriesBytes()
     return bytes;
 }
 
-void finish(benchmark::State& state, const std::string& name, double seconds)
+void finish(benchmark::State& state, const std::string& name, double seconds, double cpuSecondsTotal)
 {
     state.SetBytesProcessed(state.iterations() * seriesBytes());
+    const double cpuPerIteration = cpuSecondsTotal / static_cast<double>(std::max<benchmark::IterationCount>(state.iterations(), 1));
+    state.counters["cpu_s_all_threads"] = cpuPerIteration;
     record(name, seconds);
+    record(name + " cpu", cpuPerIteration);
 }
 
 void PlainByteRead(benchmark::State& state)
@@ -137,6 +151,7 @@ void PlainByteRead(benchmark::State& state)
     const std::vector<std::string> files = seriesFiles();
     std::vector<char> buffer;
     double best = std::numeric_limits<double>::infinity();
+    const double cpuStart = processCpuSeconds();
     for (auto _ : state) {
         const auto start = std::chrono::steady_clock::now();
         std::size_t total = 0;
@@ -149,13 +164,14 @@ void PlainByteRead(benchmark::State& state)
         benchmark::DoNotOptimize(total);
         best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
-    finish(state, "bytes", best);
+    finish(state, "bytes", best, processCpuSeconds() - cpuStart);
 }
 
 void NeedlePlanLoader(benchmark::State& state)
 {
     const std::string folder = seriesFolder();
     double best = std::numeric_limits<double>::infinity();
+    const double cpuStart = processCpuSeconds();
     for (auto _ : state) {
         const auto start = std::chrono::steady_clock::now();
         Volume volume = loadVolume(folder);
@@ -164,13 +180,14 @@ void NeedlePlanLoader(benchmark::State& state)
         if (volume.geometry().size[2] != kSlices && !std::getenv("NP_BENCH_DICOM_DIR"))
             state.SkipWithError("unexpected slice count");
     }
-    finish(state, "loader", best);
+    finish(state, "loader", best, processCpuSeconds() - cpuStart);
 }
 
 void ItkGdcmSeriesReader(benchmark::State& state)
 {
     const std::string folder = seriesFolder();
     double best = std::numeric_limits<double>::infinity();
+    const double cpuStart = processCpuSeconds();
     for (auto _ : state) {
         const auto start = std::chrono::steady_clock::now();
         auto names = itk::GDCMSeriesFileNames::New();
@@ -183,7 +200,7 @@ void ItkGdcmSeriesReader(benchmark::State& state)
         benchmark::DoNotOptimize(reader->GetOutput()->GetBufferPointer());
         best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
-    finish(state, "itk", best);
+    finish(state, "itk", best, processCpuSeconds() - cpuStart);
 }
 
 } // namespace
@@ -209,6 +226,8 @@ int main(int argc, char** argv)
         std::printf("  ITK GDCM reader   %8.1f ms\n", best.at("itk") * 1e3);
         std::printf("  loader throughput / ITK throughput:       %.2f (goal >= 2)\n", best.at("itk") / best.at("loader"));
         std::printf("  byte-read throughput / loader throughput: %.2f (goal <= 2)\n", best.at("loader") / best.at("bytes"));
+        std::printf("  CPU seconds per load (all threads): bytes %.3f, loader %.3f, ITK %.3f\n", best.at("bytes cpu"),
+                    best.at("loader cpu"), best.at("itk cpu"));
     }
     return 0;
 }
