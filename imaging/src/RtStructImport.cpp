@@ -198,7 +198,7 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
 
     const std::set<std::string> loadedSops(info.sliceSopInstanceUids.begin(), info.sliceSopInstanceUids.end());
     std::set<std::string> missingSlices;
-    int contoursOnMissingSlices = 0, contoursOffGrid = 0, contoursTilted = 0, contoursDegenerate = 0, totalContours = 0,
+    int contoursOnMissingSlices = 0, contoursPlacedDespiteReference = 0, contoursOffGrid = 0, contoursTilted = 0, contoursDegenerate = 0, totalContours = 0,
         usedContours = 0;
     std::size_t done = 0;
     for (const int number : order) {
@@ -226,9 +226,13 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
             const bool offGrid = !tilted && (std::abs(meanK - std::round(meanK)) > 0.25 || std::round(meanK) < 0.0 ||
                                              std::round(meanK) > double(g.size[2] - 1));
             const bool degenerate = !std::isfinite(meanK);
+            const bool usable = !degenerate && !tilted && !offGrid;
             if (!sop.empty() && !loadedSops.empty() && !loadedSops.count(sop)) {
                 missingSlices.insert(sop);
-                ++contoursOnMissingSlices;
+                if (usable)
+                    ++contoursPlacedDespiteReference;
+                else
+                    ++contoursOnMissingSlices;
             } else if (degenerate) {
                 ++contoursDegenerate;
             } else if (tilted) {
@@ -236,7 +240,7 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
             } else if (offGrid) {
                 ++contoursOffGrid;
             }
-            if (!degenerate && !tilted && !offGrid)
+            if (usable)
                 ++usedContours;
         }
         reportProgress(progress, double(++done) / double(std::max<std::size_t>(order.size(), 1)), "rasterising contours");
@@ -245,6 +249,10 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
         warn(std::to_string(contoursOnMissingSlices) + " contours reference " + std::to_string(missingSlices.size()) +
              std::string(missingSlices.size() == 1 ? " slice that is" : " slices that are") +
              " not loaded (SOP Instance UIDs " + listOf(missingSlices) + "); they are skipped");
+    if (contoursPlacedDespiteReference)
+        warn(std::to_string(contoursPlacedDespiteReference) +
+             " contours reference images that are not among the loaded slices but lie on loaded slices; they are "
+             "placed by their coordinates");
     if (contoursOffGrid)
         warn(std::to_string(contoursOffGrid) + " contours lie outside the loaded slices and are skipped");
     if (contoursTilted)

@@ -248,5 +248,24 @@ TEST(DicomSegImport, CtFromTheLoaderGivesTheSameVoxels)
     }
 }
 
+TEST(DicomSegImport, ExportReferencingTheLoadedCtRoundTrips)
+{
+    NP_REQUIRE_REALDICOM();
+    const Volume ct = loadVolume((segDir() / "ct").string());
+    const StructureSet imported = importDicomSeg((segDir() / "partial_overlaps.dcm").string(), ct);
+    np::test::TempDir dir;
+    const std::string path = (dir.path() / "export.dcm").string();
+    writeDicomSeg(imported, ct, path);
+    const StructureSet back = importDicomSeg(path, ct);
+    EXPECT_TRUE(back.warnings().empty()) << back.warnings().front();
+    ASSERT_EQ(back.structures().size(), imported.structures().size());
+    for (std::size_t s = 0; s < back.structures().size(); ++s) {
+        EXPECT_EQ(back.structures()[s].segment.name, imported.structures()[s].segment.name);
+        EXPECT_EQ(back.structures()[s].voxels, imported.structures()[s].voxels);
+        for (std::size_t c = 0; c < 3; ++c)
+            EXPECT_NEAR(back.structures()[s].segment.colorRgb[c], imported.structures()[s].segment.colorRgb[c], 0.005);
+    }
+}
+
 } // namespace
 } // namespace np::imaging

@@ -189,6 +189,27 @@ TEST(RtStructSynthetic, OtherSeriesAndFrameAreNamedInWarnings)
     EXPECT_TRUE(hasWarning(set, "1.2.3.555"));
 }
 
+TEST(RtStructSynthetic, ReferenceToAnUnloadedImageOnALoadedSliceIsPlacedByCoordinates)
+{
+    np::test::TempDir dir;
+    const Volume ct = makeCt({0.8, 0.8, 2.0}, Mat3::identity());
+    const Geometry& g = ct.geometry();
+    // One contour on slice 1 naming an image that is not loaded, one beyond the last slice
+    // naming another such image.
+    std::vector<Vec3> beyond = circle(g, 40, 40, 6, 1);
+    for (Vec3& p : beyond)
+        p.z += 20.0;
+    const std::string path = writeRtStruct(
+        dir.path() / "rt.dcm",
+        {{1, "dura", {{"CLOSED_PLANAR", circle(g, 40, 40, 6, 1), "1.2.999.1", ""}, {"CLOSED_PLANAR", beyond, "1.2.999.2", ""}}}},
+        ct.info().seriesUid, ct.info().frameOfReferenceUid);
+    const StructureSet set = importRtStruct(path, ct);
+    EXPECT_GT(sliceCount(*set.find("dura"), g, 1), 0);
+    EXPECT_EQ(set.find("dura")->voxelCount(), sliceCount(*set.find("dura"), g, 1));
+    EXPECT_TRUE(hasWarning(set, "1 contours reference images that are not among the loaded slices but lie on loaded slices"));
+    EXPECT_TRUE(hasWarning(set, "1 contours reference 2 slices that are not loaded"));
+}
+
 class RtStructGrids : public ::testing::TestWithParam<int>
 {
 };
