@@ -1,5 +1,18 @@
 #pragma once
 /// Finding DICOM images under a path and arranging them into series and stacks, from headers only.
+///
+/// The rules, in order:
+///  - Images are grouped by SeriesInstanceUID, then split by FrameOfReferenceUID, image size and
+///    orientation; projections (XA, DX, CR, RF, MG), localizers and secondary captures are entries
+///    of their own, and each enhanced multi-frame file is split by stack and temporal position.
+///  - A group holding several images per position is split by EchoNumbers, EffectiveEchoTime,
+///    DiffusionBValue, TemporalPositionIdentifier, AcquisitionNumber, TriggerTime or ImageType,
+///    whichever separates it; otherwise it is an error (DuplicatePosition). Copies of one SOP
+///    instance count once.
+///  - Slices are ordered by position along the normal (row x column cosines); the spacing along k
+///    is taken from the positions. Uneven gaps, missing slices and sheared (gantry-tilted) stacks
+///    are resampled onto an orthogonal, uniform grid anchored on the first slice's pixels, with a
+///    warning; single slices take SliceThickness (or 1 mm) along k.
 
 #include <cstdint>
 #include <string>

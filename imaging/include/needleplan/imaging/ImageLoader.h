@@ -22,7 +22,17 @@ bool isItkImageFile(const std::string& path);
 
 /// Loads a DICOM file / folder (recursive) / DICOMDIR series, or a NRRD / NIfTI / MetaImage file,
 /// into LPS. CT voxels are HU. Fills VolumeInfo, including sliceSopInstanceUids when the slices
-/// map one-to-one to the source images. Throws np::Error naming the file and the problem.
+/// map one-to-one to the source images. Throws np::Error naming the file and the problem:
+///  - NotFound: no such path, an empty folder, no image series, an unknown series index or UID;
+///  - NotDicom: a single file given that is not DICOM (and not NRRD / NIfTI / MetaImage);
+///  - CorruptData: a truncated file, missing or short PixelData, an unreadable header;
+///  - InconsistentGeometry: zero, NaN or implausible PixelSpacing or positions, unusable orientation;
+///  - DuplicatePosition: two images of one stack at the same position (both files named);
+///  - UnsupportedTransferSyntax: "unsupported transfer syntax <name>" (JPEG 2000, ...);
+///  - Unsupported: colour, 1-bit or floating-point pixels, multi-frame projection cines;
+///  - TooLarge: the header asks for more memory than LoadOptions::memoryCapBytes (checked before
+///    anything is allocated);
+///  - Cancelled: `progress` asked to stop.
 Volume loadVolume(const std::string& path, const LoadOptions& options = {}, ProgressSink* progress = nullptr);
 
 /// Reads a NRRD / NIfTI / MetaImage file through ITK IO into a float Volume in LPS.
