@@ -379,3 +379,51 @@ TEST_F(Workstation, PresetChangesNeedleAndRulesInOneUndoStep)
 
 } // namespace
 } // namespace np::gui
+
+namespace np::gui {
+namespace {
+
+TEST_F(Workstation, AutosaveIsOfferedForRecoveryAfterACrash)
+{
+    const imaging::Volume volume = smallVolume();
+    test::TempDir folder("np-gui-autosave");
+    const auto path = folder.path() / "box.nrrd";
+    imaging::writeVolumeNrrd(volume, path.string());
+    ASSERT_TRUE(openAndWait(*m_window, QString::fromStdString(path.string())));
+    const Vec3 targetLps = m_window->workspace().cursorLps() + Vec3{1.5, -2.0, 2.5};
+    m_window->addTarget("L5 dorsal ramus right", targetLps);
+    m_window->placeEntry(targetLps + Vec3{-10.0, 25.0, 5.0});
+    m_window->autosave();
+    ASSERT_TRUE(QFile::exists(MainWindow::autosavePath()));
+
+    // A crash: the window goes away without closing; the next start offers the plan back.
+    m_window->hide();
+    m_window->undoStack().setClean();
+    auto crashed = std::move(m_window);
+    auto next = std::make_unique<MainWindow>();
+    next->show();
+    QMessageBox* box = nullptr;
+    ASSERT_TRUE(test::waitUntil([&] {
+        box = next->findChild<QMessageBox*>("recoveryBox");
+        return box && box->isVisible();
+    }, 10000)) << "no recovery offer";
+    bool opened = false, ok = false;
+    QObject::connect(next.get(), &MainWindow::planOpened, next.get(), [&](bool success, const QString&) {
+        opened = true;
+        ok = success;
+    });
+    box->done(QMessageBox::Yes);
+    ASSERT_TRUE(test::waitUntil([&] { return opened; }, 60000));
+    EXPECT_TRUE(ok);
+    ASSERT_EQ(next->workspace().targets().size(), 1u);
+    EXPECT_EQ(next->workspace().targets()[0].name, "L5 dorsal ramus right");
+    EXPECT_NEAR(distance(next->workspace().targets()[0].targetLps, targetLps), 0.0, 1e-9);
+    ASSERT_TRUE(next->workspace().targets()[0].entryLps);
+    EXPECT_FALSE(QFile::exists(MainWindow::autosavePath()));
+    next->undoStack().setClean();
+    next->close();
+    crashed->close();
+}
+
+} // namespace
+} // namespace np::gui

@@ -1088,11 +1088,24 @@ void MainWindow::closeEvent(QCloseEvent* event)
 {
     if (!m_scripted && !m_undo->isClean()) {
         const auto answer = QMessageBox::question(this, tr("Unsaved plan"),
-                                                  tr("The plan has unsaved changes. Close anyway?"),
-                                                  QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Cancel);
-        if (answer != QMessageBox::Discard) {
+                                                  tr("The plan has unsaved changes. Save them before closing?"),
+                                                  QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel,
+                                                  QMessageBox::Save);
+        if (answer == QMessageBox::Cancel) {
             event->ignore();
             return;
+        }
+        if (answer == QMessageBox::Save) {
+            QString path = m_planPath;
+            if (path.isEmpty())
+                path = QFileDialog::getSaveFileName(this, tr("Save plan"), "plan.needleplan.json", tr("Plans (*.needleplan.json)"));
+            QString error;
+            if (path.isEmpty() || !savePlanFile(path, &error)) {
+                if (!path.isEmpty())
+                    reportError(tr("Plan not saved"), error);
+                event->ignore();
+                return;
+            }
         }
     }
     m_task->cancel();
@@ -1884,6 +1897,11 @@ void MainWindow::applyPlan(const QString& path)
         m_workspace->setCursorLps(active->targetLps);
     m_planPath = path;
     m_undo->setClean();
+    if (path.endsWith(".recovered.json")) {
+        // A recovered plan has no file of its own yet: Save asks where, and closing asks first.
+        m_planPath.clear();
+        m_undo->resetClean();
+    }
     const int presetIndex = m_presetCombo->findData(QString::fromStdString(m_workspace->presetName()));
     if (presetIndex >= 0)
         m_presetCombo->setCurrentIndex(presetIndex);

@@ -94,6 +94,9 @@ public:
     void openPlanFile(const QString& path);
     /// Where the crash-recovery copy of the plan is written.
     static QString autosavePath();
+    /// Writes the crash-recovery copy now when the plan has unsaved changes (a timer does this
+    /// every 30 s); a normal close removes it, so the next start offers it only after a crash.
+    void autosave();
 
     /// Writes the whole window as PNG; false with a message on failure.
     bool saveWindowScreenshot(const QString& path, QString* error = nullptr);
@@ -150,7 +153,6 @@ private:
     void editStructure(int row, const StructureRow& after, const QString& text);
     void dragHandle(int handle, const Vec3& pointLps);
     void applyPlan(const QString& path);
-    void autosave();
     void offerRecovery();
     std::vector<planning::StructureSpec> structureSpecs() const;
 
