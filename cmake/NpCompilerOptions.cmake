@@ -10,6 +10,14 @@ option(NP_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" 
 if(NP_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
+  # ctest hands every test tests/lsan.supp (toolkit-internal leaks only) unless LSAN_OPTIONS
+  # already names a suppressions file.
+  set(np_lsan_env "${PROJECT_BINARY_DIR}/NpSanitizerEnvironment.cmake")
+  file(WRITE ${np_lsan_env}
+    "if(NOT \"\$ENV{LSAN_OPTIONS}\" MATCHES \"suppressions=\")\n"
+    "  set(ENV{LSAN_OPTIONS} \"\$ENV{LSAN_OPTIONS}:suppressions=${PROJECT_SOURCE_DIR}/tests/lsan.supp\")\n"
+    "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${np_lsan_env})
 endif()
 
 # np_add_library(NAME <target> FOLDER <dir> [PUBLIC_LIBS ...] [PRIVATE_LIBS ...])

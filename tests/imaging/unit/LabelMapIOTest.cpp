@@ -13,14 +13,6 @@
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/LabelMapIO.h"
 
-// ITK 5.2's NrrdImageIO::Read throws on truncated data without freeing its Nrrd struct (a few KB
-// inside ITKNrrdIO). That leak is ITK's, not NeedlePlan's; keep LeakSanitizer from failing the
-// sanitizer build on it. Only ITK's NrrdIO allocation sites are suppressed.
-extern "C" const char* __lsan_default_suppressions()
-{
-    return "leak:itk_nrrdNew\nleak:itk_biffGet\nleak:itk_airArrayNew\n";
-}
-
 namespace {
 
 using np::imaging::Geometry;
