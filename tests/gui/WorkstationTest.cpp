@@ -427,3 +427,72 @@ TEST_F(Workstation, AutosaveIsOfferedForRecoveryAfterACrash)
 
 } // namespace
 } // namespace np::gui
+
+#include <QWheelEvent>
+
+namespace np::gui {
+namespace {
+
+void sendWheel(QWidget* widget, const QPointF& position, int steps, Qt::KeyboardModifiers modifiers)
+{
+    QWheelEvent event(position, widget->mapToGlobal(position), QPoint(), QPoint(0, 120 * steps), Qt::NoButton,
+                      modifiers, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(widget, &event);
+    QApplication::processEvents();
+}
+
+void sendMouse(QWidget* widget, QEvent::Type type, const QPointF& position, Qt::MouseButton button,
+               Qt::MouseButtons buttons)
+{
+    QMouseEvent event(type, position, widget->mapToGlobal(position), button, buttons, Qt::NoModifier);
+    QApplication::sendEvent(widget, &event);
+    QApplication::processEvents();
+}
+
+TEST_F(Workstation, SliceViewMouseScrollsWindowsZoomsAndMaximises)
+{
+    const imaging::Volume volume = smallVolume(); // spacing 1.2 x 1.2 x 2.5 mm
+    test::TempDir folder("np-gui-mouse");
+    const auto path = folder.path() / "box.nrrd";
+    imaging::writeVolumeNrrd(volume, path.string());
+    ASSERT_TRUE(openAndWait(*m_window, QString::fromStdString(path.string())));
+    SliceViewWidget* axial = m_window->sliceView(SliceOrientation::Axial);
+    const QPointF centre(axial->width() / 2.0, axial->height() / 2.0);
+
+    // Wheel: one notch forward moves one slice (2.5 mm) toward the viewer, i.e. inferior.
+    const Vec3 before = m_window->workspace().cursorLps();
+    sendWheel(axial, centre, 1, Qt::NoModifier);
+    EXPECT_NEAR(m_window->workspace().cursorLps().z - before.z, -2.5, 1e-9);
+    sendWheel(axial, centre, -2, Qt::NoModifier);
+    EXPECT_NEAR(m_window->workspace().cursorLps().z - before.z, 2.5, 1e-9);
+    EXPECT_NEAR(m_window->workspace().cursorLps().x, before.x, 1e-9);
+
+    // Right drag: to the right widens the window, downward lowers the level.
+    m_window->workspace().setWindowLevel(400, 40);
+    sendMouse(axial, QEvent::MouseButtonPress, centre, Qt::RightButton, Qt::RightButton);
+    sendMouse(axial, QEvent::MouseMove, centre + QPointF(40, 30), Qt::NoButton, Qt::RightButton);
+    sendMouse(axial, QEvent::MouseButtonRelease, centre + QPointF(40, 30), Qt::RightButton, Qt::NoButton);
+    EXPECT_NEAR(m_window->workspace().window(), 400 * std::pow(1.005, 40), 1e-6);
+    EXPECT_NEAR(m_window->workspace().level(), 40 - 30 * 1.0, 1e-6);
+    EXPECT_NEAR(axial->scene().window(), m_window->workspace().window(), 1e-9);
+    m_window->applyWindowPreset("Bone");
+    EXPECT_EQ(axial->scene().window(), 2000);
+    EXPECT_EQ(axial->scene().level(), 500);
+
+    // Ctrl+wheel zooms about the mouse.
+    const double mmPerPixel = axial->scene().mmPerPixel();
+    sendWheel(axial, centre + QPointF(-30, 10), 2, Qt::ControlModifier);
+    EXPECT_NEAR(axial->scene().mmPerPixel(), mmPerPixel / (1.15 * 1.15), 1e-9);
+
+    // Double click maximises the view; again restores the 2x2 grid.
+    QWidget* coronal = m_window->sliceView(SliceOrientation::Coronal);
+    ASSERT_TRUE(coronal->isVisible());
+    sendMouse(axial, QEvent::MouseButtonDblClick, centre, Qt::LeftButton, Qt::LeftButton);
+    EXPECT_FALSE(coronal->isVisible());
+    EXPECT_TRUE(axial->isVisible());
+    sendMouse(axial, QEvent::MouseButtonDblClick, centre, Qt::LeftButton, Qt::LeftButton);
+    EXPECT_TRUE(coronal->isVisible());
+}
+
+} // namespace
+} // namespace np::gui
