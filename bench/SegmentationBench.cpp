@@ -1,10 +1,10 @@
 // Automatic segmentation (body, bone, lung) of the lumbar phantom on a 512 x 512 x 400 grid.
 // Run: np_bench_segmentationbench; the argument of segmentAll is the number of threads.
 
-#include <benchmark/benchmark.h>
-
 #include "needleplan/imaging/Segmentation.h"
 #include "needleplan/phantom/LumbarPhantom.h"
+
+#include <benchmark/benchmark.h>
 
 namespace {
 

@@ -1,15 +1,15 @@
 #include "needleplan/imaging/ContourRasterizer.h"
 
+#include "needleplan/imaging/Error.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
 
-#include "needleplan/imaging/Error.h"
-
 namespace np::imaging {
 
-void fillPolygonsEvenOdd(const std::vector<std::vector<std::array<double, 2>>>& polygonsIj, std::int64_t sizeI,
-                         std::int64_t sizeJ, std::uint8_t* slice)
+void fillPolygonsEvenOdd(const std::vector<std::vector<std::array<double, 2>>>& polygonsIj,
+                         std::int64_t sizeI, std::int64_t sizeJ, std::uint8_t* slice)
 {
     if (sizeI <= 0 || sizeJ <= 0)
         return;

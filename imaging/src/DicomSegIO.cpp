@@ -1,5 +1,11 @@
 #include "needleplan/imaging/DicomSegIO.h"
 
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Progress.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -11,20 +17,13 @@
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcvrobow.h>
 #include <dcmtk/dcmdata/dcxfer.h>
-#include <zlib.h>
-
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
-
-#include "needleplan/imaging/Error.h"
-#include "needleplan/imaging/Progress.h"
+#include <zlib.h>
 
 namespace np::imaging {
 
@@ -110,7 +109,7 @@ struct Frame
 {
     int segmentNumber = 0;
     Vec3 positionLps;
-    Vec3 rowLps, columnLps; // unit directions of increasing column / row index
+    Vec3 rowLps, columnLps;                             // unit directions of increasing column / row index
     double spacingAlongRow = 0, spacingAlongColumn = 0; // mm between columns, between rows
     std::string sourceSop;
 };
@@ -127,8 +126,8 @@ bool decodeRleFrame(const std::uint8_t* data, std::size_t length, std::vector<st
     if (length < 64)
         return false;
     auto read32 = [&](std::size_t offset) {
-        return std::uint32_t(data[offset]) | std::uint32_t(data[offset + 1]) << 8 | std::uint32_t(data[offset + 2]) << 16 |
-               std::uint32_t(data[offset + 3]) << 24;
+        return std::uint32_t(data[offset]) | std::uint32_t(data[offset + 1]) << 8 |
+               std::uint32_t(data[offset + 2]) << 16 | std::uint32_t(data[offset + 3]) << 24;
     };
     if (read32(0) != 1)
         return false; // one segment per frame for single-sample 8-bit or 1-bit data
@@ -175,15 +174,16 @@ std::vector<std::vector<std::uint8_t>> readEncapsulatedFrames(const std::string&
 {
     auto corrupt = [&](const std::string& text) { return Error(ErrorCode::CorruptData, path + ": " + text); };
     std::ifstream in(path, std::ios::binary);
-    const std::vector<std::uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::vector<std::uint8_t> file((std::istreambuf_iterator<char>(in)),
+                                         std::istreambuf_iterator<char>());
     static const std::uint8_t header[] = {0xE0, 0x7F, 0x10, 0x00, 'O', 'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF};
     const auto found = std::find_end(file.begin(), file.end(), std::begin(header), std::end(header));
     if (found == file.end())
         throw corrupt("no encapsulated Pixel Data");
     std::size_t at = static_cast<std::size_t>(found - file.begin()) + sizeof header;
     auto read32 = [&](std::size_t offset) {
-        return std::uint32_t(file[offset]) | std::uint32_t(file[offset + 1]) << 8 | std::uint32_t(file[offset + 2]) << 16 |
-               std::uint32_t(file[offset + 3]) << 24;
+        return std::uint32_t(file[offset]) | std::uint32_t(file[offset + 1]) << 8 |
+               std::uint32_t(file[offset + 2]) << 16 | std::uint32_t(file[offset + 3]) << 24;
     };
     std::vector<std::vector<std::uint8_t>> frames;
     bool offsetTable = true;
@@ -201,15 +201,16 @@ std::vector<std::vector<std::uint8_t>> readEncapsulatedFrames(const std::string&
             const bool ok = rle ? decodeRleFrame(file.data() + at, length, frame)
                                 : inflateFrame(file.data() + at, length, frame);
             if (!ok)
-                throw corrupt(std::string(rle ? "RLE" : "deflated") + " frame " + std::to_string(frames.size() + 1) +
-                              " does not decode to " + std::to_string(frameBytes) + " bytes");
+                throw corrupt(std::string(rle ? "RLE" : "deflated") + " frame " +
+                              std::to_string(frames.size() + 1) + " does not decode to " +
+                              std::to_string(frameBytes) + " bytes");
             frames.push_back(std::move(frame));
         }
         at += length;
     }
     if (frames.size() != frameCount)
-        throw corrupt("found " + std::to_string(frames.size()) + " pixel data fragments for " + std::to_string(frameCount) +
-                      " frames");
+        throw corrupt("found " + std::to_string(frames.size()) + " pixel data fragments for " +
+                      std::to_string(frameCount) + " frames");
     return frames;
 }
 
@@ -221,7 +222,9 @@ std::array<double, 3> rgbFromDicomLab(const std::array<std::uint16_t, 3>& scaled
     const double a = scaledLab[1] * 255.0 / 65535.0 - 128.0;
     const double b = scaledLab[2] * 255.0 / 65535.0 - 128.0;
     const double fy = (l + 16.0) / 116.0, fx = fy + a / 500.0, fz = fy - b / 200.0;
-    auto inverse = [](double t) { return t > 6.0 / 29.0 ? t * t * t : 3.0 * (6.0 / 29.0) * (6.0 / 29.0) * (t - 4.0 / 29.0); };
+    auto inverse = [](double t) {
+        return t > 6.0 / 29.0 ? t * t * t : 3.0 * (6.0 / 29.0) * (6.0 / 29.0) * (t - 4.0 / 29.0);
+    };
     const double x = kWhiteX * inverse(fx), y = kWhiteY * inverse(fy), z = kWhiteZ * inverse(fz);
     const double r = 3.2404542 * x - 1.5371385 * y - 0.4985314 * z;
     const double g = -0.9692660 * x + 1.8760108 * y + 0.0415560 * z;
@@ -235,7 +238,9 @@ std::array<std::uint16_t, 3> dicomLabFromRgb(const std::array<double, 3>& rgb)
     const double x = 0.4124564 * r + 0.3575761 * g + 0.1804375 * b;
     const double y = 0.2126729 * r + 0.7151522 * g + 0.0721750 * b;
     const double z = 0.0193339 * r + 0.1191920 * g + 0.9503041 * b;
-    auto f = [](double t) { return t > 216.0 / 24389.0 ? std::cbrt(t) : (24389.0 / 27.0 * t + 16.0) / 116.0; };
+    auto f = [](double t) {
+        return t > 216.0 / 24389.0 ? std::cbrt(t) : (24389.0 / 27.0 * t + 16.0) / 116.0;
+    };
     const double fx = f(x / kWhiteX), fy = f(y / kWhiteY), fz = f(z / kWhiteZ);
     const double l = 116.0 * fy - 16.0, a = 500.0 * (fx - fy), bb = 200.0 * (fy - fz);
     auto scale = [](double v, double lo, double range) {
@@ -247,7 +252,8 @@ std::array<std::uint16_t, 3> dicomLabFromRgb(const std::array<double, 3>& rgb)
 StructureSet importDicomSeg(const std::string& path, const Volume& reference, ProgressSink* progress)
 {
     if (reference.empty())
-        throw Error(ErrorCode::InvalidArgument, "DICOM SEG import of " + path + ": no reference image is loaded");
+        throw Error(ErrorCode::InvalidArgument,
+                    "DICOM SEG import of " + path + ": no reference image is loaded");
     const Geometry& grid = reference.geometry();
     grid.validate("reference image");
     registerCodecs();
@@ -269,19 +275,22 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
     const std::string type = stringOf(data, DCM_SegmentationType);
     const bool fractional = type == "FRACTIONAL";
     if (type != "BINARY" && !fractional)
-        throw Error(ErrorCode::Unsupported, path + ": Segmentation Type '" + type + "' is not BINARY or FRACTIONAL");
+        throw Error(ErrorCode::Unsupported,
+                    path + ": Segmentation Type '" + type + "' is not BINARY or FRACTIONAL");
     Uint16 rows = 0, columns = 0, bitsAllocated = 0;
-    if (data.findAndGetUint16(DCM_Rows, rows).bad() || data.findAndGetUint16(DCM_Columns, columns).bad() || rows == 0 ||
-        columns == 0)
+    if (data.findAndGetUint16(DCM_Rows, rows).bad() || data.findAndGetUint16(DCM_Columns, columns).bad() ||
+        rows == 0 || columns == 0)
         throw corrupt("Rows or Columns missing or zero");
     data.findAndGetUint16(DCM_BitsAllocated, bitsAllocated);
     if ((fractional && bitsAllocated != 8) || (!fractional && bitsAllocated != 1))
-        throw corrupt("Bits Allocated " + std::to_string(bitsAllocated) + " does not fit Segmentation Type " + type);
+        throw corrupt("Bits Allocated " + std::to_string(bitsAllocated) + " does not fit Segmentation Type " +
+                      type);
     Sint32 frameCount = 0;
     if (data.findAndGetSint32(DCM_NumberOfFrames, frameCount).bad() || frameCount <= 0)
         throw corrupt("Number of Frames missing or not positive");
     Uint16 maxFractional = 255;
-    if (fractional && (data.findAndGetUint16(DCM_MaximumFractionalValue, maxFractional).bad() || maxFractional == 0))
+    if (fractional &&
+        (data.findAndGetUint16(DCM_MaximumFractionalValue, maxFractional).bad() || maxFractional == 0))
         maxFractional = 255;
 
     // Series reference.
@@ -300,8 +309,10 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
              "; frames are placed by their positions");
     }
     const std::string frameOfReference = stringOf(data, DCM_FrameOfReferenceUID);
-    if (!info.frameOfReferenceUid.empty() && !frameOfReference.empty() && frameOfReference != info.frameOfReferenceUid)
-        warn("frame of reference " + frameOfReference + " differs from the loaded image's " + info.frameOfReferenceUid);
+    if (!info.frameOfReferenceUid.empty() && !frameOfReference.empty() &&
+        frameOfReference != info.frameOfReferenceUid)
+        warn("frame of reference " + frameOfReference + " differs from the loaded image's " +
+             info.frameOfReferenceUid);
 
     // Segments.
     std::map<int, std::size_t> structureOfSegment;
@@ -342,11 +353,14 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
             throw corrupt("frame " + std::to_string(f + 1) + " has no Referenced Segment Number");
         frame.segmentNumber = number;
         double ipp[3], iop[6], spacing[2];
-        if (!readVector(groupOf(perFrame[f], shared, DCM_PlanePositionSequence), DCM_ImagePositionPatient, ipp, 3))
+        if (!readVector(groupOf(perFrame[f], shared, DCM_PlanePositionSequence), DCM_ImagePositionPatient,
+                        ipp, 3))
             throw corrupt("frame " + std::to_string(f + 1) + " has no Image Position (Patient)");
-        if (!readVector(groupOf(perFrame[f], shared, DCM_PlaneOrientationSequence), DCM_ImageOrientationPatient, iop, 6))
+        if (!readVector(groupOf(perFrame[f], shared, DCM_PlaneOrientationSequence),
+                        DCM_ImageOrientationPatient, iop, 6))
             throw corrupt("frame " + std::to_string(f + 1) + " has no Image Orientation (Patient)");
-        if (!readVector(groupOf(perFrame[f], shared, DCM_PixelMeasuresSequence), DCM_PixelSpacing, spacing, 2) ||
+        if (!readVector(groupOf(perFrame[f], shared, DCM_PixelMeasuresSequence), DCM_PixelSpacing, spacing,
+                        2) ||
             spacing[0] <= 0 || spacing[1] <= 0)
             throw corrupt("frame " + std::to_string(f + 1) + " has no valid Pixel Spacing");
         frame.positionLps = {ipp[0], ipp[1], ipp[2]};
@@ -385,8 +399,8 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
             if (data.chooseRepresentation(EXS_LittleEndianExplicit, nullptr).bad() ||
                 !data.canWriteXfer(EXS_LittleEndianExplicit))
                 throw Error(ErrorCode::UnsupportedTransferSyntax,
-                            path + ": cannot decode pixel data in transfer syntax " + std::string(xfer.getXferName()) +
-                                " (" + xfer.getXferID() + ")");
+                            path + ": cannot decode pixel data in transfer syntax " +
+                                std::string(xfer.getXferName()) + " (" + xfer.getXferID() + ")");
             // Decoders return each frame starting on a byte boundary.
             if (!fractional)
                 frameStrideBits = frameBytes * 8;
@@ -411,10 +425,12 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
             bytes.assign(raw, raw + pixelElement->getLength());
         }
     }
-    const std::uint64_t neededBits = frameStrideBits * std::uint64_t(frameCount - 1) + (fractional ? framePixels * 8 : framePixels);
+    const std::uint64_t neededBits =
+        frameStrideBits * std::uint64_t(frameCount - 1) + (fractional ? framePixels * 8 : framePixels);
     if (bytes.size() * 8 < neededBits)
         throw corrupt("Pixel Data holds " + std::to_string(bytes.size()) + " bytes, too few for " +
-                      std::to_string(frameCount) + " frames of " + std::to_string(rows) + "x" + std::to_string(columns));
+                      std::to_string(frameCount) + " frames of " + std::to_string(rows) + "x" +
+                      std::to_string(columns));
     auto pixelSet = [&](std::size_t f, std::int64_t row, std::int64_t column) {
         const std::uint64_t pixel = std::uint64_t(row) * columns + std::uint64_t(column);
         if (fractional)
@@ -462,13 +478,16 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
         const Vec3 stepJ = grid.directionLps.column(1) * grid.spacing.y;
         const double c0 = dot(originLps - frame.positionLps, frame.rowLps) / frame.spacingAlongRow;
         const double r0 = dot(originLps - frame.positionLps, frame.columnLps) / frame.spacingAlongColumn;
-        const double cI = dot(stepI, frame.rowLps) / frame.spacingAlongRow, cJ = dot(stepJ, frame.rowLps) / frame.spacingAlongRow;
+        const double cI = dot(stepI, frame.rowLps) / frame.spacingAlongRow,
+                     cJ = dot(stepJ, frame.rowLps) / frame.spacingAlongRow;
         const double rI = dot(stepI, frame.columnLps) / frame.spacingAlongColumn,
                      rJ = dot(stepJ, frame.columnLps) / frame.spacingAlongColumn;
         for (std::int64_t j = 0; j < ny; ++j)
             for (std::int64_t i = 0; i < nx; ++i) {
-                const auto column = static_cast<std::int64_t>(std::floor(c0 + cI * double(i) + cJ * double(j) + 0.5));
-                const auto row = static_cast<std::int64_t>(std::floor(r0 + rI * double(i) + rJ * double(j) + 0.5));
+                const auto column =
+                    static_cast<std::int64_t>(std::floor(c0 + cI * double(i) + cJ * double(j) + 0.5));
+                const auto row =
+                    static_cast<std::int64_t>(std::floor(r0 + rI * double(i) + rJ * double(j) + 0.5));
                 if (column < 0 || row < 0 || column >= columns || row >= rows)
                     continue;
                 if (pixelSet(f, row, column))
@@ -478,7 +497,8 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
     if (unknownSegment)
         warn(std::to_string(unknownSegment) + " frames refer to an undefined segment and are skipped");
     if (sourceNotLoaded)
-        warn(std::to_string(sourceNotLoaded) + " frames were derived from images that are not among the loaded slices");
+        warn(std::to_string(sourceNotLoaded) +
+             " frames were derived from images that are not among the loaded slices");
     if (offGrid)
         warn(std::to_string(offGrid) + " frames lie outside the loaded slices and are skipped");
     if (tilted)
@@ -506,7 +526,8 @@ std::string decimal(double v)
     return buffer;
 }
 
-void putCode(DcmItem& parent, const DcmTagKey& sequence, const char* value, const char* scheme, const char* meaning)
+void putCode(DcmItem& parent, const DcmTagKey& sequence, const char* value, const char* scheme,
+             const char* meaning)
 {
     DcmItem* code = nullptr;
     if (parent.findOrCreateSequenceItem(sequence, code, -2).bad() || !code)
@@ -526,9 +547,11 @@ void writeDicomSeg(const StructureSet& structures, const Volume& reference, cons
     const Geometry& own = structures.geometry();
     if (own.size != grid.size || distance(own.originLps, grid.originLps) > 1e-3 ||
         distance(own.spacing, grid.spacing) > 1e-6)
-        throw Error(ErrorCode::InvalidArgument, "DICOM SEG export to " + path + ": the structures are not on the reference image's grid");
+        throw Error(ErrorCode::InvalidArgument,
+                    "DICOM SEG export to " + path + ": the structures are not on the reference image's grid");
     if (structures.structures().empty())
-        throw Error(ErrorCode::InvalidArgument, "DICOM SEG export to " + path + ": there are no structures to write");
+        throw Error(ErrorCode::InvalidArgument,
+                    "DICOM SEG export to " + path + ": there are no structures to write");
     if (grid.size[0] > 65535 || grid.size[1] > 65535)
         throw Error(ErrorCode::Unsupported, "DICOM SEG export: slices larger than 65535 pixels");
     const VolumeInfo& info = reference.info();
@@ -536,15 +559,18 @@ void writeDicomSeg(const StructureSet& structures, const Volume& reference, cons
 
     DcmFileFormat file;
     DcmDataset& d = *file.getDataset();
-    const std::string sopUid = options.sopInstanceUid.empty() ? newUid(SITE_INSTANCE_UID_ROOT) : options.sopInstanceUid;
+    const std::string sopUid =
+        options.sopInstanceUid.empty() ? newUid(SITE_INSTANCE_UID_ROOT) : options.sopInstanceUid;
     putString(d, DCM_SOPClassUID, UID_SegmentationStorage);
     putString(d, DCM_SOPInstanceUID, sopUid);
     putString(d, DCM_Modality, "SEG");
     putString(d, DCM_ImageType, "DERIVED\\PRIMARY");
     putString(d, DCM_PatientName, options.patientName);
     putString(d, DCM_PatientID, options.patientId);
-    putString(d, DCM_StudyInstanceUID, options.studyUid.empty() ? newUid(SITE_STUDY_UID_ROOT) : options.studyUid);
-    putString(d, DCM_SeriesInstanceUID, options.seriesUid.empty() ? newUid(SITE_SERIES_UID_ROOT) : options.seriesUid);
+    putString(d, DCM_StudyInstanceUID,
+              options.studyUid.empty() ? newUid(SITE_STUDY_UID_ROOT) : options.studyUid);
+    putString(d, DCM_SeriesInstanceUID,
+              options.seriesUid.empty() ? newUid(SITE_SERIES_UID_ROOT) : options.seriesUid);
     putString(d, DCM_SeriesNumber, std::to_string(options.seriesNumber));
     putString(d, DCM_InstanceNumber, "1");
     putString(d, DCM_SeriesDescription, options.seriesDescription);
@@ -598,8 +624,8 @@ void writeDicomSeg(const StructureSet& structures, const Volume& reference, cons
     shared->findOrCreateSequenceItem(DCM_PlaneOrientationSequence, orientation, -2);
     const Vec3 rowLps = grid.directionLps.column(0), columnLps = grid.directionLps.column(1);
     putString(*orientation, DCM_ImageOrientationPatient,
-              decimal(rowLps.x) + "\\" + decimal(rowLps.y) + "\\" + decimal(rowLps.z) + "\\" + decimal(columnLps.x) + "\\" +
-                  decimal(columnLps.y) + "\\" + decimal(columnLps.z));
+              decimal(rowLps.x) + "\\" + decimal(rowLps.y) + "\\" + decimal(rowLps.z) + "\\" +
+                  decimal(columnLps.x) + "\\" + decimal(columnLps.y) + "\\" + decimal(columnLps.z));
     DcmItem* measures = nullptr;
     shared->findOrCreateSequenceItem(DCM_PixelMeasuresSequence, measures, -2);
     putString(*measures, DCM_PixelSpacing, decimal(grid.spacing.y) + "\\" + decimal(grid.spacing.x));
@@ -631,14 +657,16 @@ void writeDicomSeg(const StructureSet& structures, const Volume& reference, cons
         DcmItem* position = nullptr;
         frame->findOrCreateSequenceItem(DCM_PlanePositionSequence, position, -2);
         const Vec3 ippLps = grid.lpsFromIjk({0.0, 0.0, double(k)});
-        putString(*position, DCM_ImagePositionPatient, decimal(ippLps.x) + "\\" + decimal(ippLps.y) + "\\" + decimal(ippLps.z));
+        putString(*position, DCM_ImagePositionPatient,
+                  decimal(ippLps.x) + "\\" + decimal(ippLps.y) + "\\" + decimal(ippLps.z));
         if (perSliceSops) {
             DcmItem* derivation = nullptr;
             frame->findOrCreateSequenceItem(DCM_DerivationImageSequence, derivation, -2);
             DcmItem* source = nullptr;
             derivation->findOrCreateSequenceItem(DCM_SourceImageSequence, source, -2);
             putString(*source, DCM_ReferencedSOPClassUID, UID_CTImageStorage);
-            putString(*source, DCM_ReferencedSOPInstanceUID, info.sliceSopInstanceUids[static_cast<std::size_t>(k)]);
+            putString(*source, DCM_ReferencedSOPInstanceUID,
+                      info.sliceSopInstanceUids[static_cast<std::size_t>(k)]);
             putCode(*derivation, DCM_DerivationCodeSequence, "113076", "DCM", "Segmentation");
             putCode(*source, DCM_PurposeOfReferenceCodeSequence, "121322", "DCM",
                     "Source image for image processing operation");
@@ -648,7 +676,8 @@ void writeDicomSeg(const StructureSet& structures, const Volume& reference, cons
             if (voxels[static_cast<std::size_t>(k * sliceVoxels + v)])
                 packed[bit >> 3] = static_cast<Uint8>(packed[bit >> 3] | (1u << (bit & 7)));
     }
-    if (d.putAndInsertUint8Array(DCM_PixelData, packed.data(), static_cast<unsigned long>(packed.size())).bad())
+    if (d.putAndInsertUint8Array(DCM_PixelData, packed.data(), static_cast<unsigned long>(packed.size()))
+            .bad())
         throw Error(ErrorCode::Internal, "cannot store the SEG pixel data");
 
     const std::string temporary = path + ".tmp-writing";
@@ -663,7 +692,8 @@ void writeDicomSeg(const StructureSet& structures, const Volume& reference, cons
     if (renameError) {
         std::error_code ignored;
         std::filesystem::remove(temporary, ignored);
-        throw Error(ErrorCode::Io, "cannot move DICOM SEG into place at " + path + ": " + renameError.message());
+        throw Error(ErrorCode::Io,
+                    "cannot move DICOM SEG into place at " + path + ": " + renameError.message());
     }
 }
 

@@ -1,13 +1,13 @@
 #include "needleplan/imaging/LabelColorTable.h"
 
+#include "needleplan/imaging/Error.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include "needleplan/imaging/Error.h"
 
 namespace np::imaging {
 
@@ -93,8 +93,9 @@ int applyLabelColorTable(LabelMap& labels, const std::vector<LabelColorEntry>& t
 {
     int renamed = 0;
     for (auto& segment : labels.segments()) {
-        const auto found = std::find_if(table.begin(), table.end(),
-                                        [&](const LabelColorEntry& e) { return e.value == segment.labelValue; });
+        const auto found = std::find_if(table.begin(), table.end(), [&](const LabelColorEntry& e) {
+            return e.value == segment.labelValue;
+        });
         if (found == table.end())
             continue;
         segment.name = found->name;

@@ -1,21 +1,20 @@
 #include "needleplan/imaging/RtStructImport.h"
 
+#include "needleplan/imaging/ContourRasterizer.h"
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Progress.h"
+
+#include <algorithm>
+#include <cmath>
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcitem.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcuid.h>
-
-#include <algorithm>
-#include <cmath>
 #include <map>
 #include <set>
 #include <sstream>
-
-#include "needleplan/imaging/ContourRasterizer.h"
-#include "needleplan/imaging/Error.h"
-#include "needleplan/imaging/Progress.h"
 
 namespace np::imaging {
 
@@ -75,7 +74,8 @@ struct Roi
 StructureSet importRtStruct(const std::string& path, const Volume& reference, ProgressSink* progress)
 {
     if (reference.empty())
-        throw Error(ErrorCode::InvalidArgument, "RTSTRUCT import of " + path + ": no reference image is loaded");
+        throw Error(ErrorCode::InvalidArgument,
+                    "RTSTRUCT import of " + path + ": no reference image is loaded");
     reference.geometry().validate("reference image");
     reportProgress(progress, 0.0, "reading RTSTRUCT");
     DcmFileFormat file;
@@ -110,8 +110,10 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
              "Sequence); contours are placed by their coordinates alone");
     else if (!info.seriesUid.empty() && !referencedSeries.count(info.seriesUid))
         warn("wrong reference: the structure set refers to series " + listOf(referencedSeries) +
-             " but the loaded series is " + info.seriesUid + "; contours are placed by their coordinates alone");
-    if (!info.frameOfReferenceUid.empty() && !referencedFrames.empty() && !referencedFrames.count(info.frameOfReferenceUid))
+             " but the loaded series is " + info.seriesUid +
+             "; contours are placed by their coordinates alone");
+    if (!info.frameOfReferenceUid.empty() && !referencedFrames.empty() &&
+        !referencedFrames.count(info.frameOfReferenceUid))
         warn("frame of reference " + listOf(referencedFrames) + " differs from the loaded image's " +
              info.frameOfReferenceUid + "; contours are placed by their coordinates alone");
 
@@ -125,7 +127,8 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
             continue;
         }
         if (rois.count(number)) {
-            warn("ROI number " + std::to_string(number) + " is defined twice; the second definition is skipped");
+            warn("ROI number " + std::to_string(number) +
+                 " is defined twice; the second definition is skipped");
             continue;
         }
         Roi roi;
@@ -190,16 +193,18 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
         }
     }
     if (openOrPointContours)
-        warn(std::to_string(openOrPointContours) + " contours are not CLOSED_PLANAR (points or open lines) and are skipped");
+        warn(std::to_string(openOrPointContours) +
+             " contours are not CLOSED_PLANAR (points or open lines) and are skipped");
     if (badContourData)
         warn(std::to_string(badContourData) + " contours have malformed Contour Data and are skipped");
     if (unknownRoiRefs)
         warn(std::to_string(unknownRoiRefs) + " ROI Contour items refer to no defined ROI and are skipped");
 
-    const std::set<std::string> loadedSops(info.sliceSopInstanceUids.begin(), info.sliceSopInstanceUids.end());
+    const std::set<std::string> loadedSops(info.sliceSopInstanceUids.begin(),
+                                           info.sliceSopInstanceUids.end());
     std::set<std::string> missingSlices;
-    int contoursOnMissingSlices = 0, contoursPlacedDespiteReference = 0, contoursOffGrid = 0, contoursTilted = 0, contoursDegenerate = 0, totalContours = 0,
-        usedContours = 0;
+    int contoursOnMissingSlices = 0, contoursPlacedDespiteReference = 0, contoursOffGrid = 0,
+        contoursTilted = 0, contoursDegenerate = 0, totalContours = 0, usedContours = 0;
     std::size_t done = 0;
     for (const int number : order) {
         throwIfCancelled(progress);
@@ -223,8 +228,9 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
             }
             const double meanK = sumK / double(roi.contoursLps[c].size());
             const bool tilted = maxK - minK > 0.5;
-            const bool offGrid = !tilted && (std::abs(meanK - std::round(meanK)) > 0.25 || std::round(meanK) < 0.0 ||
-                                             std::round(meanK) > double(g.size[2] - 1));
+            const bool offGrid =
+                !tilted && (std::abs(meanK - std::round(meanK)) > 0.25 || std::round(meanK) < 0.0 ||
+                            std::round(meanK) > double(g.size[2] - 1));
             const bool degenerate = !std::isfinite(meanK);
             const bool usable = !degenerate && !tilted && !offGrid;
             if (!sop.empty() && !loadedSops.empty() && !loadedSops.count(sop)) {
@@ -243,20 +249,24 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
             if (usable)
                 ++usedContours;
         }
-        reportProgress(progress, double(++done) / double(std::max<std::size_t>(order.size(), 1)), "rasterising contours");
+        reportProgress(progress, double(++done) / double(std::max<std::size_t>(order.size(), 1)),
+                       "rasterising contours");
     }
     if (contoursOnMissingSlices)
-        warn(std::to_string(contoursOnMissingSlices) + " contours reference " + std::to_string(missingSlices.size()) +
+        warn(std::to_string(contoursOnMissingSlices) + " contours reference " +
+             std::to_string(missingSlices.size()) +
              std::string(missingSlices.size() == 1 ? " slice that is" : " slices that are") +
              " not loaded (SOP Instance UIDs " + listOf(missingSlices) + "); they are skipped");
     if (contoursPlacedDespiteReference)
         warn(std::to_string(contoursPlacedDespiteReference) +
-             " contours reference images that are not among the loaded slices but lie on loaded slices; they are "
+             " contours reference images that are not among the loaded slices but lie on loaded slices; they "
+             "are "
              "placed by their coordinates");
     if (contoursOffGrid)
         warn(std::to_string(contoursOffGrid) + " contours lie outside the loaded slices and are skipped");
     if (contoursTilted)
-        warn(std::to_string(contoursTilted) + " contours are not parallel to the loaded slices and are skipped");
+        warn(std::to_string(contoursTilted) +
+             " contours are not parallel to the loaded slices and are skipped");
     if (contoursDegenerate)
         warn(std::to_string(contoursDegenerate) + " contours have non-finite coordinates and are skipped");
     if (totalContours > 0 && usedContours == 0)

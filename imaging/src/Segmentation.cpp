@@ -1,17 +1,16 @@
 #include "needleplan/imaging/Segmentation.h"
 
-#include <itkImage.h>
-#include <itkMultiThreaderBase.h>
-#include <itkSmoothingRecursiveGaussianImageFilter.h>
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Progress.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <itkImage.h>
+#include <itkMultiThreaderBase.h>
+#include <itkSmoothingRecursiveGaussianImageFilter.h>
 #include <mutex>
 #include <sstream>
-
-#include "needleplan/imaging/Error.h"
-#include "needleplan/imaging/Progress.h"
 
 namespace np::imaging {
 
@@ -20,12 +19,12 @@ namespace {
 using Mask = std::vector<std::uint8_t>;
 
 /// Runs body(first, last) over [0, count) split into chunks on ITK's thread pool.
-template <typename Body>
-void parallelChunks(std::int64_t count, int threads, const Body& body)
+template <typename Body> void parallelChunks(std::int64_t count, int threads, const Body& body)
 {
     if (count <= 0)
         return;
-    const int workers = threads > 0 ? threads : static_cast<int>(itk::MultiThreaderBase::GetGlobalDefaultNumberOfThreads());
+    const int workers =
+        threads > 0 ? threads : static_cast<int>(itk::MultiThreaderBase::GetGlobalDefaultNumberOfThreads());
     const std::int64_t chunks = std::min<std::int64_t>(count, std::max(1, workers) * 4);
     if (chunks <= 1 || workers <= 1) {
         body(0, count);
@@ -103,7 +102,8 @@ void boxFilterSlices(const Mask& in, Mask& out, const Size3& size, int radiusI, 
                 std::uint8_t* __restrict rowOut = dst + j * nx;
                 for (std::int64_t i = 0; i < nx; ++i) {
                     const std::uint8_t next = std::min<std::uint8_t>(std::uint8_t(counter[i] + 1), saturate);
-                    const std::uint8_t updated = next & (Erode ? std::uint8_t(0 - row[i]) : std::uint8_t(row[i] - 1));
+                    const std::uint8_t updated =
+                        next & (Erode ? std::uint8_t(0 - row[i]) : std::uint8_t(row[i] - 1));
                     counter[i] = updated;
                     rowOut[i] = Erode ? std::uint8_t(updated == saturate) : std::uint8_t(updated != saturate);
                 }
@@ -114,7 +114,8 @@ void boxFilterSlices(const Mask& in, Mask& out, const Size3& size, int radiusI, 
                 std::uint8_t* __restrict rowOut = dst + j * nx;
                 for (std::int64_t i = 0; i < nx; ++i) {
                     const std::uint8_t next = std::min<std::uint8_t>(std::uint8_t(counter[i] + 1), saturate);
-                    const std::uint8_t updated = next & (Erode ? std::uint8_t(0 - row[i]) : std::uint8_t(row[i] - 1));
+                    const std::uint8_t updated =
+                        next & (Erode ? std::uint8_t(0 - row[i]) : std::uint8_t(row[i] - 1));
                     counter[i] = updated;
                     rowOut[i] = Erode ? std::uint8_t(rowOut[i] & std::uint8_t(updated == saturate))
                                       : std::uint8_t(rowOut[i] | std::uint8_t(updated != saturate));
@@ -165,7 +166,8 @@ public:
                         const std::int64_t begin = i;
                         while (i < nx && row[i])
                             ++i;
-                        runs.push_back({static_cast<std::int32_t>(begin), static_cast<std::int32_t>(i), j, k});
+                        runs.push_back(
+                            {static_cast<std::int32_t>(begin), static_cast<std::int32_t>(i), j, k});
                     }
                 }
                 starts[static_cast<std::size_t>(ny)] = static_cast<std::int64_t>(runs.size());
@@ -174,7 +176,8 @@ public:
         m_sliceOffset.assign(static_cast<std::size_t>(nz) + 1, 0);
         for (std::int64_t k = 0; k < nz; ++k)
             m_sliceOffset[static_cast<std::size_t>(k) + 1] =
-                m_sliceOffset[static_cast<std::size_t>(k)] + static_cast<std::int64_t>(slices[static_cast<std::size_t>(k)].size());
+                m_sliceOffset[static_cast<std::size_t>(k)] +
+                static_cast<std::int64_t>(slices[static_cast<std::size_t>(k)].size());
         m_runs.resize(static_cast<std::size_t>(m_sliceOffset.back()));
         m_parent.resize(m_runs.size());
         for (std::int64_t k = 0; k < nz; ++k)
@@ -189,8 +192,10 @@ public:
                 const auto& starts = rowStarts[static_cast<std::size_t>(k)];
                 const std::int64_t base = m_sliceOffset[static_cast<std::size_t>(k)];
                 for (std::int64_t j = 1; j < ny; ++j)
-                    joinRows(base + starts[static_cast<std::size_t>(j) - 1], base + starts[static_cast<std::size_t>(j)],
-                             base + starts[static_cast<std::size_t>(j)], base + starts[static_cast<std::size_t>(j) + 1]);
+                    joinRows(base + starts[static_cast<std::size_t>(j) - 1],
+                             base + starts[static_cast<std::size_t>(j)],
+                             base + starts[static_cast<std::size_t>(j)],
+                             base + starts[static_cast<std::size_t>(j) + 1]);
             }
         });
         // The same row in consecutive slices.
@@ -200,8 +205,10 @@ public:
             const std::int64_t baseAbove = m_sliceOffset[static_cast<std::size_t>(k) - 1];
             const std::int64_t baseHere = m_sliceOffset[static_cast<std::size_t>(k)];
             for (std::int64_t j = 0; j < ny; ++j)
-                joinRows(baseAbove + above[static_cast<std::size_t>(j)], baseAbove + above[static_cast<std::size_t>(j) + 1],
-                         baseHere + here[static_cast<std::size_t>(j)], baseHere + here[static_cast<std::size_t>(j) + 1]);
+                joinRows(baseAbove + above[static_cast<std::size_t>(j)],
+                         baseAbove + above[static_cast<std::size_t>(j) + 1],
+                         baseHere + here[static_cast<std::size_t>(j)],
+                         baseHere + here[static_cast<std::size_t>(j) + 1]);
         }
         // Component of each run and voxel count of each component.
         m_component.resize(m_runs.size());
@@ -260,7 +267,8 @@ private:
     std::int64_t find(std::int64_t r)
     {
         while (m_parent[static_cast<std::size_t>(r)] != r) {
-            m_parent[static_cast<std::size_t>(r)] = m_parent[static_cast<std::size_t>(m_parent[static_cast<std::size_t>(r)])];
+            m_parent[static_cast<std::size_t>(r)] =
+                m_parent[static_cast<std::size_t>(m_parent[static_cast<std::size_t>(r)])];
             r = m_parent[static_cast<std::size_t>(r)];
         }
         return r;
@@ -368,7 +376,8 @@ void fillHolesPerSlice(Mask& mask, const Size3& size, std::int64_t maxAreaVoxels
                 std::int64_t lastSet = nx - 1;
                 while (!row[lastSet])
                     --lastSet;
-                iLow = std::min(iLow, static_cast<std::int64_t>(static_cast<const std::uint8_t*>(firstSet) - row));
+                iLow = std::min(iLow,
+                                static_cast<std::int64_t>(static_cast<const std::uint8_t*>(firstSet) - row));
                 iHigh = std::max(iHigh, lastSet);
                 jLow = std::min(jLow, j);
                 jHigh = j;
@@ -382,7 +391,8 @@ void fillHolesPerSlice(Mask& mask, const Size3& size, std::int64_t maxAreaVoxels
             const std::int64_t cx = iHigh - iLow + 1, cy = jHigh - jLow + 1;
             crop.resize(static_cast<std::size_t>(cx * cy));
             for (std::int64_t j = 0; j < cy; ++j)
-                std::copy(data + (jLow + j) * nx + iLow, data + (jLow + j) * nx + iLow + cx, crop.begin() + j * cx);
+                std::copy(data + (jLow + j) * nx + iLow, data + (jLow + j) * nx + iLow + cx,
+                          crop.begin() + j * cx);
             fillEnclosedBackground(crop, {cx, cy, 1}, maxAreaVoxels, 1);
             for (std::int64_t j = 0; j < cy; ++j)
                 std::copy(crop.begin() + j * cx, crop.begin() + (j + 1) * cx, data + (jLow + j) * nx + iLow);
@@ -402,18 +412,20 @@ Mask tissueMask(const Volume& ct, float threshold, int threads)
     Mask mask(ct.voxels().size());
     const float* huData = ct.data();
     std::uint8_t* outData = mask.data();
-    parallelChunks(static_cast<std::int64_t>(mask.size()), threads, [=](std::int64_t first, std::int64_t last) {
-        const float* __restrict hu = huData + first;
-        std::uint8_t* __restrict out = outData + first;
-        const std::int64_t n = last - first;
-        for (std::int64_t v = 0; v < n; ++v)
-            out[v] = hu[v] > threshold;
-    });
+    parallelChunks(static_cast<std::int64_t>(mask.size()), threads,
+                   [=](std::int64_t first, std::int64_t last) {
+                       const float* __restrict hu = huData + first;
+                       std::uint8_t* __restrict out = outData + first;
+                       const std::int64_t n = last - first;
+                       for (std::int64_t v = 0; v < n; ++v)
+                           out[v] = hu[v] > threshold;
+                   });
     return mask;
 }
 
 /// bone[v] = hu >= boneHu inside the body; air[v] = hu < airHu inside the body (one pass).
-void boneAndAirMasks(const Volume& ct, const Mask& body, float boneHu, float airHu, Mask& bone, Mask& air, int threads)
+void boneAndAirMasks(const Volume& ct, const Mask& body, float boneHu, float airHu, Mask& bone, Mask& air,
+                     int threads)
 {
     bone.resize(body.size());
     air.resize(body.size());
@@ -421,30 +433,33 @@ void boneAndAirMasks(const Volume& ct, const Mask& body, float boneHu, float air
     const std::uint8_t* insideData = body.data();
     std::uint8_t* boneData = bone.data();
     std::uint8_t* airData = air.data();
-    parallelChunks(static_cast<std::int64_t>(body.size()), threads, [=](std::int64_t first, std::int64_t last) {
-        const float* __restrict hu = huData + first;
-        const std::uint8_t* __restrict inside = insideData + first;
-        std::uint8_t* __restrict boneOut = boneData + first;
-        std::uint8_t* __restrict airOut = airData + first;
-        const std::int64_t n = last - first;
-        for (std::int64_t v = 0; v < n; ++v) {
-            boneOut[v] = std::uint8_t(hu[v] >= boneHu) & inside[v];
-            airOut[v] = std::uint8_t(hu[v] < airHu) & inside[v];
-        }
-    });
+    parallelChunks(static_cast<std::int64_t>(body.size()), threads,
+                   [=](std::int64_t first, std::int64_t last) {
+                       const float* __restrict hu = huData + first;
+                       const std::uint8_t* __restrict inside = insideData + first;
+                       std::uint8_t* __restrict boneOut = boneData + first;
+                       std::uint8_t* __restrict airOut = airData + first;
+                       const std::int64_t n = last - first;
+                       for (std::int64_t v = 0; v < n; ++v) {
+                           boneOut[v] = std::uint8_t(hu[v] >= boneHu) & inside[v];
+                           airOut[v] = std::uint8_t(hu[v] < airHu) & inside[v];
+                       }
+                   });
 }
 
 /// Finds the scanner table as a flat slab across the field of view: 1 mm layers perpendicular to
 /// the patient's anterior-posterior (LPS y) axis in which at least `minCoverage` of the voxels are
 /// tissue, forming a band at most `maxThicknessMm` thick at the anterior or posterior end of the
 /// tissue. Clears the band from `tissue` and returns its thickness in mm (0 when none is found).
-double removeTableSlab(Mask& tissue, const Geometry& geometry, double minCoverage, double maxThicknessMm, int threads)
+double removeTableSlab(Mask& tissue, const Geometry& geometry, double minCoverage, double maxThicknessMm,
+                       int threads)
 {
     const Mat3 step = geometry.lpsFromIjkLinear();
     const double stepI = step(1, 0), stepJ = step(1, 1), stepK = step(1, 2);
     double yMin = INFINITY, yMax = -INFINITY;
     for (int corner = 0; corner < 8; ++corner) {
-        const Vec3 ijk{(corner & 1) ? double(geometry.size[0] - 1) : 0.0, (corner & 2) ? double(geometry.size[1] - 1) : 0.0,
+        const Vec3 ijk{(corner & 1) ? double(geometry.size[0] - 1) : 0.0,
+                       (corner & 2) ? double(geometry.size[1] - 1) : 0.0,
                        (corner & 4) ? double(geometry.size[2] - 1) : 0.0};
         const double y = geometry.lpsFromIjk(ijk).y;
         yMin = std::min(yMin, y);
@@ -504,8 +519,9 @@ double removeTableSlab(Mask& tissue, const Geometry& geometry, double minCoverag
         auto l = static_cast<std::ptrdiff_t>(start);
         // The slab's outer face rarely falls on a layer boundary: up to two partly filled layers
         // at the start belong to the band.
-        for (int partial = 0; partial < 2 && l >= static_cast<std::ptrdiff_t>(low) &&
-                              l <= static_cast<std::ptrdiff_t>(high) && coverage(static_cast<std::size_t>(l)) < minCoverage;
+        for (int partial = 0;
+             partial < 2 && l >= static_cast<std::ptrdiff_t>(low) && l <= static_cast<std::ptrdiff_t>(high) &&
+             coverage(static_cast<std::size_t>(l)) < minCoverage;
              ++partial) {
             ++count;
             l += direction;
@@ -585,7 +601,8 @@ void checkOptions(const SegmentationOptions& o)
     if (o.threads < 0)
         problem << "threads must be >= 0; ";
     if (!problem.str().empty())
-        throw Error(ErrorCode::InvalidArgument, "segmentation options: " + problem.str().substr(0, problem.str().size() - 2));
+        throw Error(ErrorCode::InvalidArgument,
+                    "segmentation options: " + problem.str().substr(0, problem.str().size() - 2));
 }
 
 } // namespace
@@ -634,9 +651,11 @@ StructureSet segmentStructures(const Volume& ct, const SegmentationOptions& opti
     Mask tissue = tissueMask(ct, options.bodyThresholdHu, threads);
     if (options.removeTableSlab) {
         reportProgress(progress, 0.05, "body: looking for a table slab");
-        const double slabMm = removeTableSlab(tissue, geometry, options.tableSlabMinCoverage, options.tableSlabMaxThicknessMm, threads);
+        const double slabMm = removeTableSlab(tissue, geometry, options.tableSlabMinCoverage,
+                                              options.tableSlabMaxThicknessMm, threads);
         if (slabMm > 0.0)
-            result.warnings().push_back("removed a table slab " + formatNumber(slabMm) + " mm thick across the field of view");
+            result.warnings().push_back("removed a table slab " + formatNumber(slabMm) +
+                                        " mm thick across the field of view");
     }
     throwIfCancelled(progress);
     Mask body;
@@ -653,19 +672,21 @@ StructureSet segmentStructures(const Volume& ct, const SegmentationOptions& opti
         body = boxFilter(core, geometry, options.tableRemovalRadiusMm, false, threads);
         std::uint8_t* bodyData = body.data();
         const std::uint8_t* tissueData = tissue.data();
-        parallelChunks(static_cast<std::int64_t>(body.size()), threads, [=](std::int64_t first, std::int64_t last) {
-            std::uint8_t* __restrict out = bodyData + first;
-            const std::uint8_t* __restrict in = tissueData + first;
-            for (std::int64_t v = 0; v < last - first; ++v)
-                out[v] = out[v] & in[v];
-        });
+        parallelChunks(static_cast<std::int64_t>(body.size()), threads,
+                       [=](std::int64_t first, std::int64_t last) {
+                           std::uint8_t* __restrict out = bodyData + first;
+                           const std::uint8_t* __restrict in = tissueData + first;
+                           for (std::int64_t v = 0; v < last - first; ++v)
+                               out[v] = out[v] & in[v];
+                       });
     } else {
         body = tissue;
     }
     throwIfCancelled(progress);
     reportProgress(progress, 0.3, "body: largest component");
     if (keepLargestComponent(body, geometry, threads) == 0)
-        result.warnings().push_back("no body found: no voxel is above " + formatNumber(options.bodyThresholdHu) + " HU");
+        result.warnings().push_back("no body found: no voxel is above " +
+                                    formatNumber(options.bodyThresholdHu) + " HU");
     throwIfCancelled(progress);
     reportProgress(progress, 0.45, "body: filling holes");
     if (options.fillHolesPerSlice)
@@ -690,7 +711,8 @@ StructureSet segmentStructures(const Volume& ct, const SegmentationOptions& opti
         filterComponents(bone, geometry, threads, minVoxels, 0);
         throwIfCancelled(progress);
         reportProgress(progress, 0.72, "bone: filling marrow holes");
-        fillHolesPerSlice(bone, geometry.size, static_cast<std::int64_t>(std::floor(options.boneMaxHoleAreaMm2 / pixelMm2)),
+        fillHolesPerSlice(bone, geometry.size,
+                          static_cast<std::int64_t>(std::floor(options.boneMaxHoleAreaMm2 / pixelMm2)),
                           threads);
         auto& s = result.add("bone", {0.95, 0.91, 0.80});
         s.voxels = std::move(bone);
@@ -699,7 +721,8 @@ StructureSet segmentStructures(const Volume& ct, const SegmentationOptions& opti
 
     if (options.lung) {
         reportProgress(progress, 0.85, "lung: components");
-        const auto minVoxels = static_cast<std::int64_t>(std::ceil(options.lungMinVolumeMl * 1000.0 / voxelMm3));
+        const auto minVoxels =
+            static_cast<std::int64_t>(std::ceil(options.lungMinVolumeMl * 1000.0 / voxelMm3));
         const int kept = filterComponents(lung, geometry, threads, minVoxels, 2);
         throwIfCancelled(progress);
         if (kept == 0) {
@@ -707,7 +730,8 @@ StructureSet segmentStructures(const Volume& ct, const SegmentationOptions& opti
                                         formatNumber(options.lungMinVolumeMl) + " ml)");
         } else {
             fillHolesPerSlice(lung, geometry.size,
-                              static_cast<std::int64_t>(std::floor(options.lungMaxHoleAreaMm2 / pixelMm2)), threads);
+                              static_cast<std::int64_t>(std::floor(options.lungMaxHoleAreaMm2 / pixelMm2)),
+                              threads);
             auto& s = result.add("lung", {0.77, 0.49, 0.56});
             s.voxels = std::move(lung);
         }

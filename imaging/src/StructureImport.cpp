@@ -1,16 +1,5 @@
 #include "needleplan/imaging/StructureImport.h"
 
-#include <dcmtk/config/osconfig.h>
-#include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcuid.h>
-
-#include <algorithm>
-#include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
 #include "needleplan/imaging/DicomSegIO.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/LabelColorTable.h"
@@ -18,13 +7,24 @@
 #include "needleplan/imaging/Progress.h"
 #include "needleplan/imaging/RtStructImport.h"
 
+#include <algorithm>
+#include <cmath>
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 namespace np::imaging {
 
 namespace {
 
 std::string lowerCase(std::string s)
 {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return s;
 }
 
@@ -43,10 +43,12 @@ bool hasDicomPreamble(const std::string& path)
 
 bool sameGrid(const Geometry& a, const Geometry& b)
 {
-    if (a.size != b.size || distance(a.spacing, b.spacing) > 1e-4 || distance(a.originLps, b.originLps) > 1e-3)
+    if (a.size != b.size || distance(a.spacing, b.spacing) > 1e-4 ||
+        distance(a.originLps, b.originLps) > 1e-3)
         return false;
     for (int e = 0; e < 9; ++e)
-        if (std::abs(a.directionLps.m[static_cast<std::size_t>(e)] - b.directionLps.m[static_cast<std::size_t>(e)]) > 1e-5)
+        if (std::abs(a.directionLps.m[static_cast<std::size_t>(e)] -
+                     b.directionLps.m[static_cast<std::size_t>(e)]) > 1e-5)
             return false;
     return true;
 }
@@ -54,8 +56,9 @@ bool sameGrid(const Geometry& a, const Geometry& b)
 std::string describe(const Geometry& g)
 {
     std::ostringstream out;
-    out << g.size[0] << "x" << g.size[1] << "x" << g.size[2] << " voxels of " << g.spacing.x << "x" << g.spacing.y << "x"
-        << g.spacing.z << " mm at (" << g.originLps.x << ", " << g.originLps.y << ", " << g.originLps.z << ")";
+    out << g.size[0] << "x" << g.size[1] << "x" << g.size[2] << " voxels of " << g.spacing.x << "x"
+        << g.spacing.y << "x" << g.spacing.z << " mm at (" << g.originLps.x << ", " << g.originLps.y << ", "
+        << g.originLps.z << ")";
     return out.str();
 }
 
@@ -67,7 +70,8 @@ StructureFileKind detectStructureFile(const std::string& path)
     if (!std::filesystem::exists(path, error))
         throw Error(ErrorCode::NotFound, "structure file " + path + " does not exist");
     if (std::filesystem::is_directory(path, error))
-        throw Error(ErrorCode::Unsupported, path + " is a folder; give the SEG, RTSTRUCT or label map file itself");
+        throw Error(ErrorCode::Unsupported,
+                    path + " is a folder; give the SEG, RTSTRUCT or label map file itself");
     const std::string lower = lowerCase(path);
     for (const char* extension : {".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd"})
         if (endsWith(lower, extension))
@@ -76,7 +80,8 @@ StructureFileKind detectStructureFile(const std::string& path)
     if (hasDicomPreamble(path) || dicomName) {
         DcmFileFormat file;
         if (file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 4096).bad())
-            throw Error(ErrorCode::NotDicom, path + ": not a readable DICOM file, nor a label map (.nrrd, .nii, .mha)");
+            throw Error(ErrorCode::NotDicom,
+                        path + ": not a readable DICOM file, nor a label map (.nrrd, .nii, .mha)");
         OFString sopClass, modality;
         file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
         file.getDataset()->findAndGetOFString(DCM_Modality, modality);
@@ -87,8 +92,8 @@ StructureFileKind detectStructureFile(const std::string& path)
         throw Error(ErrorCode::NotDicom, path + ": DICOM " + std::string(modality.c_str()) +
                                              " object, not a segmentation (SEG) or structure set (RTSTRUCT)");
     }
-    throw Error(ErrorCode::Unsupported,
-                path + ": unknown structure file type (expected DICOM SEG, RTSTRUCT, .seg.nrrd, .nrrd, .nii(.gz) or .mha)");
+    throw Error(ErrorCode::Unsupported, path + ": unknown structure file type (expected DICOM SEG, RTSTRUCT, "
+                                               ".seg.nrrd, .nrrd, .nii(.gz) or .mha)");
 }
 
 StructureSet labelMapOnGrid(const LabelMap& labels, const Geometry& grid, const std::string& what,
@@ -130,11 +135,12 @@ StructureSet labelMapOnGrid(const LabelMap& labels, const Geometry& grid, const 
     return StructureSet::fromLabelMap(resampled);
 }
 
-StructureSet importStructures(const std::string& path, const Volume& reference, const StructureImportOptions& options,
-                              ProgressSink* progress)
+StructureSet importStructures(const std::string& path, const Volume& reference,
+                              const StructureImportOptions& options, ProgressSink* progress)
 {
     if (reference.empty())
-        throw Error(ErrorCode::InvalidArgument, "structure import of " + path + ": no reference image is loaded");
+        throw Error(ErrorCode::InvalidArgument,
+                    "structure import of " + path + ": no reference image is loaded");
     switch (detectStructureFile(path)) {
     case StructureFileKind::DicomSeg:
         return importDicomSeg(path, reference, progress);

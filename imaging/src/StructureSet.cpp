@@ -1,10 +1,10 @@
 #include "needleplan/imaging/StructureSet.h"
 
+#include "needleplan/imaging/Error.h"
+
 #include <algorithm>
 #include <map>
 #include <set>
-
-#include "needleplan/imaging/Error.h"
 
 namespace np::imaging {
 
@@ -77,7 +77,8 @@ LabelMap StructureSet::toLabelMap() const
     std::uint16_t next = 1;
     for (const auto& s : m_structures) {
         if (s.voxels.size() != labels.labels().size())
-            throw Error(ErrorCode::Internal, "structure '" + s.segment.name + "' does not match the grid of its set");
+            throw Error(ErrorCode::Internal,
+                        "structure '" + s.segment.name + "' does not match the grid of its set");
         Segment segment = s.segment;
         if (!ownValuesUsable)
             segment.labelValue = next++;

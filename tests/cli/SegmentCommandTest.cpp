@@ -1,13 +1,12 @@
 // needleplan-cli segment: end to end on a synthetic CT written as NRRD.
 
-#include <gtest/gtest.h>
-
-#include <cmath>
-
 #include "CliRunner.h"
 #include "TestSupport.h"
 #include "needleplan/imaging/ImageLoader.h"
 #include "needleplan/imaging/LabelMapIO.h"
+
+#include <cmath>
+#include <gtest/gtest.h>
 
 namespace {
 
@@ -52,8 +51,8 @@ TEST(SegmentCommand, MissingArgumentsAndBadValuesAreBadInput)
                   .exitCode,
               2);
     const std::string ct = writeCt(dir);
-    const auto unknown =
-        np::test::runCli({"segment", "--image", ct, "--out", (dir.path() / "s.seg.nrrd").string(), "--only", "body,liver"});
+    const auto unknown = np::test::runCli(
+        {"segment", "--image", ct, "--out", (dir.path() / "s.seg.nrrd").string(), "--only", "body,liver"});
     EXPECT_EQ(unknown.exitCode, 2);
     EXPECT_NE(unknown.err.find("liver"), std::string::npos) << unknown.err;
     EXPECT_FALSE(std::filesystem::exists(dir.path() / "s.seg.nrrd"));
@@ -146,7 +145,8 @@ TEST_P(SegmentPhantomDice, BodyAndBoneDiceAtLeast095)
         boneTruth += tbone;
         boneAuto += abone;
     }
-    const double bodyDice = dice(bodyBoth, bodyTruth, bodyAuto), boneDice = dice(boneBoth, boneTruth, boneAuto);
+    const double bodyDice = dice(bodyBoth, bodyTruth, bodyAuto),
+                 boneDice = dice(boneBoth, boneTruth, boneAuto);
     std::cout << "[ dice     ] " << c.name << ": body " << bodyDice << ", bone " << boneDice << "\n";
     RecordProperty("body_dice", std::to_string(bodyDice));
     RecordProperty("bone_dice", std::to_string(boneDice));

@@ -1,10 +1,10 @@
 // needleplan-cli structures import: SEG, RTSTRUCT and label maps onto a reference CT.
 
-#include <gtest/gtest.h>
-
 #include "CliRunner.h"
 #include "TestSupport.h"
 #include "needleplan/imaging/LabelMapIO.h"
+
+#include <gtest/gtest.h>
 
 namespace {
 
@@ -17,17 +17,19 @@ TEST(StructuresCommand, MissingSubcommandOrReferenceIsBadInput)
 {
     EXPECT_EQ(np::test::runCli({"structures"}).exitCode, 2);
     np::test::TempDir dir;
-    EXPECT_EQ(np::test::runCli({"structures", "import", "x.dcm", "--out", (dir.path() / "o.seg.nrrd").string()}).exitCode,
-              2);
+    EXPECT_EQ(
+        np::test::runCli({"structures", "import", "x.dcm", "--out", (dir.path() / "o.seg.nrrd").string()})
+            .exitCode,
+        2);
 }
 
 TEST(StructuresCommand, UnknownFileIsBadInput)
 {
     NP_REQUIRE_REALDICOM();
     np::test::TempDir dir;
-    const auto result = np::test::runCli({"structures", "import", (data() / "README.md").string(), "--reference",
-                                          (data() / "06_seg_ct_liver" / "ct").string(), "--out",
-                                          (dir.path() / "o.seg.nrrd").string()});
+    const auto result = np::test::runCli({"structures", "import", (data() / "README.md").string(),
+                                          "--reference", (data() / "06_seg_ct_liver" / "ct").string(),
+                                          "--out", (dir.path() / "o.seg.nrrd").string()});
     EXPECT_EQ(result.exitCode, 2);
     EXPECT_NE(result.err.find("README.md"), std::string::npos) << result.err;
 }
@@ -37,8 +39,9 @@ TEST(StructuresCommand, LiverSegPrintsCountAndWritesSegNrrd)
     NP_REQUIRE_REALDICOM();
     np::test::TempDir dir;
     const std::string out = (dir.path() / "liver.seg.nrrd").string();
-    const auto result = np::test::runCli({"structures", "import", (data() / "06_seg_ct_liver" / "liver.dcm").string(),
-                                          "--reference", (data() / "06_seg_ct_liver" / "ct").string(), "--out", out});
+    const auto result =
+        np::test::runCli({"structures", "import", (data() / "06_seg_ct_liver" / "liver.dcm").string(),
+                          "--reference", (data() / "06_seg_ct_liver" / "ct").string(), "--out", out});
     ASSERT_EQ(result.exitCode, 0) << result.err;
     const auto labels = np::imaging::readLabelMap(out);
     ASSERT_NE(labels.findSegment("Liver"), nullptr);
@@ -54,10 +57,10 @@ TEST(StructuresCommand, Jpeg2000SegFailsCleanly)
 {
     NP_REQUIRE_REALDICOM();
     np::test::TempDir dir;
-    const auto result =
-        np::test::runCli({"structures", "import", (data() / "06_seg_ct_liver" / "seg_variants" / "liver_j2k.dcm").string(),
-                          "--reference", (data() / "06_seg_ct_liver" / "ct").string(), "--out",
-                          (dir.path() / "o.seg.nrrd").string()});
+    const auto result = np::test::runCli(
+        {"structures", "import", (data() / "06_seg_ct_liver" / "seg_variants" / "liver_j2k.dcm").string(),
+         "--reference", (data() / "06_seg_ct_liver" / "ct").string(), "--out",
+         (dir.path() / "o.seg.nrrd").string()});
     EXPECT_EQ(result.exitCode, 2);
     EXPECT_NE(result.err.find("1.2.840.10008.1.2.4.90"), std::string::npos) << result.err;
     EXPECT_FALSE(std::filesystem::exists(dir.path() / "o.seg.nrrd"));
@@ -68,13 +71,16 @@ TEST(StructuresCommand, BrokenRtStructReferencesAreWarned)
     NP_REQUIRE_REALDICOM();
     np::test::TempDir dir;
     const auto rt = data() / "07_rtstruct" / "rtutils_mock";
-    const auto invalid = np::test::runCli({"structures", "import", (rt / "invalid_reference_rt.dcm").string(), "--reference",
-                                           rt.string(), "--out", (dir.path() / "a.seg.nrrd").string()});
+    const auto invalid =
+        np::test::runCli({"structures", "import", (rt / "invalid_reference_rt.dcm").string(), "--reference",
+                          rt.string(), "--out", (dir.path() / "a.seg.nrrd").string()});
     ASSERT_EQ(invalid.exitCode, 0) << invalid.err;
-    EXPECT_NE(invalid.err.find("4 contours reference 1 slice that is not loaded"), std::string::npos) << invalid.err;
+    EXPECT_NE(invalid.err.find("4 contours reference 1 slice that is not loaded"), std::string::npos)
+        << invalid.err;
     EXPECT_NE(invalid.out.find("ROI-4"), std::string::npos);
-    const auto missing = np::test::runCli({"structures", "import", (rt / "non_existent_reference_rt.dcm").string(),
-                                           "--reference", rt.string(), "--out", (dir.path() / "b.seg.nrrd").string()});
+    const auto missing =
+        np::test::runCli({"structures", "import", (rt / "non_existent_reference_rt.dcm").string(),
+                          "--reference", rt.string(), "--out", (dir.path() / "b.seg.nrrd").string()});
     ASSERT_EQ(missing.exitCode, 0) << missing.err;
     EXPECT_NE(missing.err.find("missing reference"), std::string::npos) << missing.err;
 }
@@ -86,8 +92,8 @@ TEST(StructuresCommand, SegNrrdReimportKeepsVoxels)
     const std::string first = (dir.path() / "a.seg.nrrd").string();
     const std::string second = (dir.path() / "b.seg.nrrd").string();
     const std::string ct = (data() / "06_seg_ct_liver" / "ct").string();
-    ASSERT_EQ(np::test::runCli({"structures", "import", (data() / "06_seg_ct_liver" / "liver.dcm").string(), "--reference",
-                                ct, "--out", first})
+    ASSERT_EQ(np::test::runCli({"structures", "import", (data() / "06_seg_ct_liver" / "liver.dcm").string(),
+                                "--reference", ct, "--out", first})
                   .exitCode,
               0);
     const auto again = np::test::runCli({"structures", "import", first, "--reference", ct, "--out", second});

@@ -1,11 +1,6 @@
 // needleplan-cli segment --image PATH [--series N] --out structures.seg.nrrd [--only body,bone,lung]
 //   [--body-hu HU] [--bone-hu HU] [--lung-hu HU] [--seg-dicom FILE]
 
-#include <CLI/CLI.hpp>
-#include <iomanip>
-#include <iostream>
-#include <memory>
-
 #include "CliCommand.h"
 #include "needleplan/imaging/DicomSegIO.h"
 #include "needleplan/imaging/Error.h"
@@ -13,6 +8,11 @@
 #include "needleplan/imaging/LabelMapIO.h"
 #include "needleplan/imaging/Segmentation.h"
 #include "needleplan/planning/Structure.h"
+
+#include <CLI/CLI.hpp>
+#include <iomanip>
+#include <iostream>
+#include <memory>
 
 namespace np::cli {
 
@@ -38,7 +38,8 @@ void printStructures(const imaging::StructureSet& set)
                   << double(voxels) * set.voxelVolumeMl() << " ml  ";
         // The planner's default rule for the name (the user can override it when planning).
         const auto spec = planning::defaultStructureSpec(s.segment.name, s.segment.labelValue);
-        std::cout << planning::toString(spec.structureClass) << " " << std::setprecision(1) << spec.marginMm << " mm\n";
+        std::cout << planning::toString(spec.structureClass) << " " << std::setprecision(1) << spec.marginMm
+                  << " mm\n";
     }
 }
 
@@ -74,17 +75,24 @@ const CommandRegistration registration{
     "segment", "Segment body, bone and lung of a CT automatically (thresholds in HU) into a .seg.nrrd",
     [](CLI::App& command) -> std::function<int()> {
         auto arguments = std::make_shared<SegmentArguments>();
-        command.add_option("--image", arguments->image, "CT: DICOM file, folder, DICOMDIR, or NRRD/NIfTI/MetaImage")
+        command
+            .add_option("--image", arguments->image,
+                        "CT: DICOM file, folder, DICOMDIR, or NRRD/NIfTI/MetaImage")
             ->required();
-        command.add_option("--series", arguments->seriesIndex, "series index from `info`")->check(CLI::NonNegativeNumber);
+        command.add_option("--series", arguments->seriesIndex, "series index from `info`")
+            ->check(CLI::NonNegativeNumber);
         command.add_option("--out", arguments->out, "output segmentation (.seg.nrrd)")->required();
         command.add_option("--only", arguments->only, "comma-separated subset of body,bone,lung");
-        command.add_option("--body-hu", arguments->options.bodyThresholdHu, "body threshold in HU (default -400)");
-        command.add_option("--bone-hu", arguments->options.boneThresholdHu, "bone threshold in HU (default 150)");
-        command.add_option("--lung-hu", arguments->options.lungThresholdHu, "lung/air threshold in HU (default -400)");
+        command.add_option("--body-hu", arguments->options.bodyThresholdHu,
+                           "body threshold in HU (default -400)");
+        command.add_option("--bone-hu", arguments->options.boneThresholdHu,
+                           "bone threshold in HU (default 150)");
+        command.add_option("--lung-hu", arguments->options.lungThresholdHu,
+                           "lung/air threshold in HU (default -400)");
         command.add_option("--table-radius-mm", arguments->options.tableRemovalRadiusMm,
                            "opening radius that cuts the table off the body (default 3, 0 disables)");
-        command.add_option("--seg-dicom", arguments->dicomSegOut, "also write a DICOM SEG referencing the CT");
+        command.add_option("--seg-dicom", arguments->dicomSegOut,
+                           "also write a DICOM SEG referencing the CT");
         return [arguments] { return runSegment(*arguments); };
     }};
 

@@ -1,11 +1,6 @@
 // needleplan-cli structures import FILE --reference PATH [--series N] --out structures.seg.nrrd
 //   [--color-table FILE] [--seg-dicom FILE]
 
-#include <CLI/CLI.hpp>
-#include <iomanip>
-#include <iostream>
-#include <memory>
-
 #include "CliCommand.h"
 #include "needleplan/imaging/DicomSegIO.h"
 #include "needleplan/imaging/Error.h"
@@ -13,6 +8,11 @@
 #include "needleplan/imaging/LabelMapIO.h"
 #include "needleplan/imaging/StructureImport.h"
 #include "needleplan/planning/Structure.h"
+
+#include <CLI/CLI.hpp>
+#include <iomanip>
+#include <iostream>
+#include <memory>
 
 namespace np::cli {
 
@@ -47,7 +47,8 @@ int runImport(const ImportArguments& arguments)
                   << double(voxels) * set.voxelVolumeMl() << " ml  ";
         // The planner's default rule for the name (the user can override it when planning).
         const auto spec = planning::defaultStructureSpec(s.segment.name, s.segment.labelValue);
-        std::cout << planning::toString(spec.structureClass) << " " << std::setprecision(1) << spec.marginMm << " mm\n";
+        std::cout << planning::toString(spec.structureClass) << " " << std::setprecision(1) << spec.marginMm
+                  << " mm\n";
     }
     for (const auto& warning : set.warnings())
         std::cerr << "needleplan-cli: warning: " << warning << "\n";
@@ -65,14 +66,21 @@ const CommandRegistration registration{
     [](CLI::App& command) -> std::function<int()> {
         auto arguments = std::make_shared<ImportArguments>();
         command.require_subcommand(1);
-        CLI::App* import = command.add_subcommand("import", "Import a SEG, RTSTRUCT or label map onto the reference CT");
-        import->add_option("FILE", arguments->file, "DICOM SEG, RTSTRUCT, .seg.nrrd, or a label NRRD/NIfTI/MetaImage")
+        CLI::App* import =
+            command.add_subcommand("import", "Import a SEG, RTSTRUCT or label map onto the reference CT");
+        import
+            ->add_option("FILE", arguments->file,
+                         "DICOM SEG, RTSTRUCT, .seg.nrrd, or a label NRRD/NIfTI/MetaImage")
             ->required();
-        import->add_option("--reference", arguments->reference, "the CT the structures belong to")->required();
-        import->add_option("--series", arguments->seriesIndex, "series index from `info`")->check(CLI::NonNegativeNumber);
+        import->add_option("--reference", arguments->reference, "the CT the structures belong to")
+            ->required();
+        import->add_option("--series", arguments->seriesIndex, "series index from `info`")
+            ->check(CLI::NonNegativeNumber);
         import->add_option("--out", arguments->out, "output segmentation (.seg.nrrd)")->required();
-        import->add_option("--color-table", arguments->colorTable, "Slicer .ctbl or ITK-SNAP label description");
-        import->add_option("--seg-dicom", arguments->dicomSegOut, "also write a DICOM SEG referencing the CT");
+        import->add_option("--color-table", arguments->colorTable,
+                           "Slicer .ctbl or ITK-SNAP label description");
+        import->add_option("--seg-dicom", arguments->dicomSegOut,
+                           "also write a DICOM SEG referencing the CT");
         return [arguments, import]() -> int {
             if (import->parsed())
                 return runImport(*arguments);

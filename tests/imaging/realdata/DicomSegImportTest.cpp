@@ -1,19 +1,17 @@
 // DICOM SEG import on the dcmqi liver SEG, its encodings and the overlapping-segment SEG.
 
-#include <gtest/gtest.h>
-
-#include <dcmtk/config/osconfig.h>
-#include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcsequen.h>
-
-#include <map>
-
 #include "StructureImportTestReference.h"
 #include "TestSupport.h"
 #include "needleplan/imaging/DicomSegIO.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/ImageLoader.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+#include <gtest/gtest.h>
+#include <map>
 
 namespace np::imaging {
 namespace {
@@ -25,7 +23,8 @@ std::filesystem::path segDir()
 
 Volume liverCt()
 {
-    return testref::referenceFromSlices({segDir() / "ct" / "01.dcm", segDir() / "ct" / "02.dcm", segDir() / "ct" / "03.dcm"});
+    return testref::referenceFromSlices(
+        {segDir() / "ct" / "01.dcm", segDir() / "ct" / "02.dcm", segDir() / "ct" / "03.dcm"});
 }
 
 // Set bits per frame of an uncompressed 1-bit SEG, counted straight from the Pixel Data bytes
@@ -126,7 +125,8 @@ TEST(DicomSegImport, LiverVoxelCountsEqualSetBitsPerSlice)
     std::int64_t total = 0;
     for (const auto& frame : bits) {
         EXPECT_GT(frame.setBits, 0);
-        EXPECT_EQ(sliceCount(liver, ct.geometry(), sliceOfZ(ct.geometry(), frame.zLps)), frame.setBits) << frame.zLps;
+        EXPECT_EQ(sliceCount(liver, ct.geometry(), sliceOfZ(ct.geometry(), frame.zLps)), frame.setBits)
+            << frame.zLps;
         total += frame.setBits;
     }
     EXPECT_EQ(liver.voxelCount(), total);
@@ -155,12 +155,14 @@ TEST(DicomSegImport, NonByteAlignedFramesOnLargerCt)
     // 510 x 510 frames: 260100 bits each, so frames 2 and 3 start in the middle of a byte.
     const auto bits = countFrameBits(segDir() / "seg_variants" / "liver_nonbyte_aligned.dcm");
     ASSERT_EQ(bits.size(), 3u);
-    for (const char* name : {"liver_nonbyte_aligned.dcm", "liver_nonbyte_aligned_deflate.dcm", "liver_nonbyte_aligned_rle.dcm"}) {
+    for (const char* name : {"liver_nonbyte_aligned.dcm", "liver_nonbyte_aligned_deflate.dcm",
+                             "liver_nonbyte_aligned_rle.dcm"}) {
         const StructureSet set = importDicomSeg((segDir() / "seg_variants" / name).string(), ct);
         ASSERT_EQ(set.structures().size(), 1u) << name;
         std::int64_t total = 0;
         for (const auto& frame : bits) {
-            EXPECT_EQ(sliceCount(set.structures()[0], ct.geometry(), sliceOfZ(ct.geometry(), frame.zLps)), frame.setBits)
+            EXPECT_EQ(sliceCount(set.structures()[0], ct.geometry(), sliceOfZ(ct.geometry(), frame.zLps)),
+                      frame.setBits)
                 << name << " z " << frame.zLps;
             total += frame.setBits;
         }
@@ -189,8 +191,10 @@ TEST(DicomSegImport, OverlappingSegmentsStaySeparate)
     for (const auto& frame : bits)
         expected[frame.segment] += frame.setBits;
     for (int s = 0; s < 5; ++s) {
-        EXPECT_EQ(set.structures()[static_cast<std::size_t>(s)].segment.name, names[static_cast<std::size_t>(s)]);
-        EXPECT_EQ(set.structures()[static_cast<std::size_t>(s)].voxelCount(), expected[s + 1]) << names[static_cast<std::size_t>(s)];
+        EXPECT_EQ(set.structures()[static_cast<std::size_t>(s)].segment.name,
+                  names[static_cast<std::size_t>(s)]);
+        EXPECT_EQ(set.structures()[static_cast<std::size_t>(s)].voxelCount(), expected[s + 1])
+            << names[static_cast<std::size_t>(s)];
     }
     // Overlaps survive in the set; flattening keeps one label per voxel, later segments on top.
     const std::int64_t overlaps = set.overlapVoxelCount();
@@ -219,7 +223,8 @@ TEST(DicomSegImport, OtherSeriesWarnsWithUidsAndOtherGeometryFails)
     const StructureSet set = importDicomSeg((segDir() / "liver.dcm").string(), ct);
     ASSERT_FALSE(set.warnings().empty());
     EXPECT_NE(set.warnings().front().find("1.2.3.4.5"), std::string::npos);
-    EXPECT_NE(set.warnings().front().find("1.2.392.200103.20080913.113635.1.2009.6.22.21.43.10.23430.1"), std::string::npos);
+    EXPECT_NE(set.warnings().front().find("1.2.392.200103.20080913.113635.1.2009.6.22.21.43.10.23430.1"),
+              std::string::npos);
     Geometry shifted = ct.geometry();
     shifted.originLps.z += 50.0;
     Volume elsewhere(shifted, 0.0f);
@@ -263,7 +268,8 @@ TEST(DicomSegImport, ExportReferencingTheLoadedCtRoundTrips)
         EXPECT_EQ(back.structures()[s].segment.name, imported.structures()[s].segment.name);
         EXPECT_EQ(back.structures()[s].voxels, imported.structures()[s].voxels);
         for (std::size_t c = 0; c < 3; ++c)
-            EXPECT_NEAR(back.structures()[s].segment.colorRgb[c], imported.structures()[s].segment.colorRgb[c], 0.005);
+            EXPECT_NEAR(back.structures()[s].segment.colorRgb[c],
+                        imported.structures()[s].segment.colorRgb[c], 0.005);
     }
 }
 

@@ -1,15 +1,15 @@
 // RTSTRUCT import on the rt-utils files of the shared real data.
 
-#include <gtest/gtest.h>
-
-#include <algorithm>
-#include <cmath>
+#include "needleplan/imaging/RtStructImport.h"
 
 #include "StructureImportTestReference.h"
 #include "TestSupport.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/ImageLoader.h"
-#include "needleplan/imaging/RtStructImport.h"
+
+#include <algorithm>
+#include <cmath>
+#include <gtest/gtest.h>
 
 namespace np::imaging {
 namespace {
@@ -134,7 +134,8 @@ TEST(RtStructImport, CtFromTheLoaderGivesTheSameVoxels)
     const Volume loaded = loadVolume(rtDir().string());
     ASSERT_EQ(loaded.info().sliceSopInstanceUids.size(), 2u);
     const StructureSet fromLoader = importRtStruct((rtDir() / "invalid_reference_rt.dcm").string(), loaded);
-    const StructureSet fromHeaders = importRtStruct((rtDir() / "invalid_reference_rt.dcm").string(), rtReference());
+    const StructureSet fromHeaders =
+        importRtStruct((rtDir() / "invalid_reference_rt.dcm").string(), rtReference());
     ASSERT_EQ(fromLoader.structures().size(), fromHeaders.structures().size());
     for (std::size_t s = 0; s < fromLoader.structures().size(); ++s)
         EXPECT_EQ(fromLoader.structures()[s].voxels, fromHeaders.structures()[s].voxels);

@@ -2,18 +2,16 @@
 // Reference CT headers for the structure-import tests, read with DCMTK independently of the
 // project's loader (placing structures needs the grid and UIDs, not the pixels).
 
+#include "needleplan/imaging/Volume.h"
+
+#include <algorithm>
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
-
-#include <gtest/gtest.h>
-
-#include <algorithm>
 #include <filesystem>
+#include <gtest/gtest.h>
 #include <string>
 #include <vector>
-
-#include "needleplan/imaging/Volume.h"
 
 namespace np::imaging::testref {
 
@@ -21,7 +19,11 @@ namespace np::imaging::testref {
 // (pixels are not needed for placing structures).
 inline Volume referenceFromSlices(const std::vector<std::filesystem::path>& files)
 {
-    struct Slice { Vec3 positionLps; std::string sop; };
+    struct Slice
+    {
+        Vec3 positionLps;
+        std::string sop;
+    };
     std::vector<Slice> slices;
     Vec3 row, column;
     double spacingRow = 0, spacingColumn = 0;
@@ -54,8 +56,9 @@ inline Volume referenceFromSlices(const std::vector<std::filesystem::path>& file
         slices.push_back(s);
     }
     const Vec3 normal = normalized(cross(row, column));
-    std::sort(slices.begin(), slices.end(),
-              [&](const Slice& a, const Slice& b) { return dot(a.positionLps, normal) < dot(b.positionLps, normal); });
+    std::sort(slices.begin(), slices.end(), [&](const Slice& a, const Slice& b) {
+        return dot(a.positionLps, normal) < dot(b.positionLps, normal);
+    });
     Geometry g;
     g.size = {columns, rows, static_cast<std::int64_t>(slices.size())};
     // PixelSpacing is (between rows, between columns): the i step is the second value.

@@ -1,11 +1,11 @@
 // Even-odd rasterisation of closed planar contours against closed-form areas.
 
-#include <gtest/gtest.h>
+#include "needleplan/imaging/ContourRasterizer.h"
+
+#include "needleplan/imaging/Error.h"
 
 #include <cmath>
-
-#include "needleplan/imaging/ContourRasterizer.h"
-#include "needleplan/imaging/Error.h"
+#include <gtest/gtest.h>
 
 namespace np::imaging {
 namespace {
@@ -26,7 +26,8 @@ Geometry sliceGrid(const Vec3& spacing, const Mat3& direction, std::int64_t n, s
 Vec3 inPlane(const Geometry& g, double u, double v, double k)
 {
     return g.originLps + g.directionLps.column(0) * (u + g.spacing.x * (g.size[0] - 1) / 2.0) +
-           g.directionLps.column(1) * (v + g.spacing.y * (g.size[1] - 1) / 2.0) + g.directionLps.column(2) * (k * g.spacing.z);
+           g.directionLps.column(1) * (v + g.spacing.y * (g.size[1] - 1) / 2.0) +
+           g.directionLps.column(2) * (k * g.spacing.z);
 }
 
 std::vector<Vec3> circle(const Geometry& g, double radius, double cu, double cv, int k, int points = 720)
@@ -77,10 +78,10 @@ TEST(ContourRasterizer, CountsDegenerateTiltedAndOffGridContours)
     const Geometry g = sliceGrid({1, 1, 2}, Mat3::identity(), 20);
     std::vector<std::uint8_t> mask(static_cast<std::size_t>(g.voxelCount()), 0);
     const std::vector<std::vector<Vec3>> contours{
-        {inPlane(g, 0, 0, 1), inPlane(g, 1, 0, 1)},                            // two points
-        {inPlane(g, 0, 0, 1), inPlane(g, 3, 0, 1), {NAN, 0, 0}},              // not finite
-        {inPlane(g, 0, 0, 0), inPlane(g, 3, 0, 1), inPlane(g, 0, 3, 2)},      // tilted across slices
-        circle(g, 3, 0, 0, 7),                                                // beyond the last slice
+        {inPlane(g, 0, 0, 1), inPlane(g, 1, 0, 1)},                      // two points
+        {inPlane(g, 0, 0, 1), inPlane(g, 3, 0, 1), {NAN, 0, 0}},         // not finite
+        {inPlane(g, 0, 0, 0), inPlane(g, 3, 0, 1), inPlane(g, 0, 3, 2)}, // tilted across slices
+        circle(g, 3, 0, 0, 7),                                           // beyond the last slice
         circle(g, 3, 0, 0, 1)};
     std::vector<Vec3> between = circle(g, 3, 0, 0, 1);
     for (Vec3& p : between)
@@ -131,7 +132,8 @@ TEST_P(ContourRasterizerGrids, CircleAreaWithinOnePixelBandOfTheTrueArea)
     // The centre is inside and a point 2 mm beyond the rim is outside.
     const Vec3 centreIjk = g.ijkFromLps(inPlane(g, 4.2, -3.1, 1));
     const auto at = [&](const Vec3& ijk) {
-        return mask[static_cast<std::size_t>(std::llround(ijk.x) + g.size[0] * (std::llround(ijk.y) + g.size[1] * std::llround(ijk.z)))];
+        return mask[static_cast<std::size_t>(
+            std::llround(ijk.x) + g.size[0] * (std::llround(ijk.y) + g.size[1] * std::llround(ijk.z)))];
     };
     EXPECT_EQ(at(centreIjk), 1);
     EXPECT_EQ(at(g.ijkFromLps(inPlane(g, 4.2 + radius + 2.0, -3.1, 1))), 0);
@@ -152,7 +154,9 @@ TEST_P(ContourRasterizerGrids, SquareWithRotatedSquareHoleFillsTheRingOnly)
     const double area = double(countSlice(mask, g, 2)) * g.spacing.x * g.spacing.y;
     EXPECT_NEAR(area, trueArea, perimeter * std::max(g.spacing.x, g.spacing.y)) << c.name;
     const Vec3 holeCentreIjk = g.ijkFromLps(inPlane(g, 0.0, 0.0, 2));
-    EXPECT_EQ(mask[static_cast<std::size_t>(std::llround(holeCentreIjk.x) + g.size[0] * (std::llround(holeCentreIjk.y) + g.size[1] * 2))], 0);
+    EXPECT_EQ(mask[static_cast<std::size_t>(std::llround(holeCentreIjk.x) +
+                                            g.size[0] * (std::llround(holeCentreIjk.y) + g.size[1] * 2))],
+              0);
     // The same contours in reverse order give the same voxels (even-odd does not care).
     std::vector<std::uint8_t> reversed(mask.size(), 0);
     rasterizeContours({island, hole, outer}, g, reversed);
@@ -163,7 +167,9 @@ INSTANTIATE_TEST_SUITE_P(Grids, ContourRasterizerGrids,
                          ::testing::Values(Case{"isotropic", {1.0, 1.0, 2.0}, Mat3::identity()},
                                            Case{"anisotropic", {0.6, 1.3, 3.0}, Mat3::identity()},
                                            Case{"oblique", {0.8, 0.7, 1.5}, oblique()}),
-                         [](const ::testing::TestParamInfo<Case>& param) { return std::string(param.param.name); });
+                         [](const ::testing::TestParamInfo<Case>& param) {
+                             return std::string(param.param.name);
+                         });
 
 TEST(ContourRasterizer, PolygonEvenOddInVoxelCoordinates)
 {

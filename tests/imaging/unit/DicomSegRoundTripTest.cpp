@@ -1,19 +1,17 @@
 // DICOM SEG export and re-import, and the CIELab colour conversion.
 
-#include <gtest/gtest.h>
-
-#include <dcmtk/config/osconfig.h>
-#include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcfilefo.h>
-
-#include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <functional>
-
 #include "TestSupport.h"
 #include "needleplan/imaging/DicomSegIO.h"
 #include "needleplan/imaging/Error.h"
+
+#include <cmath>
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <gtest/gtest.h>
 
 namespace np::imaging {
 namespace {
@@ -124,7 +122,8 @@ TEST_P(DicomSegRoundTrip, ReimportGivesIdenticalMasksNamesAndColours)
         EXPECT_EQ(b.segment.name, a.segment.name);
         EXPECT_EQ(b.voxels, a.voxels) << a.segment.name;
         for (int c = 0; c < 3; ++c)
-            EXPECT_NEAR(b.segment.colorRgb[static_cast<std::size_t>(c)], a.segment.colorRgb[static_cast<std::size_t>(c)], 0.005);
+            EXPECT_NEAR(b.segment.colorRgb[static_cast<std::size_t>(c)],
+                        a.segment.colorRgb[static_cast<std::size_t>(c)], 0.005);
     }
     EXPECT_GT(back.overlapVoxelCount(), 0);
 }
@@ -192,17 +191,21 @@ TEST(DicomSegImport, MalformedSegsFailCleanly)
         }
         return ErrorCode::Internal;
     };
-    EXPECT_EQ(codeOf(rewrite("frames.dcm", [](DcmDataset& d) { d.putAndInsertString(DCM_NumberOfFrames, "999"); })),
+    EXPECT_EQ(
+        codeOf(rewrite("frames.dcm", [](DcmDataset& d) { d.putAndInsertString(DCM_NumberOfFrames, "999"); })),
+        ErrorCode::CorruptData);
+    EXPECT_EQ(codeOf(rewrite("nopixels.dcm", [](DcmDataset& d) { delete d.remove(DCM_PixelData); })),
               ErrorCode::CorruptData);
-    EXPECT_EQ(codeOf(rewrite("nopixels.dcm", [](DcmDataset& d) { delete d.remove(DCM_PixelData); })), ErrorCode::CorruptData);
-    EXPECT_EQ(codeOf(rewrite("short.dcm", [](DcmDataset& d) {
-                  const Uint8 few[4] = {1, 2, 3, 4};
-                  d.putAndInsertUint8Array(DCM_PixelData, few, 4);
-              })),
+    EXPECT_EQ(codeOf(rewrite("short.dcm",
+                             [](DcmDataset& d) {
+                                 const Uint8 few[4] = {1, 2, 3, 4};
+                                 d.putAndInsertUint8Array(DCM_PixelData, few, 4);
+                             })),
               ErrorCode::CorruptData);
     EXPECT_EQ(codeOf(rewrite("bits.dcm", [](DcmDataset& d) { d.putAndInsertUint16(DCM_BitsAllocated, 16); })),
               ErrorCode::CorruptData);
-    EXPECT_EQ(codeOf(rewrite("type.dcm", [](DcmDataset& d) { d.putAndInsertString(DCM_SegmentationType, "LABELMAP"); })),
+    EXPECT_EQ(codeOf(rewrite("type.dcm",
+                             [](DcmDataset& d) { d.putAndInsertString(DCM_SegmentationType, "LABELMAP"); })),
               ErrorCode::Unsupported);
     EXPECT_EQ(codeOf(rewrite("nosegments.dcm", [](DcmDataset& d) { delete d.remove(DCM_SegmentSequence); })),
               ErrorCode::CorruptData);

@@ -1,20 +1,18 @@
 // RTSTRUCT import on structure sets built here with DCMTK: placement on oblique and anisotropic
 // grids, holes, malformed contours and reference checks.
 
-#include <gtest/gtest.h>
+#include "TestSupport.h"
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/RtStructImport.h"
 
+#include <cmath>
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcuid.h>
-
-#include <cmath>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <sstream>
-
-#include "TestSupport.h"
-#include "needleplan/imaging/Error.h"
-#include "needleplan/imaging/RtStructImport.h"
 
 namespace np::imaging {
 namespace {
@@ -37,8 +35,8 @@ struct Roi
     int referencedNumber = -1; // -1: same as number
 };
 
-std::string writeRtStruct(const std::filesystem::path& path, const std::vector<Roi>& rois, const std::string& seriesUid,
-                          const std::string& frameUid)
+std::string writeRtStruct(const std::filesystem::path& path, const std::vector<Roi>& rois,
+                          const std::string& seriesUid, const std::string& frameUid)
 {
     DcmFileFormat file;
     DcmDataset& d = *file.getDataset();
@@ -62,8 +60,9 @@ std::string writeRtStruct(const std::filesystem::path& path, const std::vector<R
         item->putAndInsertString(DCM_ROIName, roi.name.c_str());
         DcmItem* contourItem = nullptr;
         d.findOrCreateSequenceItem(DCM_ROIContourSequence, contourItem, -2);
-        contourItem->putAndInsertString(DCM_ReferencedROINumber,
-                                        std::to_string(roi.referencedNumber < 0 ? roi.number : roi.referencedNumber).c_str());
+        contourItem->putAndInsertString(
+            DCM_ReferencedROINumber,
+            std::to_string(roi.referencedNumber < 0 ? roi.number : roi.referencedNumber).c_str());
         contourItem->putAndInsertString(DCM_ROIDisplayColor, "0\\128\\255");
         for (const Contour& c : roi.contours) {
             DcmItem* ci = nullptr;
@@ -72,7 +71,8 @@ std::string writeRtStruct(const std::filesystem::path& path, const std::vector<R
             std::ostringstream data;
             data.precision(10);
             for (std::size_t p = 0; p < c.pointsLps.size(); ++p)
-                data << (p ? "\\" : "") << c.pointsLps[p].x << "\\" << c.pointsLps[p].y << "\\" << c.pointsLps[p].z;
+                data << (p ? "\\" : "") << c.pointsLps[p].x << "\\" << c.pointsLps[p].y << "\\"
+                     << c.pointsLps[p].z;
             const std::string text = c.rawData.empty() ? data.str() : c.rawData;
             ci->putAndInsertString(DCM_ContourData, text.c_str());
             ci->putAndInsertString(DCM_NumberOfContourPoints, std::to_string(c.pointsLps.size()).c_str());
@@ -102,13 +102,15 @@ Volume makeCt(const Vec3& spacing, const Mat3& direction)
     return ct;
 }
 
-// A circle of `radius` mm in the plane of slice k, centred at in-plane offsets (u, v) mm from voxel (0, 0, k).
+// A circle of `radius` mm in the plane of slice k, centred at in-plane offsets (u, v) mm from voxel (0, 0,
+// k).
 std::vector<Vec3> circle(const Geometry& g, double u, double v, double radius, int k)
 {
     std::vector<Vec3> points;
     for (int n = 0; n < 360; ++n) {
         const double t = 2.0 * kPi * n / 360.0;
-        points.push_back(g.lpsFromIjk({0.0, 0.0, double(k)}) + g.directionLps.column(0) * (u + radius * std::cos(t)) +
+        points.push_back(g.lpsFromIjk({0.0, 0.0, double(k)}) +
+                         g.directionLps.column(0) * (u + radius * std::cos(t)) +
                          g.directionLps.column(1) * (v + radius * std::sin(t)));
     }
     return points;
@@ -142,8 +144,10 @@ TEST(RtStructSynthetic, TruncatedFileFailsCleanly)
 {
     np::test::TempDir dir;
     const Volume ct = makeCt({0.8, 0.8, 2.0}, Mat3::identity());
-    const std::string path = writeRtStruct(dir.path() / "rt.dcm", {{1, "nerve", {{"CLOSED_PLANAR", circle(ct.geometry(), 40, 40, 10, 1), "", ""}}}},
-                                           ct.info().seriesUid, ct.info().frameOfReferenceUid);
+    const std::string path =
+        writeRtStruct(dir.path() / "rt.dcm",
+                      {{1, "nerve", {{"CLOSED_PLANAR", circle(ct.geometry(), 40, 40, 10, 1), "", ""}}}},
+                      ct.info().seriesUid, ct.info().frameOfReferenceUid);
     const auto size = std::filesystem::file_size(path);
     std::filesystem::resize_file(path, size / 2);
     EXPECT_THROW(importRtStruct(path, ct), Error);
@@ -160,9 +164,10 @@ TEST(RtStructSynthetic, MalformedContoursAreSkippedWithWarnings)
     Contour open{"OPEN_PLANAR", circle(g, 40, 40, 5, 2), "", ""};
     Contour badData{"CLOSED_PLANAR", {}, "", "1\\2\\3\\4\\5\\6\\7"};
     Contour notANumber{"CLOSED_PLANAR", {}, "", "1\\2\\abc\\4\\5\\6\\7\\8\\9"};
-    const std::string path = writeRtStruct(dir.path() / "rt.dcm",
-                                           {{1, "vessel", {good, open, badData, notANumber}}, {2, "empty", {}}, {3, "orphan", {good}, 9}},
-                                           ct.info().seriesUid, ct.info().frameOfReferenceUid);
+    const std::string path = writeRtStruct(
+        dir.path() / "rt.dcm",
+        {{1, "vessel", {good, open, badData, notANumber}}, {2, "empty", {}}, {3, "orphan", {good}, 9}},
+        ct.info().seriesUid, ct.info().frameOfReferenceUid);
     const StructureSet set = importRtStruct(path, ct);
     ASSERT_EQ(set.structures().size(), 3u);
     EXPECT_GT(sliceCount(*set.find("vessel"), g, 1), 0);
@@ -179,9 +184,10 @@ TEST(RtStructSynthetic, OtherSeriesAndFrameAreNamedInWarnings)
 {
     np::test::TempDir dir;
     const Volume ct = makeCt({0.8, 0.8, 2.0}, Mat3::identity());
-    const std::string path = writeRtStruct(dir.path() / "rt.dcm",
-                                           {{1, "nerve", {{"CLOSED_PLANAR", circle(ct.geometry(), 40, 40, 10, 1), "", ""}}}},
-                                           "1.2.3.444", "1.2.3.555");
+    const std::string path =
+        writeRtStruct(dir.path() / "rt.dcm",
+                      {{1, "nerve", {{"CLOSED_PLANAR", circle(ct.geometry(), 40, 40, 10, 1), "", ""}}}},
+                      "1.2.3.444", "1.2.3.555");
     const StructureSet set = importRtStruct(path, ct);
     EXPECT_TRUE(hasWarning(set, "wrong reference"));
     EXPECT_TRUE(hasWarning(set, "1.2.3.444"));
@@ -199,14 +205,17 @@ TEST(RtStructSynthetic, ReferenceToAnUnloadedImageOnALoadedSliceIsPlacedByCoordi
     std::vector<Vec3> beyond = circle(g, 40, 40, 6, 1);
     for (Vec3& p : beyond)
         p.z += 20.0;
-    const std::string path = writeRtStruct(
-        dir.path() / "rt.dcm",
-        {{1, "dura", {{"CLOSED_PLANAR", circle(g, 40, 40, 6, 1), "1.2.999.1", ""}, {"CLOSED_PLANAR", beyond, "1.2.999.2", ""}}}},
-        ct.info().seriesUid, ct.info().frameOfReferenceUid);
+    const std::string path = writeRtStruct(dir.path() / "rt.dcm",
+                                           {{1,
+                                             "dura",
+                                             {{"CLOSED_PLANAR", circle(g, 40, 40, 6, 1), "1.2.999.1", ""},
+                                              {"CLOSED_PLANAR", beyond, "1.2.999.2", ""}}}},
+                                           ct.info().seriesUid, ct.info().frameOfReferenceUid);
     const StructureSet set = importRtStruct(path, ct);
     EXPECT_GT(sliceCount(*set.find("dura"), g, 1), 0);
     EXPECT_EQ(set.find("dura")->voxelCount(), sliceCount(*set.find("dura"), g, 1));
-    EXPECT_TRUE(hasWarning(set, "1 contours reference images that are not among the loaded slices but lie on loaded slices"));
+    EXPECT_TRUE(hasWarning(
+        set, "1 contours reference images that are not among the loaded slices but lie on loaded slices"));
     EXPECT_TRUE(hasWarning(set, "1 contours reference 2 slices that are not loaded"));
 }
 
@@ -216,19 +225,19 @@ class RtStructGrids : public ::testing::TestWithParam<int>
 
 TEST_P(RtStructGrids, RingWithHoleHasTheClosedFormArea)
 {
-    const Volume ct = GetParam() == 0 ? makeCt({0.8, 0.8, 2.0}, Mat3::identity())
+    const Volume ct = GetParam() == 0   ? makeCt({0.8, 0.8, 2.0}, Mat3::identity())
                       : GetParam() == 1 ? makeCt({0.6, 1.1, 3.0}, Mat3::identity())
                                         : makeCt({0.7, 0.9, 1.5}, oblique());
     const Geometry& g = ct.geometry();
     np::test::TempDir dir;
     // Outer radius 20 mm, hole radius 8 mm, on slice 2; and a separate 5 mm island on slice 2.
-    const std::string path = writeRtStruct(
-        dir.path() / "rt.dcm",
-        {{1, "psoas_left",
-          {{"CLOSED_PLANAR", circle(g, 40, 45, 20, 2), "", ""},
-           {"CLOSED_PLANAR", circle(g, 42, 44, 8, 2), "", ""},
-           {"CLOSED_PLANAR", circle(g, 75, 45, 5, 2), "", ""}}}},
-        ct.info().seriesUid, ct.info().frameOfReferenceUid);
+    const std::string path = writeRtStruct(dir.path() / "rt.dcm",
+                                           {{1,
+                                             "psoas_left",
+                                             {{"CLOSED_PLANAR", circle(g, 40, 45, 20, 2), "", ""},
+                                              {"CLOSED_PLANAR", circle(g, 42, 44, 8, 2), "", ""},
+                                              {"CLOSED_PLANAR", circle(g, 75, 45, 5, 2), "", ""}}}},
+                                           ct.info().seriesUid, ct.info().frameOfReferenceUid);
     const StructureSet set = importRtStruct(path, ct);
     EXPECT_TRUE(set.warnings().empty()) << set.warnings().front();
     const double area = double(sliceCount(set.structures()[0], g, 2)) * g.spacing.x * g.spacing.y;

@@ -1,9 +1,9 @@
 // StructureSet: overlapping masks and their flattening to one label per voxel.
 
-#include <gtest/gtest.h>
-
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/StructureSet.h"
+
+#include <gtest/gtest.h>
 
 namespace np::imaging {
 namespace {

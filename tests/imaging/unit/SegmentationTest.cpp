@@ -1,13 +1,13 @@
 // Automatic segmentation on synthetic CTs whose true structures are known in closed form.
 
-#include <gtest/gtest.h>
-
-#include <atomic>
-#include <cmath>
+#include "needleplan/imaging/Segmentation.h"
 
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/Progress.h"
-#include "needleplan/imaging/Segmentation.h"
+
+#include <atomic>
+#include <cmath>
+#include <gtest/gtest.h>
 
 namespace np::imaging {
 namespace {
@@ -21,13 +21,22 @@ constexpr double kPi = 3.14159265358979323846;
 // skin along a 6 mm wide strip.
 struct Truth
 {
-    static bool body(const Vec3& p) { return (p.x / 60.0) * (p.x / 60.0) + (p.y / 45.0) * (p.y / 45.0) <= 1.0; }
+    static bool body(const Vec3& p)
+    {
+        return (p.x / 60.0) * (p.x / 60.0) + (p.y / 45.0) * (p.y / 45.0) <= 1.0;
+    }
     static double vertebraRadius(const Vec3& p) { return std::hypot(p.x, p.y - 20.0); }
-    static bool bone(const Vec3& p) { return body(p) && vertebraRadius(p) <= 14.0 && vertebraRadius(p) >= 6.0; }
+    static bool bone(const Vec3& p)
+    {
+        return body(p) && vertebraRadius(p) <= 14.0 && vertebraRadius(p) >= 6.0;
+    }
     static bool lung(const Vec3& p) { return std::hypot(p.x + 30.0, p.y) <= 12.0; }
     // The table lies posterior (P = +48..+50) and a bridge connects it to the skin near L = 0.
     static bool table(const Vec3& p) { return p.y >= 48.0 && p.y <= 50.0 && std::abs(p.x) <= 80.0; }
-    static bool bridge(const Vec3& p) { return std::abs(p.x) <= 3.0 && p.y >= 40.0 && p.y < 48.0 && !body(p); }
+    static bool bridge(const Vec3& p)
+    {
+        return std::abs(p.x) <= 3.0 && p.y >= 40.0 && p.y < 48.0 && !body(p);
+    }
     static float hu(const Vec3& p)
     {
         if (body(p)) {
@@ -68,7 +77,8 @@ double dice(const StructureMask& mask, const Geometry& g, const Predicate& truth
     for (std::int64_t k = 0; k < g.size[2]; ++k)
         for (std::int64_t j = 0; j < g.size[1]; ++j)
             for (std::int64_t i = 0; i < g.size[0]; ++i) {
-                const bool inMask = mask.voxels[static_cast<std::size_t>(i + g.size[0] * (j + g.size[1] * k))] != 0;
+                const bool inMask =
+                    mask.voxels[static_cast<std::size_t>(i + g.size[0] * (j + g.size[1] * k))] != 0;
                 const bool inTruth = truth(g.lpsFromIjk({double(i), double(j), double(k)}));
                 both += inMask && inTruth;
                 a += inMask;
@@ -259,7 +269,8 @@ TEST(Segmentation, SolidTableUnderABroadContactIsDropped)
         for (std::int64_t j = 0; j < 110; ++j)
             for (std::int64_t i = 0; i < 160; ++i) {
                 const Vec3 p = g.lpsFromIjk({double(i), double(j), double(k)});
-                const bool body = (p.x / 60.0) * (p.x / 60.0) + ((p.y + 10.0) / 40.0) * ((p.y + 10.0) / 40.0) <= 1.0;
+                const bool body =
+                    (p.x / 60.0) * (p.x / 60.0) + ((p.y + 10.0) / 40.0) * ((p.y + 10.0) / 40.0) <= 1.0;
                 if (body) {
                     ct.at(i, j, k) = 40.0f;
                     ++bodyVoxels;

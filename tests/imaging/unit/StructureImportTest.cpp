@@ -1,17 +1,16 @@
 // Label-map import onto the CT grid, file-type detection, and the .seg.nrrd round trip.
 
-#include <gtest/gtest.h>
-
-#include <itkImage.h>
-#include <itkImageFileWriter.h>
-
-#include <fstream>
+#include "needleplan/imaging/StructureImport.h"
 
 #include "TestSupport.h"
 #include "needleplan/imaging/DicomSegIO.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/LabelMapIO.h"
-#include "needleplan/imaging/StructureImport.h"
+
+#include <fstream>
+#include <gtest/gtest.h>
+#include <itkImage.h>
+#include <itkImageFileWriter.h>
 
 namespace np::imaging {
 namespace {
@@ -41,7 +40,8 @@ TEST(StructureImport, DetectionRejectsMissingFolderAndUnknownFiles)
     EXPECT_EQ(codeOf([&] { detectStructureFile((dir.path() / "none.dcm").string()); }), ErrorCode::NotFound);
     EXPECT_EQ(codeOf([&] { detectStructureFile(dir.path().string()); }), ErrorCode::Unsupported);
     std::ofstream(dir.path() / "notes.txt") << "hello";
-    EXPECT_EQ(codeOf([&] { detectStructureFile((dir.path() / "notes.txt").string()); }), ErrorCode::Unsupported);
+    EXPECT_EQ(codeOf([&] { detectStructureFile((dir.path() / "notes.txt").string()); }),
+              ErrorCode::Unsupported);
     std::ofstream(dir.path() / "fake.dcm") << "not dicom at all";
     EXPECT_EQ(codeOf([&] { detectStructureFile((dir.path() / "fake.dcm").string()); }), ErrorCode::NotDicom);
 }
@@ -96,7 +96,8 @@ TEST(StructureImport, LabelMapOnCoarserShiftedGridIsResampledByPosition)
     for (std::int64_t k : {0, 1})
         for (std::int64_t j : {0, 1})
             for (std::int64_t i : {4, 5})
-                EXPECT_EQ(mask[static_cast<std::size_t>(i + 12 * (j + 10 * k))], 1) << i << "," << j << "," << k;
+                EXPECT_EQ(mask[static_cast<std::size_t>(i + 12 * (j + 10 * k))], 1)
+                    << i << "," << j << "," << k;
 }
 
 TEST(StructureImport, LabelMapThatMissesTheCtIsAnError)
@@ -188,8 +189,9 @@ TEST(StructureImport, NiftiLabelMapWithItkSnapDescriptionOnAnotherGrid)
     writer->SetInput(image);
     writer->SetFileName(path);
     writer->Update();
-    std::ofstream(dir.path() / "labels.txt") << "    0     0    0    0        0  0  0    \"Clear Label\"\n"
-                                                "    7   255  128    0        1  1  1    \"nerve root L4 left\"\n";
+    std::ofstream(dir.path() / "labels.txt")
+        << "    0     0    0    0        0  0  0    \"Clear Label\"\n"
+           "    7   255  128    0        1  1  1    \"nerve root L4 left\"\n";
     // The CT: 1 mm voxels, identity direction, first centre at (-20.3, -4.3, 10), so that no CT
     // centre falls half way between two label voxel centres.
     Geometry g;
@@ -214,7 +216,8 @@ TEST(StructureImport, NiftiLabelMapWithItkSnapDescriptionOnAnotherGrid)
                            kl = std::lround((p.z - 10.0) / 2.0);
                 const bool inside = il >= 2 && il <= 4 && jl >= 3 && jl <= 5 && kl == 1;
                 expected += inside;
-                EXPECT_EQ(nerve->voxels[static_cast<std::size_t>(i + 32 * (j + 32 * k))] != 0, inside) << i << "," << j << "," << k;
+                EXPECT_EQ(nerve->voxels[static_cast<std::size_t>(i + 32 * (j + 32 * k))] != 0, inside)
+                    << i << "," << j << "," << k;
             }
     EXPECT_EQ(nerve->voxelCount(), expected);
     // x in (-8, -2]: 6 columns (-7.3 .. -2.3), y in (1, 7): 6 rows (1.7 .. 6.7), one slice.

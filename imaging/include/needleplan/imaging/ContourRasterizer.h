@@ -1,21 +1,21 @@
 #pragma once
 /// Rasterisation of closed planar contours (RTSTRUCT style) onto the slices of an image grid.
 
+#include "needleplan/imaging/Geometry.h"
+
 #include <array>
 #include <cstdint>
 #include <vector>
-
-#include "needleplan/imaging/Geometry.h"
 
 namespace np::imaging {
 
 /// What happened to the contours given to rasterizeContours().
 struct RasterizeReport
 {
-    int used = 0;         ///< contours filled into a slice
-    int offGrid = 0;      ///< contours whose plane is not within half a slice of any k slice
-    int notInPlane = 0;   ///< contours whose points do not lie in one k slice (tilted against the grid)
-    int degenerate = 0;   ///< contours with fewer than three points or non-finite coordinates
+    int used = 0;       ///< contours filled into a slice
+    int offGrid = 0;    ///< contours whose plane is not within half a slice of any k slice
+    int notInPlane = 0; ///< contours whose points do not lie in one k slice (tilted against the grid)
+    int degenerate = 0; ///< contours with fewer than three points or non-finite coordinates
 };
 
 /// Fills closed planar contours (LPS points, implicitly closed) into `mask` (0/1, laid out like
@@ -29,7 +29,7 @@ RasterizeReport rasterizeContours(const std::vector<std::vector<Vec3>>& contours
 
 /// Even-odd fill of polygons given in continuous (i, j) voxel coordinates into one slice of
 /// `sizeI` × `sizeJ` voxels (`slice[i + sizeI * j]`); voxels inside are set to 1.
-void fillPolygonsEvenOdd(const std::vector<std::vector<std::array<double, 2>>>& polygonsIj, std::int64_t sizeI,
-                         std::int64_t sizeJ, std::uint8_t* slice);
+void fillPolygonsEvenOdd(const std::vector<std::vector<std::array<double, 2>>>& polygonsIj,
+                         std::int64_t sizeI, std::int64_t sizeJ, std::uint8_t* slice);
 
 } // namespace np::imaging

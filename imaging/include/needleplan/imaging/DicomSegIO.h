@@ -2,12 +2,12 @@
 /// DICOM Segmentation (SEG) objects: import onto a loaded CT, and export of structures as a SEG
 /// that references the CT.
 
+#include "needleplan/imaging/StructureSet.h"
+#include "needleplan/imaging/Volume.h"
+
 #include <array>
 #include <cstdint>
 #include <string>
-
-#include "needleplan/imaging/StructureSet.h"
-#include "needleplan/imaging/Volume.h"
 
 namespace np {
 class ProgressSink;
@@ -26,7 +26,8 @@ namespace np::imaging {
 /// that is not a SEG, UnsupportedTransferSyntax when the pixel data cannot be decoded (JPEG 2000),
 /// CorruptData for missing or inconsistent attributes, InconsistentGeometry when no frame lies on
 /// a slice of `reference`.
-StructureSet importDicomSeg(const std::string& path, const Volume& reference, ProgressSink* progress = nullptr);
+StructureSet importDicomSeg(const std::string& path, const Volume& reference,
+                            ProgressSink* progress = nullptr);
 
 /// Identity of the exported SEG; UIDs are generated when empty.
 struct DicomSegWriteOptions
@@ -34,11 +35,11 @@ struct DicomSegWriteOptions
     std::string seriesDescription = "NeedlePlan structures";
     std::string seriesUid;
     std::string sopInstanceUid;
-    std::string studyUid;      ///< should be the CT's study; generated when unknown
+    std::string studyUid; ///< should be the CT's study; generated when unknown
     std::string patientName;
     std::string patientId;
     int seriesNumber = 900;
-    bool automatic = false;    ///< Segment Algorithm Type AUTOMATIC (else MANUAL)
+    bool automatic = false; ///< Segment Algorithm Type AUTOMATIC (else MANUAL)
 };
 
 /// Writes `structures` (on the grid of `reference`) as a BINARY DICOM SEG with one frame per

@@ -2,12 +2,12 @@
 /// Colour tables that name the values of a plain label map: 3D Slicer `.ctbl` files and ITK-SNAP
 /// label description files.
 
+#include "needleplan/imaging/Volume.h"
+
 #include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include "needleplan/imaging/Volume.h"
 
 namespace np::imaging {
 

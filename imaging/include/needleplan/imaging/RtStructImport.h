@@ -1,10 +1,10 @@
 #pragma once
 /// Import of DICOM RT Structure Sets (RTSTRUCT) onto a loaded CT.
 
-#include <string>
-
 #include "needleplan/imaging/StructureSet.h"
 #include "needleplan/imaging/Volume.h"
+
+#include <string>
 
 namespace np {
 class ProgressSink;
@@ -20,6 +20,7 @@ namespace np::imaging {
 /// contours on slices that are not loaded (with the count). Throws np::Error: NotDicom / Io /
 /// CorruptData for an unreadable file or one that is not an RTSTRUCT, InconsistentGeometry when
 /// the file has contours but none lies on a slice of `reference`.
-StructureSet importRtStruct(const std::string& path, const Volume& reference, ProgressSink* progress = nullptr);
+StructureSet importRtStruct(const std::string& path, const Volume& reference,
+                            ProgressSink* progress = nullptr);
 
 } // namespace np::imaging

@@ -2,12 +2,12 @@
 /// Automatic segmentation of a CT in Hounsfield units into the structures the planner must know
 /// without any clinician input: the body (everything inside the skin), bone, and lung.
 
+#include "needleplan/imaging/StructureSet.h"
+#include "needleplan/imaging/Volume.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include "needleplan/imaging/StructureSet.h"
-#include "needleplan/imaging/Volume.h"
 
 namespace np {
 class ProgressSink;
@@ -38,13 +38,15 @@ struct SegmentationOptions
     /// every slice it crosses, so the per-slice fill includes the 3D one.
     bool fillHolesPerSlice = true;
 
-    float boneThresholdHu = 150.0f;      ///< voxels at or above this inside the body are bone
-    double boneMinComponentMm3 = 30.0;   ///< bone fragments smaller than this are dropped (noise, calcifications)
-    double boneMaxHoleAreaMm2 = 40.0;    ///< in-slice holes up to this area are filled (marrow); the spinal canal is larger
+    float boneThresholdHu = 150.0f; ///< voxels at or above this inside the body are bone
+    double boneMinComponentMm3 =
+        30.0; ///< bone fragments smaller than this are dropped (noise, calcifications)
+    double boneMaxHoleAreaMm2 =
+        40.0; ///< in-slice holes up to this area are filled (marrow); the spinal canal is larger
 
-    float lungThresholdHu = -400.0f;     ///< air or aerated lung inside the body is below this
-    double lungMinVolumeMl = 30.0;       ///< internal air components smaller than this (bowel gas) are not lung
-    double lungMaxHoleAreaMm2 = 200.0;   ///< in-slice holes (vessels, airways walls) up to this area are filled
+    float lungThresholdHu = -400.0f;   ///< air or aerated lung inside the body is below this
+    double lungMinVolumeMl = 30.0;     ///< internal air components smaller than this (bowel gas) are not lung
+    double lungMaxHoleAreaMm2 = 200.0; ///< in-slice holes (vessels, airways walls) up to this area are filled
 
     int threads = 0; ///< worker threads; 0 uses ITK's global default
 };
@@ -70,7 +72,8 @@ public:
     BodySurface(const Geometry& geometry, const std::vector<std::uint8_t>& bodyMask, double sigmaMm = 1.5,
                 ProgressSink* progress = nullptr);
     /// Body mask = every voxel carrying any label (structures lie inside the body).
-    static BodySurface fromLabelMap(const LabelMap& labels, double sigmaMm = 1.5, ProgressSink* progress = nullptr);
+    static BodySurface fromLabelMap(const LabelMap& labels, double sigmaMm = 1.5,
+                                    ProgressSink* progress = nullptr);
 
     /// Smoothed body fraction at an LPS point: 1 deep inside, 0 outside, 0.5 on the skin.
     double insideFraction(const Vec3& pointLps) const;

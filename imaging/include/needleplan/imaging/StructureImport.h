@@ -2,10 +2,10 @@
 /// One entry point for the clinicians' structures: DICOM SEG, RTSTRUCT, or a label map file,
 /// brought onto the grid of the loaded CT.
 
-#include <string>
-
 #include "needleplan/imaging/StructureSet.h"
 #include "needleplan/imaging/Volume.h"
+
+#include <string>
 
 namespace np {
 class ProgressSink;

@@ -3,13 +3,13 @@
 /// structures (DICOM SEG segments, RTSTRUCT ROIs) survive import. A LabelMap holds one label per
 /// voxel; toLabelMap() flattens the set into one with a documented precedence rule.
 
+#include "needleplan/imaging/Geometry.h"
+#include "needleplan/imaging/Volume.h"
+
 #include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include "needleplan/imaging/Geometry.h"
-#include "needleplan/imaging/Volume.h"
 
 namespace np::imaging {
 
