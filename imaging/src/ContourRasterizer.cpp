@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 namespace np::imaging {
@@ -13,7 +14,7 @@ void fillPolygonsEvenOdd(const std::vector<std::vector<std::array<double, 2>>>& 
 {
     if (sizeI <= 0 || sizeJ <= 0)
         return;
-    double minJ = INFINITY, maxJ = -INFINITY;
+    double minJ = std::numeric_limits<double>::infinity(), maxJ = -std::numeric_limits<double>::infinity();
     for (const auto& polygon : polygonsIj)
         for (const auto& p : polygon) {
             minJ = std::min(minJ, p[1]);
@@ -66,7 +67,8 @@ RasterizeReport rasterizeContours(const std::vector<std::vector<Vec3>>& contours
         }
         std::vector<std::array<double, 2>> polygonIj;
         polygonIj.reserve(contour.size());
-        double minK = INFINITY, maxK = -INFINITY, sumK = 0.0;
+        double minK = std::numeric_limits<double>::infinity(),
+               maxK = -std::numeric_limits<double>::infinity(), sumK = 0.0;
         for (const Vec3& p : contour) {
             const Vec3 ijk = grid.ijkFromLps(p);
             polygonIj.push_back({ijk.x, ijk.y});

@@ -12,6 +12,7 @@
 #include <dcmtk/dcmdata/dcitem.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcuid.h>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -219,7 +220,8 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
             ++totalContours;
             const std::string& sop = roi.contourSopUids[c];
             const Geometry& g = reference.geometry();
-            double minK = INFINITY, maxK = -INFINITY, sumK = 0.0;
+            double minK = std::numeric_limits<double>::infinity(),
+                   maxK = -std::numeric_limits<double>::infinity(), sumK = 0.0;
             for (const Vec3& p : roi.contoursLps[c]) {
                 const double k = g.ijkFromLps(p).z;
                 minK = std::min(minK, k);

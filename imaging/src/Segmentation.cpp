@@ -9,6 +9,7 @@
 #include <itkImage.h>
 #include <itkMultiThreaderBase.h>
 #include <itkSmoothingRecursiveGaussianImageFilter.h>
+#include <limits>
 #include <mutex>
 #include <sstream>
 
@@ -456,7 +457,7 @@ double removeTableSlab(Mask& tissue, const Geometry& geometry, double minCoverag
 {
     const Mat3 step = geometry.lpsFromIjkLinear();
     const double stepI = step(1, 0), stepJ = step(1, 1), stepK = step(1, 2);
-    double yMin = INFINITY, yMax = -INFINITY;
+    double yMin = std::numeric_limits<double>::infinity(), yMax = -std::numeric_limits<double>::infinity();
     for (int corner = 0; corner < 8; ++corner) {
         const Vec3 ijk{(corner & 1) ? double(geometry.size[0] - 1) : 0.0,
                        (corner & 2) ? double(geometry.size[1] - 1) : 0.0,
