@@ -47,6 +47,16 @@ TEST(ConvertCommand, MissingOutputOptionExitsTwo)
     EXPECT_EQ(result.exitCode, 2);
 }
 
+TEST(ConvertCommand, OutputMustBeNrrd)
+{
+    np::test::TempDir dir;
+    writeSeries(dir.path() / "a", "1.2.826.0.1.3680043.9.7777.63", 0.0f);
+    const auto result = np::test::runCli({"convert", dir.path().string(), "--out", (dir.path() / "out.nii").string()});
+    EXPECT_EQ(result.exitCode, 2);
+    EXPECT_NE(result.err.find("out.nii"), std::string::npos) << result.err;
+    EXPECT_FALSE(fs::exists(dir.path() / "out.nii"));
+}
+
 TEST(ConvertCommand, BadSeriesIndexExitsTwoNamingThePath)
 {
     np::test::TempDir dir;

@@ -1,6 +1,7 @@
 // needleplan-cli convert PATH [--series INDEX | --series-uid UID] --out FILE.nrrd
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <iostream>
 #include <memory>
 
@@ -20,8 +21,18 @@ struct ConvertArguments
     std::string out;
 };
 
+bool endsWithNrrd(const std::string& path)
+{
+    std::string lower = path;
+    for (char& c : lower)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return lower.size() > 5 && lower.compare(lower.size() - 5, 5, ".nrrd") == 0;
+}
+
 int runConvert(const ConvertArguments& arguments)
 {
+    if (!endsWithNrrd(arguments.out))
+        throw Error(ErrorCode::InvalidArgument, arguments.out + ": the output file name must end in .nrrd");
     imaging::LoadOptions options;
     options.seriesIndex = arguments.seriesIndex;
     options.seriesUid = arguments.seriesUid;
