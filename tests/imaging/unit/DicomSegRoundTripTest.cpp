@@ -3,6 +3,7 @@
 #include "TestSupport.h"
 #include "needleplan/imaging/DicomSegIO.h"
 #include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Progress.h"
 
 #include <cmath>
 #include <dcmtk/config/osconfig.h>
@@ -216,6 +217,27 @@ TEST(DicomSegImport, MalformedSegsFailCleanly)
     EXPECT_NE(codeOf(truncated), ErrorCode::Internal);
     std::ofstream(dir.path() / "text.dcm") << "hello";
     EXPECT_EQ(codeOf((dir.path() / "text.dcm").string()), ErrorCode::NotDicom);
+}
+
+class CancelNow : public ProgressSink
+{
+public:
+    bool cancelRequested() const override { return true; }
+};
+
+TEST(DicomSegImport, CancelStopsTheImport)
+{
+    const Volume ct = referenceCt({1.0, 1.0, 2.0}, Mat3::identity());
+    np::test::TempDir dir;
+    const std::string path = (dir.path() / "s.dcm").string();
+    writeDicomSeg(overlappingStructures(ct.geometry()), ct, path);
+    CancelNow cancel;
+    try {
+        importDicomSeg(path, ct, &cancel);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::Cancelled);
+    }
 }
 
 // Rewrites a written BINARY SEG as FRACTIONAL (8-bit frames, Maximum Fractional Value 200):

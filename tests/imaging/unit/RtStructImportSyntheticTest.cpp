@@ -3,6 +3,7 @@
 
 #include "TestSupport.h"
 #include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Progress.h"
 #include "needleplan/imaging/RtStructImport.h"
 
 #include <cmath>
@@ -217,6 +218,26 @@ TEST(RtStructSynthetic, ReferenceToAnUnloadedImageOnALoadedSliceIsPlacedByCoordi
     EXPECT_TRUE(hasWarning(
         set, "1 contours reference images that are not among the loaded slices but lie on loaded slices"));
     EXPECT_TRUE(hasWarning(set, "1 contours reference 2 slices that are not loaded"));
+}
+
+TEST(RtStructSynthetic, CancelStopsTheImport)
+{
+    struct CancelNow : ProgressSink
+    {
+        bool cancelRequested() const override { return true; }
+    } cancel;
+    np::test::TempDir dir;
+    const Volume ct = makeCt({0.8, 0.8, 2.0}, Mat3::identity());
+    const std::string path =
+        writeRtStruct(dir.path() / "rt.dcm",
+                      {{1, "nerve", {{"CLOSED_PLANAR", circle(ct.geometry(), 40, 40, 10, 1), "", ""}}}},
+                      ct.info().seriesUid, ct.info().frameOfReferenceUid);
+    try {
+        importRtStruct(path, ct, &cancel);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::Cancelled);
+    }
 }
 
 class RtStructGrids : public ::testing::TestWithParam<int>
