@@ -1,6 +1,7 @@
 #include "GuiTestSupport.h"
 
 #include <QApplication>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QMouseEvent>
 #include <QWidget>
@@ -26,6 +27,11 @@ bool ensureGuiApplication()
     if (!display || !*display)
         return false;
     qputenv("QT_QPA_PLATFORM", "xcb");
+    // Each test process gets its own settings and autosave folder (ctest runs tests in parallel);
+    // the cache, where a generated phantom lives, stays shared.
+    const QByteArray own = QDir::tempPath().toUtf8() + "/np-gui-tests-" + QByteArray::number(QCoreApplication::applicationPid());
+    qputenv("XDG_DATA_HOME", own + "/data");
+    qputenv("XDG_CONFIG_HOME", own + "/config");
     np::gui::VtkOpenGLWidget::installDefaultSurfaceFormat();
     app = new QApplication(argc, argv);
     QApplication::setOrganizationName("NeedlePlanTests");

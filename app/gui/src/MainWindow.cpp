@@ -871,15 +871,11 @@ void MainWindow::openPath(const QString& requested)
         tr("Scanning %1").arg(QFileInfo(path).fileName()),
         [scan, thumbnails, nativePath](ProgressSink& sink) {
             *scan = imaging::scanDicom(nativePath, &sink);
-            int volumes = 0;
-            for (const auto& entry : scan->series)
-                volumes += entry.kind == imaging::DicomSeriesKind::Volume ? 1 : 0;
             if (scan->series.size() > 1)
                 for (std::size_t i = 0; i < scan->series.size(); ++i) {
                     throwIfCancelled(&sink);
                     thumbnails->push_back(seriesThumbnail(*scan, static_cast<int>(i)));
                 }
-            (void)volumes;
         },
         [this, scan, thumbnails, shown, failed] {
             std::vector<int> loadable;

@@ -27,8 +27,6 @@ void SliceViewWidget::renderingInitialised()
     m_scene->resetCamera();
 }
 
-void SliceViewWidget::aboutToRender() {}
-
 void SliceViewWidget::resizeGL(int w, int h)
 {
     VtkOpenGLWidget::resizeGL(w, h);

@@ -41,10 +41,7 @@ void Workspace::setLabels(std::shared_ptr<const imaging::LabelMap> labels)
             row.style.colorRgb = segment.colorRgb;
             const std::string& name = segment.name;
             const bool skin = name.find("skin") != std::string::npos || name.find("body") != std::string::npos;
-            const bool soft = name.find("muscle") != std::string::npos || name.find("fat") != std::string::npos ||
-                              name.find("psoas") != std::string::npos;
             row.style.opacity = skin ? 0.18 : 1.0;
-            (void)soft;
             // Large soft-tissue labels would hide the image; they stay available but hidden.
             row.style.visible = !(name.find("fat") != std::string::npos || name.find("muscle") != std::string::npos ||
                                   name.find("body") != std::string::npos);

@@ -50,7 +50,6 @@ signals:
 
 protected:
     void renderingInitialised() override;
-    void aboutToRender() override;
     void resizeGL(int width, int height) override;
     void mousePressEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
