@@ -448,13 +448,18 @@ void boneAndAirMasks(const Volume& ct, const Mask& body, float boneHu, float air
                    });
 }
 
+/// Voxels at or below this lie outside the scanner's reconstruction circle (padding values such as
+/// -2000 or -3024); real air is about -1000 HU.
+constexpr float kPaddingHu = -1500.0f;
+
 /// Finds the scanner table as a flat slab across the field of view: 1 mm layers perpendicular to
 /// the patient's anterior-posterior (LPS y) axis in which at least `minCoverage` of the voxels are
-/// tissue, forming a band at most `maxThicknessMm` thick at the anterior or posterior end of the
-/// tissue. Clears the band from `tissue` and returns its thickness in mm (0 when none is found).
-double removeTableSlab(Mask& tissue, const Geometry& geometry, double minCoverage, double maxThicknessMm,
-                       int threads)
+/// tissue (voxels outside the reconstruction circle are not counted), forming a band at most
+/// `maxThicknessMm` thick at the anterior or posterior end of the tissue. Clears the band from `tissue` and
+/// returns its thickness in mm (0 when none is found).
+double removeTableSlab(Mask& tissue, const Volume& ct, double minCoverage, double maxThicknessMm, int threads)
 {
+    const Geometry& geometry = ct.geometry();
     const Mat3 step = geometry.lpsFromIjkLinear();
     const double stepI = step(1, 0), stepJ = step(1, 1), stepK = step(1, 2);
     double yMin = std::numeric_limits<double>::infinity(), yMax = -std::numeric_limits<double>::infinity();
@@ -485,18 +490,21 @@ double removeTableSlab(Mask& tissue, const Geometry& geometry, double minCoverag
         for (std::int64_t k = first; k < last; ++k)
             for (std::int64_t j = 0; j < ny; ++j) {
                 const std::uint8_t* row = tissue.data() + nx * (j + ny * k);
+                const float* hu = ct.data() + nx * (j + ny * k);
                 if (rowsAlongLayer) {
                     const std::size_t layer = layerOf(0, j, k);
-                    localTotal[layer] += nx;
-                    std::int64_t sum = 0;
-                    for (std::int64_t i = 0; i < nx; ++i)
+                    std::int64_t valid = 0, sum = 0;
+                    for (std::int64_t i = 0; i < nx; ++i) {
+                        valid += hu[i] > kPaddingHu;
                         sum += row[i];
+                    }
+                    localTotal[layer] += valid;
                     localFilled[layer] += sum;
                     continue;
                 }
                 for (std::int64_t i = 0; i < nx; ++i) {
                     const std::size_t layer = layerOf(i, j, k);
-                    ++localTotal[layer];
+                    localTotal[layer] += hu[i] > kPaddingHu;
                     localFilled[layer] += row[i];
                 }
             }
@@ -652,7 +660,7 @@ StructureSet segmentStructures(const Volume& ct, const SegmentationOptions& opti
     Mask tissue = tissueMask(ct, options.bodyThresholdHu, threads);
     if (options.removeTableSlab) {
         reportProgress(progress, 0.05, "body: looking for a table slab");
-        const double slabMm = removeTableSlab(tissue, geometry, options.tableSlabMinCoverage,
+        const double slabMm = removeTableSlab(tissue, ct, options.tableSlabMinCoverage,
                                               options.tableSlabMaxThicknessMm, threads);
         if (slabMm > 0.0)
             result.warnings().push_back("removed a table slab " + formatNumber(slabMm) +

@@ -255,10 +255,17 @@ TEST(Segmentation, HigherBoneThresholdKeepsOnlyCorticalShell)
     EXPECT_NEAR(measured, shellArea, 0.1 * shellArea);
 }
 
-TEST(Segmentation, SolidTableUnderABroadContactIsDropped)
+class SolidTable : public ::testing::TestWithParam<bool>
+{
+};
+
+TEST_P(SolidTable, UnderABroadContactItIsDropped)
 {
     // A prone-style scene: an elliptic body (semi-axes 60 x 40 mm) resting on a 20 mm slab of
-    // 150 HU that spans the field of view; the slab touches the body along its lowest line.
+    // 150 HU that spans the field of view; the slab touches the body along its lowest line. With
+    // the parameter set, voxels outside a reconstruction circle of radius 78 mm hold the padding
+    // value -3024, which cuts the slab's corners.
+    const bool circle = GetParam();
     Geometry g;
     g.size = {160, 110, 6};
     g.spacing = {1.0, 1.0, 2.0};
@@ -271,7 +278,9 @@ TEST(Segmentation, SolidTableUnderABroadContactIsDropped)
                 const Vec3 p = g.lpsFromIjk({double(i), double(j), double(k)});
                 const bool body =
                     (p.x / 60.0) * (p.x / 60.0) + ((p.y + 10.0) / 40.0) * ((p.y + 10.0) / 40.0) <= 1.0;
-                if (body) {
+                if (circle && std::hypot(p.x, p.y + 5.0) > 78.0) {
+                    ct.at(i, j, k) = -3024.0f;
+                } else if (body) {
                     ct.at(i, j, k) = 40.0f;
                     ++bodyVoxels;
                 } else if (p.y >= 30.0) {
@@ -286,6 +295,11 @@ TEST(Segmentation, SolidTableUnderABroadContactIsDropped)
         noted = noted || w.find("table slab") != std::string::npos;
     EXPECT_TRUE(noted);
 }
+
+INSTANTIATE_TEST_SUITE_P(FieldOfView, SolidTable, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                             return std::string(param.param ? "reconstructionCircle" : "fullSquare");
+                         });
 
 TEST(Segmentation, FieldOfViewInsideTheBodyIsNotMistakenForATable)
 {

@@ -30,7 +30,8 @@ struct SegmentationOptions
     double tableRemovalRadiusMm = 3.0;
     /// Drop a solid table: a flat band of 1 mm layers perpendicular to the anterior-posterior axis
     /// (LPS y; supine or prone patients) that are at least `tableSlabMinCoverage` tissue across the
-    /// whole field of view, at most `tableSlabMaxThicknessMm` thick, at either end of the tissue.
+    /// field of view (voxels at or below -1500 HU, outside the reconstruction circle, are not
+    /// counted), at most `tableSlabMaxThicknessMm` thick, at either end of the tissue.
     bool removeTableSlab = true;
     double tableSlabMinCoverage = 0.9;
     double tableSlabMaxThicknessMm = 60.0;
