@@ -168,6 +168,29 @@ TEST_F(PhantomWorkflow, ClickedTargetIsSearchedRankedAndDrawnIn3D)
     const double pathPixels = std::hypot(b.x() - a.x(), b.y() - a.y());
     EXPECT_GT(changedNear, 0.3 * pathPixels) << "the selected trajectory is not visible in the 3D image";
     EXPECT_LT(changedFar, changedNear / 4 + 30) << "pixels changed away from the trajectory";
+
+    // A manual entry whose path runs through the spinal canal is reported unsafe, live.
+    const imaging::LabelMap& labels = *m_window->workspace().labels();
+    const imaging::Segment* canal = labels.findSegment("spinal_canal");
+    if (!canal)
+        canal = labels.findSegment("thecal_sac");
+    ASSERT_NE(canal, nullptr) << "the phantom has no spinal canal label";
+    Vec3 sumIjk;
+    double count = 0;
+    const auto& size = labels.geometry().size;
+    const std::int64_t k = static_cast<std::int64_t>(std::lround(labels.geometry().ijkFromLps(targetLps).z));
+    for (std::int64_t j = 0; j < size[1]; ++j)
+        for (std::int64_t i = 0; i < size[0]; ++i)
+            if (labels.at(i, j, k) == canal->labelValue) {
+                sumIjk += Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)};
+                count += 1;
+            }
+    ASSERT_GT(count, 0.0);
+    const Vec3 canalLps = labels.geometry().lpsFromIjk(sumIjk / count);
+    const Vec3 throughCanalLps = targetLps + (canalLps - targetLps) * 1.6;
+    m_window->placeEntry(throughCanalLps);
+    EXPECT_TRUE(test::waitUntil([&] { return m_window->readoutHtml().contains("UNSAFE"); }, 60000))
+        << "a path through the spinal canal was not reported unsafe";
 }
 
 TEST_F(PhantomWorkflow, PlanSavedAndOpenedAgainRestoresTargetsAndTrajectories)

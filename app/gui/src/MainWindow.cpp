@@ -1484,8 +1484,34 @@ void MainWindow::refreshReadout()
             std::vector<planning::StructureSpec> specs;
             for (const StructureRow& row : m_workspace->structures())
                 specs.push_back(row.spec);
-            if (!m_planning->fieldsCover(target->targetLps, specs) && m_dragKey == 0)
-                m_planning->prepareFields(specs, target->targetLps, needle->usableLengthMm + 20.0, nullptr);
+            if (!m_planning->fieldsCover(target->targetLps, specs) && m_dragKey == 0 && !m_fieldsJobPending) {
+                // Distance maps around a new target: computed off the GUI thread, then shown.
+                m_fieldsJobPending = true;
+                m_planningBusy = true;
+                ++m_pendingSearches;
+                PlanningSession* session = m_planning.get();
+                const Vec3 targetLps = target->targetLps;
+                const double radius = needle->usableLengthMm + 20.0;
+                m_task->start(
+                    tr("Computing clearance fields"),
+                    [session, specs, targetLps, radius](ProgressSink& sink) {
+                        session->prepareFields(specs, targetLps, radius, &sink);
+                    },
+                    [this] {
+                        m_fieldsJobPending = false;
+                        m_planningBusy = --m_pendingSearches > 0;
+                        refreshPlanGraphics();
+                        refreshReadout();
+                        emit fieldsReady();
+                    },
+                    [this](ErrorCode code, const QString& message) {
+                        m_fieldsJobPending = false;
+                        m_planningBusy = --m_pendingSearches > 0;
+                        if (code != ErrorCode::Cancelled)
+                            reportError(tr("Clearance not measured"), message);
+                    });
+                html += tr("<i>Measuring clearance…</i><br>");
+            }
             if (m_planning->fieldsCover(target->targetLps, specs))
                 evaluation = m_planning->evaluate(specs, *target->entryLps, target->targetLps, *needle);
         } catch (const std::exception& error) {

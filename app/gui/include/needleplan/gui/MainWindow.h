@@ -181,7 +181,8 @@ private:
     int m_layoutMode = 0;
     QAction* m_accessMapAction = nullptr;
     bool m_planningBusy = false;
-    int m_pendingSearches = 0;
+    int m_pendingSearches = 0; ///< queued or running jobs that use the planning session
+    bool m_fieldsJobPending = false;
     std::map<std::string, std::vector<render::AccessPoint>> m_accessMaps;
     QString m_planPath;
     QString m_pendingPlan;
