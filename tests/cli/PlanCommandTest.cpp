@@ -108,9 +108,10 @@ TEST_F(PlanCommand, BadArgumentsExitWithCode2)
 TEST_F(PlanCommand, PlansASafeTrajectoryAndWritesTheDocument)
 {
     const std::string out = path("plan.json");
-    const auto r =
-        test::runCli(base("plan") + std::vector<std::string>{"--target", "0,29.5,0", "--top", "3",
-                                                             "--directions", "3000", "--out", out, "--json"});
+    const std::string map = path("accessibility.json");
+    const auto r = test::runCli(base("plan") + std::vector<std::string>{"--target", "0,29.5,0", "--top", "3",
+                                                                        "--directions", "3000", "--out", out,
+                                                                        "--json", "--accessibility", map});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     // With --json the table goes to stderr and the plan to stdout.
     EXPECT_NE(r.err.find("rank"), std::string::npos);
@@ -119,6 +120,13 @@ TEST_F(PlanCommand, PlansASafeTrajectoryAndWritesTheDocument)
     const json saved = json::parse(in);
     EXPECT_EQ(printed, saved);
     EXPECT_EQ(saved["schema"], "needleplan.plan/1");
+    std::ifstream mapIn(map);
+    const json accessibility = json::parse(mapIn);
+    ASSERT_EQ(accessibility["targets"][0]["directions"].size(), 3000u);
+    int feasible = 0;
+    for (const auto& d : accessibility["targets"][0]["directions"])
+        feasible += d["feasible"].get<bool>() ? 1 : 0;
+    EXPECT_EQ(feasible, saved["targets"][0]["feasibleDirections"].get<int>());
     const auto& trajectories = saved["targets"][0]["trajectories"];
     ASSERT_GE(trajectories.size(), 1u);
     for (const auto& t : trajectories) {

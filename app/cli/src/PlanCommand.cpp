@@ -47,6 +47,7 @@ struct PlanArguments : CommonArguments
     int top = 5;
     int directions = 20000;
     std::string out;
+    std::string accessibility;
 };
 
 struct CheckArguments : CommonArguments
@@ -226,6 +227,37 @@ void printTable(const Plan& plan, std::ostream& out)
            "from the vertical beam for the patient position of the CT.\n";
 }
 
+/// Per-direction search results of every target (the accessibility map on the skin).
+json accessibilityJson(const PlanOutcome& outcome)
+{
+    auto vec = [](const Vec3& v) { return json::array({v.x, v.y, v.z}); };
+    json targets = json::array();
+    for (std::size_t n = 0; n < outcome.searches.size(); ++n) {
+        const SearchResult& search = outcome.searches[n];
+        json directions = json::array();
+        for (const DirectionResult& d : search.directions) {
+            json entry = {{"directionLps", vec(d.directionLps)},
+                          {"feasible", d.feasible},
+                          {"reason", toString(d.reason)},
+                          {"depthMm", d.depthMm}};
+            if (d.reachedSkin)
+                entry["skinEntryLps"] = vec(d.skinEntryLps);
+            if (d.feasible) {
+                entry["score"] = d.score;
+                entry["slackMm"] = d.slackMm;
+                entry["pareto"] = d.pareto;
+            }
+            directions.push_back(entry);
+        }
+        targets.push_back({{"name", outcome.plan.targets[n].name},
+                           {"targetLps", vec(search.targetLps)},
+                           {"idealOutwardLps", vec(search.window.idealOutwardLps)},
+                           {"windowDeg", search.window.windowDeg},
+                           {"directions", directions}});
+    }
+    return {{"schema", "needleplan.accessibility/1"}, {"coordinateSystem", "LPS"}, {"targets", targets}};
+}
+
 int runPlan(const PlanArguments& arguments)
 {
     std::vector<TargetRequest> targets;
@@ -276,6 +308,8 @@ int runPlan(const PlanArguments& arguments)
     request.image.structuresPath = arguments.structures;
     const PlanOutcome outcome = planTargets(fields, body, request);
     savePlan(outcome.plan, arguments.out);
+    if (!arguments.accessibility.empty())
+        writeFileAtomically(arguments.accessibility, accessibilityJson(outcome).dump() + "\n");
 
     std::ostream& table = arguments.json ? std::cerr : std::cout;
     printTable(outcome.plan, table);
@@ -301,8 +335,8 @@ int runCheck(const CheckArguments& arguments)
     ClearanceFieldOptions fieldOptions;
     fieldOptions.threads = arguments.threads;
     ClearanceFieldSet fields(setup.labels, fieldOptions);
-    fields.prepare(setup.structures, target,
-                   std::max(setup.needle.usableLengthMm, distance(entry, target)) + 5.0);
+    // Only the segment's surroundings are queried: its bounding box grown by 5 mm.
+    fields.prepareRegion(setup.structures, {entry, target}, 5.0);
     TrajectoryEvaluator evaluator(fields, setup.structures, &body);
     EvaluationOptions options;
     options.tipZoneMm = setup.preset.tipZoneMm;
@@ -373,6 +407,9 @@ const CommandRegistration planRegistration{
                         "directions searched per target (default 20000)")
             ->check(CLI::Range(1, 2000000));
         command.add_option("--out", arguments->out, "plan file to write (JSON)")->required();
+        command.add_option(
+            "--accessibility", arguments->accessibility,
+            "also write every searched direction (feasible, reason, score, skin entry) as JSON");
         return [arguments] { return runPlan(*arguments); };
     }};
 
