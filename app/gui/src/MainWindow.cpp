@@ -483,6 +483,21 @@ void MainWindow::buildPanels()
     m_structuresTable->setSelectionMode(QAbstractItemView::SingleSelection);
     m_structuresTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
     structuresLayout->addWidget(m_structuresTable);
+    auto* overlayRow = new QHBoxLayout();
+    overlayRow->addWidget(new QLabel(tr("Slice overlay"), structuresPanel));
+    auto* overlay = new QSlider(Qt::Horizontal, structuresPanel);
+    overlay->setObjectName("overlayOpacitySlider");
+    overlay->setRange(0, 100);
+    overlay->setValue(45);
+    overlay->setToolTip(tr("Opacity of the structure colours in the slice views"));
+    connect(overlay, &QSlider::valueChanged, this, [this](int value) {
+        for (SliceViewWidget* view : allSliceViews()) {
+            view->scene().setLabelOpacity(value / 100.0);
+            view->refresh();
+        }
+    });
+    overlayRow->addWidget(overlay, 1);
+    structuresLayout->addLayout(overlayRow);
     auto* loadSeg = new QPushButton(tr("Load segmentation…"), structuresPanel);
     structuresLayout->addWidget(loadSeg);
     connect(loadSeg, &QPushButton::clicked, this, [this] {
