@@ -8,12 +8,12 @@
 #include <atomic>
 #include <cmath>
 #include <exception>
-#include <mutex>
-#include <thread>
 #include <itkImage.h>
 #include <itkSignedMaurerDistanceMapImageFilter.h>
 #include <limits>
+#include <mutex>
 #include <string>
+#include <thread>
 
 namespace np::planning {
 
@@ -222,7 +222,8 @@ void ClearanceFieldSet::prepareBoxes(const std::vector<StructureSpec>& structure
     std::vector<std::size_t> order(toCompute.size());
     for (std::size_t n = 0; n < order.size(); ++n)
         order[n] = n;
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return volumes[a] > volumes[b]; });
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return volumes[a] > volumes[b]; });
     std::atomic<std::size_t> next{0};
     std::atomic<int> finished{0};
     std::atomic<bool> stop{false};
@@ -349,6 +350,32 @@ void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi, 
         throw Error(ErrorCode::Internal,
                     std::string("distance map computation failed: ") + e.GetDescription());
     }
+}
+
+void ClearanceFieldSet::invalidate(std::uint16_t labelValue)
+{
+    if (labelValue == 0 || labelValue >= m_bounds.size())
+        return;
+    const auto& size = m_labels.geometry().size;
+    LabelBounds bounds;
+    bounds.box.lo = {size[0], size[1], size[2]};
+    bounds.box.hi = {-1, -1, -1};
+    const std::uint16_t* data = m_labels.data();
+    std::int64_t index = 0;
+    for (std::int64_t k = 0; k < size[2]; ++k)
+        for (std::int64_t j = 0; j < size[1]; ++j)
+            for (std::int64_t i = 0; i < size[0]; ++i, ++index)
+                if (data[index] == labelValue) {
+                    ++bounds.count;
+                    bounds.box.lo[0] = std::min(bounds.box.lo[0], i),
+                    bounds.box.hi[0] = std::max(bounds.box.hi[0], i);
+                    bounds.box.lo[1] = std::min(bounds.box.lo[1], j),
+                    bounds.box.hi[1] = std::max(bounds.box.hi[1], j);
+                    bounds.box.lo[2] = std::min(bounds.box.lo[2], k),
+                    bounds.box.hi[2] = std::max(bounds.box.hi[2], k);
+                }
+    m_bounds[labelValue] = bounds;
+    m_fields[labelValue].reset();
 }
 
 const DistanceField* ClearanceFieldSet::field(std::uint16_t labelValue) const

@@ -192,3 +192,27 @@ TEST(ClearanceField, ReusesFieldsForSmallMovesAndRecomputesForLargeOnes)
     fields.prepare(structures, {30, 0, 0}, 20.0); // far move: recomputed
     EXPECT_EQ(fields.computedMapCount(), 2);
 }
+
+TEST(ClearanceField, InvalidateRecomputesOnlyTheEditedStructure)
+{
+    const auto g = test::gridAround({0, 0, 0}, {60, 60, 60}, {1, 1, 1}, Mat3::identity());
+    imaging::LabelMap labels(g);
+    labels.segments() = {{"a", 1, {1, 0, 0}}, {"b", 2, {0, 1, 0}}};
+    test::voxelise(labels, test::Sphere{{-10, 0, 0}, 4.0}, 1);
+    test::voxelise(labels, test::Sphere{{10, 0, 0}, 4.0}, 2);
+    ClearanceFieldSet fields(labels, ClearanceFieldOptions{15.0, 5.0, 2});
+    const std::vector<StructureSpec> structures{spec("a", 1), spec("b", 2)};
+    fields.prepare(structures, {0, 0, 0}, 20.0);
+    EXPECT_EQ(fields.computedMapCount(), 2);
+    EXPECT_NEAR(fields.distanceMm(2, {10, 10, 0}), 6.0, 0.5);
+    // Edit structure b: it moves 5 mm toward +y.
+    for (auto& v : labels.labels())
+        if (v == 2)
+            v = 0;
+    test::voxelise(labels, test::Sphere{{10, 5, 0}, 4.0}, 2);
+    fields.invalidate(2);
+    fields.prepare(structures, {0, 0, 0}, 20.0);
+    EXPECT_EQ(fields.computedMapCount(), 3); // only b again
+    EXPECT_NEAR(fields.distanceMm(2, {10, 10, 0}), 1.0, 0.5);
+    EXPECT_NEAR(fields.distanceMm(1, {-10, 10, 0}), 6.0, 0.5);
+}

@@ -114,6 +114,10 @@ public:
     void prepareRegion(const std::vector<StructureSpec>& structures, const std::vector<Vec3>& pointsLps,
                        double paddingMm, ProgressSink* progress = nullptr);
 
+    /// Call after the voxels of a structure changed (an edited segmentation): re-reads its extent
+    /// and drops its field, so the next prepare recomputes that structure alone.
+    void invalidate(std::uint16_t labelValue);
+
     /// Field of a label value prepared earlier, or nullptr.
     const DistanceField* field(std::uint16_t labelValue) const;
     /// Signed distance (mm) from `pointLps` to the structure; +infinity when it has no voxels.
