@@ -452,11 +452,17 @@ void boneAndAirMasks(const Volume& ct, const Mask& body, float boneHu, float air
 /// -2000 or -3024); real air is about -1000 HU.
 constexpr float kPaddingHu = -1500.0f;
 
+/// Within two layers past a table slab (where the patient lies on it) the tissue coverage falls to
+/// at most this, and by at least kTableContactMinDrop: a table is wider than the patient.
+constexpr double kTableContactMaxCoverage = 0.75;
+constexpr double kTableContactMinDrop = 0.35;
+
 /// Finds the scanner table as a flat slab across the field of view: 1 mm layers perpendicular to
 /// the patient's anterior-posterior (LPS y) axis in which at least `minCoverage` of the voxels are
 /// tissue (voxels outside the reconstruction circle are not counted), forming a band at most
-/// `maxThicknessMm` thick at the anterior or posterior end of the tissue. Clears the band from `tissue` and
-/// returns its thickness in mm (0 when none is found).
+/// `maxThicknessMm` thick at the anterior or posterior end of the tissue, with the coverage
+/// falling sharply (to at most 75 %, by at least 35 points) within 2 layers past it. Clears the band from
+/// `tissue` and returns its thickness in mm (0 when none is found).
 double removeTableSlab(Mask& tissue, const Volume& ct, double minCoverage, double maxThicknessMm, int threads)
 {
     const Geometry& geometry = ct.geometry();
@@ -546,16 +552,32 @@ double removeTableSlab(Mask& tissue, const Volume& ct, double minCoverage, doubl
         end = static_cast<std::size_t>(l - direction);
         return count > partialCount ? count : std::size_t{0};
     };
+    // A table is wider than the patient where they meet: within a few layers past the band the
+    // coverage falls well below it. A field of view that lies inside the body (full layers that
+    // thin out gradually towards the skin) is no table.
+    auto dropsAfter = [&](std::size_t bandEnd, int direction) {
+        double lowest = 1.0;
+        auto l = static_cast<std::ptrdiff_t>(bandEnd) + direction;
+        for (int n = 0;
+             n < 2 && l >= static_cast<std::ptrdiff_t>(low) && l <= static_cast<std::ptrdiff_t>(high);
+             ++n, l += direction) {
+            const double c = coverage(static_cast<std::size_t>(l));
+            if (c >= 0.0)
+                lowest = std::min(lowest, c);
+        }
+        const double last = std::max(0.0, coverage(bandEnd));
+        return lowest <= std::min(kTableContactMaxCoverage, last - kTableContactMinDrop);
+    };
     std::size_t bandLow = 0, bandHigh = 0;
     std::size_t end = 0;
     const std::size_t atLow = bandFrom(low, +1, end);
     const double maxLayers = maxThicknessMm / layerMm;
-    if (atLow > 0 && double(atLow) <= maxLayers && end < high) {
+    if (atLow > 0 && double(atLow) <= maxLayers && end < high && dropsAfter(end, +1)) {
         bandLow = low;
         bandHigh = end;
     } else {
         const std::size_t atHigh = bandFrom(high, -1, end);
-        if (atHigh > 0 && double(atHigh) <= maxLayers && end > low) {
+        if (atHigh > 0 && double(atHigh) <= maxLayers && end > low && dropsAfter(end, -1)) {
             bandLow = end;
             bandHigh = high;
         } else {

@@ -313,6 +313,33 @@ TEST(Segmentation, FieldOfViewInsideTheBodyIsNotMistakenForATable)
     EXPECT_EQ(set.find("body")->voxelCount(), g.voxelCount());
 }
 
+TEST(Segmentation, FullLayersThinningOutTowardsTheSkinAreNoTable)
+{
+    // The field of view (x -50..50, y 150..199 mm) lies inside a body of radius 200 mm centred at
+    // the origin: the layers are full up to y = 194 and then thin out over a few millimetres
+    // towards the skin; nothing may be removed as a table.
+    Geometry g;
+    g.size = {101, 50, 3};
+    g.originLps = {-50.0, 150.0, 0.0};
+    Volume ct(g, -1000.0f);
+    std::int64_t inside = 0;
+    for (std::int64_t k = 0; k < 3; ++k)
+        for (std::int64_t j = 0; j < 50; ++j)
+            for (std::int64_t i = 0; i < 101; ++i) {
+                const Vec3 p = g.lpsFromIjk({double(i), double(j), double(k)});
+                if (std::hypot(p.x, p.y) <= 200.0) {
+                    ct.at(i, j, k) = 40.0f;
+                    ++inside;
+                }
+            }
+    SegmentationOptions options;
+    selectStructures(options, "body");
+    const StructureSet set = segmentStructures(ct, options);
+    EXPECT_EQ(set.find("body")->voxelCount(), inside);
+    for (const auto& w : set.warnings())
+        EXPECT_EQ(w.find("table slab"), std::string::npos) << w;
+}
+
 TEST(BodySurface, NormalOnCylinderPointsRadiallyOutward)
 {
     const Volume ct = makeCt({1.0, 1.0, 1.0}, Mat3::identity(), {150, 120, 12});
