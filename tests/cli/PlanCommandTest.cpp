@@ -7,6 +7,7 @@
 #include "needleplan/imaging/ImageLoader.h"
 #include "needleplan/imaging/LabelMapIO.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -212,4 +213,77 @@ TEST(PlanCommandPhantom, PlansANamedPhantomTargetWithItsPreset)
         EXPECT_GT(entryX * targetX, 0.0);
         EXPECT_GT(std::abs(entryX), std::abs(targetX));
     }
+}
+
+TEST_F(PlanCommand, WithoutStructuresTheCtIsSegmentedAndTheBoneAvoided)
+{
+    const std::string out = path("auto.json");
+    const auto r = test::runCli({"plan", "--image", path("ct.nrrd"), "--target", "0,29.5,0", "--top", "3",
+                                 "--directions", "3000", "--out", out});
+    ASSERT_EQ(r.exitCode, 0) << r.err << r.out;
+    EXPECT_NE(r.out.find("No --structures given: segmenting body,bone,lung automatically"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("Body and skin: the automatic segmentation's body"), std::string::npos);
+    // The listing names each structure with its class and margin; the lung is reported absent.
+    EXPECT_NE(r.out.find("bone"), std::string::npos);
+    EXPECT_NE(r.out.find("obstacle"), std::string::npos);
+    EXPECT_NE(r.out.find("from automatic segmentation"), std::string::npos);
+    EXPECT_NE(r.err.find("automatic segmentation"), std::string::npos) << r.err;
+    std::ifstream in(out);
+    const json saved = json::parse(in);
+    const auto& trajectories = saved["targets"][0]["trajectories"];
+    ASSERT_GE(trajectories.size(), 1u);
+    for (const auto& t : trajectories) {
+        EXPECT_TRUE(t["safe"].get<bool>());
+        // Closed form: the shaft up to the 2 mm tip zone stays outside the bone sphere (radius 9 at
+        // y = 20), less half the largest spacing for the voxelisation.
+        const Vec3 a{t["entryLps"][0], t["entryLps"][1], t["entryLps"][2]};
+        const Vec3 b{t["targetLps"][0], t["targetLps"][1], t["targetLps"][2]};
+        const Vec3 tip = b + (a - b) * (2.0 / distance(a, b));
+        const Vec3 c{0, 20, 0};
+        const double s = std::clamp(dot(c - a, tip - a) / dot(tip - a, tip - a), 0.0, 1.0);
+        EXPECT_GE(distance(a + (tip - a) * s, c), 9.0 - 1.0);
+        // The segmented body is the cylinder of radius 70: the entry lies on it.
+        EXPECT_NEAR(std::hypot(a.x, a.y), 70.0, 1.5);
+    }
+}
+
+TEST_F(PlanCommand, RepeatedStructureFilesAndAutomaticBoneAreCombined)
+{
+    const std::string out = path("combined.json");
+    const auto r =
+        test::runCli(base("plan") + std::vector<std::string>{"--structures", path("structures.seg.nrrd"),
+                                                             "--auto-segment=bone", "--target", "0,29.5,0",
+                                                             "--directions", "2000", "--out", out});
+    ASSERT_EQ(r.exitCode, 0) << r.err << r.out;
+    // The second copy is renamed; it and the automatic bone lose the shared voxels to the first.
+    EXPECT_NE(r.out.find("vertebra_L4_2"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("nerve_root_L4_left_2"), std::string::npos);
+    EXPECT_NE(r.out.find("Automatic segmentation: bone"), std::string::npos);
+    EXPECT_NE(r.out.find("after overlaps"), std::string::npos);
+    EXPECT_NE(r.err.find("overlaps \"vertebra_L4\""), std::string::npos) << r.err;
+    std::ifstream in(out);
+    const json saved = json::parse(in);
+    EXPECT_EQ(saved["structures"].size(), 5u);
+    for (const auto& t : saved["targets"][0]["trajectories"]) {
+        // The nerve keeps its margin, whichever copy owns its voxels.
+        const Vec3 a{t["entryLps"][0], t["entryLps"][1], t["entryLps"][2]};
+        const Vec3 b{t["targetLps"][0], t["targetLps"][1], t["targetLps"][2]};
+        const Vec3 c{0, 46, 0};
+        const double s = std::clamp(dot(c - a, b - a) / dot(b - a, b - a), 0.0, 1.0);
+        EXPECT_GE(distance(a + (b - a) * s, c) - 4.0 - 0.36, 2.0 - 1.0);
+    }
+}
+
+TEST_F(PlanCommand, CheckWithoutStructuresUsesTheAutomaticBone)
+{
+    const auto safe = test::runCli(
+        {"check", "--image", path("ct.nrrd"), "--entry", "38.6,75.5,0", "--target", "0,29.5,0", "--json"});
+    ASSERT_EQ(safe.exitCode, 0) << safe.err << safe.out;
+    EXPECT_TRUE(json::parse(safe.out)["safe"].get<bool>()); // stdout stays pure JSON
+    // Through the centre of the bone sphere, 10 mm before the tip: unsafe, bone named.
+    const auto unsafe =
+        test::runCli({"check", "--image", path("ct.nrrd"), "--entry", "0,75,0", "--target", "0,10,0"});
+    EXPECT_EQ(unsafe.exitCode, 4) << unsafe.err << unsafe.out;
+    EXPECT_NE(unsafe.out.find("passes through bone"), std::string::npos) << unsafe.out;
 }

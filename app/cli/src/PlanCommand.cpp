@@ -1,22 +1,29 @@
-// needleplan-cli plan: automatic trajectory planning for one or more targets.
+// needleplan-cli plan: automatic trajectory planning for one or more targets, against structures
+// imported from label maps, DICOM SEG and RTSTRUCT files and/or segmented automatically.
 // needleplan-cli check: independent evaluation of one given trajectory.
 
 #include "CliCommand.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/ImageLoader.h"
 #include "needleplan/imaging/LabelMapIO.h"
+#include "needleplan/imaging/Segmentation.h"
+#include "needleplan/imaging/StructureImport.h"
+#include "needleplan/imaging/StructureSet.h"
 #include "needleplan/planning/BodyModel.h"
 #include "needleplan/planning/ClearanceField.h"
 #include "needleplan/planning/PlanDocument.h"
 #include "needleplan/planning/Planner.h"
+#include "needleplan/planning/StructureAssembly.h"
 
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 namespace np::cli {
@@ -31,7 +38,9 @@ struct CommonArguments
 {
     std::string image;
     int series = -1;
-    std::string structures;
+    std::vector<std::string> structures;
+    std::string autoSegment;                        ///< value of --auto-segment (empty: the default list)
+    const CLI::Option* autoSegmentOption = nullptr; ///< to know whether --auto-segment was given
     std::string preset;
     std::string needle;
     std::vector<std::string> margins;
@@ -118,36 +127,20 @@ std::vector<TargetRequest> readTargetCatalogue(const std::string& path)
 struct Setup
 {
     imaging::Volume ct;
-    imaging::LabelMap labels;
+    imaging::LabelMap labels; ///< every source flattened onto the CT grid (StructureAssembly.h)
     Preset preset;
     Needle needle;
     std::vector<StructureSpec> structures;
     PatientPosition position = PatientPosition::HFS;
+    /// Body mask of the automatic segmentation (on the CT grid); empty when it was not run.
+    std::vector<std::uint8_t> segmentedBody;
+    std::string structuresDescription; ///< the sources, for the plan document
 };
 
-Setup prepare(const CommonArguments& arguments)
+/// Parses NAME=MM margin overrides and applies them to `structures`.
+void applyMarginOverrides(const std::vector<std::string>& margins, std::vector<StructureSpec>& structures)
 {
-    Setup setup;
-    setup.preset = loadPreset(arguments.preset);
-    const std::string needleName = arguments.needle.empty() ? setup.preset.needle : arguments.needle;
-    const auto needle = findNeedle(needleName);
-    if (!needle) {
-        std::string known;
-        for (const auto& n : needleCatalogue())
-            known += (known.empty() ? "" : ", ") + n.name;
-        throw Error(ErrorCode::InvalidArgument, "unknown needle \"" + needleName + "\" (catalogue: " + known +
-                                                    "; or <gauge>G-<length>mm[-RF<tip>])");
-    }
-    setup.needle = *needle;
-    imaging::LoadOptions load;
-    load.seriesIndex = arguments.series;
-    setup.ct = imaging::loadVolume(arguments.image, load);
-    setup.labels = imaging::readLabelMap(arguments.structures);
-    if (setup.labels.segments().empty())
-        throw Error(ErrorCode::InvalidArgument, arguments.structures + ": the label map names no structure");
-    setup.structures = defaultStructures(setup.labels);
-    applyPresetRules(setup.preset, setup.structures);
-    for (const std::string& margin : arguments.margins) {
+    for (const std::string& margin : margins) {
         const auto equals = margin.rfind('=');
         if (equals == std::string::npos || equals == 0)
             throw Error(ErrorCode::InvalidArgument, "--margin \"" + margin + "\" must be NAME=MM");
@@ -162,15 +155,136 @@ Setup prepare(const CommonArguments& arguments)
         if (used == 0 || used != number.size())
             throw Error(ErrorCode::InvalidArgument,
                         "--margin \"" + margin + "\": \"" + number + "\" is not a number");
-        if (overrideStructures(setup.structures, margin.substr(0, equals), value) == 0)
+        if (overrideStructures(structures, margin.substr(0, equals), value) == 0)
             throw Error(ErrorCode::InvalidArgument,
-                        "--margin \"" + margin + "\": no structure of " + arguments.structures + " matches");
+                        "--margin \"" + margin + "\": no structure of the plan matches");
     }
+}
+
+std::string formatMm(double value)
+{
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(1) << value << " mm";
+    return text.str();
+}
+
+/// Prints the structures the planner uses, with their class, margin and origin, then the notes.
+void printStructures(const StructureAssembly& assembly, std::ostream& out)
+{
+    out << "Structures (" << assembly.details.size() << "):\n";
+    for (const AssembledStructure& s : assembly.details) {
+        out << "  " << std::left << std::setw(34) << s.spec.name << std::right << " " << std::setw(9)
+            << toString(s.spec.structureClass);
+        const bool hasMargin = s.spec.structureClass == StructureClass::Forbidden ||
+                               s.spec.structureClass == StructureClass::Obstacle ||
+                               s.spec.structureClass == StructureClass::Caution;
+        out << "  margin " << std::setw(7) << (hasMargin ? formatMm(s.spec.marginMm) : std::string("-"))
+            << (s.marginRaised ? " (raised)" : "") << "  " << std::setw(10) << s.voxelCount << " voxels";
+        if (s.keptVoxelCount != s.voxelCount)
+            out << " (" << s.keptVoxelCount << " after overlaps)";
+        out << "  from " << s.source << "\n";
+    }
+}
+
+Setup prepare(const CommonArguments& arguments, std::ostream& info)
+{
+    Setup setup;
+    setup.preset = loadPreset(arguments.preset);
+    const std::string needleName = arguments.needle.empty() ? setup.preset.needle : arguments.needle;
+    const auto needle = findNeedle(needleName);
+    if (!needle) {
+        std::string known;
+        for (const auto& n : needleCatalogue())
+            known += (known.empty() ? "" : ", ") + n.name;
+        throw Error(ErrorCode::InvalidArgument, "unknown needle \"" + needleName + "\" (catalogue: " + known +
+                                                    "; or <gauge>G-<length>mm[-RF<tip>])");
+    }
+    setup.needle = *needle;
+    // The automatic segmentation: asked for, or the default when no structure file is given.
+    const bool autoSegmentGiven = arguments.autoSegmentOption && arguments.autoSegmentOption->count() > 0;
+    const bool autoSegment = autoSegmentGiven || arguments.structures.empty();
+    const std::string autoList = arguments.autoSegment.empty() ? "body,bone,lung" : arguments.autoSegment;
+    imaging::SegmentationOptions segmentation;
+    if (autoSegment) // checked before the CT is loaded
+        imaging::selectStructures(segmentation, autoList);
+
+    imaging::LoadOptions load;
+    load.seriesIndex = arguments.series;
+    setup.ct = imaging::loadVolume(arguments.image, load);
+    for (const auto& warning : setup.ct.info().warnings)
+        std::cerr << "needleplan-cli: warning: " << warning << "\n";
+
+    // Every source is imported onto the CT's grid; the sets own the masks the inputs point at.
+    std::vector<imaging::StructureSet> sets;
+    sets.reserve(arguments.structures.size() + 1);
+    std::vector<StructureInput> inputs;
+    std::vector<std::string> notes;
+    for (const std::string& file : arguments.structures) {
+        sets.push_back(imaging::importStructures(file, setup.ct));
+        if (sets.back().structures().empty())
+            throw Error(ErrorCode::InvalidArgument, file + ": the file holds no structure");
+        for (const auto& warning : sets.back().warnings())
+            std::cerr << "needleplan-cli: warning: " << warning << "\n";
+        appendStructureInputs(inputs, sets.back(), file, &notes);
+        setup.structuresDescription += (setup.structuresDescription.empty() ? "" : "; ") + file;
+    }
+    if (autoSegment) {
+        if (arguments.structures.empty())
+            info << "No --structures given: segmenting " << autoList
+                 << " automatically (thresholds in HU; see `needleplan-cli segment`)\n";
+        else
+            info << "Automatic segmentation: " << autoList << "\n";
+        if (!setup.ct.info().modality.empty() && setup.ct.info().modality != "CT")
+            std::cerr << "needleplan-cli: warning: the image is " << setup.ct.info().modality
+                      << ", not CT; the segmentation thresholds assume Hounsfield units\n";
+        segmentation.threads = arguments.threads;
+        sets.push_back(imaging::segmentStructures(setup.ct, segmentation));
+        for (const auto& warning : sets.back().warnings())
+            std::cerr << "needleplan-cli: warning: automatic segmentation: " << warning << "\n";
+        appendStructureInputs(inputs, sets.back(), "automatic segmentation", &notes);
+        setup.structuresDescription +=
+            (setup.structuresDescription.empty() ? "" : "; ") + ("automatic segmentation (" + autoList + ")");
+        if (const imaging::StructureMask* body = sets.back().find("body"); body && body->voxelCount() > 0)
+            setup.segmentedBody = body->voxels;
+    }
+
+    // Rules by name, then the preset's, then the user's overrides, before the overlaps are resolved
+    // (which structure owns a shared voxel depends on the classes and margins).
+    std::vector<StructureSpec> specs;
+    for (const auto& input : inputs)
+        specs.push_back(input.spec);
+    applyPresetRules(setup.preset, specs);
+    applyMarginOverrides(arguments.margins, specs);
+    for (std::size_t n = 0; n < inputs.size(); ++n)
+        inputs[n].spec = specs[n];
+    StructureAssembly assembly = assembleStructures(setup.ct.geometry(), inputs);
+    printStructures(assembly, info);
+    for (const auto& note : notes)
+        std::cerr << "needleplan-cli: note: " << note << "\n";
+    for (const auto& note : assembly.notes)
+        std::cerr << "needleplan-cli: note: " << note << "\n";
+    setup.labels = std::move(assembly.labels);
+    setup.structures = std::move(assembly.structures);
+    inputs.clear();
+    sets.clear();
+
     const auto position = parsePatientPosition(setup.ct.info().patientPosition);
     setup.position = position.value_or(PatientPosition::HFS);
     if (!position)
         std::cerr << "needleplan-cli: note: the image states no patient position; angles assume HFS\n";
     return setup;
+}
+
+/// The body for the search: the automatic segmentation's body when it ran, else from the CT.
+BodyModel bodyModel(Setup& setup, std::ostream& info)
+{
+    if (!setup.segmentedBody.empty()) {
+        info << "Body and skin: the automatic segmentation's body\n";
+        BodyModel body = BodyModel::fromMask(setup.ct.geometry(), std::move(setup.segmentedBody));
+        setup.segmentedBody.clear();
+        return body;
+    }
+    return BodyModel::fromCt(setup.ct);
 }
 
 std::string fixed(double value, int decimals = 1)
@@ -286,8 +400,9 @@ int runPlan(const PlanArguments& arguments)
     if (targets.empty())
         throw Error(ErrorCode::InvalidArgument, "give --target X,Y,Z or --target-name NAME --targets FILE");
 
-    Setup setup = prepare(arguments);
-    const BodyModel body = BodyModel::fromCt(setup.ct);
+    std::ostream& table = arguments.json ? std::cerr : std::cout;
+    Setup setup = prepare(arguments, table);
+    const BodyModel body = bodyModel(setup, table);
     ClearanceFieldOptions fieldOptions;
     fieldOptions.threads = arguments.threads;
     ClearanceFieldSet fields(setup.labels, fieldOptions);
@@ -305,13 +420,12 @@ int runPlan(const PlanArguments& arguments)
     request.image.seriesUid = setup.ct.info().seriesUid;
     request.image.frameOfReferenceUid = setup.ct.info().frameOfReferenceUid;
     request.image.patientPosition = setup.ct.info().patientPosition;
-    request.image.structuresPath = arguments.structures;
+    request.image.structuresPath = setup.structuresDescription;
     const PlanOutcome outcome = planTargets(fields, body, request);
     savePlan(outcome.plan, arguments.out);
     if (!arguments.accessibility.empty())
         writeFileAtomically(arguments.accessibility, accessibilityJson(outcome).dump() + "\n");
 
-    std::ostream& table = arguments.json ? std::cerr : std::cout;
     printTable(outcome.plan, table);
     table << "plan written to " << arguments.out << "\n";
     if (arguments.json)
@@ -330,8 +444,9 @@ int runCheck(const CheckArguments& arguments)
     const Vec3 target = parsePoint(arguments.target, "--target");
     if (distance(entry, target) < 1e-3)
         throw Error(ErrorCode::InvalidArgument, "--entry and --target are the same point");
-    Setup setup = prepare(arguments);
-    const BodyModel body = BodyModel::fromCt(setup.ct);
+    std::ostream& info = arguments.json ? std::cerr : std::cout;
+    Setup setup = prepare(arguments, info);
+    const BodyModel body = bodyModel(setup, info);
     ClearanceFieldOptions fieldOptions;
     fieldOptions.threads = arguments.threads;
     ClearanceFieldSet fields(setup.labels, fieldOptions);
@@ -378,8 +493,17 @@ void addCommonOptions(CLI::App& command, CommonArguments& arguments)
         .add_option("--image", arguments.image, "CT: DICOM file/folder/DICOMDIR, NRRD, NIfTI or MetaImage")
         ->required();
     command.add_option("--series", arguments.series, "series index when the path holds several (see info)");
-    command.add_option("--structures", arguments.structures, "label map (.seg.nrrd or plain label image)")
-        ->required();
+    command.add_option("--structures", arguments.structures,
+                       "structures to respect, imported onto the CT's grid: .seg.nrrd or label map "
+                       "(NRRD/NIfTI/MetaImage), DICOM SEG or RTSTRUCT (repeatable; e.g. the output of "
+                       "segment or structures import). Overlaps: the more severe class owns the voxel");
+    arguments.autoSegmentOption =
+        command
+            .add_option("--auto-segment", arguments.autoSegment,
+                        "also segment the CT automatically: comma-separated subset of body,bone,lung "
+                        "(bare flag: all three). On by default when no --structures is given; the "
+                        "segmented body then defines the skin")
+            ->expected(0, 1);
     command.add_option(
         "--preset", arguments.preset,
         "procedure preset name (lumbar-mbb, l5-dorsal-ramus, lumbar-rfa-parallel, lumbar-facet-ia, "

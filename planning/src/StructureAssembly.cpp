@@ -1,0 +1,188 @@
+#include "needleplan/planning/StructureAssembly.h"
+
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/StructureSet.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <numeric>
+#include <set>
+#include <utility>
+
+namespace np::planning {
+
+namespace {
+
+bool hardClass(StructureClass c)
+{
+    return c == StructureClass::Forbidden || c == StructureClass::Obstacle;
+}
+
+std::string millimetres(double value)
+{
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.1f mm", value);
+    return buffer;
+}
+
+} // namespace
+
+void appendStructureInputs(std::vector<StructureInput>& inputs, const imaging::StructureSet& set,
+                           const std::string& source, std::vector<std::string>* notes)
+{
+    std::set<std::string> taken;
+    for (const auto& input : inputs)
+        taken.insert(input.spec.name);
+    for (const imaging::StructureMask& mask : set.structures()) {
+        std::string name = mask.segment.name.empty() ? "structure" : mask.segment.name;
+        if (taken.count(name)) {
+            std::string renamed;
+            for (int n = 2;; ++n) {
+                renamed = name + "_" + std::to_string(n);
+                if (!taken.count(renamed))
+                    break;
+            }
+            if (notes)
+                notes->push_back("\"" + name + "\" from " + source + " is called \"" + renamed +
+                                 "\" (the name is already used)");
+            name = renamed;
+        }
+        taken.insert(name);
+        StructureInput input;
+        input.spec = defaultStructureSpec(name, 0);
+        input.source = source;
+        input.mask = &mask;
+        inputs.push_back(std::move(input));
+    }
+}
+
+int structureSeverity(StructureClass structureClass)
+{
+    switch (structureClass) {
+    case StructureClass::Ignored:
+        return 0;
+    case StructureClass::Target:
+        return 1;
+    case StructureClass::Caution:
+        return 2;
+    case StructureClass::Obstacle:
+        return 3;
+    case StructureClass::Forbidden:
+        return 4;
+    }
+    return 0;
+}
+
+bool takesPrecedence(const StructureSpec& a, const StructureSpec& b)
+{
+    const int sa = structureSeverity(a.structureClass), sb = structureSeverity(b.structureClass);
+    if (sa != sb)
+        return sa > sb;
+    return a.marginMm > b.marginMm;
+}
+
+StructureAssembly assembleStructures(const imaging::Geometry& grid, const std::vector<StructureInput>& inputs)
+{
+    if (inputs.size() > 65535)
+        throw Error(ErrorCode::InvalidArgument, "more than 65535 structures cannot share one label map");
+    const auto voxelCount = static_cast<std::size_t>(grid.voxelCount());
+    for (const auto& input : inputs) {
+        if (!input.mask)
+            throw Error(ErrorCode::InvalidArgument, "structure \"" + input.spec.name + "\" has no mask");
+        if (input.mask->voxels.size() != voxelCount)
+            throw Error(ErrorCode::InvalidArgument, "structure \"" + input.spec.name + "\" from " +
+                                                        input.source +
+                                                        " is not on the planning grid (mask size differs)");
+    }
+
+    const std::size_t n = inputs.size();
+    std::vector<StructureSpec> specs(n);
+    for (std::size_t s = 0; s < n; ++s) {
+        specs[s] = inputs[s].spec;
+        specs[s].labelValue = static_cast<std::uint16_t>(s + 1);
+    }
+    std::vector<bool> raised(n, false);
+    std::vector<std::string> raiseNotes;
+
+    StructureAssembly result;
+    result.labels = imaging::LabelMap(grid);
+    std::uint16_t* labels = result.labels.data();
+    // Pairs (loser, owner) with the number of voxels the loser gave up.
+    std::map<std::pair<std::size_t, std::size_t>, std::int64_t> losses;
+    for (std::size_t pass = 0; pass <= n; ++pass) {
+        // Paint from the weakest to the strongest so the strongest is painted last. Among equal
+        // rules the one given first is painted last.
+        std::vector<std::size_t> order(n);
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            if (takesPrecedence(specs[b], specs[a]))
+                return true;
+            if (takesPrecedence(specs[a], specs[b]))
+                return false;
+            return a > b;
+        });
+        std::fill(labels, labels + voxelCount, std::uint16_t{0});
+        for (const std::size_t s : order) {
+            const std::uint8_t* mask = inputs[s].mask->voxels.data();
+            const std::uint16_t value = specs[s].labelValue;
+            for (std::size_t v = 0; v < voxelCount; ++v)
+                if (mask[v])
+                    labels[v] = value;
+        }
+        losses.clear();
+        for (std::size_t s = 0; s < n; ++s) {
+            const std::uint8_t* mask = inputs[s].mask->voxels.data();
+            const std::uint16_t own = specs[s].labelValue;
+            for (std::size_t v = 0; v < voxelCount; ++v)
+                if (mask[v] && labels[v] != own)
+                    ++losses[{s, static_cast<std::size_t>(labels[v]) - 1}];
+        }
+        // A hard structure that lost voxels to one with a smaller margin would be checked less
+        // strictly there: raise the owner's margin and flatten again (margins only grow).
+        bool changed = false;
+        for (const auto& [pair, count] : losses) {
+            const auto [loser, owner] = pair;
+            if (hardClass(specs[loser].structureClass) && hardClass(specs[owner].structureClass) &&
+                specs[loser].marginMm > specs[owner].marginMm) {
+                raiseNotes.push_back(
+                    "margin of \"" + specs[owner].name + "\" raised from " +
+                    millimetres(specs[owner].marginMm) + " to " + millimetres(specs[loser].marginMm) +
+                    ": it overrides " + std::to_string(count) + " voxels of \"" + specs[loser].name + "\" (" +
+                    toString(specs[loser].structureClass) + ", " + millimetres(specs[loser].marginMm) + ")");
+                specs[owner].marginMm = specs[loser].marginMm;
+                raised[owner] = true;
+                changed = true;
+            }
+        }
+        if (!changed)
+            break;
+    }
+
+    for (std::size_t s = 0; s < n; ++s) {
+        const imaging::StructureMask& mask = *inputs[s].mask;
+        result.labels.segments().push_back({specs[s].name, specs[s].labelValue, mask.segment.colorRgb});
+        AssembledStructure detail;
+        detail.spec = specs[s];
+        detail.source = inputs[s].source;
+        detail.voxelCount = mask.voxelCount();
+        detail.keptVoxelCount = detail.voxelCount;
+        detail.marginRaised = raised[s];
+        result.details.push_back(detail);
+    }
+    for (const auto& [pair, count] : losses) {
+        const auto [loser, owner] = pair;
+        result.details[loser].keptVoxelCount -= count;
+        if (structureSeverity(specs[loser].structureClass) > structureSeverity(StructureClass::Ignored))
+            result.notes.push_back("\"" + specs[loser].name + "\" (" + toString(specs[loser].structureClass) +
+                                   ") overlaps \"" + specs[owner].name + "\" (" +
+                                   toString(specs[owner].structureClass) + ", " +
+                                   millimetres(specs[owner].marginMm) + ") in " + std::to_string(count) +
+                                   " voxels; they count as \"" + specs[owner].name + "\"");
+    }
+    result.notes.insert(result.notes.end(), raiseNotes.begin(), raiseNotes.end());
+    result.structures = std::move(specs);
+    return result;
+}
+
+} // namespace np::planning
