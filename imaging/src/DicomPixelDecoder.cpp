@@ -7,6 +7,12 @@
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -101,17 +107,26 @@ const std::vector<float>& lookupTable(const ValueMapping& mapping)
 }
 
 template <typename Raw>
-void convertWithTable(const Raw* source, std::size_t count, const ValueMapping& mapping, float* destination)
+void convertWithTable(const Raw* source, std::size_t count, const ValueMapping& mapping, float* destination,
+                      DecodedRange& range)
 {
     const float* table = lookupTable<Raw>(mapping).data();
-    for (std::size_t n = 0; n < count; ++n)
-        destination[n] = table[source[n]];
+    DecodedRange local = range;
+    for (std::size_t n = 0; n < count; ++n) {
+        const float value = table[source[n]];
+        destination[n] = value;
+        local.add(value);
+    }
+    range = local;
 }
 
 /// 16-bit words without grey-scale inversion: the same arithmetic as ValueMapping::value, written
-/// branch-free so the compiler vectorises it (the usual CT case).
+/// branch-free so the compiler vectorises it (the usual CT case). The range is tracked on the
+/// stored integers (exact, since the caller only uses this when the float arithmetic is exact and
+/// increasing) and turned into values at the end.
 template <bool IsSigned>
-void convert16Arithmetic(const std::uint16_t* source, std::size_t count, const ValueMapping& mapping, float* destination)
+void convert16Arithmetic(const std::uint16_t* source, std::size_t count, const ValueMapping& mapping, float* destination,
+                         DecodedRange& range)
 {
     // Move the high bit to bit 15, then shift back down: masks the unused bits and, for signed
     // pixels, extends the sign.
@@ -119,10 +134,15 @@ void convert16Arithmetic(const std::uint16_t* source, std::size_t count, const V
     const int down = 16 - mapping.bitsStored;
     const float slope = static_cast<float>(mapping.slope);
     const float intercept = static_cast<float>(mapping.intercept);
-    const bool hasPadding = mapping.hasPadding;
+    const std::int32_t padding = mapping.hasPadding ? 1 : 0;
     const std::int32_t low = static_cast<std::int32_t>(std::max<std::int64_t>(mapping.paddingLow, -70000));
     const std::int32_t high = static_cast<std::int32_t>(std::min<std::int64_t>(mapping.paddingHigh, 70000));
     const float replacement = mapping.paddingReplacement;
+    std::uint32_t replacementBits = 0;
+    std::memcpy(&replacementBits, &replacement, sizeof replacementBits);
+    std::int32_t storedMinimum = std::numeric_limits<std::int32_t>::max();
+    std::int32_t storedMaximum = std::numeric_limits<std::int32_t>::min();
+    std::int32_t paddedCount = 0;
     for (std::size_t n = 0; n < count; ++n) {
         const auto aligned = static_cast<std::uint16_t>(source[n] << up);
         std::int32_t stored;
@@ -131,14 +151,30 @@ void convert16Arithmetic(const std::uint16_t* source, std::size_t count, const V
         else
             stored = aligned >> down;
         const float value = static_cast<float>(stored) * slope + intercept;
-        const bool padded = hasPadding && stored >= low && stored <= high;
-        destination[n] = padded ? replacement : value;
+        // Selections by bit masks rather than ?: so that GCC sees no control flow and vectorises.
+        const std::int32_t padded =
+            static_cast<std::int32_t>(stored >= low) & static_cast<std::int32_t>(stored <= high) & padding;
+        const std::int32_t mask = -padded; // all ones for padding
+        std::uint32_t bits = 0;
+        std::memcpy(&bits, &value, sizeof bits);
+        bits = (bits & ~static_cast<std::uint32_t>(mask)) | (replacementBits & static_cast<std::uint32_t>(mask));
+        std::memcpy(destination + n, &bits, sizeof bits);
+        paddedCount += padded;
+        storedMinimum = std::min(storedMinimum, (stored & ~mask) | (std::numeric_limits<std::int32_t>::max() & mask));
+        storedMaximum = std::max(storedMaximum, (stored & ~mask) | (std::numeric_limits<std::int32_t>::min() & mask));
     }
+    if (storedMinimum <= storedMaximum) {
+        range.add(static_cast<float>(storedMinimum) * slope + intercept);
+        range.add(static_cast<float>(storedMaximum) * slope + intercept);
+    }
+    if (paddedCount > 0)
+        range.add(replacement);
 }
 
 /// Converts 16-bit stored values, by arithmetic where it matches the exact value mapping and by
 /// the lookup table otherwise.
-void convert16(const std::uint16_t* source, std::size_t count, const ValueMapping& mapping, float* destination)
+void convert16(const std::uint16_t* source, std::size_t count, const ValueMapping& mapping, float* destination,
+               DecodedRange& range)
 {
     // float arithmetic equals the double mapping exactly when values, slope and intercept are
     // small integers (the common CT case: slope 1, integer intercept).
@@ -147,12 +183,32 @@ void convert16(const std::uint16_t* source, std::size_t count, const ValueMappin
     if (!mapping.monochrome1 && exactInFloat && mapping.bitsStored >= 2 && mapping.shift >= 0 &&
         mapping.shift + mapping.bitsStored <= 16) {
         if (mapping.isSigned)
-            convert16Arithmetic<true>(source, count, mapping, destination);
+            convert16Arithmetic<true>(source, count, mapping, destination, range);
         else
-            convert16Arithmetic<false>(source, count, mapping, destination);
+            convert16Arithmetic<false>(source, count, mapping, destination, range);
         return;
     }
-    convertWithTable(source, count, mapping, destination);
+    convertWithTable(source, count, mapping, destination, range);
+}
+
+/// Converts stored values that were read into the tail of their own destination: `count` raw
+/// values of type Raw start at byte (sizeof(float) - sizeof(Raw)) * count of `destination`. Works
+/// front to back in blocks copied out first; a block's floats end at or before the first raw value
+/// not yet copied, so nothing unread is overwritten.
+template <typename Raw>
+void convertInPlace(float* destination, std::size_t count, const ValueMapping& mapping, DecodedRange& range)
+{
+    constexpr std::size_t blockSize = 4096;
+    alignas(64) Raw block[blockSize];
+    const auto* tail = reinterpret_cast<const unsigned char*>(destination) + (sizeof(float) - sizeof(Raw)) * count;
+    for (std::size_t start = 0; start < count; start += blockSize) {
+        const std::size_t length = std::min(blockSize, count - start);
+        std::memcpy(block, tail + start * sizeof(Raw), length * sizeof(Raw));
+        if constexpr (sizeof(Raw) == 1)
+            convertWithTable(block, length, mapping, destination + start, range);
+        else
+            convert16(block, length, mapping, destination + start, range);
+    }
 }
 
 } // namespace
@@ -180,11 +236,26 @@ bool isDecodableTransferSyntax(const std::string& uid)
 
 namespace {
 
+/// Closes a POSIX file descriptor when it goes out of scope.
+struct FileDescriptor
+{
+    explicit FileDescriptor(int fd) : descriptor(fd) {}
+    ~FileDescriptor()
+    {
+        if (descriptor >= 0)
+            ::close(descriptor);
+    }
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    int descriptor;
+};
+
 /// Reads the pixels of a native little-endian file straight from its end, where PixelData is the
 /// last element: the 8 (implicit VR) or 12 (explicit VR) bytes before the last N bytes must be the
-/// PixelData tag with length N. Returns false (and does nothing) when the file is not laid out
-/// exactly like that; the caller then takes the fully parsed path.
-bool decodeNativeDirect(const DecodeRequest& request)
+/// PixelData tag with length N. Returns false when the file is not laid out exactly like that or
+/// cannot be read (a destination may then hold some of its bytes); the caller then takes the fully
+/// parsed path, which overwrites them. Adds the written values to `range`.
+bool decodeNativeDirect(const DecodeRequest& request, DecodedRange& range)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const DicomPixelFormat& format = request.format;
@@ -205,16 +276,35 @@ bool decodeNativeDirect(const DecodeRequest& request)
     for (int frame : request.frameIndices)
         if (frame < 0 || frame >= format.numberOfFrames)
             return false;
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(request.path.c_str(), "rb"), &std::fclose);
-    if (!file || std::fseek(file.get(), 0, SEEK_END) != 0)
+    const FileDescriptor file(::open(request.path.c_str(), O_RDONLY | O_CLOEXEC));
+    const int descriptor = file.descriptor;
+    if (descriptor < 0)
         return false;
-    const long size = std::ftell(file.get());
+    struct stat status {};
+    if (::fstat(descriptor, &status) != 0 || status.st_size < 0)
+        return false;
+    const auto size = static_cast<std::uint64_t>(status.st_size);
     const std::uint64_t headerBytes = explicitVr ? 12 : 8;
-    if (size < 0 || static_cast<std::uint64_t>(size) < pixelBytes + headerBytes + 132)
+    if (size < pixelBytes + headerBytes + 132)
         return false;
+    // Reads exactly `length` bytes at `offset`, retrying short reads.
+    const auto readAt = [descriptor](void* into, std::uint64_t length, std::uint64_t offset) {
+        auto* bytes = static_cast<unsigned char*>(into);
+        while (length > 0) {
+            const ssize_t got = ::pread(descriptor, bytes, static_cast<std::size_t>(length), static_cast<off_t>(offset));
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0)
+                return false;
+            bytes += got;
+            length -= static_cast<std::uint64_t>(got);
+            offset += static_cast<std::uint64_t>(got);
+        }
+        return true;
+    };
+    const std::uint64_t pixelOffset = size - pixelBytes;
     unsigned char element[12] = {};
-    if (std::fseek(file.get(), static_cast<long>(static_cast<std::uint64_t>(size) - pixelBytes - headerBytes), SEEK_SET) != 0 ||
-        std::fread(element, 1, headerBytes, file.get()) != headerBytes)
+    if (!readAt(element, headerBytes, pixelOffset - headerBytes))
         return false;
     static const unsigned char pixelDataTag[4] = {0xE0, 0x7F, 0x10, 0x00};
     if (std::memcmp(element, pixelDataTag, 4) != 0)
@@ -230,12 +320,6 @@ bool decodeNativeDirect(const DecodeRequest& request)
         std::memcpy(&length, element + 4, 4);
     }
     if (length != pixelBytes)
-        return false;
-    // 16-bit words as storage; 8-bit pixels are read through its bytes.
-    thread_local std::vector<std::uint16_t> buffer;
-    buffer.resize(static_cast<std::size_t>(pixelBytes / 2));
-    auto* bytes = reinterpret_cast<unsigned char*>(buffer.data());
-    if (std::fread(bytes, 1, static_cast<std::size_t>(pixelBytes), file.get()) != pixelBytes)
         return false;
 
     ValueMapping mapping;
@@ -254,29 +338,56 @@ bool decodeNativeDirect(const DecodeRequest& request)
         }
     }
     const std::size_t pixelsPerFrame = static_cast<std::size_t>(request.expectedRows) * static_cast<std::size_t>(request.expectedColumns);
+
+    if (format.numberOfFrames == 1 && request.frameIndices.size() == 1) {
+        // One frame: read its stored values straight into the tail of its float destination and
+        // widen them in place (no staging copy; the destination's pages are first touched here).
+        float* destination = request.destinations.front();
+        const std::size_t rawSize = static_cast<std::size_t>(format.bitsAllocated / 8);
+        auto* tail = reinterpret_cast<unsigned char*>(destination) + (sizeof(float) - rawSize) * pixelsPerFrame;
+        if (!readAt(tail, pixelBytes, pixelOffset))
+            return false;
+        mapping.slope = request.rescaleSlopes.front();
+        mapping.intercept = request.rescaleIntercepts.front();
+        if (format.bitsAllocated == 8)
+            convertInPlace<std::uint8_t>(destination, pixelsPerFrame, mapping, range);
+        else
+            convertInPlace<std::uint16_t>(destination, pixelsPerFrame, mapping, range);
+        return true;
+    }
+
+    // Several frames: 16-bit words as storage; 8-bit pixels are read through its bytes.
+    thread_local std::vector<std::uint16_t> buffer;
+    buffer.resize(static_cast<std::size_t>(pixelBytes / 2));
+    auto* bytes = reinterpret_cast<unsigned char*>(buffer.data());
+    if (!readAt(bytes, pixelBytes, pixelOffset))
+        return false;
     for (std::size_t n = 0; n < request.frameIndices.size(); ++n) {
         mapping.slope = request.rescaleSlopes[n];
         mapping.intercept = request.rescaleIntercepts[n];
         const std::size_t frame = static_cast<std::size_t>(request.frameIndices[n]);
         if (format.bitsAllocated == 8)
-            convertWithTable(bytes + frame * pixelsPerFrame, pixelsPerFrame, mapping, request.destinations[n]);
+            convertWithTable(bytes + frame * pixelsPerFrame, pixelsPerFrame, mapping, request.destinations[n], range);
         else
-            convert16(buffer.data() + frame * pixelsPerFrame, pixelsPerFrame, mapping, request.destinations[n]);
+            convert16(buffer.data() + frame * pixelsPerFrame, pixelsPerFrame, mapping, request.destinations[n], range);
     }
     return true;
 #else
     (void)request;
+    (void)range;
     return false;
 #endif
 }
 
 } // namespace
 
-void decodeDicomFrames(const DecodeRequest& request)
+DecodedRange decodeDicomFrames(const DecodeRequest& request)
 {
     registerDicomCodecs();
-    if (decodeNativeDirect(request))
-        return;
+    DecodedRange range;
+    if (decodeNativeDirect(request, range))
+        return range;
+    range = DecodedRange{};
     const std::string& path = request.path;
     DcmFileFormat file;
     const OFCondition status = file.loadFile(path.c_str());
@@ -399,10 +510,10 @@ void decodeDicomFrames(const DecodeRequest& request)
         float* destination = request.destinations[n];
         if (bitsAllocated == 8) {
             convertWithTable(static_cast<const std::uint8_t*>(raw) + frame * pixelsPerFrame, pixelsPerFrame, mapping,
-                             destination);
+                             destination, range);
         } else if (bitsAllocated == 16) {
             convert16(static_cast<const std::uint16_t*>(raw) + frame * pixelsPerFrame, pixelsPerFrame,
-                             mapping, destination);
+                             mapping, destination, range);
         } else {
             // 32-bit words arrive as pairs of 16-bit words in host order (little-endian host).
             const auto* bytes = static_cast<const std::uint8_t*>(raw) + frame * bytesPerFrame;
@@ -410,9 +521,11 @@ void decodeDicomFrames(const DecodeRequest& request)
                 std::uint32_t value = 0;
                 std::memcpy(&value, bytes + 4 * p, 4);
                 destination[p] = mapping.value(value);
+                range.add(destination[p]);
             }
         }
     }
+    return range;
 }
 
 } // namespace np::imaging::detail

@@ -1,6 +1,7 @@
 #pragma once
 // Decoding the pixel data of one DICOM file into float slices (internal).
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -25,11 +26,34 @@ struct DecodeRequest
     DicomPixelFormat format;
 };
 
+/// Smallest and largest of the decoded values (NaN ignored), and whether any was NaN.
+struct DecodedRange
+{
+    float minimum = std::numeric_limits<float>::infinity();
+    float maximum = -std::numeric_limits<float>::infinity();
+    bool anyNan = false;
+
+    bool hasValues() const { return minimum <= maximum; }
+    void add(float value)
+    {
+        anyNan = anyNan || value != value;
+        minimum = value < minimum ? value : minimum;
+        maximum = value > maximum ? value : maximum;
+    }
+    void merge(const DecodedRange& other)
+    {
+        anyNan = anyNan || other.anyNan;
+        minimum = other.minimum < minimum ? other.minimum : minimum;
+        maximum = other.maximum > maximum ? other.maximum : maximum;
+    }
+};
+
 /// Reads the file, decompresses it when encapsulated, and writes rescaled values (HU for CT),
 /// with BitsStored masking, sign extension, padding and MONOCHROME1 inversion applied.
+/// Returns the range of the values written, found in the same pass.
 /// Throws np::Error(UnsupportedTransferSyntax) for syntaxes without a decoder (JPEG 2000, ...),
 /// np::Error(CorruptData) for truncated files or missing / short PixelData.
-void decodeDicomFrames(const DecodeRequest& request);
+DecodedRange decodeDicomFrames(const DecodeRequest& request);
 
 /// True when the transfer syntax UID can be decoded by this build.
 bool isDecodableTransferSyntax(const std::string& uid);

@@ -679,8 +679,10 @@ Volume loadDicomSeries(const DicomScanResult& scan, int index, const LoadOptions
     throwIfCancelled(progress);
     geometry.validate(entry.frames.front().path);
 
-    Volume volume(geometry);
-    std::vector<float> sliceBuffer;
+    // Every voxel is written below (by the decoder or the resampler), so the pages are first touched
+    // by the decoding threads in parallel rather than zero-filled here.
+    Volume volume(geometry, uninitializedVoxels);
+    VoxelVector<float> sliceBuffer;
     std::vector<float*> destinations(entry.frames.size());
     if (resampled) {
         sliceBuffer.resize(pixelsPerSlice * entry.frames.size());
@@ -713,34 +715,38 @@ Volume loadDicomSeries(const DicomScanResult& scan, int index, const LoadOptions
         request.rescaleSlopes.push_back(frame.rescaleSlope);
         request.rescaleIntercepts.push_back(frame.rescaleIntercept);
     }
+    // The value range (and whether padding left NaNs) comes out of the decoding pass itself.
+    std::vector<detail::DecodedRange> ranges(requests.size());
     std::atomic<std::size_t> decoded{0};
     detail::parallelFor(requests.size(), detail::workerThreadCount(), [&](std::size_t n) {
         throwIfCancelled(progress);
-        detail::decodeDicomFrames(requests[n]);
+        ranges[n] = detail::decodeDicomFrames(requests[n]);
         const std::size_t count = ++decoded;
         if (count % 8 == 0 || count == requests.size())
             reportProgress(progress, static_cast<double>(count) / static_cast<double>(requests.size()),
                            "Decoding DICOM pixels");
     });
+    detail::DecodedRange range;
+    for (const auto& part : ranges)
+        range.merge(part);
 
-    // Padding of non-CT images becomes the image minimum.
+    // Padding of non-CT images becomes the image minimum; only files that had padding are revisited.
     float fillValue = -1024.0f;
     if (!isCt) {
-        const float* begin = resampled ? sliceBuffer.data() : volume.data();
-        const std::size_t count = resampled ? sliceBuffer.size() : volume.voxels().size();
-        float minimum = std::numeric_limits<float>::infinity();
-        bool anyPadding = false;
-        for (std::size_t n = 0; n < count; ++n) {
-            if (std::isnan(begin[n]))
-                anyPadding = true;
-            else
-                minimum = std::min(minimum, begin[n]);
+        fillValue = range.hasValues() ? range.minimum : 0.0f;
+        if (range.anyNan && !resampled) {
+            const std::size_t pixels = static_cast<std::size_t>(pixelsPerSlice);
+            detail::parallelFor(requests.size(), detail::workerThreadCount(), [&](std::size_t n) {
+                if (!ranges[n].anyNan)
+                    return;
+                for (float* slice : requests[n].destinations)
+                    for (std::size_t p = 0; p < pixels; ++p)
+                        if (std::isnan(slice[p]))
+                            slice[p] = fillValue;
+            });
+            if (!range.hasValues())
+                range.minimum = range.maximum = fillValue;
         }
-        fillValue = std::isfinite(minimum) ? minimum : 0.0f;
-        if (anyPadding && !resampled)
-            for (float& value : volume.voxels())
-                if (std::isnan(value))
-                    value = fillValue;
     }
     if (resampled) {
         reportProgress(progress, 0.0, "Resampling onto a regular grid");
@@ -767,6 +773,12 @@ Volume loadDicomSeries(const DicomScanResult& scan, int index, const LoadOptions
     info.description = entry.description;
     info.patientPosition = entry.patientPosition;
     info.warnings = entry.warnings;
+    // Resampling interpolates and fills, so the decoded range only describes unresampled stacks.
+    if (!resampled && range.hasValues()) {
+        info.hasValueRange = true;
+        info.minimumValue = range.minimum;
+        info.maximumValue = range.maximum;
+    }
     bool oneToOne = !resampled;
     for (const auto& frame : entry.frames)
         oneToOne = oneToOne && frame.frameIndex == 0 && !frame.sopInstanceUid.empty();

@@ -1,7 +1,13 @@
 #include "needleplan/imaging/Volume.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <thread>
+#include <vector>
 
 #include "needleplan/imaging/Error.h"
 
@@ -15,10 +21,97 @@ std::size_t checkedVoxelCount(const Geometry& geometry)
             throw Error(ErrorCode::InvalidArgument, "image size must not be negative");
     return static_cast<std::size_t>(geometry.voxelCount());
 }
+
+constexpr std::size_t hugePageBytes = std::size_t{2} << 20;
+/// Blocks from this size on are mapped directly, aligned to huge pages.
+constexpr std::size_t mappedFromBytes = std::size_t{4} << 20;
+
+std::size_t mappedLength(std::size_t bytes)
+{
+    return (bytes + hugePageBytes - 1) / hugePageBytes * hugePageBytes;
+}
+
+/// Writes `value` into every element, split over the hardware threads for large buffers so that
+/// the first touch of the pages (and the kernel's zeroing of them) is shared.
+template <typename T>
+void parallelFill(T* values, std::size_t count, T value)
+{
+    constexpr std::size_t minimumPerThread = std::size_t{4} << 20; // bytes
+    const unsigned hardware = std::max(1u, std::min(std::thread::hardware_concurrency(), 16u));
+    const std::size_t threads =
+        std::max<std::size_t>(1, std::min<std::size_t>(hardware, count * sizeof(T) / minimumPerThread));
+    if (threads <= 1) {
+        std::fill(values, values + count, value);
+        return;
+    }
+    const std::size_t chunk = (count + threads - 1) / threads;
+    std::vector<std::thread> pool;
+    pool.reserve(threads - 1);
+    try {
+        for (std::size_t t = 1; t < threads; ++t) {
+            const std::size_t begin = std::min(count, t * chunk);
+            const std::size_t end = std::min(count, begin + chunk);
+            pool.emplace_back([=] { std::fill(values + begin, values + end, value); });
+        }
+    } catch (...) {
+        // No thread could be started: the remaining chunks are filled below.
+    }
+    const std::size_t startedEnd = std::min(count, (pool.size() + 1) * chunk);
+    std::fill(values, values + std::min(count, chunk), value);
+    std::fill(values + startedEnd, values + count, value);
+    for (auto& thread : pool)
+        thread.join();
+}
 } // namespace
 
-Volume::Volume(const Geometry& geometry, float fillValue)
-    : m_geometry(geometry), m_voxels(checkedVoxelCount(geometry), fillValue)
+void* allocateVoxelStorage(std::size_t bytes)
+{
+    if (bytes < mappedFromBytes) {
+        void* block = std::malloc(std::max<std::size_t>(bytes, 1));
+        if (!block)
+            throw std::bad_alloc();
+        return block;
+    }
+    const std::size_t length = mappedLength(bytes);
+    if (length < bytes || length + hugePageBytes < length)
+        throw std::bad_alloc();
+    // Over-map by one huge page, then unmap the unaligned head and the tail.
+    void* mapped = ::mmap(nullptr, length + hugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapped == MAP_FAILED)
+        throw std::bad_alloc();
+    const auto address = reinterpret_cast<std::uintptr_t>(mapped);
+    const std::uintptr_t aligned = (address + hugePageBytes - 1) / hugePageBytes * hugePageBytes;
+    const std::size_t head = aligned - address;
+    if (head > 0)
+        ::munmap(mapped, head);
+    const std::size_t tail = hugePageBytes - head;
+    if (tail > 0)
+        ::munmap(reinterpret_cast<void*>(aligned + length), tail);
+    void* block = reinterpret_cast<void*>(aligned);
+#ifdef MADV_HUGEPAGE
+    // Only a hint: without transparent huge pages the block works with normal pages.
+    ::madvise(block, length, MADV_HUGEPAGE);
+#endif
+    return block;
+}
+
+void releaseVoxelStorage(void* block, std::size_t bytes) noexcept
+{
+    if (!block)
+        return;
+    if (bytes < mappedFromBytes)
+        std::free(block);
+    else
+        ::munmap(block, mappedLength(bytes));
+}
+
+Volume::Volume(const Geometry& geometry, float fillValue) : Volume(geometry, uninitializedVoxels)
+{
+    parallelFill(m_voxels.data(), m_voxels.size(), fillValue);
+}
+
+Volume::Volume(const Geometry& geometry, UninitializedVoxels)
+    : m_geometry(geometry), m_voxels(checkedVoxelCount(geometry))
 {
 }
 
@@ -53,7 +146,13 @@ float Volume::sampleIjk(const Vec3& voxelIjk, float outside) const
     return static_cast<float>(sum);
 }
 
-LabelMap::LabelMap(const Geometry& geometry) : m_geometry(geometry), m_labels(checkedVoxelCount(geometry), 0)
+LabelMap::LabelMap(const Geometry& geometry) : LabelMap(geometry, uninitializedVoxels)
+{
+    parallelFill<std::uint16_t>(m_labels.data(), m_labels.size(), 0);
+}
+
+LabelMap::LabelMap(const Geometry& geometry, UninitializedVoxels)
+    : m_geometry(geometry), m_labels(checkedVoxelCount(geometry))
 {
 }
 

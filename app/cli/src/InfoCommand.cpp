@@ -38,6 +38,12 @@ void computeRange(const Volume& volume, Listed& listed)
 {
     if (volume.voxels().empty())
         return;
+    if (volume.info().hasValueRange) { // found by the loader while decoding: no second pass
+        listed.minimum = volume.info().minimumValue;
+        listed.maximum = volume.info().maximumValue;
+        listed.hasRange = true;
+        return;
+    }
     const auto [low, high] = std::minmax_element(volume.voxels().begin(), volume.voxels().end());
     listed.minimum = *low;
     listed.maximum = *high;
