@@ -4,6 +4,7 @@
 #include "needleplan/imaging/StructureSet.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <map>
 #include <numeric>
@@ -26,7 +27,78 @@ std::string millimetres(double value)
     return buffer;
 }
 
+/// Name not used yet: `name`, or `name_2`, `name_3`, ... (with a note).
+std::string uniqueName(std::set<std::string>& taken, std::string name, const std::string& source,
+                       std::vector<std::string>* notes)
+{
+    if (name.empty())
+        name = "structure";
+    if (taken.count(name)) {
+        std::string renamed;
+        for (int n = 2;; ++n) {
+            renamed = name + "_" + std::to_string(n);
+            if (!taken.count(renamed))
+                break;
+        }
+        if (notes)
+            notes->push_back("\"" + name + "\" from " + source + " is called \"" + renamed +
+                             "\" (the name is already used)");
+        name = renamed;
+    }
+    taken.insert(name);
+    return name;
+}
+
+/// Calls `visit(v)` for every voxel index of the input's structure.
+template <typename Visit>
+void forEachVoxel(const StructureInput& input, std::size_t voxelCount, Visit&& visit)
+{
+    if (input.mask) {
+        const std::uint8_t* mask = input.mask->voxels.data();
+        for (std::size_t v = 0; v < voxelCount; ++v)
+            if (mask[v])
+                visit(v);
+    } else {
+        const std::uint16_t* labels = input.labelMap->data();
+        const std::uint16_t value = input.sourceLabel;
+        for (std::size_t v = 0; v < voxelCount; ++v)
+            if (labels[v] == value)
+                visit(v);
+    }
+}
+
 } // namespace
+
+void appendStructureInputs(std::vector<StructureInput>& inputs, const imaging::LabelMap& labels,
+                           const std::string& source, std::vector<std::string>* notes)
+{
+    std::set<std::string> taken;
+    for (const auto& input : inputs)
+        taken.insert(input.spec.name);
+    std::vector<bool> named(65536, false);
+    auto addInput = [&](const std::string& name, std::uint16_t value) {
+        StructureInput input;
+        input.spec = defaultStructureSpec(uniqueName(taken, name, source, notes), 0);
+        input.source = source;
+        input.labelMap = &labels;
+        input.sourceLabel = value;
+        inputs.push_back(std::move(input));
+    };
+    for (const auto& segment : labels.segments()) {
+        if (segment.labelValue == 0 || named[segment.labelValue])
+            continue;
+        named[segment.labelValue] = true;
+        addInput(segment.name, segment.labelValue);
+    }
+    std::vector<bool> present(65536, false);
+    const std::uint16_t* data = labels.data();
+    const auto count = static_cast<std::size_t>(labels.geometry().voxelCount());
+    for (std::size_t v = 0; v < count; ++v)
+        present[data[v]] = true;
+    for (std::size_t value = 1; value < 65536; ++value)
+        if (present[value] && !named[value])
+            addInput("label_" + std::to_string(value), static_cast<std::uint16_t>(value));
+}
 
 void appendStructureInputs(std::vector<StructureInput>& inputs, const imaging::StructureSet& set,
                            const std::string& source, std::vector<std::string>* notes)
@@ -35,22 +107,8 @@ void appendStructureInputs(std::vector<StructureInput>& inputs, const imaging::S
     for (const auto& input : inputs)
         taken.insert(input.spec.name);
     for (const imaging::StructureMask& mask : set.structures()) {
-        std::string name = mask.segment.name.empty() ? "structure" : mask.segment.name;
-        if (taken.count(name)) {
-            std::string renamed;
-            for (int n = 2;; ++n) {
-                renamed = name + "_" + std::to_string(n);
-                if (!taken.count(renamed))
-                    break;
-            }
-            if (notes)
-                notes->push_back("\"" + name + "\" from " + source + " is called \"" + renamed +
-                                 "\" (the name is already used)");
-            name = renamed;
-        }
-        taken.insert(name);
         StructureInput input;
-        input.spec = defaultStructureSpec(name, 0);
+        input.spec = defaultStructureSpec(uniqueName(taken, mask.segment.name, source, notes), 0);
         input.source = source;
         input.mask = &mask;
         inputs.push_back(std::move(input));
@@ -88,9 +146,11 @@ StructureAssembly assembleStructures(const imaging::Geometry& grid, const std::v
         throw Error(ErrorCode::InvalidArgument, "more than 65535 structures cannot share one label map");
     const auto voxelCount = static_cast<std::size_t>(grid.voxelCount());
     for (const auto& input : inputs) {
-        if (!input.mask)
-            throw Error(ErrorCode::InvalidArgument, "structure \"" + input.spec.name + "\" has no mask");
-        if (input.mask->voxels.size() != voxelCount)
+        if (!input.mask && !input.labelMap)
+            throw Error(ErrorCode::InvalidArgument, "structure \"" + input.spec.name + "\" has no voxels");
+        if (input.mask ? input.mask->voxels.size() != voxelCount
+                       : static_cast<std::size_t>(input.labelMap->geometry().voxelCount()) != voxelCount ||
+                             input.labelMap->labels().size() != voxelCount)
             throw Error(ErrorCode::InvalidArgument, "structure \"" + input.spec.name + "\" from " +
                                                         input.source +
                                                         " is not on the planning grid (mask size differs)");
@@ -124,19 +184,18 @@ StructureAssembly assembleStructures(const imaging::Geometry& grid, const std::v
         });
         std::fill(labels, labels + voxelCount, std::uint16_t{0});
         for (const std::size_t s : order) {
-            const std::uint8_t* mask = inputs[s].mask->voxels.data();
             const std::uint16_t value = specs[s].labelValue;
-            for (std::size_t v = 0; v < voxelCount; ++v)
-                if (mask[v])
-                    labels[v] = value;
+            forEachVoxel(inputs[s], voxelCount, [&](std::size_t v) { labels[v] = value; });
         }
         losses.clear();
+        std::vector<std::int64_t> lostTo(n + 1);
         for (std::size_t s = 0; s < n; ++s) {
-            const std::uint8_t* mask = inputs[s].mask->voxels.data();
             const std::uint16_t own = specs[s].labelValue;
-            for (std::size_t v = 0; v < voxelCount; ++v)
-                if (mask[v] && labels[v] != own)
-                    ++losses[{s, static_cast<std::size_t>(labels[v]) - 1}];
+            std::fill(lostTo.begin(), lostTo.end(), 0);
+            forEachVoxel(inputs[s], voxelCount, [&](std::size_t v) { ++lostTo[labels[v]]; });
+            for (std::size_t owner = 1; owner <= n; ++owner)
+                if (owner != own && lostTo[owner] > 0)
+                    losses[{s, owner - 1}] = lostTo[owner];
         }
         // A hard structure that lost voxels to one with a smaller margin would be checked less
         // strictly there: raise the owner's margin and flatten again (margins only grow).
@@ -160,12 +219,24 @@ StructureAssembly assembleStructures(const imaging::Geometry& grid, const std::v
     }
 
     for (std::size_t s = 0; s < n; ++s) {
-        const imaging::StructureMask& mask = *inputs[s].mask;
-        result.labels.segments().push_back({specs[s].name, specs[s].labelValue, mask.segment.colorRgb});
+        std::array<double, 3> colorRgb{1, 1, 1};
+        std::int64_t count = 0;
+        if (inputs[s].mask) {
+            colorRgb = inputs[s].mask->segment.colorRgb;
+            count = inputs[s].mask->voxelCount();
+        } else {
+            for (const auto& segment : inputs[s].labelMap->segments())
+                if (segment.labelValue == inputs[s].sourceLabel) {
+                    colorRgb = segment.colorRgb;
+                    break;
+                }
+            forEachVoxel(inputs[s], voxelCount, [&](std::size_t) { ++count; });
+        }
+        result.labels.segments().push_back({specs[s].name, specs[s].labelValue, colorRgb});
         AssembledStructure detail;
         detail.spec = specs[s];
         detail.source = inputs[s].source;
-        detail.voxelCount = mask.voxelCount();
+        detail.voxelCount = count;
         detail.keptVoxelCount = detail.voxelCount;
         detail.marginRaised = raised[s];
         result.details.push_back(detail);

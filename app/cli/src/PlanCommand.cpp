@@ -137,6 +137,18 @@ struct Setup
     std::string structuresDescription; ///< the sources, for the plan document
 };
 
+/// True when two grids agree to within a thousandth of a millimetre (the import's own tolerance).
+bool sameGrid(const imaging::Geometry& a, const imaging::Geometry& b)
+{
+    if (a.size != b.size || distance(a.spacing, b.spacing) > 1e-4 ||
+        distance(a.originLps, b.originLps) > 1e-3)
+        return false;
+    for (std::size_t e = 0; e < 9; ++e)
+        if (std::abs(a.directionLps.m[e] - b.directionLps.m[e]) > 1e-5)
+            return false;
+    return true;
+}
+
 /// Parses NAME=MM margin overrides and applies them to `structures`.
 void applyMarginOverrides(const std::vector<std::string>& margins, std::vector<StructureSpec>& structures)
 {
@@ -215,17 +227,37 @@ Setup prepare(const CommonArguments& arguments, std::ostream& info)
         std::cerr << "needleplan-cli: warning: " << warning << "\n";
 
     // Every source is imported onto the CT's grid; the sets own the masks the inputs point at.
+    // A label map already on the CT's grid is used as it is (no mask per segment); other label maps
+    // are resampled onto it (labelMapOnGrid, as importStructures does).
     std::vector<imaging::StructureSet> sets;
     sets.reserve(arguments.structures.size() + 1);
+    std::vector<imaging::LabelMap> labelMaps;
+    labelMaps.reserve(arguments.structures.size());
     std::vector<StructureInput> inputs;
     std::vector<std::string> notes;
+    std::size_t importedSets = 0;
     for (const std::string& file : arguments.structures) {
-        sets.push_back(imaging::importStructures(file, setup.ct));
-        if (sets.back().structures().empty())
+        const std::size_t before = inputs.size();
+        std::vector<std::string> warnings;
+        if (imaging::detectStructureFile(file) == imaging::StructureFileKind::LabelMap) {
+            imaging::LabelMap labels = imaging::readLabelMap(file);
+            if (sameGrid(labels.geometry(), setup.ct.geometry())) {
+                labelMaps.push_back(std::move(labels));
+                appendStructureInputs(inputs, labelMaps.back(), file, &notes);
+            } else {
+                sets.push_back(imaging::labelMapOnGrid(labels, setup.ct.geometry(), file, &warnings));
+            }
+        } else {
+            sets.push_back(imaging::importStructures(file, setup.ct));
+            warnings = sets.back().warnings();
+        }
+        if (inputs.size() == before && sets.size() > importedSets)
+            appendStructureInputs(inputs, sets.back(), file, &notes);
+        importedSets = sets.size();
+        if (inputs.size() == before)
             throw Error(ErrorCode::InvalidArgument, file + ": the file holds no structure");
-        for (const auto& warning : sets.back().warnings())
+        for (const auto& warning : warnings)
             std::cerr << "needleplan-cli: warning: " << warning << "\n";
-        appendStructureInputs(inputs, sets.back(), file, &notes);
         setup.structuresDescription += (setup.structuresDescription.empty() ? "" : "; ") + file;
     }
     if (autoSegment) {

@@ -277,3 +277,43 @@ TEST(StructureAssembly, APathThroughAnOverlapStaysUnsafe)
             nerveViolated = c.violated && c.clearanceMm < 0.0;
     EXPECT_TRUE(nerveViolated);
 }
+
+TEST(StructureAssembly, LabelMapInputsMatchTheirMasks)
+{
+    const Geometry g = rowGeometry();
+    LabelMap labels(g);
+    // Values: 1 bone, 2 nerve, 7 unnamed; a second segment with value 2 is ignored.
+    labels.segments() = {
+        {"vertebra_L4", 1, {1, 1, 1}}, {"nerve_root_L4_left", 2, {1, 1, 0}}, {"again", 2, {0, 0, 0}}};
+    const std::uint16_t values[10] = {1, 1, 2, 2, 0, 7, 7, 0, 1, 0};
+    for (std::int64_t i = 0; i < 10; ++i)
+        labels.at(i, 0, 0) = values[i];
+    StructureSet set(g);
+    setMask(set.add("bone", {1, 1, 1}), "0111111000"); // the automatic bone, overlapping all three
+    std::vector<StructureInput> inputs;
+    appendStructureInputs(inputs, labels, "a.seg.nrrd");
+    appendStructureInputs(inputs, set, "automatic segmentation");
+    ASSERT_EQ(inputs.size(), 4u);
+    EXPECT_EQ(inputs[0].spec.name, "vertebra_L4");
+    EXPECT_EQ(inputs[1].spec.name, "nerve_root_L4_left");
+    EXPECT_EQ(inputs[2].spec.name, "label_7");
+    EXPECT_EQ(inputs[2].spec.structureClass, StructureClass::Caution);
+    EXPECT_EQ(inputs[3].spec.name, "bone");
+    const StructureAssembly a = assembleStructures(g, inputs);
+    // Voxel by voxel: bone(file)=1 ties with the automatic bone (4) and keeps voxel 1 as given first;
+    // the nerve (forbidden) keeps 2-3; the automatic bone (obstacle) beats label_7 (caution) on 5-6
+    // and takes voxel 4 alone.
+    EXPECT_EQ(row(a.labels), "1122444010");
+    EXPECT_EQ(a.details[0].voxelCount, 3);
+    EXPECT_EQ(a.details[2].voxelCount, 2);
+    EXPECT_EQ(a.details[2].keptVoxelCount, 0);
+    EXPECT_EQ(a.details[3].voxelCount, 6);
+    EXPECT_EQ(a.details[3].keptVoxelCount, 3);
+    EXPECT_EQ(a.labels.segments()[1].colorRgb[2], 0.0);
+    // The same through StructureSet::fromLabelMap (one mask per segment).
+    const StructureSet split = StructureSet::fromLabelMap(labels);
+    std::vector<StructureInput> viaMasks;
+    appendStructureInputs(viaMasks, split, "a.seg.nrrd");
+    appendStructureInputs(viaMasks, set, "automatic segmentation");
+    EXPECT_EQ(row(assembleStructures(g, viaMasks).labels), row(a.labels));
+}

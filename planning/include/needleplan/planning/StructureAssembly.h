@@ -31,18 +31,28 @@ struct StructureMask;
 
 namespace np::planning {
 
-/// One structure offered to the planner: its voxels, its rule and where it came from.
+/// One structure offered to the planner: its voxels, its rule and where it came from. The voxels
+/// are either a 0/1 mask or the voxels of a label map that hold one value (label maps on the
+/// planning grid need no mask per segment).
 struct StructureInput
 {
     StructureSpec spec;                           ///< class and margin; the label value is assigned later
     std::string source;                           ///< e.g. a file name or "automatic segmentation"
     const imaging::StructureMask* mask = nullptr; ///< 0/1 voxels on the assembly grid (not owned)
+    const imaging::LabelMap* labelMap = nullptr;  ///< or: a label map on the assembly grid (not owned)
+    std::uint16_t sourceLabel = 0;                ///< the value that marks it in `labelMap`
 };
 
 /// Appends every structure of `set` to `inputs` with the default rule for its name. A name already
 /// used by an earlier input gets a suffix "_2", "_3", ... (so margins can still be set per
 /// structure), with a note in `notes`. The set must outlive `inputs`.
 void appendStructureInputs(std::vector<StructureInput>& inputs, const imaging::StructureSet& set,
+                           const std::string& source, std::vector<std::string>* notes = nullptr);
+
+/// Appends one input per segment of a label map already on the planning grid (value 0 and repeated
+/// values skipped), plus "label_<value>" for values that no segment names, like
+/// StructureSet::fromLabelMap but without a mask per segment. The label map must outlive `inputs`.
+void appendStructureInputs(std::vector<StructureInput>& inputs, const imaging::LabelMap& labels,
                            const std::string& source, std::vector<std::string>* notes = nullptr);
 
 /// Severity rank of a class: ignored 0, target 1, caution 2, obstacle 3, forbidden 4.
@@ -72,8 +82,8 @@ struct StructureAssembly
 };
 
 /// Flattens the inputs onto `grid` (see the file comment). Label values are 1..N in input order.
-/// Throws np::Error(InvalidArgument) for a mask whose size does not match the grid, a missing mask,
-/// or more than 65535 structures.
+/// Throws np::Error(InvalidArgument) for a mask or label map whose size does not match the grid,
+/// an input with neither, or more than 65535 structures.
 StructureAssembly assembleStructures(const imaging::Geometry& grid,
                                      const std::vector<StructureInput>& inputs);
 
