@@ -204,3 +204,35 @@ TEST(PlanStructures, RealRtStructOnItsTwoSliceCtEndsCleanly)
     EXPECT_TRUE(check.exitCode == 0 || check.exitCode == 2 || check.exitCode == 4)
         << check.exitCode << check.err;
 }
+
+TEST(PlanStructures, RealSegsWithAutomaticBodyAndBoneEndCleanly)
+{
+    NP_REQUIRE_REALDICOM();
+    const fs::path data = test::realDicomDir() / "06_seg_ct_liver";
+    const Volume ct = loadVolume((data / "ct").string());
+    const auto& g = ct.geometry();
+    const Vec3 centreLps = g.lpsFromIjk(Vec3{(static_cast<double>(g.size[0]) - 1.0) / 2.0,
+                                             (static_cast<double>(g.size[1]) - 1.0) / 2.0, 1.0});
+    const std::string target =
+        std::to_string(centreLps.x) + "," + std::to_string(centreLps.y) + "," + std::to_string(centreLps.z);
+    test::TempDir dir("np-plan-seg");
+    const std::string plan = (dir.path() / "plan.json").string();
+    // The liver SEG, the SEG with five overlapping segments, and the planner's body and bone.
+    const auto r = test::runCli({"plan", "--image", (data / "ct").string(), "--structures",
+                                 (data / "liver.dcm").string(), "--structures",
+                                 (data / "partial_overlaps.dcm").string(), "--auto-segment=body,bone",
+                                 "--target", target, "--directions", "300", "--top", "1", "--out", plan});
+    EXPECT_TRUE(r.exitCode == 0 || r.exitCode == 2 || r.exitCode == 4) << r.exitCode << r.err;
+    // Every structure is listed with its class before planning starts: the liver is forbidden
+    // (5 mm), and the overlapping segments give up their shared voxels to it.
+    EXPECT_NE(r.out.find("Liver"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("forbidden  margin  5.0 mm"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("bone"), std::string::npos);
+    EXPECT_NE(r.err.find("overlaps \"Liver\" (forbidden, 5.0 mm)"), std::string::npos) << r.err;
+    // A SEG the toolkit cannot decode is a clean error naming the file.
+    const auto j2k = test::runCli({"plan", "--image", (data / "ct").string(), "--structures",
+                                   (data / "seg_variants" / "liver_j2k.dcm").string(), "--target", target,
+                                   "--out", plan + ".j2k"});
+    EXPECT_EQ(j2k.exitCode, 2) << j2k.err;
+    EXPECT_NE(j2k.err.find("liver_j2k.dcm"), std::string::npos) << j2k.err;
+}
