@@ -533,8 +533,8 @@ void addCommonOptions(CLI::App& command, CommonArguments& arguments)
         command
             .add_option("--auto-segment", arguments.autoSegment,
                         "also segment the CT automatically: comma-separated subset of body,bone,lung "
-                        "(bare flag: all three). On by default when no --structures is given; the "
-                        "segmented body then defines the skin")
+                        "(bare flag: all three). On by default, all three, when no --structures is "
+                        "given. A segmented body is also the body and skin of the search")
             ->expected(0, 1);
     command.add_option(
         "--preset", arguments.preset,
