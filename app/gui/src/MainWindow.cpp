@@ -2,7 +2,10 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
 #include <QCloseEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QColorDialog>
 #include <QComboBox>
 #include <QDir>
@@ -38,11 +41,16 @@
 #include <QVBoxLayout>
 
 #include <cmath>
+#include <cstdio>
 
 #include "needleplan/gui/ModelViewWidget.h"
 #include "needleplan/gui/PlanCommands.h"
 #include "needleplan/gui/PlanningSession.h"
 #include "needleplan/gui/SeriesPickerDialog.h"
+#include "needleplan/gui/StructureMerge.h"
+#include "needleplan/imaging/DicomSegIO.h"
+#include "needleplan/imaging/Segmentation.h"
+#include "needleplan/imaging/StructureImport.h"
 #include "needleplan/imaging/DicomScanner.h"
 #include "needleplan/imaging/ImageLoader.h"
 #include "needleplan/imaging/LabelMapIO.h"
@@ -164,7 +172,17 @@ MainWindow::MainWindow(QWidget* parent)
         updateCornerText();
         refreshSliceViews();
     });
-    connect(ws, &Workspace::labelsChanged, this, [this] { refreshStructuresTable(); });
+    connect(ws, &Workspace::labelsChanged, this, [this] {
+        refreshStructuresTable();
+        // The skin carries the accessibility map in 3D: a "skin" structure, else the "body".
+        std::uint16_t skin = 0;
+        for (const char* key : {"skin", "body"}) {
+            for (const StructureRow& row : m_workspace->structures())
+                if (skin == 0 && QString::fromStdString(row.style.name).contains(key, Qt::CaseInsensitive))
+                    skin = row.style.labelValue;
+        }
+        m_modelView->scene().setSkinLabel(skin);
+    });
     connect(ws, &Workspace::structuresChanged, this, [this] {
         for (SliceViewWidget* view : allSliceViews())
             view->scene().setLabels(m_workspace->labels(), m_workspace->structureStyles());
@@ -499,7 +517,39 @@ void MainWindow::buildPanels()
     overlayRow->addWidget(overlay, 1);
     structuresLayout->addLayout(overlayRow);
     auto* loadSeg = new QPushButton(tr("Load segmentation…"), structuresPanel);
+    loadSeg->setToolTip(tr("Replace all structures by a label map (.seg.nrrd or a plain label image)"));
     structuresLayout->addWidget(loadSeg);
+    auto* structureButtons = new QGridLayout();
+    auto* segmentButton = new QPushButton(tr("Segment automatically…"), structuresPanel);
+    segmentButton->setObjectName("segmentButton");
+    segmentButton->setToolTip(tr("Body, bone and lung from HU thresholds, added to the structures"));
+    auto* importButton = new QPushButton(tr("Import structures…"), structuresPanel);
+    importButton->setObjectName("importStructuresButton");
+    importButton->setToolTip(tr("DICOM SEG, RTSTRUCT, .seg.nrrd or a label map with a colour table, added to the structures"));
+    auto* exportNrrdButton = new QPushButton(tr("Export .seg.nrrd…"), structuresPanel);
+    exportNrrdButton->setObjectName("exportSegNrrdButton");
+    auto* exportSegButton = new QPushButton(tr("Export DICOM SEG…"), structuresPanel);
+    exportSegButton->setObjectName("exportDicomSegButton");
+    structureButtons->addWidget(segmentButton, 0, 0);
+    structureButtons->addWidget(importButton, 0, 1);
+    structureButtons->addWidget(exportNrrdButton, 1, 0);
+    structureButtons->addWidget(exportSegButton, 1, 1);
+    structuresLayout->addLayout(structureButtons);
+    connect(segmentButton, &QPushButton::clicked, this, [this] { showSegmentDialog(); });
+    connect(importButton, &QPushButton::clicked, this, [this] { showImportDialog(); });
+    connect(exportNrrdButton, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export structures"), QString(),
+                                                          tr("3D Slicer segmentation (*.seg.nrrd)"));
+        QString error;
+        if (!path.isEmpty() && !exportSegNrrd(path, &error))
+            reportError(tr("Structures not exported"), error);
+    });
+    connect(exportSegButton, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export structures"), QString(), tr("DICOM SEG (*.dcm)"));
+        QString error;
+        if (!path.isEmpty() && !exportDicomSeg(path, &error))
+            reportError(tr("Structures not exported"), error);
+    });
     connect(loadSeg, &QPushButton::clicked, this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open segmentation"), QString(),
                                                           tr("Segmentations (*.seg.nrrd *.nrrd *.nii *.nii.gz *.mha *.mhd)"));
@@ -1069,9 +1119,211 @@ void MainWindow::startSurfaceBuild()
         });
 }
 
+void MainWindow::showSegmentDialog()
+{
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Segment automatically"));
+    auto* form = new QFormLayout(&dialog);
+    const imaging::SegmentationOptions defaults;
+    auto* body = new QCheckBox(tr("Body (skin surface)"), &dialog);
+    auto* bone = new QCheckBox(tr("Bone"), &dialog);
+    auto* lung = new QCheckBox(tr("Lung"), &dialog);
+    body->setChecked(defaults.body);
+    bone->setChecked(defaults.bone);
+    lung->setChecked(defaults.lung);
+    auto threshold = [&dialog](double value) {
+        auto* box = new QDoubleSpinBox(&dialog);
+        box->setRange(-1500.0, 3000.0);
+        box->setDecimals(0);
+        box->setSuffix(tr(" HU"));
+        box->setValue(value);
+        return box;
+    };
+    auto* bodyHu = threshold(defaults.bodyThresholdHu);
+    auto* boneHu = threshold(defaults.boneThresholdHu);
+    auto* lungHu = threshold(defaults.lungThresholdHu);
+    bodyHu->setToolTip(tr("Tissue above this is body (fat about -100 HU, air -1000 HU)"));
+    boneHu->setToolTip(tr("At or above this inside the body is bone (muscle 40-60 HU, cancellous bone 200-400 HU)"));
+    lungHu->setToolTip(tr("Air or aerated lung inside the body is below this (lung -950 to -500 HU)"));
+    form->addRow(body, bodyHu);
+    form->addRow(bone, boneHu);
+    form->addRow(lung, lungHu);
+    form->addRow(new QLabel(tr("The body is always computed when bone or lung is asked for."), &dialog));
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel | QDialogButtonBox::RestoreDefaults, &dialog);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    connect(buttons->button(QDialogButtonBox::RestoreDefaults), &QPushButton::clicked, &dialog, [&] {
+        bodyHu->setValue(defaults.bodyThresholdHu);
+        boneHu->setValue(defaults.boneThresholdHu);
+        lungHu->setValue(defaults.lungThresholdHu);
+    });
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    imaging::SegmentationOptions options;
+    options.body = body->isChecked();
+    options.bone = bone->isChecked();
+    options.lung = lung->isChecked();
+    options.bodyThresholdHu = static_cast<float>(bodyHu->value());
+    options.boneThresholdHu = static_cast<float>(boneHu->value());
+    options.lungThresholdHu = static_cast<float>(lungHu->value());
+    segmentAutomatically(options);
+}
+
+void MainWindow::showImportDialog()
+{
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Import structures"), QString(),
+        tr("Structures (*.dcm *.seg.nrrd *.nrrd *.nii *.nii.gz *.mha *.mhd);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    QString colorTable;
+    if (!path.endsWith(".dcm", Qt::CaseInsensitive) && !path.endsWith(".seg.nrrd", Qt::CaseInsensitive)) {
+        bool labelMap = false;
+        try {
+            labelMap = imaging::detectStructureFile(path.toStdString()) == imaging::StructureFileKind::LabelMap;
+        } catch (const std::exception&) {
+        }
+        if (labelMap &&
+            QMessageBox::question(this, tr("Colour table"),
+                                  tr("Name the labels with a colour table (3D Slicer .ctbl or ITK-SNAP label description)?")) ==
+                QMessageBox::Yes)
+            colorTable = QFileDialog::getOpenFileName(this, tr("Colour table"), QFileInfo(path).absolutePath(),
+                                                      tr("Colour tables (*.ctbl *.txt *.label);;All files (*)"));
+    }
+    importStructureFile(path, colorTable);
+}
+
+void MainWindow::segmentAutomatically(const imaging::SegmentationOptions& options)
+{
+    auto volume = m_workspace->volume();
+    if (!volume) {
+        reportError(tr("Structures not segmented"), tr("Open an image first."));
+        emit structuresUpdated(false, tr("no image"));
+        return;
+    }
+    auto set = std::make_shared<imaging::StructureSet>();
+    m_task->start(
+        tr("Segmenting structures"),
+        [volume, options, set](ProgressSink& sink) { *set = imaging::segmentStructures(*volume, options, &sink); },
+        [this, set] { addStructures(*set, tr("Segment automatically")); },
+        [this](ErrorCode code, const QString& message) {
+            if (code != ErrorCode::Cancelled)
+                reportError(tr("Structures not segmented"), message);
+            emit structuresUpdated(false, message);
+        });
+}
+
+void MainWindow::importStructureFile(const QString& path, const QString& colorTablePath)
+{
+    auto volume = m_workspace->volume();
+    if (!volume) {
+        reportError(tr("Structures not imported"), tr("Open an image first."));
+        emit structuresUpdated(false, tr("no image"));
+        return;
+    }
+    auto set = std::make_shared<imaging::StructureSet>();
+    const std::string native = path.toStdString();
+    imaging::StructureImportOptions options;
+    options.colorTablePath = colorTablePath.toStdString();
+    m_task->start(
+        tr("Importing structures"),
+        [volume, native, options, set](ProgressSink& sink) { *set = imaging::importStructures(native, *volume, options, &sink); },
+        [this, set, path] { addStructures(*set, tr("Import %1").arg(QFileInfo(path).fileName())); },
+        [this](ErrorCode code, const QString& message) {
+            if (code != ErrorCode::Cancelled)
+                reportError(tr("Structures not imported"), message);
+            emit structuresUpdated(false, message);
+        });
+}
+
+void MainWindow::addStructures(const imaging::StructureSet& set, const QString& undoText)
+{
+    m_structureWarnings.clear();
+    for (const std::string& warning : set.warnings())
+        m_structureWarnings << QString::fromStdString(warning);
+    MergedStructures merged;
+    try {
+        merged = mergeStructures(m_workspace->labels().get(), m_workspace->structures(), set,
+                                 m_workspace->volume()->geometry());
+    } catch (const std::exception& error) {
+        reportError(tr("Structures not added"), QString::fromStdString(error.what()));
+        emit structuresUpdated(false, QString::fromStdString(error.what()));
+        return;
+    }
+    m_undo->push(new ReplaceStructuresCommand(*m_workspace, std::move(merged.labels), std::move(merged.rows), undoText,
+                                              [this] { labelsReplaced(); }));
+    const QString summary = tr("%1: %2 structure(s) added, %3 replaced").arg(undoText).arg(merged.added).arg(merged.replaced);
+    statusBar()->showMessage(summary, 8000);
+    if (!m_structureWarnings.isEmpty()) {
+        if (m_scripted) {
+            for (const QString& warning : m_structureWarnings)
+                std::fprintf(stderr, "warning: %s\n", qPrintable(warning));
+        } else {
+            QMessageBox box(QMessageBox::Warning, tr("Structures added with warnings"),
+                            tr("%1.\n\nPlease check these %2 note(s) before planning:").arg(summary).arg(m_structureWarnings.size()),
+                            QMessageBox::Ok, this);
+            box.setInformativeText("• " + m_structureWarnings.join("\n• "));
+            box.exec();
+        }
+    }
+    emit structuresUpdated(true, summary);
+}
+
+void MainWindow::labelsReplaced()
+{
+    // A new planning session drops every clearance field of the previous labels; jobs still
+    // running or queued keep the old session alive through their own reference.
+    preparePlanning();
+    refreshSliceViews();
+    startSurfaceBuild();
+    refreshReadout();
+}
+
+bool MainWindow::exportSegNrrd(const QString& path, QString* error)
+{
+    auto labels = m_workspace->labels();
+    if (!labels) {
+        if (error)
+            *error = tr("There are no structures to export.");
+        return false;
+    }
+    try {
+        imaging::writeSegNrrd(labelMapForExport(*labels, m_workspace->structures()), path.toStdString());
+    } catch (const std::exception& failure) {
+        if (error)
+            *error = QString::fromStdString(failure.what());
+        return false;
+    }
+    statusBar()->showMessage(tr("Structures exported to %1").arg(path), 8000);
+    return true;
+}
+
+bool MainWindow::exportDicomSeg(const QString& path, QString* error)
+{
+    auto labels = m_workspace->labels();
+    auto volume = m_workspace->volume();
+    if (!labels || !volume) {
+        if (error)
+            *error = tr("There are no structures to export.");
+        return false;
+    }
+    try {
+        const imaging::StructureSet set = imaging::StructureSet::fromLabelMap(labelMapForExport(*labels, m_workspace->structures()));
+        imaging::DicomSegWriteOptions options;
+        imaging::writeDicomSeg(set, *volume, path.toStdString(), options);
+    } catch (const std::exception& failure) {
+        if (error)
+            *error = QString::fromStdString(failure.what());
+        return false;
+    }
+    statusBar()->showMessage(tr("Structures exported to %1").arg(path), 8000);
+    return true;
+}
+
 void MainWindow::preparePlanning()
 {
-    m_planning = std::make_unique<PlanningSession>(m_workspace->volume(), m_workspace->labels());
+    m_planning = std::make_shared<PlanningSession>(m_workspace->volume(), m_workspace->labels());
 }
 
 void MainWindow::addRecent(const QString& path)
@@ -1504,7 +1756,7 @@ void MainWindow::refreshReadout()
                 m_fieldsJobPending = true;
                 m_planningBusy = true;
                 ++m_pendingSearches;
-                PlanningSession* session = m_planning.get();
+                std::shared_ptr<PlanningSession> session = m_planning;
                 const Vec3 targetLps = target->targetLps;
                 const double radius = needle->usableLengthMm + 20.0;
                 m_task->start(
@@ -1599,12 +1851,12 @@ void MainWindow::updateCornerText()
         left = (info.modality.empty() ? std::string("Image") : info.modality) +
                (info.patientPosition.empty() ? std::string() : "  " + info.patientPosition);
         std::string description = info.description.empty() ? QFileInfo(m_currentPath).fileName().toStdString() : info.description;
-        if (description.size() > 18)
-            description = description.substr(0, 17) + "...";
+        if (description.size() > 40) // the slice views shorten it further to fit their width
+            description = description.substr(0, 37) + "...";
         left += "\n" + description;
         const auto& g = volume->geometry();
         char size[128];
-        std::snprintf(size, sizeof size, "%lld x %lld x %lld\n%.2g x %.2g x %.2g mm", static_cast<long long>(g.size[0]),
+        std::snprintf(size, sizeof size, "%lldx%lldx%lld\n%.2gx%.2gx%.2g mm", static_cast<long long>(g.size[0]),
                       static_cast<long long>(g.size[1]), static_cast<long long>(g.size[2]), g.spacing.x, g.spacing.y,
                       g.spacing.z);
         right = size;
@@ -1706,7 +1958,7 @@ void MainWindow::searchTarget(int index)
     const PlanTarget before = *active;
     const std::vector<planning::StructureSpec> specs = structureSpecs();
     auto result = std::make_shared<planning::SearchResult>();
-    PlanningSession* session = m_planning.get();
+    std::shared_ptr<PlanningSession> session = m_planning;
     const planning::Needle chosenNeedle = needle ? *needle : planning::needleCatalogue().front();
     ++m_pendingSearches;
     m_planningBusy = true;

@@ -73,4 +73,27 @@ SetNeedleCommand::SetNeedleCommand(Workspace& workspace, std::string before, std
 {
 }
 
+ReplaceStructuresCommand::ReplaceStructuresCommand(Workspace& workspace, std::shared_ptr<const imaging::LabelMap> afterLabels,
+                                                   std::vector<StructureRow> afterRows, const QString& text,
+                                                   std::function<void()> applied)
+    : m_workspace(workspace), m_beforeLabels(workspace.labels()), m_beforeRows(workspace.structures()),
+      m_afterLabels(std::move(afterLabels)), m_afterRows(std::move(afterRows)), m_applied(std::move(applied))
+{
+    setText(text);
+}
+
+void ReplaceStructuresCommand::undo()
+{
+    m_workspace.setLabels(m_beforeLabels, m_beforeRows);
+    if (m_applied)
+        m_applied();
+}
+
+void ReplaceStructuresCommand::redo()
+{
+    m_workspace.setLabels(m_afterLabels, m_afterRows);
+    if (m_applied)
+        m_applied();
+}
+
 } // namespace np::gui

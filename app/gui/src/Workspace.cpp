@@ -30,26 +30,35 @@ void Workspace::setVolume(std::shared_ptr<const imaging::Volume> volume)
 
 void Workspace::setLabels(std::shared_ptr<const imaging::LabelMap> labels)
 {
+    std::vector<StructureRow> rows;
+    if (labels)
+        for (const imaging::Segment& segment : labels->segments())
+            rows.push_back(defaultRow(segment));
+    setLabels(std::move(labels), std::move(rows));
+}
+
+void Workspace::setLabels(std::shared_ptr<const imaging::LabelMap> labels, std::vector<StructureRow> rows)
+{
     m_labels = std::move(labels);
-    m_structures.clear();
-    if (m_labels) {
-        for (const imaging::Segment& segment : m_labels->segments()) {
-            StructureRow row;
-            row.spec = planning::defaultStructureSpec(segment.name, segment.labelValue);
-            row.style.labelValue = segment.labelValue;
-            row.style.name = segment.name;
-            row.style.colorRgb = segment.colorRgb;
-            const std::string& name = segment.name;
-            const bool skin = name.find("skin") != std::string::npos || name.find("body") != std::string::npos;
-            row.style.opacity = skin ? 0.18 : 1.0;
-            // Large soft-tissue labels would hide the image; they stay available but hidden.
-            row.style.visible = !(name.find("fat") != std::string::npos || name.find("muscle") != std::string::npos ||
-                                  name.find("body") != std::string::npos);
-            m_structures.push_back(row);
-        }
-    }
+    m_structures = m_labels ? std::move(rows) : std::vector<StructureRow>{};
     emit labelsChanged();
     emit structuresChanged();
+}
+
+StructureRow Workspace::defaultRow(const imaging::Segment& segment)
+{
+    StructureRow row;
+    row.spec = planning::defaultStructureSpec(segment.name, segment.labelValue);
+    row.style.labelValue = segment.labelValue;
+    row.style.name = segment.name;
+    row.style.colorRgb = segment.colorRgb;
+    const std::string& name = segment.name;
+    const bool skin = name.find("skin") != std::string::npos || name.find("body") != std::string::npos;
+    row.style.opacity = skin ? 0.18 : 1.0;
+    // Large soft-tissue labels would hide the image; they stay available but hidden.
+    row.style.visible = !(name.find("fat") != std::string::npos || name.find("muscle") != std::string::npos ||
+                          name.find("body") != std::string::npos);
+    return row;
 }
 
 std::vector<render::StructureStyle> Workspace::structureStyles() const

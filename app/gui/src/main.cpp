@@ -44,13 +44,17 @@ int main(int argc, char** argv)
     const QCommandLineOption targetOption("target-name", "Plan the named target from targets.json.", "NAME");
     const QCommandLineOption screenshotOption("screenshot", "Write a PNG of the window and exit.", "FILE.png");
     const QCommandLineOption layoutOption("layout", "View layout: standard or trajectory.", "NAME", "standard");
-    parser.addOptions({planOption, targetOption, screenshotOption, layoutOption});
+    const QCommandLineOption sizeOption("size", "Window size in pixels, e.g. 1600x1000.", "WxH");
+    parser.addOptions({planOption, targetOption, screenshotOption, layoutOption, sizeOption});
     parser.process(app);
 
     np::gui::MainWindow window;
     const QString screenshot = parser.value(screenshotOption);
     const bool scripted = !screenshot.isEmpty();
     window.setScriptedMode(scripted);
+    const QStringList size = parser.value(sizeOption).split('x');
+    if (size.size() == 2 && size[0].toInt() > 0 && size[1].toInt() > 0)
+        window.resize(size[0].toInt(), size[1].toInt());
     window.show();
     if (parser.value(layoutOption) == "trajectory")
         window.setLayoutMode(1);

@@ -19,6 +19,7 @@
 #include <vtkNew.h>
 #include <vtkOrientationMarkerWidget.h>
 #include <vtkPointData.h>
+#include <vtkPointLocator.h>
 #include <vtkPoints.h>
 #include <vtkPolyData.h>
 #include <vtkPolyDataMapper.h>
@@ -201,6 +202,22 @@ SurfaceSet buildThresholdSurface(const imaging::Volume& volume, double threshold
     return result;
 }
 
+namespace {
+
+constexpr const char* kAccessColorArray = "AccessibilityColors";
+constexpr double kPaintRadiusMm = 10.0;
+
+/// Feasible: yellow (quality 0) to green (quality 1); infeasible: dull red.
+Rgb accessColor(const AccessPoint& point)
+{
+    if (!point.feasible)
+        return {150.0 / 255.0, 55.0 / 255.0, 55.0 / 255.0};
+    const double q = std::clamp(point.quality, 0.0, 1.0);
+    return {(235.0 - 195.0 * q) / 255.0, (205.0 - 15.0 * q) / 255.0, (40.0 + 20.0 * q) / 255.0};
+}
+
+} // namespace
+
 struct ModelScene::Impl
 {
     vtkNew<vtkRenderer> renderer;
@@ -212,6 +229,65 @@ struct ModelScene::Impl
     vtkNew<vtkOrientationMarkerWidget> marker;
     vtkNew<vtkAnnotatedCubeActor> cube;
     bool accessVisible = true;
+    std::uint16_t skinLabel = 0;
+    std::vector<AccessPoint> accessMap;
+    std::map<std::uint16_t, StructureStyle> styles;
+
+    /// Colours the skin mesh by the nearest search result within kPaintRadiusMm of each vertex
+    /// (feasible: yellow to green by quality; infeasible: dull red); other vertices keep the skin
+    /// colour. Without a map (or hidden) the skin is drawn in its plain style again.
+    void paintSkin()
+    {
+        auto it = surfaceActors.find(skinLabel);
+        if (skinLabel == 0 || it == surfaceActors.end())
+            return;
+        vtkActor* actor = it->second;
+        auto* mapper = vtkPolyDataMapper::SafeDownCast(actor->GetMapper());
+        vtkPolyData* mesh = mapper ? vtkPolyData::SafeDownCast(mapper->GetInput()) : nullptr;
+        if (!mesh)
+            return;
+        StructureStyle style;
+        style.labelValue = skinLabel;
+        if (auto found = styles.find(skinLabel); found != styles.end())
+            style = found->second;
+        applyStyle(actor, style);
+        if (!accessVisible || accessMap.empty() || accessPoints->GetNumberOfPoints() == 0) {
+            mapper->ScalarVisibilityOff();
+            return;
+        }
+        vtkNew<vtkPointLocator> locator;
+        locator->SetDataSet(accessPoints);
+        locator->BuildLocator();
+        vtkNew<vtkUnsignedCharArray> colors;
+        colors->SetName(kAccessColorArray);
+        colors->SetNumberOfComponents(3);
+        colors->SetNumberOfTuples(mesh->GetNumberOfPoints());
+        const unsigned char skin[3] = {static_cast<unsigned char>(std::clamp(style.colorRgb[0], 0.0, 1.0) * 255.0),
+                                       static_cast<unsigned char>(std::clamp(style.colorRgb[1], 0.0, 1.0) * 255.0),
+                                       static_cast<unsigned char>(std::clamp(style.colorRgb[2], 0.0, 1.0) * 255.0)};
+        for (vtkIdType n = 0; n < mesh->GetNumberOfPoints(); ++n) {
+            double p[3];
+            mesh->GetPoint(n, p);
+            double distance2 = 0.0;
+            const vtkIdType nearest = locator->FindClosestPointWithinRadius(kPaintRadiusMm, p, distance2);
+            unsigned char rgb[3] = {skin[0], skin[1], skin[2]};
+            if (nearest >= 0 && nearest < static_cast<vtkIdType>(accessMap.size())) {
+                const Rgb c = accessColor(accessMap[static_cast<std::size_t>(nearest)]);
+                for (int channel = 0; channel < 3; ++channel)
+                    rgb[channel] = static_cast<unsigned char>(std::lround(c[static_cast<std::size_t>(channel)] * 255.0));
+            }
+            colors->SetTypedTuple(n, rgb);
+        }
+        mesh->GetPointData()->AddArray(colors);
+        mapper->SetScalarModeToUsePointFieldData();
+        mapper->SelectColorArray(kAccessColorArray);
+        mapper->SetColorModeToDirectScalars();
+        mapper->ScalarVisibilityOn();
+        // The faint skin becomes readable while the map is painted on it.
+        actor->GetProperty()->SetOpacity(std::max(style.opacity, 0.75));
+        actor->GetProperty()->SetBackfaceCulling(true);
+        actor->SetVisibility(true);
+    }
 
     void applyStyle(vtkActor* actor, const StructureStyle& style)
     {
@@ -297,6 +373,9 @@ void ModelScene::setSurfaces(SurfaceSet surfaces, const std::vector<StructureSty
         d.renderer->AddActor(actor);
         d.surfaceActors[value] = actor;
     }
+    for (const StructureStyle& style : styles)
+        d.styles[style.labelValue] = style;
+    d.paintSkin();
 }
 
 void ModelScene::setStyles(const std::vector<StructureStyle>& styles)
@@ -305,7 +384,9 @@ void ModelScene::setStyles(const std::vector<StructureStyle>& styles)
         auto it = m_impl->surfaceActors.find(style.labelValue);
         if (it != m_impl->surfaceActors.end())
             m_impl->applyStyle(it->second, style);
+        m_impl->styles[style.labelValue] = style;
     }
+    m_impl->paintSkin();
 }
 
 void ModelScene::clearSurfaces()
@@ -431,12 +512,35 @@ void ModelScene::setAccessMap(const std::vector<AccessPoint>& points)
     d.accessPoints->GetPointData()->SetScalars(colors);
     d.accessPoints->Modified();
     d.accessActor->SetVisibility(d.accessVisible && !points.empty());
+    d.accessMap = points;
+    d.paintSkin();
 }
 
 void ModelScene::setAccessMapVisible(bool visible)
 {
     m_impl->accessVisible = visible;
     m_impl->accessActor->SetVisibility(visible && m_impl->accessPoints->GetNumberOfPoints() > 0);
+    m_impl->paintSkin();
+}
+
+void ModelScene::setSkinLabel(std::uint16_t labelValue)
+{
+    m_impl->skinLabel = labelValue;
+    m_impl->paintSkin();
+}
+
+vtkPolyData* ModelScene::surfacePolyData(std::uint16_t labelValue) const
+{
+    auto it = m_impl->surfaceActors.find(labelValue);
+    if (it == m_impl->surfaceActors.end())
+        return nullptr;
+    auto* mapper = vtkPolyDataMapper::SafeDownCast(it->second->GetMapper());
+    return mapper ? vtkPolyData::SafeDownCast(mapper->GetInput()) : nullptr;
+}
+
+const char* ModelScene::accessColorArrayName()
+{
+    return kAccessColorArray;
 }
 
 void ModelScene::resetCamera()

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <vtkActor.h>
 #include <vtkActor2D.h>
@@ -298,7 +300,7 @@ struct SliceScene::Impl
         const double mpp = mmPerPixel();
         const double lengthMm = niceScaleLengthMm(0.25 * widthPx * mpp);
         const double lengthPx = lengthMm / mpp;
-        const double x1 = widthPx - 24.0, x0 = x1 - lengthPx, y = 34.0;
+        const double x1 = widthPx - 24.0, x0 = x1 - lengthPx, y = 48.0; // above the two-line corner text
         vtkNew<vtkPoints> points;
         vtkNew<vtkCellArray> lines;
         auto add = [&](double xa, double ya, double xb, double yb) {
@@ -337,10 +339,61 @@ struct SliceScene::Impl
         return {std::clamp(index, 0, count - 1), count};
     }
 
+    /// Fits the lines of a left and a right corner text into the view's width: the right text (short
+    /// readouts) keeps up to half the width, the left one gets the rest; longer lines end in "...".
+    void fitCornerPair(std::string& left, std::string& right) const
+    {
+        // A generous average advance of the corner font's glyphs (measured: about 0.45 em).
+        const double kCharPx = 0.55 * cornerFontPx() + 0.3;
+        constexpr double kMarginPx = 10.0, kGapPx = 24.0;
+        const auto total = static_cast<std::size_t>(std::max(0.0, (widthPx - 2.0 * kMarginPx - kGapPx) / kCharPx));
+        auto lines = [](const std::string& text) {
+            std::vector<std::string> out;
+            std::size_t start = 0;
+            while (true) {
+                const std::size_t end = text.find('\n', start);
+                out.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+                if (end == std::string::npos)
+                    return out;
+                start = end + 1;
+            }
+        };
+        auto cut = [](const std::string& line, std::size_t room) {
+            if (line.size() <= room)
+                return line;
+            return room <= 3 ? line.substr(0, room) : line.substr(0, room - 3) + "...";
+        };
+        std::vector<std::string> l = lines(left), r = lines(right);
+        for (std::size_t n = 0; n < std::max(l.size(), r.size()); ++n) {
+            std::string* a = n < l.size() ? &l[n] : nullptr;
+            std::string* b = n < r.size() ? &r[n] : nullptr;
+            const std::size_t rightRoom = b ? std::min(b->size(), std::max<std::size_t>(total / 2, total - (a ? a->size() : 0))) : 0;
+            if (b)
+                *b = cut(*b, rightRoom);
+            if (a)
+                *a = cut(*a, total > (b ? b->size() : 0) ? total - (b ? b->size() : 0) : 0);
+        }
+        auto join = [](const std::vector<std::string>& parts) {
+            std::string out;
+            for (std::size_t n = 0; n < parts.size(); ++n)
+                out += (n ? "\n" : "") + parts[n];
+            return out;
+        };
+        left = join(l);
+        right = join(r);
+    }
+
+    /// Corner text size: smaller in narrow views so that more of each line stays readable.
+    int cornerFontPx() const { return widthPx < 300 ? 12 : 13; }
+
     void rebuildText()
     {
-        corners->SetText(2, topLeft.c_str());
-        corners->SetText(3, topRight.c_str());
+        corners->SetMinimumFontSize(cornerFontPx());
+        corners->SetMaximumFontSize(cornerFontPx());
+        std::string fittedTopLeft = topLeft, fittedTopRight = topRight;
+        fitCornerPair(fittedTopLeft, fittedTopRight);
+        corners->SetText(2, fittedTopLeft.c_str());
+        corners->SetText(3, fittedTopRight.c_str());
         char bottomLeft[128] = "";
         char bottomRight[128] = "";
         if (volume) {
@@ -358,13 +411,15 @@ struct SliceScene::Impl
             if (!positionText.empty())
                 std::snprintf(bottomLeft, sizeof bottomLeft, "%s\n%s", name.c_str(), positionText.c_str());
             else
-                std::snprintf(bottomLeft, sizeof bottomLeft, "%s  %d / %d\n%s %.1f mm", name.c_str(), index + 1, count,
+                std::snprintf(bottomLeft, sizeof bottomLeft, "%s %d/%d\n%s %.1f mm", name.c_str(), index + 1, count,
                               coordinate >= 0 ? positive[axis] : negative[axis], std::abs(coordinate));
-            std::snprintf(bottomRight, sizeof bottomRight, "W %.0f  L %.0f\nZoom %.2f mm/px", window, level,
+            std::snprintf(bottomRight, sizeof bottomRight, "W %.0f L %.0f\n%.2f mm/px", window, level,
                           mmPerPixel());
         }
-        corners->SetText(0, bottomLeft);
-        corners->SetText(1, bottomRight);
+        std::string fittedBottomLeft = bottomLeft, fittedBottomRight = bottomRight;
+        fitCornerPair(fittedBottomLeft, fittedBottomRight);
+        corners->SetText(0, fittedBottomLeft.c_str());
+        corners->SetText(1, fittedBottomRight.c_str());
         // The top and bottom letters sit below / above the two-line corner texts.
         const double topY = std::max(0.5, 1.0 - 46.0 / heightPx), bottomY = std::min(0.5, 46.0 / heightPx);
         letters[2]->SetPosition(0.5, topY);

@@ -30,7 +30,9 @@ class QSlider;
 
 namespace np::imaging {
 struct DicomScanResult;
-}
+struct SegmentationOptions;
+class StructureSet;
+} // namespace np::imaging
 
 namespace np::gui {
 
@@ -65,6 +67,18 @@ public:
     void openSamplePhantom();
     /// Loads a label map (.seg.nrrd or a plain label image) onto the current image.
     void openSegmentation(const QString& path);
+    /// Segments body/bone/lung off the GUI thread and adds them to the structures (one undo step);
+    /// structuresUpdated reports.
+    void segmentAutomatically(const imaging::SegmentationOptions& options);
+    /// Imports a DICOM SEG, RTSTRUCT or label map (with an optional colour table) off the GUI
+    /// thread and adds its structures (one undo step); structuresUpdated reports.
+    void importStructureFile(const QString& path, const QString& colorTablePath = QString());
+    /// Warnings of the last import or segmentation.
+    const QStringList& structureWarnings() const { return m_structureWarnings; }
+    /// Writes the current structures as a 3D Slicer .seg.nrrd; false with a message on failure.
+    bool exportSegNrrd(const QString& path, QString* error = nullptr);
+    /// Writes the current structures as a DICOM SEG referencing the image; false with a message.
+    bool exportDicomSeg(const QString& path, QString* error = nullptr);
     /// When set, problems are reported only through signals and stderr, never in dialogs.
     void setScriptedMode(bool scripted) { m_scripted = scripted; }
 
@@ -121,6 +135,7 @@ signals:
     void fieldsReady();
     void searchFinished(bool ok, const QString& message);
     void planOpened(bool ok, const QString& message);
+    void structuresUpdated(bool ok, const QString& message);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -142,6 +157,10 @@ private:
     void volumeLoaded(std::shared_ptr<imaging::Volume> volume, const QString& path);
     void startSurfaceBuild();
     void preparePlanning();
+    void showSegmentDialog();
+    void showImportDialog();
+    void addStructures(const imaging::StructureSet& set, const QString& undoText);
+    void labelsReplaced();
     void refreshSliceViews();
     void refreshPlanGraphics();
     void refreshStructuresTable();
@@ -159,7 +178,7 @@ private:
     std::unique_ptr<Workspace> m_workspace;
     QUndoStack* m_undo = nullptr;
     BackgroundTask* m_task = nullptr;
-    std::unique_ptr<PlanningSession> m_planning;
+    std::shared_ptr<PlanningSession> m_planning;
     std::vector<SliceViewWidget*> m_sliceViews;
     ModelViewWidget* m_modelView = nullptr;
     std::vector<QWidget*> m_viewFrames;
@@ -198,6 +217,7 @@ private:
     QString m_currentPath;
     QString m_pendingSegmentation;
     QString m_pendingTargets;
+    QStringList m_structureWarnings;
     bool m_scripted = false;
     int m_dragKey = 0;
     int m_nextDragKey = 1;

@@ -4,6 +4,10 @@
 
 #include <QUndoCommand>
 
+#include <functional>
+#include <memory>
+#include <vector>
+
 #include "needleplan/gui/Workspace.h"
 
 namespace np::gui {
@@ -70,6 +74,25 @@ private:
     int m_row;
     StructureRow m_before;
     StructureRow m_after;
+};
+
+/// Replaces the label map and structure rows (structures segmented or imported), one undo step.
+/// `applied` runs after every undo and redo (the window rebuilds what depends on the labels).
+class ReplaceStructuresCommand : public QUndoCommand
+{
+public:
+    ReplaceStructuresCommand(Workspace& workspace, std::shared_ptr<const imaging::LabelMap> afterLabels,
+                             std::vector<StructureRow> afterRows, const QString& text, std::function<void()> applied);
+    void undo() override;
+    void redo() override;
+
+private:
+    Workspace& m_workspace;
+    std::shared_ptr<const imaging::LabelMap> m_beforeLabels;
+    std::vector<StructureRow> m_beforeRows;
+    std::shared_ptr<const imaging::LabelMap> m_afterLabels;
+    std::vector<StructureRow> m_afterRows;
+    std::function<void()> m_applied;
 };
 
 /// Chooses another needle for the plan.

@@ -61,6 +61,11 @@ public:
     void setVolume(std::shared_ptr<const imaging::Volume> volume);
     /// Sets the label map and derives structure rows (default planning rules, label colours).
     void setLabels(std::shared_ptr<const imaging::LabelMap> labels);
+    /// Sets the label map together with its structure rows (undo and redo of structure changes).
+    void setLabels(std::shared_ptr<const imaging::LabelMap> labels, std::vector<StructureRow> rows);
+    /// The row a new segment gets: planning defaults by name, its colour, skin-like ones faint and
+    /// large soft-tissue ones hidden.
+    static StructureRow defaultRow(const imaging::Segment& segment);
 
     const std::vector<StructureRow>& structures() const { return m_structures; }
     std::vector<render::StructureStyle> structureStyles() const;

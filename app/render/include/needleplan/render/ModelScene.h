@@ -11,6 +11,7 @@
 #include "needleplan/imaging/Volume.h"
 #include "needleplan/render/SceneTypes.h"
 
+class vtkPolyData;
 class vtkRenderer;
 class vtkRenderWindowInteractor;
 
@@ -65,6 +66,15 @@ public:
     /// Accessibility map: coloured dots at the skin entry of each searched direction.
     void setAccessMap(const std::vector<AccessPoint>& points);
     void setAccessMapVisible(bool visible);
+    /// The surface that is the skin (0: none). While an accessibility map is shown, the skin mesh
+    /// is painted by the nearest per-direction search result within 10 mm of each vertex
+    /// (feasible: yellow to green by quality; infeasible: dull red; none near: skin colour), in
+    /// the point colour array named accessColorArrayName().
+    void setSkinLabel(std::uint16_t labelValue);
+    /// The triangle mesh shown for a label, or nullptr.
+    vtkPolyData* surfacePolyData(std::uint16_t labelValue) const;
+    /// Name of the skin mesh's accessibility colour array.
+    static const char* accessColorArrayName();
     /// Posterior view of the bounds of everything shown (spine procedures are done prone).
     void resetCamera();
     /// Looks along `directionLps` at `focusLps` (e.g. down the needle), from `distanceMm` away
