@@ -174,7 +174,8 @@ int runInfo(const std::string& path, bool asJson)
         document["skipped"] = json::array();
         for (const auto& file : skipped)
             document["skipped"].push_back({{"path", file.path}, {"reason", file.reason}});
-        std::cout << document.dump(2) << "\n";
+        // Paths from the file system need not be UTF-8; replace what is not rather than fail.
+        std::cout << document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
         printText(listing, skipped);
     }
