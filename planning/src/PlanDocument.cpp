@@ -442,7 +442,8 @@ void writeFileAtomically(const std::string& path, const std::string& text)
 
 void savePlan(const Plan& plan, const std::string& path)
 {
-    writeFileAtomically(path, planToJson(plan).dump(2) + "\n");
+    writeFileAtomically(path, planToJson(plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                                  "\n");
 }
 
 Plan loadPlan(const std::string& path)

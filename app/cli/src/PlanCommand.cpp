@@ -456,12 +456,15 @@ int runPlan(const PlanArguments& arguments)
     const PlanOutcome outcome = planTargets(fields, body, request);
     savePlan(outcome.plan, arguments.out);
     if (!arguments.accessibility.empty())
-        writeFileAtomically(arguments.accessibility, accessibilityJson(outcome).dump() + "\n");
+        writeFileAtomically(
+            arguments.accessibility,
+            accessibilityJson(outcome).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 
     printTable(outcome.plan, table);
     table << "plan written to " << arguments.out << "\n";
     if (arguments.json)
-        std::cout << planToJson(outcome.plan).dump(2) << "\n";
+        std::cout << planToJson(outcome.plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << "\n";
     for (const auto& t : outcome.plan.targets)
         if (t.trajectories.empty()) {
             std::cerr << "needleplan-cli: no safe trajectory for \"" << t.name << "\"\n";
@@ -492,7 +495,9 @@ int runCheck(const CheckArguments& arguments)
     const Trajectory trajectory{entry, target, setup.needle};
     const Evaluation e = evaluator.evaluate(trajectory, options);
     if (arguments.json) {
-        std::cout << evaluationToJson(trajectory, e).dump(2) << "\n";
+        std::cout
+            << evaluationToJson(trajectory, e).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n";
     } else {
         std::cout << (e.safe ? "SAFE" : "UNSAFE") << ": " << point(entry) << " -> " << point(target)
                   << " LPS mm, " << setup.needle.name << ", length " << fixed(e.lengthMm)
