@@ -6,7 +6,11 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QApplication>
+#include <QDialog>
+#include <QDoubleSpinBox>
 #include <QPushButton>
+#include <QTimer>
 #include <QTemporaryDir>
 
 #include <algorithm>
@@ -106,6 +110,45 @@ TEST_F(StructuresPanel, PanelOffersTheStructureActions)
 {
     for (const char* name : {"segmentButton", "importStructuresButton", "exportSegNrrdButton", "exportDicomSegButton"})
         EXPECT_NE(m_window->findChild<QPushButton*>(name), nullptr) << name;
+}
+
+TEST_F(StructuresPanel, SegmentDialogOffersTheDocumentedThresholds)
+{
+    // The dialog is modal: inspect and close it from inside its event loop.
+    std::vector<double> values;
+    bool seen = false;
+    QTimer::singleShot(300, m_window.get(), [&] {
+        auto* dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+        if (!dialog)
+            return;
+        seen = true;
+        for (QDoubleSpinBox* box : dialog->findChildren<QDoubleSpinBox*>())
+            values.push_back(box->value());
+        dialog->reject();
+    });
+    const int undoBefore = m_window->undoStack().count();
+    m_window->findChild<QPushButton*>("segmentButton")->click();
+    ASSERT_TRUE(seen) << "no dialog appeared";
+    // imaging/Segmentation.h: body -400 HU, bone 150 HU, lung -400 HU.
+    EXPECT_EQ(values, (std::vector<double>{-400.0, 150.0, -400.0}));
+    EXPECT_EQ(m_window->undoStack().count(), undoBefore) << "a cancelled dialog changes nothing";
+}
+
+TEST_F(StructuresPanel, CancelledSegmentationChangesNothing)
+{
+    const auto before = m_window->workspace().labels();
+    const int undoBefore = m_window->undoStack().count();
+    bool finished = false, ok = true;
+    QObject::connect(m_window.get(), &MainWindow::structuresUpdated, m_window.get(), [&](bool success, const QString&) {
+        finished = true;
+        ok = success;
+    });
+    m_window->segmentAutomatically(imaging::SegmentationOptions{});
+    m_window->task().cancel();
+    ASSERT_TRUE(test::waitUntil([&] { return finished; }, 120000));
+    EXPECT_FALSE(ok);
+    EXPECT_EQ(m_window->workspace().labels(), before);
+    EXPECT_EQ(m_window->undoStack().count(), undoBefore);
 }
 
 TEST_F(StructuresPanel, ImportWithoutImageFailsCleanly)
