@@ -2,8 +2,6 @@
 
 #include "needleplan/imaging/Error.h"
 
-#include <regex>
-
 namespace np::planning {
 
 double outerDiameterForGaugeMm(int gauge)
@@ -67,13 +65,50 @@ std::optional<Needle> findNeedle(const std::string& name)
     for (const auto& needle : needleCatalogue())
         if (needle.name == name)
             return needle;
-    static const std::regex pattern(R"(^(\d{2})G-(\d+(?:\.\d+)?)mm(?:-RF(\d+(?:\.\d+)?))?$)");
-    std::smatch match;
-    if (!std::regex_match(name, match, pattern))
+    // "<two digits>G-<number>mm" optionally followed by "-RF<number>".
+    std::size_t position = 0;
+    auto readDigits = [&](std::size_t minimum, std::size_t maximum) {
+        const std::size_t start = position;
+        while (position < name.size() && position - start < maximum && name[position] >= '0' &&
+               name[position] <= '9')
+            ++position;
+        return position - start >= minimum ? name.substr(start, position - start) : std::string();
+    };
+    auto readNumber = [&]() {
+        std::string text = readDigits(1, 6);
+        if (!text.empty() && position < name.size() && name[position] == '.') {
+            ++position;
+            const std::string fraction = readDigits(1, 3);
+            if (fraction.empty())
+                return std::string();
+            text += "." + fraction;
+        }
+        return text;
+    };
+    auto expect = [&](const char* literal) {
+        const std::string text(literal);
+        if (name.compare(position, text.size(), text) != 0)
+            return false;
+        position += text.size();
+        return true;
+    };
+    const std::string gaugeText = readDigits(2, 2);
+    if (gaugeText.empty() || !expect("G-"))
         return std::nullopt;
-    const int gauge = std::stoi(match[1].str());
-    const double length = std::stod(match[2].str());
-    const double tip = match[3].matched ? std::stod(match[3].str()) : 0.0;
+    const std::string lengthText = readNumber();
+    if (lengthText.empty() || !expect("mm"))
+        return std::nullopt;
+    std::string tipText;
+    if (position < name.size()) {
+        if (!expect("-RF"))
+            return std::nullopt;
+        tipText = readNumber();
+        if (tipText.empty() || position != name.size())
+            return std::nullopt;
+    }
+    const int gauge = std::stoi(gaugeText);
+    const double length = std::stod(lengthText);
+    const double tip = tipText.empty() ? 0.0 : std::stod(tipText);
     if (length <= 0.0 || length > 400.0 || tip < 0.0 || tip >= length)
         return std::nullopt;
     try {

@@ -106,3 +106,16 @@ TEST(Needle, CatalogueAndParsedNames)
     EXPECT_FALSE(findNeedle("22G"));
     EXPECT_FALSE(findNeedle("22G-0mm"));
 }
+
+TEST(Needle, ParsesCustomNamesAndRejectsMalformedOnes)
+{
+    const auto custom = findNeedle("21G-120.5mm-RF5");
+    ASSERT_TRUE(custom);
+    EXPECT_EQ(custom->gauge, 21);
+    EXPECT_DOUBLE_EQ(custom->outerDiameterMm, 0.82);
+    EXPECT_DOUBLE_EQ(custom->usableLengthMm, 120.5);
+    EXPECT_DOUBLE_EQ(custom->activeTipMm, 5.0);
+    for (const char* bad : {"", "G-90mm", "2G-90mm", "222G-90mm", "22G-90", "22G-90mmX", "22G-90mm-RF",
+                            "22G-90mm-RF10x", "22G-.5mm", "22G-90.mm", "22G-90mm-RF90", "22G-500mm"})
+        EXPECT_FALSE(findNeedle(bad)) << bad;
+}
