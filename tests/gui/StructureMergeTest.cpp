@@ -2,10 +2,11 @@
 // class, same names replace, ignored structures never erase others. Checked voxel by voxel on a
 // 4×1×1 grid where every expected label is worked out by hand.
 
-#include <gtest/gtest.h>
-
 #include "needleplan/gui/StructureMerge.h"
+
 #include "needleplan/imaging/Error.h"
+
+#include <gtest/gtest.h>
 
 namespace np::gui {
 namespace {
@@ -40,10 +41,14 @@ std::vector<StructureRow> rowsOf(const imaging::LabelMap& labels)
 
 TEST(StructureMerge, SeverityOrder)
 {
-    EXPECT_GT(classSeverity(planning::StructureClass::Forbidden), classSeverity(planning::StructureClass::Obstacle));
-    EXPECT_GT(classSeverity(planning::StructureClass::Obstacle), classSeverity(planning::StructureClass::Caution));
-    EXPECT_GT(classSeverity(planning::StructureClass::Caution), classSeverity(planning::StructureClass::Target));
-    EXPECT_GT(classSeverity(planning::StructureClass::Target), classSeverity(planning::StructureClass::Ignored));
+    EXPECT_GT(classSeverity(planning::StructureClass::Forbidden),
+              classSeverity(planning::StructureClass::Obstacle));
+    EXPECT_GT(classSeverity(planning::StructureClass::Obstacle),
+              classSeverity(planning::StructureClass::Caution));
+    EXPECT_GT(classSeverity(planning::StructureClass::Caution),
+              classSeverity(planning::StructureClass::Target));
+    EXPECT_GT(classSeverity(planning::StructureClass::Target),
+              classSeverity(planning::StructureClass::Ignored));
 }
 
 TEST(StructureMerge, WrongGridOrMaskSizeIsRejected)

@@ -1,24 +1,6 @@
 // The structures panel on the sample phantom: automatic segmentation and import add structures
 // as one undo step, and the accessibility map is painted on the skin mesh of the 3D view.
 
-#include <gtest/gtest.h>
-
-#include <QDir>
-#include <QFile>
-#include <QFileInfo>
-#include <QApplication>
-#include <QDialog>
-#include <QDoubleSpinBox>
-#include <QPushButton>
-#include <QTimer>
-#include <QTemporaryDir>
-
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <functional>
-#include <string>
-
 #include "GuiTestSupport.h"
 #include "needleplan/gui/MainWindow.h"
 #include "needleplan/gui/ModelViewWidget.h"
@@ -26,6 +8,21 @@
 #include "needleplan/imaging/Segmentation.h"
 #include "needleplan/render/ModelScene.h"
 
+#include <QApplication>
+#include <QDialog>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QFileInfo>
+#include <QPushButton>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <gtest/gtest.h>
+#include <string>
 #include <vtkDataArray.h>
 #include <vtkPointData.h>
 #include <vtkPolyData.h>
@@ -51,18 +48,23 @@ protected:
         m_window->setScriptedMode(true);
         m_window->resize(1500, 950);
         m_window->show();
-        ASSERT_TRUE(test::waitUntil([&] {
-            return m_window->sliceView(SliceOrientation::Axial)->isRenderingAvailable() &&
-                   m_window->modelView()->isRenderingAvailable();
-        }, 20000));
+        ASSERT_TRUE(test::waitUntil(
+            [&] {
+                return m_window->sliceView(SliceOrientation::Axial)->isRenderingAvailable() &&
+                       m_window->modelView()->isRenderingAvailable();
+            },
+            20000));
         bool loaded = false, ok = false, surfaces = false;
-        QObject::connect(m_window.get(), &MainWindow::loadFinished, m_window.get(), [&](bool success, const QString&) {
-            loaded = true;
-            ok = success;
-        });
-        QObject::connect(m_window.get(), &MainWindow::surfacesReady, m_window.get(), [&] { surfaces = true; });
+        QObject::connect(m_window.get(), &MainWindow::loadFinished, m_window.get(),
+                         [&](bool success, const QString&) {
+                             loaded = true;
+                             ok = success;
+                         });
+        QObject::connect(m_window.get(), &MainWindow::surfacesReady, m_window.get(),
+                         [&] { surfaces = true; });
         m_window->openSamplePhantom();
-        ASSERT_TRUE(test::waitUntil([&] { return loaded && (!ok || surfaces); }, 240000)) << "the phantom did not load";
+        ASSERT_TRUE(test::waitUntil([&] { return loaded && (!ok || surfaces); }, 240000))
+            << "the phantom did not load";
         ASSERT_TRUE(ok);
         ASSERT_TRUE(m_window->workspace().labels());
     }
@@ -108,7 +110,8 @@ protected:
 
 TEST_F(StructuresPanel, PanelOffersTheStructureActions)
 {
-    for (const char* name : {"segmentButton", "importStructuresButton", "exportSegNrrdButton", "exportDicomSegButton"})
+    for (const char* name :
+         {"segmentButton", "importStructuresButton", "exportSegNrrdButton", "exportDicomSegButton"})
         EXPECT_NE(m_window->findChild<QPushButton*>(name), nullptr) << name;
 }
 
@@ -139,10 +142,11 @@ TEST_F(StructuresPanel, CancelledSegmentationChangesNothing)
     const auto before = m_window->workspace().labels();
     const int undoBefore = m_window->undoStack().count();
     bool finished = false, ok = true;
-    QObject::connect(m_window.get(), &MainWindow::structuresUpdated, m_window.get(), [&](bool success, const QString&) {
-        finished = true;
-        ok = success;
-    });
+    QObject::connect(m_window.get(), &MainWindow::structuresUpdated, m_window.get(),
+                     [&](bool success, const QString&) {
+                         finished = true;
+                         ok = success;
+                     });
     m_window->segmentAutomatically(imaging::SegmentationOptions{});
     m_window->task().cancel();
     ASSERT_TRUE(test::waitUntil([&] { return finished; }, 120000));
@@ -181,7 +185,8 @@ TEST_F(StructuresPanel, SegmentingAddsBodyAndBoneAsOneUndoStep)
     imaging::SegmentationOptions options;
     options.lung = false;
     QString message;
-    ASSERT_TRUE(waitForStructures([&] { m_window->segmentAutomatically(options); }, &message)) << message.toStdString();
+    ASSERT_TRUE(waitForStructures([&] { m_window->segmentAutomatically(options); }, &message))
+        << message.toStdString();
     EXPECT_EQ(m_window->undoStack().count(), undoBefore + 1);
 
     const StructureRow* body = row("body");
@@ -245,11 +250,13 @@ TEST_F(StructuresPanel, ReimportingTheExportIsOneUndoStepAndChangesNoVoxel)
     const std::vector<StructureRow> rowsBefore = m_window->workspace().structures();
     const int undoBefore = m_window->undoStack().count();
     QString message;
-    ASSERT_TRUE(waitForStructures([&] { m_window->importStructureFile(path); }, &message)) << message.toStdString();
+    ASSERT_TRUE(waitForStructures([&] { m_window->importStructureFile(path); }, &message))
+        << message.toStdString();
     EXPECT_EQ(m_window->undoStack().count(), undoBefore + 1);
     const auto after = m_window->workspace().labels();
     ASSERT_NE(after, before);
-    ASSERT_EQ(m_window->workspace().structures().size(), rowsBefore.size()) << "same names replace, none is added";
+    ASSERT_EQ(m_window->workspace().structures().size(), rowsBefore.size())
+        << "same names replace, none is added";
     EXPECT_TRUE(std::equal(before->labels().begin(), before->labels().end(), after->labels().begin()));
 
     m_window->undoStack().undo();
@@ -269,10 +276,11 @@ TEST_F(StructuresPanel, AccessibilityMapIsPaintedOnTheSkinMesh)
     const NamedTargetEntry named = m_window->namedTargets().front();
     m_window->addTarget(named.name, named.positionLps);
     bool finished = false, ok = false;
-    QObject::connect(m_window.get(), &MainWindow::searchFinished, m_window.get(), [&](bool success, const QString&) {
-        finished = true;
-        ok = success;
-    });
+    QObject::connect(m_window.get(), &MainWindow::searchFinished, m_window.get(),
+                     [&](bool success, const QString&) {
+                         finished = true;
+                         ok = success;
+                     });
     m_window->findSafeTrajectories();
     ASSERT_TRUE(test::waitUntil([&] { return finished; }, 180000));
     ASSERT_TRUE(ok);

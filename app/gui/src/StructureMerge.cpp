@@ -1,12 +1,12 @@
 #include "needleplan/gui/StructureMerge.h"
 
+#include "needleplan/imaging/Error.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <map>
 #include <string>
-
-#include "needleplan/imaging/Error.h"
 
 namespace np::gui {
 
@@ -14,13 +14,15 @@ namespace {
 
 std::string lower(std::string text)
 {
-    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return text;
 }
 
 bool sameGrid(const imaging::Geometry& a, const imaging::Geometry& b)
 {
-    if (a.size != b.size || distance(a.spacing, b.spacing) > 1e-6 || distance(a.originLps, b.originLps) > 1e-4)
+    if (a.size != b.size || distance(a.spacing, b.spacing) > 1e-6 ||
+        distance(a.originLps, b.originLps) > 1e-4)
         return false;
     const Mat3 d = a.directionLps;
     const Mat3 e = b.directionLps;
@@ -50,21 +52,24 @@ int classSeverity(planning::StructureClass structureClass)
     return 0;
 }
 
-MergedStructures mergeStructures(const imaging::LabelMap* existing, const std::vector<StructureRow>& existingRows,
+MergedStructures mergeStructures(const imaging::LabelMap* existing,
+                                 const std::vector<StructureRow>& existingRows,
                                  const imaging::StructureSet& incoming, const imaging::Geometry& grid)
 {
     if (!sameGrid(incoming.geometry(), grid))
         throw Error(ErrorCode::InvalidArgument, "structures: the new structures are not on the image's grid");
     if (existing && !sameGrid(existing->geometry(), grid))
-        throw Error(ErrorCode::InvalidArgument, "structures: the current label map is not on the image's grid");
+        throw Error(ErrorCode::InvalidArgument,
+                    "structures: the current label map is not on the image's grid");
     const std::int64_t count = grid.size[0] * grid.size[1] * grid.size[2];
     for (const imaging::StructureMask& mask : incoming.structures())
         if (static_cast<std::int64_t>(mask.voxels.size()) != count)
-            throw Error(ErrorCode::InvalidArgument,
-                        "structures: the mask of \"" + mask.segment.name + "\" has the wrong number of voxels");
+            throw Error(ErrorCode::InvalidArgument, "structures: the mask of \"" + mask.segment.name +
+                                                        "\" has the wrong number of voxels");
 
     MergedStructures result;
-    result.labels = existing ? std::make_shared<imaging::LabelMap>(*existing) : std::make_shared<imaging::LabelMap>(grid);
+    result.labels =
+        existing ? std::make_shared<imaging::LabelMap>(*existing) : std::make_shared<imaging::LabelMap>(grid);
     imaging::LabelMap& labels = *result.labels;
     result.rows = existingRows;
 
@@ -95,7 +100,8 @@ MergedStructures mergeStructures(const imaging::LabelMap* existing, const std::v
                 }
         } else {
             if (maxLabel >= 65535)
-                throw Error(ErrorCode::InvalidArgument, "structures: no free label value for \"" + mask.segment.name + "\"");
+                throw Error(ErrorCode::InvalidArgument,
+                            "structures: no free label value for \"" + mask.segment.name + "\"");
             value = static_cast<std::uint16_t>(++maxLabel);
             imaging::Segment segment = mask.segment;
             segment.labelValue = value;

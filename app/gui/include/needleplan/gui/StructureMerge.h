@@ -2,13 +2,13 @@
 /// Joins new structures (automatic segmentation or an imported file) to the structures already
 /// shown, as one label map. No Qt.
 
-#include <cstdint>
-#include <memory>
-#include <vector>
-
 #include "needleplan/gui/Workspace.h"
 #include "needleplan/imaging/StructureSet.h"
 #include "needleplan/imaging/Volume.h"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
 
 namespace np::gui {
 
@@ -34,7 +34,8 @@ struct MergedStructures
 /// that an ignored structure (body, fat, muscle) only takes voxels no other structure holds. So a
 /// forbidden structure never loses voxels to a less severe one. Throws np::Error(InvalidArgument)
 /// when the grids differ or the label values run out.
-MergedStructures mergeStructures(const imaging::LabelMap* existing, const std::vector<StructureRow>& existingRows,
+MergedStructures mergeStructures(const imaging::LabelMap* existing,
+                                 const std::vector<StructureRow>& existingRows,
                                  const imaging::StructureSet& incoming, const imaging::Geometry& grid);
 
 /// The label map with the segment names and colours of `rows` (for export).
