@@ -30,7 +30,7 @@ TEST(BackgroundTask, ErrorsArriveWithTheirCode)
             message = m;
             done = true;
         });
-    ASSERT_TRUE(test::waitUntil([&] { return done; }, 10000));
+    ASSERT_TRUE(test::waitUntil([&] { return done; }, 60000));
     EXPECT_EQ(code, ErrorCode::CorruptData);
     EXPECT_EQ(message, "slice 3 is truncated");
     EXPECT_FALSE(task.busy());
@@ -60,10 +60,10 @@ TEST(BackgroundTask, CancelStopsTheRunningJobAndDropsTheQueue)
         "queued", [](ProgressSink&) {}, [&] { outcomes.push_back("second done"); },
         [&](ErrorCode c, const QString&) { outcomes.push_back(c == ErrorCode::Cancelled ? "second cancelled" : "second failed"); });
     EXPECT_TRUE(task.busy());
-    ASSERT_TRUE(test::waitUntil([&] { return running.load() && lastFraction == 0.25; }, 10000))
+    ASSERT_TRUE(test::waitUntil([&] { return running.load() && lastFraction == 0.25; }, 60000))
         << "no progress reached the GUI thread";
     task.cancel();
-    ASSERT_TRUE(test::waitUntil([&] { return outcomes.size() == 2; }, 10000));
+    ASSERT_TRUE(test::waitUntil([&] { return outcomes.size() == 2; }, 60000));
     EXPECT_EQ(outcomes[0], "second cancelled"); // dropped at once
     EXPECT_EQ(outcomes[1], "first cancelled");  // stopped at its next check
     EXPECT_FALSE(task.busy());
@@ -85,7 +85,7 @@ TEST(BackgroundTask, QueuedJobsRunInOrderOneAtATime)
                 --concurrent;
             },
             [&order, n] { order.push_back(n); }, [](ErrorCode, const QString&) {});
-    ASSERT_TRUE(test::waitUntil([&] { return order.size() == 4; }, 10000));
+    ASSERT_TRUE(test::waitUntil([&] { return order.size() == 4; }, 60000));
     EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
     EXPECT_EQ(maxConcurrent.load(), 1);
 }

@@ -235,7 +235,7 @@ TEST_F(PhantomWorkflow, PlanSavedAndOpenedAgainRestoresTargetsAndTrajectories)
     std::ofstream(corrupt) << "{\"schema\": \"needleplan.plan/1\", \"targets\": [ {\"name\": 3";
     opened = false;
     m_window->openPlanFile(QString::fromStdString(corrupt.string()));
-    ASSERT_TRUE(test::waitUntil([&] { return opened; }, 10000));
+    ASSERT_TRUE(test::waitUntil([&] { return opened; }, 60000));
     EXPECT_FALSE(ok);
     QMessageBox* box = m_window->findChild<QMessageBox*>("errorBox");
     ASSERT_NE(box, nullptr);

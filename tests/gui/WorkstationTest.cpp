@@ -106,7 +106,7 @@ TEST_F(Workstation, BrokenFileShowsAnErrorAndTheAppStaysUsable)
     ASSERT_TRUE(test::waitUntil([&] {
         box = m_window->findChild<QMessageBox*>("errorBox");
         return box && box->isVisible();
-    }, 5000)) << "no error dialog appeared";
+    }, 60000)) << "no error dialog appeared";
     EXPECT_TRUE(box->text().contains("broken.nrrd") || box->windowTitle().contains("broken.nrrd"));
     box->close();
     QApplication::processEvents();
@@ -155,7 +155,7 @@ TEST_F(Workstation, FolderWithSeveralSeriesOpensThePicker)
     for (int r = 0; r < table->rowCount(); ++r)
         EXPECT_FALSE(table->item(r, 0)->data(Qt::DecorationRole).value<QPixmap>().isNull()) << "row " << r;
     picker->reject();
-    ASSERT_TRUE(test::waitUntil([&] { return finished; }, 5000));
+    ASSERT_TRUE(test::waitUntil([&] { return finished; }, 60000));
     EXPECT_FALSE(m_window->workspace().volume());
 }
 
@@ -406,7 +406,7 @@ TEST_F(Workstation, AutosaveIsOfferedForRecoveryAfterACrash)
     ASSERT_TRUE(test::waitUntil([&] {
         box = next->findChild<QMessageBox*>("recoveryBox");
         return box && box->isVisible();
-    }, 10000)) << "no recovery offer";
+    }, 60000)) << "no recovery offer";
     bool opened = false, ok = false;
     QObject::connect(next.get(), &MainWindow::planOpened, next.get(), [&](bool success, const QString&) {
         opened = true;
