@@ -49,21 +49,61 @@ std::string uniqueName(std::set<std::string>& taken, std::string name, const std
     return name;
 }
 
-/// Calls `visit(v)` for every voxel index of the input's structure.
-template <typename Visit>
-void forEachVoxel(const StructureInput& input, std::size_t voxelCount, Visit&& visit)
+/// Where the inputs' voxels are read from: one source per label map, whose inputs are all found in
+/// one pass through a value-to-input table, and one source per mask.
+struct VoxelSource
 {
-    if (input.mask) {
-        const std::uint8_t* mask = input.mask->voxels.data();
-        for (std::size_t v = 0; v < voxelCount; ++v)
-            if (mask[v])
-                visit(v);
-    } else {
-        const std::uint16_t* labels = input.labelMap->data();
-        const std::uint16_t value = input.sourceLabel;
-        for (std::size_t v = 0; v < voxelCount; ++v)
-            if (labels[v] == value)
-                visit(v);
+    const imaging::LabelMap* labelMap = nullptr;
+    std::vector<std::int32_t> inputOfValue; ///< label value -> input index, -1 for none
+    std::size_t maskInput = 0;              ///< the input of a mask source
+};
+
+std::vector<VoxelSource> groupVoxelSources(const std::vector<StructureInput>& inputs)
+{
+    std::vector<VoxelSource> sources;
+    for (std::size_t s = 0; s < inputs.size(); ++s) {
+        if (inputs[s].mask) {
+            VoxelSource source;
+            source.maskInput = s;
+            sources.push_back(std::move(source));
+            continue;
+        }
+        // Join the label map's source unless that value is already claimed there.
+        auto found = std::find_if(sources.begin(), sources.end(), [&](const VoxelSource& source) {
+            return source.labelMap == inputs[s].labelMap && source.inputOfValue[inputs[s].sourceLabel] < 0;
+        });
+        if (found == sources.end()) {
+            VoxelSource source;
+            source.labelMap = inputs[s].labelMap;
+            source.inputOfValue.assign(65536, -1);
+            sources.push_back(std::move(source));
+            found = sources.end() - 1;
+        }
+        found->inputOfValue[inputs[s].sourceLabel] = static_cast<std::int32_t>(s);
+    }
+    return sources;
+}
+
+/// Calls `visit(v, s)` for every voxel index v of every input s, one pass per source.
+template <typename Visit>
+void forEachMemberVoxel(const std::vector<VoxelSource>& sources, const std::vector<StructureInput>& inputs,
+                        std::size_t voxelCount, Visit&& visit)
+{
+    for (const VoxelSource& source : sources) {
+        if (source.labelMap) {
+            const std::uint16_t* labels = source.labelMap->data();
+            const std::int32_t* inputOfValue = source.inputOfValue.data();
+            for (std::size_t v = 0; v < voxelCount; ++v) {
+                const std::int32_t s = inputOfValue[labels[v]];
+                if (s >= 0)
+                    visit(v, static_cast<std::size_t>(s));
+            }
+        } else {
+            const std::uint8_t* mask = inputs[source.maskInput].mask->voxels.data();
+            for (std::size_t v = 0; v < voxelCount; ++v)
+                if (mask[v])
+                    visit(v, source.maskInput);
+        }
     }
 }
 
@@ -170,9 +210,11 @@ StructureAssembly assembleStructures(const imaging::Geometry& grid, const std::v
     std::uint16_t* labels = result.labels.data();
     // Pairs (loser, owner) with the number of voxels the loser gave up.
     std::map<std::pair<std::size_t, std::size_t>, std::int64_t> losses;
+    const std::vector<VoxelSource> sources = groupVoxelSources(inputs);
+    // memberCount[s * (n + 1) + value]: voxels of input s whose flattened label is `value`.
+    std::vector<std::int64_t> memberCount((n + 1) * n);
     for (std::size_t pass = 0; pass <= n; ++pass) {
-        // Paint from the weakest to the strongest so the strongest is painted last. Among equal
-        // rules the one given first is painted last.
+        // The strongest rule owns a shared voxel; among equal rules the one given first.
         std::vector<std::size_t> order(n);
         std::iota(order.begin(), order.end(), std::size_t{0});
         std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -182,20 +224,24 @@ StructureAssembly assembleStructures(const imaging::Geometry& grid, const std::v
                 return false;
             return a > b;
         });
+        std::vector<std::size_t> rankOfValue(n + 1, 0); // rank 0: background
+        for (std::size_t r = 0; r < n; ++r)
+            rankOfValue[specs[order[r]].labelValue] = r + 1;
         std::fill(labels, labels + voxelCount, std::uint16_t{0});
-        for (const std::size_t s : order) {
+        forEachMemberVoxel(sources, inputs, voxelCount, [&](std::size_t v, std::size_t s) {
             const std::uint16_t value = specs[s].labelValue;
-            forEachVoxel(inputs[s], voxelCount, [&](std::size_t v) { labels[v] = value; });
-        }
+            if (rankOfValue[value] > rankOfValue[labels[v]])
+                labels[v] = value;
+        });
         losses.clear();
-        std::vector<std::int64_t> lostTo(n + 1);
+        std::fill(memberCount.begin(), memberCount.end(), 0);
+        forEachMemberVoxel(sources, inputs, voxelCount,
+                           [&](std::size_t v, std::size_t s) { ++memberCount[s * (n + 1) + labels[v]]; });
         for (std::size_t s = 0; s < n; ++s) {
             const std::uint16_t own = specs[s].labelValue;
-            std::fill(lostTo.begin(), lostTo.end(), 0);
-            forEachVoxel(inputs[s], voxelCount, [&](std::size_t v) { ++lostTo[labels[v]]; });
             for (std::size_t owner = 1; owner <= n; ++owner)
-                if (owner != own && lostTo[owner] > 0)
-                    losses[{s, owner - 1}] = lostTo[owner];
+                if (owner != own && memberCount[s * (n + 1) + owner] > 0)
+                    losses[{s, owner - 1}] = memberCount[s * (n + 1) + owner];
         }
         // A hard structure that lost voxels to one with a smaller margin would be checked less
         // strictly there: raise the owner's margin and flatten again (margins only grow).
@@ -230,8 +276,11 @@ StructureAssembly assembleStructures(const imaging::Geometry& grid, const std::v
                     colorRgb = segment.colorRgb;
                     break;
                 }
-            forEachVoxel(inputs[s], voxelCount, [&](std::size_t) { ++count; });
         }
+        if (!inputs[s].mask)
+            count = std::accumulate(memberCount.begin() + static_cast<std::ptrdiff_t>(s * (n + 1)),
+                                    memberCount.begin() + static_cast<std::ptrdiff_t>((s + 1) * (n + 1)),
+                                    std::int64_t{0});
         result.labels.segments().push_back({specs[s].name, specs[s].labelValue, colorRgb});
         AssembledStructure detail;
         detail.spec = specs[s];
