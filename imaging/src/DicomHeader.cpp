@@ -1,5 +1,7 @@
 #include "DicomHeader.h"
 
+#include "DcmtkAccess.h"
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -24,70 +26,11 @@ namespace np::imaging::detail {
 
 namespace {
 
-/// True when `text` is well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF).
-bool isValidUtf8(const std::string& text)
-{
-    const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
-    const std::size_t size = text.size();
-    std::size_t n = 0;
-    while (n < size) {
-        const unsigned char lead = bytes[n];
-        int continuation = 0;
-        std::uint32_t codePoint = 0;
-        if (lead < 0x80) {
-            ++n;
-            continue;
-        } else if ((lead & 0xE0) == 0xC0) {
-            continuation = 1, codePoint = lead & 0x1F;
-        } else if ((lead & 0xF0) == 0xE0) {
-            continuation = 2, codePoint = lead & 0x0F;
-        } else if ((lead & 0xF8) == 0xF0) {
-            continuation = 3, codePoint = lead & 0x07;
-        } else {
-            return false;
-        }
-        if (n + static_cast<std::size_t>(continuation) >= size)
-            return false;
-        for (int c = 1; c <= continuation; ++c) {
-            if ((bytes[n + c] & 0xC0) != 0x80)
-                return false;
-            codePoint = (codePoint << 6) | (bytes[n + c] & 0x3F);
-        }
-        static const std::uint32_t smallest[4] = {0, 0x80, 0x800, 0x10000};
-        if (codePoint < smallest[continuation] || codePoint > 0x10FFFF || (codePoint >= 0xD800 && codePoint <= 0xDFFF))
-            return false;
-        n += static_cast<std::size_t>(continuation) + 1;
-    }
-    return true;
-}
-
-/// Header text as UTF-8. Text that is not valid UTF-8 is read as ISO 8859-1 (the usual
-/// SpecificCharacterSet "ISO_IR 100" and the common mislabelling of it), which always converts.
-std::string toUtf8(const std::string& raw)
-{
-    if (isValidUtf8(raw))
-        return raw;
-    std::string utf8;
-    utf8.reserve(raw.size() * 2);
-    for (const char c : raw) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x80) {
-            utf8.push_back(c);
-        } else {
-            utf8.push_back(static_cast<char>(0xC0 | (byte >> 6)));
-            utf8.push_back(static_cast<char>(0x80 | (byte & 0x3F)));
-        }
-    }
-    return utf8;
-}
-
 std::string getString(DcmItem* item, const DcmTagKey& tag)
 {
-    OFString value;
-    if (item && item->findAndGetOFStringArray(tag, value).good())
-        return toUtf8(std::string(value.c_str()));
-    return {};
+    return dicomText(item, tag);
 }
+
 
 bool getDouble(DcmItem* item, const DcmTagKey& tag, double& value, unsigned long pos = 0)
 {

@@ -1,5 +1,7 @@
 #include "needleplan/imaging/DicomSegIO.h"
 
+#include "DcmtkAccess.h"
+
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/Progress.h"
 
@@ -27,35 +29,16 @@
 
 namespace np::imaging {
 
+using detail::dicomText;
+using detail::sequenceItems;
+
 namespace {
-
-std::string stringOf(DcmItem& item, const DcmTagKey& tag)
-{
-    OFString value;
-    if (item.findAndGetOFStringArray(tag, value).good()) {
-        std::string s(value.c_str());
-        s.erase(0, s.find_first_not_of(" \t\r\n"));
-        s.erase(s.find_last_not_of(" \t\r\n") + 1);
-        return s;
-    }
-    return {};
-}
-
-std::vector<DcmItem*> itemsOf(DcmItem& item, const DcmTagKey& tag)
-{
-    std::vector<DcmItem*> items;
-    DcmSequenceOfItems* sequence = nullptr;
-    if (item.findAndGetSequence(tag, sequence).good() && sequence)
-        for (unsigned long n = 0; n < sequence->card(); ++n)
-            items.push_back(sequence->getItem(n));
-    return items;
-}
 
 DcmItem* firstItem(DcmItem* item, const DcmTagKey& tag)
 {
     if (!item)
         return nullptr;
-    const auto items = itemsOf(*item, tag);
+    const auto items = sequenceItems(*item, tag);
     return items.empty() ? nullptr : items.front();
 }
 
@@ -263,8 +246,8 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
     if (loaded.bad())
         throw Error(ErrorCode::NotDicom, path + ": cannot read as DICOM (" + loaded.text() + ")");
     DcmDataset& data = *file.getDataset();
-    const std::string sopClass = stringOf(data, DCM_SOPClassUID);
-    const std::string modality = stringOf(data, DCM_Modality);
+    const std::string sopClass = dicomText(&data, DCM_SOPClassUID);
+    const std::string modality = dicomText(&data, DCM_Modality);
     if (sopClass != UID_SegmentationStorage && modality != "SEG")
         throw Error(ErrorCode::NotDicom, path + ": not a DICOM Segmentation (modality '" + modality + "')");
 
@@ -272,7 +255,7 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
     auto warn = [&](const std::string& text) { result.warnings().push_back(path + ": " + text); };
     auto corrupt = [&](const std::string& text) { return Error(ErrorCode::CorruptData, path + ": " + text); };
 
-    const std::string type = stringOf(data, DCM_SegmentationType);
+    const std::string type = dicomText(&data, DCM_SegmentationType);
     const bool fractional = type == "FRACTIONAL";
     if (type != "BINARY" && !fractional)
         throw Error(ErrorCode::Unsupported,
@@ -295,8 +278,8 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
 
     // Series reference.
     std::set<std::string> referencedSeries;
-    for (DcmItem* series : itemsOf(data, DCM_ReferencedSeriesSequence)) {
-        const std::string uid = stringOf(*series, DCM_SeriesInstanceUID);
+    for (DcmItem* series : sequenceItems(data, DCM_ReferencedSeriesSequence)) {
+        const std::string uid = dicomText(series, DCM_SeriesInstanceUID);
         if (!uid.empty())
             referencedSeries.insert(uid);
     }
@@ -308,7 +291,7 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
         warn("the SEG references series " + names + " but the loaded series is " + info.seriesUid +
              "; frames are placed by their positions");
     }
-    const std::string frameOfReference = stringOf(data, DCM_FrameOfReferenceUID);
+    const std::string frameOfReference = dicomText(&data, DCM_FrameOfReferenceUID);
     if (!info.frameOfReferenceUid.empty() && !frameOfReference.empty() &&
         frameOfReference != info.frameOfReferenceUid)
         warn("frame of reference " + frameOfReference + " differs from the loaded image's " +
@@ -316,13 +299,13 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
 
     // Segments.
     std::map<int, std::size_t> structureOfSegment;
-    for (DcmItem* segment : itemsOf(data, DCM_SegmentSequence)) {
+    for (DcmItem* segment : sequenceItems(data, DCM_SegmentSequence)) {
         Uint16 number = 0;
         if (segment->findAndGetUint16(DCM_SegmentNumber, number).bad() || structureOfSegment.count(number)) {
             warn("a segment without a (unique) Segment Number is skipped");
             continue;
         }
-        std::string label = stringOf(*segment, DCM_SegmentLabel);
+        std::string label = dicomText(segment, DCM_SegmentLabel);
         if (label.empty())
             label = "segment_" + std::to_string(number);
         std::array<double, 3> rgb{1.0, 1.0, 0.0};
@@ -340,7 +323,7 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
 
     // Frames.
     DcmItem* shared = firstItem(&data, DCM_SharedFunctionalGroupsSequence);
-    const auto perFrame = itemsOf(data, DCM_PerFrameFunctionalGroupsSequence);
+    const auto perFrame = sequenceItems(data, DCM_PerFrameFunctionalGroupsSequence);
     if (perFrame.size() != static_cast<std::size_t>(frameCount))
         throw corrupt("Per-frame Functional Groups has " + std::to_string(perFrame.size()) + " items for " +
                       std::to_string(frameCount) + " frames");
@@ -370,7 +353,7 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
         frame.spacingAlongRow = spacing[1];    // between columns
         DcmItem* derivation = firstItem(perFrame[f], DCM_DerivationImageSequence);
         if (DcmItem* source = firstItem(derivation, DCM_SourceImageSequence))
-            frame.sourceSop = stringOf(*source, DCM_ReferencedSOPInstanceUID);
+            frame.sourceSop = dicomText(source, DCM_ReferencedSOPInstanceUID);
     }
     throwIfCancelled(progress);
 

@@ -1,5 +1,7 @@
 #include "needleplan/imaging/RtStructImport.h"
 
+#include "DcmtkAccess.h"
+
 #include "needleplan/imaging/ContourRasterizer.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/Progress.h"
@@ -19,25 +21,10 @@
 
 namespace np::imaging {
 
+using detail::dicomText;
+using detail::sequenceItems;
+
 namespace {
-
-std::string stringOf(DcmItem& item, const DcmTagKey& tag)
-{
-    OFString value;
-    if (item.findAndGetOFStringArray(tag, value).good())
-        return std::string(value.c_str());
-    return {};
-}
-
-std::vector<DcmItem*> itemsOf(DcmItem& item, const DcmTagKey& tag)
-{
-    std::vector<DcmItem*> items;
-    DcmSequenceOfItems* sequence = nullptr;
-    if (item.findAndGetSequence(tag, sequence).good() && sequence)
-        for (unsigned long n = 0; n < sequence->card(); ++n)
-            items.push_back(sequence->getItem(n));
-    return items;
-}
 
 std::string trimmed(std::string s)
 {
@@ -84,8 +71,8 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
     if (status.bad())
         throw Error(ErrorCode::NotDicom, path + ": cannot read as DICOM (" + status.text() + ")");
     DcmDataset& data = *file.getDataset();
-    const std::string sopClass = stringOf(data, DCM_SOPClassUID);
-    const std::string modality = trimmed(stringOf(data, DCM_Modality));
+    const std::string sopClass = dicomText(&data, DCM_SOPClassUID);
+    const std::string modality = trimmed(dicomText(&data, DCM_Modality));
     if (sopClass != UID_RTStructureSetStorage && modality != "RTSTRUCT")
         throw Error(ErrorCode::NotDicom, path + ": not an RT Structure Set (modality '" + modality + "')");
 
@@ -95,13 +82,13 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
 
     // References: frame of reference, series, and the images of the series.
     std::set<std::string> referencedFrames, referencedSeries;
-    for (DcmItem* frame : itemsOf(data, DCM_ReferencedFrameOfReferenceSequence)) {
-        const std::string frameUid = trimmed(stringOf(*frame, DCM_FrameOfReferenceUID));
+    for (DcmItem* frame : sequenceItems(data, DCM_ReferencedFrameOfReferenceSequence)) {
+        const std::string frameUid = trimmed(dicomText(frame, DCM_FrameOfReferenceUID));
         if (!frameUid.empty())
             referencedFrames.insert(frameUid);
-        for (DcmItem* study : itemsOf(*frame, DCM_RTReferencedStudySequence))
-            for (DcmItem* series : itemsOf(*study, DCM_RTReferencedSeriesSequence)) {
-                const std::string seriesUid = trimmed(stringOf(*series, DCM_SeriesInstanceUID));
+        for (DcmItem* study : sequenceItems(*frame, DCM_RTReferencedStudySequence))
+            for (DcmItem* series : sequenceItems(*study, DCM_RTReferencedSeriesSequence)) {
+                const std::string seriesUid = trimmed(dicomText(series, DCM_SeriesInstanceUID));
                 if (!seriesUid.empty())
                     referencedSeries.insert(seriesUid);
             }
@@ -121,7 +108,7 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
     // ROIs by number, in file order.
     std::vector<int> order;
     std::map<int, Roi> rois;
-    for (DcmItem* item : itemsOf(data, DCM_StructureSetROISequence)) {
+    for (DcmItem* item : sequenceItems(data, DCM_StructureSetROISequence)) {
         Sint32 number = 0;
         if (item->findAndGetSint32(DCM_ROINumber, number).bad()) {
             warn("a Structure Set ROI item has no ROI Number and is skipped");
@@ -133,7 +120,7 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
             continue;
         }
         Roi roi;
-        roi.name = trimmed(stringOf(*item, DCM_ROIName));
+        roi.name = trimmed(dicomText(item, DCM_ROIName));
         if (roi.name.empty())
             roi.name = "roi_" + std::to_string(number);
         rois[number] = roi;
@@ -141,7 +128,7 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
     }
 
     int openOrPointContours = 0, unknownRoiRefs = 0, badContourData = 0;
-    for (DcmItem* item : itemsOf(data, DCM_ROIContourSequence)) {
+    for (DcmItem* item : sequenceItems(data, DCM_ROIContourSequence)) {
         Sint32 number = 0;
         if (item->findAndGetSint32(DCM_ReferencedROINumber, number).bad() || !rois.count(number)) {
             ++unknownRoiRefs;
@@ -156,8 +143,8 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
         if (colorOk)
             for (int c = 0; c < 3; ++c)
                 roi.colorRgb[static_cast<std::size_t>(c)] = std::clamp(rgb[c], 0, 255) / 255.0;
-        for (DcmItem* contour : itemsOf(*item, DCM_ContourSequence)) {
-            const std::string type = trimmed(stringOf(*contour, DCM_ContourGeometricType));
+        for (DcmItem* contour : sequenceItems(*item, DCM_ContourSequence)) {
+            const std::string type = trimmed(dicomText(contour, DCM_ContourGeometricType));
             if (type != "CLOSED_PLANAR") {
                 ++openOrPointContours;
                 continue;
@@ -186,9 +173,9 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
                 continue;
             }
             std::string sopUid;
-            const auto images = itemsOf(*contour, DCM_ContourImageSequence);
+            const auto images = sequenceItems(*contour, DCM_ContourImageSequence);
             if (!images.empty())
-                sopUid = trimmed(stringOf(*images.front(), DCM_ReferencedSOPInstanceUID));
+                sopUid = trimmed(dicomText(images.front(), DCM_ReferencedSOPInstanceUID));
             roi.contoursLps.push_back(std::move(points));
             roi.contourSopUids.push_back(sopUid);
         }
