@@ -40,11 +40,12 @@ protected:
                    m_window->modelView()->isRenderingAvailable();
         }, 20000));
         bool loaded = false, ok = false, surfaces = false;
-        QObject::connect(m_window.get(), &MainWindow::loadFinished, m_window.get(), [&](bool success, const QString&) {
+        QObject listener; // drops the connection before the locals it captures go away
+        QObject::connect(m_window.get(), &MainWindow::loadFinished, &listener, [&](bool success, const QString&) {
             loaded = true;
             ok = success;
         });
-        QObject::connect(m_window.get(), &MainWindow::surfacesReady, m_window.get(), [&] { surfaces = true; });
+        QObject::connect(m_window.get(), &MainWindow::surfacesReady, &listener, [&] { surfaces = true; });
         m_window->openSamplePhantom();
         ASSERT_TRUE(test::waitUntil([&] { return loaded && (!ok || surfaces); }, 240000)) << "the phantom did not load";
         ASSERT_TRUE(ok) << "the sample phantom could not be opened or generated";
@@ -213,7 +214,8 @@ TEST_F(PhantomWorkflow, PlanSavedAndOpenedAgainRestoresTargetsAndTrajectories)
     m_window->undoStack().push(new RemoveTargetCommand(m_window->workspace(), 0));
     ASSERT_TRUE(m_window->workspace().targets().empty());
     bool opened = false, ok = false;
-    QObject::connect(m_window.get(), &MainWindow::planOpened, m_window.get(), [&](bool success, const QString&) {
+    QObject listener; // drops the connection before the locals it captures go away
+    QObject::connect(m_window.get(), &MainWindow::planOpened, &listener, [&](bool success, const QString&) {
         opened = true;
         ok = success;
     });

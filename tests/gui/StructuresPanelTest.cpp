@@ -55,12 +55,13 @@ protected:
             },
             20000));
         bool loaded = false, ok = false, surfaces = false;
-        QObject::connect(m_window.get(), &MainWindow::loadFinished, m_window.get(),
+        QObject listener; // drops the connection before the locals it captures go away
+        QObject::connect(m_window.get(), &MainWindow::loadFinished, &listener,
                          [&](bool success, const QString&) {
                              loaded = true;
                              ok = success;
                          });
-        QObject::connect(m_window.get(), &MainWindow::surfacesReady, m_window.get(),
+        QObject::connect(m_window.get(), &MainWindow::surfacesReady, &listener,
                          [&] { surfaces = true; });
         m_window->openSamplePhantom();
         ASSERT_TRUE(test::waitUntil([&] { return loaded && (!ok || surfaces); }, 240000))
@@ -142,7 +143,8 @@ TEST_F(StructuresPanel, CancelledSegmentationChangesNothing)
     const auto before = m_window->workspace().labels();
     const int undoBefore = m_window->undoStack().count();
     bool finished = false, ok = true;
-    QObject::connect(m_window.get(), &MainWindow::structuresUpdated, m_window.get(),
+    QObject listener; // drops the connection before the locals it captures go away
+    QObject::connect(m_window.get(), &MainWindow::structuresUpdated, &listener,
                      [&](bool success, const QString&) {
                          finished = true;
                          ok = success;
@@ -276,7 +278,8 @@ TEST_F(StructuresPanel, AccessibilityMapIsPaintedOnTheSkinMesh)
     const NamedTargetEntry named = m_window->namedTargets().front();
     m_window->addTarget(named.name, named.positionLps);
     bool finished = false, ok = false;
-    QObject::connect(m_window.get(), &MainWindow::searchFinished, m_window.get(),
+    QObject listener; // drops the connection before the locals it captures go away
+    QObject::connect(m_window.get(), &MainWindow::searchFinished, &listener,
                      [&](bool success, const QString&) {
                          finished = true;
                          ok = success;

@@ -134,7 +134,8 @@ TEST_F(Workstation, FolderWithSeveralSeriesOpensThePicker)
     std::ofstream(folder.path() / "notes.txt") << "not an image";
 
     bool finished = false;
-    QObject::connect(m_window.get(), &MainWindow::loadFinished, m_window.get(), [&](bool, const QString&) { finished = true; });
+    QObject listener; // drops the connection before the locals it captures go away
+    QObject::connect(m_window.get(), &MainWindow::loadFinished, &listener, [&](bool, const QString&) { finished = true; });
     m_window->openPath(QString::fromStdString(folder.path().string()));
     SeriesPickerDialog* picker = nullptr;
     ASSERT_TRUE(test::waitUntil([&] {
@@ -166,7 +167,8 @@ TEST_F(Workstation, ClickSetsTheTargetAndTheTrajectoryAppearsInThe3DImage)
     const auto path = folder.path() / "box.nrrd";
     imaging::writeVolumeNrrd(volume, path.string());
     bool surfaces = false;
-    QObject::connect(m_window.get(), &MainWindow::surfacesReady, m_window.get(), [&] { surfaces = true; });
+    QObject listener; // drops the connection before the locals it captures go away
+    QObject::connect(m_window.get(), &MainWindow::surfacesReady, &listener, [&] { surfaces = true; });
     ASSERT_TRUE(openAndWait(*m_window, QString::fromStdString(path.string())));
     ASSERT_TRUE(test::waitUntil([&] { return surfaces; }, 60000));
 
