@@ -2111,7 +2111,7 @@ void MainWindow::openPlanFile(const QString& path)
                            (imagePath.isEmpty() || QFileInfo(imagePath) == QFileInfo(m_currentPath) ||
                             (!plan.image.seriesUid.empty() && plan.image.seriesUid == m_workspace->volume()->info().seriesUid));
     if (sameImage) {
-        applyPlan(path);
+        applyPlan(plan, path);
         return;
     }
     if (imagePath.isEmpty() || !QFileInfo::exists(imagePath)) {
@@ -2120,31 +2120,21 @@ void MainWindow::openPlanFile(const QString& path)
         emit planOpened(false, message);
         return;
     }
-    m_pendingPlan = path;
     auto* connection = new QMetaObject::Connection;
-    *connection = connect(this, &MainWindow::loadFinished, this, [this, connection](bool ok, const QString& message) {
-        QObject::disconnect(*connection);
-        delete connection;
-        const QString pending = m_pendingPlan;
-        m_pendingPlan.clear();
-        if (ok)
-            applyPlan(pending);
-        else
-            emit planOpened(false, message);
-    });
+    *connection = connect(this, &MainWindow::loadFinished, this,
+                          [this, connection, plan, path](bool ok, const QString& message) {
+                              QObject::disconnect(*connection);
+                              delete connection;
+                              if (ok)
+                                  applyPlan(plan, path);
+                              else
+                                  emit planOpened(false, message);
+                          });
     openPath(imagePath);
 }
 
-void MainWindow::applyPlan(const QString& path)
+void MainWindow::applyPlan(const planning::Plan& plan, const QString& path)
 {
-    planning::Plan plan;
-    try {
-        plan = planning::loadPlan(path.toStdString());
-    } catch (const std::exception& e) {
-        reportError(tr("Plan not opened"), QString::fromStdString(e.what()));
-        emit planOpened(false, QString::fromStdString(e.what()));
-        return;
-    }
     m_undo->clear();
     while (!m_workspace->targets().empty())
         m_workspace->removeTarget(0);

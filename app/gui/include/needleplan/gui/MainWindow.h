@@ -17,6 +17,10 @@
 #include "needleplan/render/SceneTypes.h"
 #include "needleplan/render/SliceGeometry.h"
 
+namespace np::planning {
+struct Plan;
+}
+
 class QLabel;
 class QComboBox;
 class QProgressBar;
@@ -171,7 +175,8 @@ private:
     void updateStatus();
     void editStructure(int row, const StructureRow& after, const QString& text);
     void dragHandle(int handle, const Vec3& pointLps);
-    void applyPlan(const QString& path);
+    /// Puts a loaded plan (read from `path`) into the workspace; the image must already be open.
+    void applyPlan(const planning::Plan& plan, const QString& path);
     void offerRecovery();
     std::vector<planning::StructureSpec> structureSpecs() const;
 
@@ -204,7 +209,6 @@ private:
     bool m_fieldsJobPending = false;
     std::map<std::string, std::vector<render::AccessPoint>> m_accessMaps;
     QString m_planPath;
-    QString m_pendingPlan;
     QTimer* m_autosaveTimer = nullptr;
     QProgressBar* m_progress = nullptr;
     QToolButton* m_cancelButton = nullptr;
