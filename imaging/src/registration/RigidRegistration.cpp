@@ -1,0 +1,464 @@
+#include "needleplan/imaging/RigidRegistration.h"
+
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Progress.h"
+#include "needleplan/imaging/Volume.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <itkCommand.h>
+#include <itkEuler3DTransform.h>
+#include <itkImage.h>
+#include <itkImageMaskSpatialObject.h>
+#include <itkImageRegistrationMethodv4.h>
+#include <itkMeanSquaresImageToImageMetricv4.h>
+#include <itkRegistrationParameterScalesFromPhysicalShift.h>
+#include <itkRegularStepGradientDescentOptimizerv4.h>
+#include <random>
+#include <thread>
+
+namespace np::imaging {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+using ItkImage = itk::Image<float, 3>;
+using ItkMask = itk::Image<unsigned char, 3>;
+using ItkTransform = itk::Euler3DTransform<double>;
+using ItkMetric = itk::MeanSquaresImageToImageMetricv4<ItkImage, ItkImage>;
+using ItkOptimizer = itk::RegularStepGradientDescentOptimizerv4<double>;
+using ItkRegistration = itk::ImageRegistrationMethodv4<ItkImage, ItkImage, ItkTransform>;
+
+/// Runs `work(k)` for every slice k on the hardware's threads.
+template <typename Work> void parallelSlices(std::int64_t count, Work&& work)
+{
+    const unsigned threads = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 16u));
+    std::atomic<std::int64_t> next{0};
+    const auto run = [&] {
+        for (std::int64_t k = next++; k < count; k = next++)
+            work(k);
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t)
+        pool.emplace_back(run);
+    run();
+    for (auto& t : pool)
+        t.join();
+}
+
+/// One level of the pyramid: the block-averaged image (clamped) and a sampling mask.
+struct Level
+{
+    Volume image;                    ///< block means, clamped to the options' range
+    std::vector<unsigned char> mask; ///< 1 where samples may be drawn
+    std::int64_t maskCount = 0;
+};
+
+/// Block-averages `volume` to about `targetSpacingMm` per axis (never finer), clamping values; for
+/// the post CT also marks blocks with metal (their largest value above `metalHu`).
+Level blockAverage(const Volume& volume, double targetSpacingMm, const RegistrationOptions& options,
+                   bool maskMetal)
+{
+    const Geometry& g = volume.geometry();
+    std::array<std::int64_t, 3> factor{};
+    Geometry coarse = g;
+    for (int a = 0; a < 3; ++a) {
+        const auto ua = static_cast<std::size_t>(a);
+        factor[ua] = std::max<std::int64_t>(1, std::llround(targetSpacingMm / g.spacing[a]));
+        factor[ua] = std::min(factor[ua], std::max<std::int64_t>(1, g.size[ua]));
+        coarse.size[ua] = std::max<std::int64_t>(1, g.size[ua] / factor[ua]);
+        coarse.spacing[a] = g.spacing[a] * static_cast<double>(factor[ua]);
+    }
+    // The centre of block 0 sits at the mean of its voxel centres.
+    coarse.originLps =
+        g.lpsFromIjk(Vec3{0.5 * static_cast<double>(factor[0] - 1), 0.5 * static_cast<double>(factor[1] - 1),
+                          0.5 * static_cast<double>(factor[2] - 1)});
+    Level level;
+    level.image = Volume(coarse, uninitializedVoxels);
+    std::vector<unsigned char> metal(static_cast<std::size_t>(coarse.voxelCount()), 0);
+    level.mask.assign(static_cast<std::size_t>(coarse.voxelCount()), 0);
+    const double inverseCount = 1.0 / static_cast<double>(factor[0] * factor[1] * factor[2]);
+    parallelSlices(coarse.size[2], [&](std::int64_t kc) {
+        std::vector<double> sums(static_cast<std::size_t>(coarse.size[0]));
+        std::vector<float> maxima(static_cast<std::size_t>(coarse.size[0]));
+        for (std::int64_t jc = 0; jc < coarse.size[1]; ++jc) {
+            std::fill(sums.begin(), sums.end(), 0.0);
+            std::fill(maxima.begin(), maxima.end(), -HUGE_VALF);
+            for (std::int64_t dk = 0; dk < factor[2]; ++dk)
+                for (std::int64_t dj = 0; dj < factor[1]; ++dj) {
+                    const float* row =
+                        volume.data() + volume.linearIndex(0, jc * factor[1] + dj, kc * factor[2] + dk);
+                    for (std::int64_t ic = 0; ic < coarse.size[0]; ++ic) {
+                        const float* block = row + ic * factor[0];
+                        double sum = 0.0;
+                        float largest = maxima[static_cast<std::size_t>(ic)];
+                        for (std::int64_t di = 0; di < factor[0]; ++di) {
+                            const float v = block[di];
+                            sum += std::clamp(v, options.clampLowHu, options.clampHighHu);
+                            largest = std::max(largest, v);
+                        }
+                        sums[static_cast<std::size_t>(ic)] += sum;
+                        maxima[static_cast<std::size_t>(ic)] = largest;
+                    }
+                }
+            for (std::int64_t ic = 0; ic < coarse.size[0]; ++ic) {
+                const std::int64_t index = level.image.linearIndex(ic, jc, kc);
+                const float mean = static_cast<float>(sums[static_cast<std::size_t>(ic)] * inverseCount);
+                level.image.data()[index] = mean;
+                level.mask[static_cast<std::size_t>(index)] = mean > options.clampLowHu + 50.0f ? 1 : 0;
+                metal[static_cast<std::size_t>(index)] =
+                    maskMetal && maxima[static_cast<std::size_t>(ic)] > options.metalHu ? 1 : 0;
+            }
+        }
+    });
+    if (maskMetal) {
+        // Grow the metal by the margin (a box, axis by axis) and take it out of the mask.
+        for (int a = 0; a < 3; ++a) {
+            const auto ua = static_cast<std::size_t>(a);
+            const std::int64_t reach =
+                static_cast<std::int64_t>(std::ceil(options.metalMarginMm / coarse.spacing[a]));
+            if (reach <= 0)
+                continue;
+            const std::int64_t stride =
+                a == 0 ? 1 : (a == 1 ? coarse.size[0] : coarse.size[0] * coarse.size[1]);
+            std::vector<unsigned char> grown(metal.size(), 0);
+            for (std::int64_t v = 0; v < static_cast<std::int64_t>(metal.size()); ++v) {
+                if (!metal[static_cast<std::size_t>(v)])
+                    continue;
+                const std::int64_t position = (v / stride) % coarse.size[ua];
+                const std::int64_t from = std::max<std::int64_t>(0, position - reach);
+                const std::int64_t to = std::min<std::int64_t>(coarse.size[ua] - 1, position + reach);
+                for (std::int64_t p = from; p <= to; ++p)
+                    grown[static_cast<std::size_t>(v + (p - position) * stride)] = 1;
+            }
+            metal.swap(grown);
+        }
+        for (std::size_t v = 0; v < metal.size(); ++v)
+            if (metal[v])
+                level.mask[v] = 0;
+    }
+    level.maskCount = std::count(level.mask.begin(), level.mask.end(), static_cast<unsigned char>(1));
+    return level;
+}
+
+template <typename Image> typename Image::Pointer makeItkImage(const Geometry& g)
+{
+    auto image = Image::New();
+    typename Image::RegionType region;
+    typename Image::SpacingType spacing;
+    typename Image::PointType origin;
+    typename Image::DirectionType direction;
+    for (unsigned a = 0; a < 3; ++a) {
+        region.SetSize(a, static_cast<itk::SizeValueType>(g.size[a]));
+        spacing[a] = g.spacing[static_cast<int>(a)];
+        origin[a] = g.originLps[static_cast<int>(a)];
+        for (unsigned b = 0; b < 3; ++b)
+            direction(a, b) = g.directionLps(static_cast<int>(a), static_cast<int>(b));
+    }
+    image->SetRegions(region);
+    image->SetSpacing(spacing);
+    image->SetOrigin(origin);
+    image->SetDirection(direction);
+    image->Allocate();
+    return image;
+}
+
+ItkImage::Pointer toItk(const Volume& volume)
+{
+    auto image = makeItkImage<ItkImage>(volume.geometry());
+    std::copy(volume.data(), volume.data() + volume.geometry().voxelCount(), image->GetBufferPointer());
+    return image;
+}
+
+itk::ImageMaskSpatialObject<3>::Pointer toItkMask(const Geometry& g, const std::vector<unsigned char>& mask)
+{
+    auto image = makeItkImage<ItkMask>(g);
+    std::copy(mask.begin(), mask.end(), image->GetBufferPointer());
+    auto spatialObject = itk::ImageMaskSpatialObject<3>::New();
+    spatialObject->SetImage(image);
+    spatialObject->Update();
+    return spatialObject;
+}
+
+RigidTransform fromItk(const ItkTransform& t)
+{
+    RigidTransform r;
+    const auto& m = t.GetMatrix();
+    const auto& offset = t.GetOffset();
+    for (int a = 0; a < 3; ++a) {
+        for (int b = 0; b < 3; ++b)
+            r.rotation(a, b) = m(static_cast<unsigned>(a), static_cast<unsigned>(b));
+        r.translationMm[a] = offset[static_cast<unsigned>(a)];
+    }
+    return r;
+}
+
+/// Centroid of the masked voxels (LPS).
+Vec3 maskCentroid(const Level& level)
+{
+    const Geometry& g = level.image.geometry();
+    Vec3 sum;
+    double count = 0.0;
+    for (std::int64_t k = 0; k < g.size[2]; ++k)
+        for (std::int64_t j = 0; j < g.size[1]; ++j)
+            for (std::int64_t i = 0; i < g.size[0]; ++i)
+                if (level.mask[static_cast<std::size_t>(level.image.linearIndex(i, j, k))])
+                    sum += Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)},
+                        count += 1.0;
+    return count > 0.0
+               ? g.lpsFromIjk(sum / count)
+               : g.lpsFromIjk(Vec3{0.5 * (g.size[0] - 1), 0.5 * (g.size[1] - 1), 0.5 * (g.size[2] - 1)});
+}
+
+/// Normalised cross-correlation between the fixed level and the moving level seen through
+/// `movingFromFixed`, over masked fixed voxels that land inside the moving image; also the
+/// fraction of masked voxels that land inside.
+std::pair<double, double> correlation(const Level& fixed, const Level& moving,
+                                      const RigidTransform& movingFromFixed)
+{
+    const Geometry& g = fixed.image.geometry();
+    double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, n = 0, total = 0;
+    const std::int64_t stride = std::max<std::int64_t>(1, fixed.maskCount / 200000);
+    std::int64_t seen = 0;
+    for (std::int64_t v = 0; v < g.voxelCount(); ++v) {
+        if (!fixed.mask[static_cast<std::size_t>(v)] || (seen++ % stride) != 0)
+            continue;
+        total += 1.0;
+        const std::int64_t i = v % g.size[0], j = (v / g.size[0]) % g.size[1],
+                           k = v / (g.size[0] * g.size[1]);
+        const Vec3 p = movingFromFixed.apply(
+            g.lpsFromIjk(Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)}));
+        const Vec3 ijk = moving.image.geometry().ijkFromLps(p);
+        if (!moving.image.geometry().containsIjk(ijk))
+            continue;
+        const double x = fixed.image.data()[v], y = moving.image.sampleIjk(ijk, 0.0f);
+        sx += x, sy += y, sxx += x * x, syy += y * y, sxy += x * y, n += 1.0;
+    }
+    if (n < 10.0)
+        return {0.0, total > 0 ? n / total : 0.0};
+    const double cov = sxy - sx * sy / n, vx = sxx - sx * sx / n, vy = syy - sy * sy / n;
+    const double r = (vx > 0 && vy > 0) ? cov / std::sqrt(vx * vy) : 0.0;
+    return {r, n / total};
+}
+
+/// Forwards optimizer iterations to the progress sink and stops on cancel.
+class IterationObserver : public itk::Command
+{
+public:
+    using Self = IterationObserver;
+    using Superclass = itk::Command;
+    using Pointer = itk::SmartPointer<Self>;
+    itkNewMacro(Self)
+    ProgressSink* progress = nullptr;
+    ItkOptimizer* optimizer = nullptr;
+    double levelStart = 0.0, levelShare = 1.0;
+    int iterations = 1;
+    std::string stage;
+    bool cancelled = false;
+    void Execute(itk::Object* caller, const itk::EventObject& event) override
+    {
+        Execute(static_cast<const itk::Object*>(caller), event);
+    }
+    void Execute(const itk::Object*, const itk::EventObject& event) override
+    {
+        if (!itk::IterationEvent().CheckEvent(&event))
+            return;
+        const double done = std::min(1.0, static_cast<double>(optimizer->GetCurrentIteration()) / iterations);
+        reportProgress(progress, levelStart + levelShare * done, stage);
+        if (progress && progress->cancelRequested()) {
+            cancelled = true;
+            optimizer->StopOptimization();
+        }
+    }
+};
+
+std::string format(const char* pattern, double a, double b = 0.0)
+{
+    char buffer[512];
+    std::snprintf(buffer, sizeof buffer, pattern, a, b);
+    return buffer;
+}
+
+} // namespace
+
+RigidTransform RigidTransform::inverse() const
+{
+    RigidTransform r;
+    r.rotation = rotation.transposed();
+    r.translationMm = -(r.rotation * translationMm);
+    return r;
+}
+
+RigidTransform RigidTransform::compose(const RigidTransform& other) const
+{
+    RigidTransform r;
+    r.rotation = rotation * other.rotation;
+    r.translationMm = rotation * other.translationMm + translationMm;
+    return r;
+}
+
+RigidTransform RigidTransform::fromAnglesDeg(const Vec3& anglesDeg, const Vec3& translationMm,
+                                             const Vec3& centreLps)
+{
+    const double ax = anglesDeg.x * kPi / 180.0, ay = anglesDeg.y * kPi / 180.0,
+                 az = anglesDeg.z * kPi / 180.0;
+    const Mat3 rx{{1, 0, 0, 0, std::cos(ax), -std::sin(ax), 0, std::sin(ax), std::cos(ax)}};
+    const Mat3 ry{{std::cos(ay), 0, std::sin(ay), 0, 1, 0, -std::sin(ay), 0, std::cos(ay)}};
+    const Mat3 rz{{std::cos(az), -std::sin(az), 0, std::sin(az), std::cos(az), 0, 0, 0, 1}};
+    RigidTransform r;
+    r.rotation = rz * ry * rx;
+    // y = R (x − c) + c + t
+    r.translationMm = centreLps - r.rotation * centreLps + translationMm;
+    return r;
+}
+
+double RigidTransform::rotationAngleDeg() const
+{
+    const double trace = rotation(0, 0) + rotation(1, 1) + rotation(2, 2);
+    return std::acos(std::clamp(0.5 * (trace - 1.0), -1.0, 1.0)) * 180.0 / kPi;
+}
+
+RegistrationResult registerRigid(const Volume& planning, const Volume& post,
+                                 const RegistrationOptions& options, ProgressSink* progress)
+{
+    if (planning.empty() || post.empty())
+        throw Error(ErrorCode::InvalidArgument,
+                    "registration: the planning or the post-insertion CT is empty");
+    planning.geometry().validate("planning CT");
+    post.geometry().validate("post-insertion CT");
+    const std::size_t levels = options.levelSpacingsMm.size();
+    if (levels == 0 || options.iterationsPerLevel.size() != levels || options.samplesPerLevel < 100 ||
+        !(options.clampHighHu > options.clampLowHu) || !(options.metalMarginMm >= 0.0))
+        throw Error(ErrorCode::InvalidArgument, "registration: one iteration count per level, at least 100 "
+                                                "samples and a valid HU window are needed");
+    for (double s : options.levelSpacingsMm)
+        if (!(s > 0.0) || !std::isfinite(s))
+            throw Error(ErrorCode::InvalidArgument, "registration: level spacings must be positive");
+
+    RegistrationResult result;
+    // The post CT is the fixed image (its metal is masked out of the samples); the planning CT
+    // moves. ITK's transform then maps post points onto planning points: planningFromPost.
+    auto transform = ItkTransform::New();
+    Level coarsestFixed, coarsestMoving, finestFixed, finestMoving;
+    RigidTransform start;
+    try {
+        for (std::size_t l = 0; l < levels; ++l) {
+            throwIfCancelled(progress);
+            const double levelStart = static_cast<double>(l) / static_cast<double>(levels);
+            reportProgress(progress, levelStart, "Registering: preparing level " + std::to_string(l + 1));
+            Level fixed = blockAverage(post, options.levelSpacingsMm[l], options, true);
+            Level moving = blockAverage(planning, options.levelSpacingsMm[l], options, false);
+            if (fixed.maskCount < 100 || moving.maskCount < 100) {
+                result.verdict = "registration failed: the CTs hold almost no tissue to match at " +
+                                 format("%.1f mm", options.levelSpacingsMm[l]);
+                return result;
+            }
+            if (l == 0) {
+                // Start: the centres of the two bodies on top of each other, rotation about the
+                // post body's centre.
+                const Vec3 fixedCentre = maskCentroid(fixed), movingCentre = maskCentroid(moving);
+                ItkTransform::InputPointType centre;
+                ItkTransform::OutputVectorType translation;
+                for (unsigned a = 0; a < 3; ++a)
+                    centre[a] = fixedCentre[static_cast<int>(a)],
+                    translation[a] = movingCentre[static_cast<int>(a)] - fixedCentre[static_cast<int>(a)];
+                transform->SetIdentity();
+                transform->SetCenter(centre);
+                transform->SetTranslation(translation);
+                start = fromItk(*transform);
+                result.correlationBefore = correlation(fixed, moving, start).first;
+            }
+
+            auto metric = ItkMetric::New();
+            metric->SetFixedImageMask(toItkMask(fixed.image.geometry(), fixed.mask));
+            auto optimizer = ItkOptimizer::New();
+            const double levelSpacing = fixed.image.geometry().maxSpacing();
+            optimizer->SetLearningRate(levelSpacing);
+            optimizer->SetMinimumStepLength(0.002 * levelSpacing);
+            optimizer->SetRelaxationFactor(0.6);
+            optimizer->SetGradientMagnitudeTolerance(1e-10);
+            optimizer->SetNumberOfIterations(static_cast<itk::SizeValueType>(options.iterationsPerLevel[l]));
+            optimizer->SetDoEstimateLearningRateAtEachIteration(false);
+            optimizer->SetDoEstimateLearningRateOnce(false);
+            optimizer->SetReturnBestParametersAndValue(true);
+            auto scales = itk::RegistrationParameterScalesFromPhysicalShift<ItkMetric>::New();
+            scales->SetMetric(metric);
+            optimizer->SetScalesEstimator(scales);
+
+            auto registration = ItkRegistration::New();
+            registration->SetFixedImage(toItk(fixed.image));
+            registration->SetMovingImage(toItk(moving.image));
+            registration->SetMetric(metric);
+            registration->SetOptimizer(optimizer);
+            registration->SetInitialTransform(transform);
+            registration->InPlaceOn();
+            registration->SetNumberOfLevels(1);
+            ItkRegistration::ShrinkFactorsArrayType shrink(1);
+            shrink[0] = 1;
+            registration->SetShrinkFactorsPerLevel(shrink);
+            ItkRegistration::SmoothingSigmasArrayType sigmas(1);
+            sigmas[0] = 0.0;
+            registration->SetSmoothingSigmasPerLevel(sigmas);
+            const double fraction = std::min(1.0, static_cast<double>(options.samplesPerLevel) /
+                                                      static_cast<double>(fixed.maskCount));
+            if (fraction < 1.0) {
+                registration->SetMetricSamplingStrategy(ItkRegistration::MetricSamplingStrategyEnum::RANDOM);
+                // The sampler draws over the whole grid and drops points outside the mask.
+                registration->SetMetricSamplingPercentage(fraction);
+                registration->MetricSamplingReinitializeSeed(static_cast<int>(options.seed + l));
+            }
+            auto observer = IterationObserver::New();
+            observer->progress = progress;
+            observer->optimizer = optimizer;
+            observer->levelStart = levelStart;
+            observer->levelShare = 1.0 / static_cast<double>(levels);
+            observer->iterations = options.iterationsPerLevel[l];
+            observer->stage = format("Registering at %.1f mm", options.levelSpacingsMm[l]);
+            optimizer->AddObserver(itk::IterationEvent(), observer);
+            registration->Update();
+            if (observer->cancelled)
+                throw Error(ErrorCode::Cancelled, "registration cancelled");
+            result.iterations += static_cast<int>(optimizer->GetCurrentIteration());
+            if (l == 0)
+                coarsestFixed = std::move(fixed), coarsestMoving = std::move(moving);
+            if (l + 1 == levels)
+                finestFixed = std::move(fixed), finestMoving = std::move(moving);
+        }
+    } catch (const itk::ExceptionObject& e) {
+        result.verdict = std::string("registration failed: ") + e.GetDescription();
+        return result;
+    }
+
+    result.planningFromPost = fromItk(*transform);
+    const Level& fixed = levels == 1 ? coarsestFixed : finestFixed;
+    const Level& moving = levels == 1 ? coarsestMoving : finestMoving;
+    std::tie(result.correlation, result.overlapFraction) =
+        correlation(fixed, moving, result.planningFromPost);
+    if (result.overlapFraction < options.minOverlapFraction) {
+        result.verdict =
+            format("registration failed: only %.0f %% of the post-insertion CT's body falls inside "
+                   "the planning CT",
+                   100.0 * result.overlapFraction);
+    } else if (result.correlation < options.failBelowCorrelation) {
+        result.verdict =
+            format("registration failed: the CTs correlate at %.3f only after matching (%.3f before); "
+                   "the scans may not show the same anatomy",
+                   result.correlation, result.correlationBefore);
+    } else {
+        result.succeeded = true;
+        result.verdict = format("registered: correlation %.3f over the overlap (%.3f before)",
+                                result.correlation, result.correlationBefore);
+        if (result.correlation < options.warnBelowCorrelation)
+            result.warnings.push_back(
+                format("the registered CTs correlate at %.3f only: check the overlay before "
+                       "trusting the errors",
+                       result.correlation));
+    }
+    reportProgress(progress, 1.0, "Registered");
+    return result;
+}
+
+} // namespace np::imaging
