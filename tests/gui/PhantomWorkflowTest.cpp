@@ -15,7 +15,6 @@
 #include "TestSupport.h"
 #include "needleplan/gui/MainWindow.h"
 #include "needleplan/gui/ModelViewWidget.h"
-#include "needleplan/gui/PlanCommands.h"
 #include "needleplan/render/ImageCapture.h"
 
 #include <vtkRenderer.h>
@@ -49,7 +48,7 @@ protected:
         m_window->openSamplePhantom();
         ASSERT_TRUE(test::waitUntil([&] { return loaded && (!ok || surfaces); }, 240000)) << "the phantom did not load";
         ASSERT_TRUE(ok) << "the sample phantom could not be opened or generated";
-        ASSERT_TRUE(m_window->workspace().labels()) << "the phantom's structures were not loaded";
+        ASSERT_TRUE(m_window->structuresModel().labels()) << "the phantom's structures were not loaded";
         ASSERT_FALSE(m_window->namedTargets().empty()) << "the phantom's targets.json was not found";
     }
     void TearDown() override
@@ -73,14 +72,14 @@ protected:
     /// Places the target by a click on the axial view, runs the search and waits for it.
     void clickTargetAndSearch(const Vec3& wantedLps)
     {
-        m_window->workspace().setCursorLps(wantedLps);
+        m_window->viewStateModel().setCursorLps(wantedLps);
         SliceViewWidget* axial = m_window->sliceView(SliceOrientation::Axial);
         const double dpr = axial->devicePixelRatioF();
         const Vec3 display = axial->scene().displayFromLps(wantedLps);
         m_window->setPickMode(PickMode::SetTarget);
         test::clickAt(axial, QPointF(display.x / dpr, display.y / dpr));
-        ASSERT_EQ(m_window->workspace().targets().size(), 1u);
-        const Vec3 placed = m_window->workspace().targets()[0].targetLps;
+        ASSERT_EQ(m_window->planModel().targets().size(), 1u);
+        const Vec3 placed = m_window->planModel().targets()[0].targetLps;
         EXPECT_LT(distance(placed, wantedLps), 1.0 * axial->scene().mmPerPixel() * dpr + 1e-6);
 
         bool finished = false, ok = false;
@@ -105,7 +104,7 @@ TEST_F(PhantomWorkflow, ClickedTargetIsSearchedRankedAndDrawnIn3D)
     const NamedTargetEntry named = namedTarget();
     clickTargetAndSearch(named.positionLps);
 
-    const PlanTarget& target = m_window->workspace().targets()[0];
+    const PlanTarget& target = m_window->planModel().targets()[0];
     ASSERT_FALSE(target.ranked.empty()) << "no safe trajectory for " << named.name.toStdString();
     EXPECT_EQ(m_window->rankedList()->rowCount(), static_cast<int>(target.ranked.size()));
     EXPECT_EQ(target.selectedRank, 0);
@@ -171,7 +170,7 @@ TEST_F(PhantomWorkflow, ClickedTargetIsSearchedRankedAndDrawnIn3D)
     EXPECT_LT(changedFar, changedNear / 4 + 30) << "pixels changed away from the trajectory";
 
     // A manual entry whose path runs through the spinal canal is reported unsafe, live.
-    const imaging::LabelMap& labels = *m_window->workspace().labels();
+    const imaging::LabelMap& labels = *m_window->structuresModel().labels();
     const imaging::Segment* canal = labels.findSegment("spinal_canal");
     if (!canal)
         canal = labels.findSegment("thecal_sac");
@@ -199,10 +198,10 @@ TEST_F(PhantomWorkflow, PlanSavedAndOpenedAgainRestoresTargetsAndTrajectories)
     const NamedTargetEntry named = namedTarget();
     clickTargetAndSearch(named.positionLps);
     // Choose the second candidate, as a user clicking the ranked list would.
-    const PlanTarget saved = m_window->workspace().targets()[0];
+    const PlanTarget saved = m_window->planModel().targets()[0];
     const int chosen = saved.ranked.size() > 1 ? 1 : 0;
     m_window->selectCandidate(chosen);
-    const PlanTarget expected = m_window->workspace().targets()[0];
+    const PlanTarget expected = m_window->planModel().targets()[0];
 
     test::TempDir folder("np-gui-plan");
     const QString path = QString::fromStdString((folder.path() / "case.needleplan.json").string());
@@ -211,8 +210,8 @@ TEST_F(PhantomWorkflow, PlanSavedAndOpenedAgainRestoresTargetsAndTrajectories)
     EXPECT_TRUE(m_window->undoStack().isClean());
 
     // Change the plan, then open the saved file.
-    m_window->undoStack().push(new RemoveTargetCommand(m_window->workspace(), 0));
-    ASSERT_TRUE(m_window->workspace().targets().empty());
+    m_window->planModel().removeTarget(0);
+    ASSERT_TRUE(m_window->planModel().targets().empty());
     bool opened = false, ok = false;
     QObject listener; // drops the connection before the locals it captures go away
     QObject::connect(m_window.get(), &MainWindow::planOpened, &listener, [&](bool success, const QString&) {
@@ -222,8 +221,8 @@ TEST_F(PhantomWorkflow, PlanSavedAndOpenedAgainRestoresTargetsAndTrajectories)
     m_window->openPlanFile(path);
     ASSERT_TRUE(test::waitUntil([&] { return opened; }, 60000));
     ASSERT_TRUE(ok);
-    ASSERT_EQ(m_window->workspace().targets().size(), 1u);
-    const PlanTarget& restored = m_window->workspace().targets()[0];
+    ASSERT_EQ(m_window->planModel().targets().size(), 1u);
+    const PlanTarget& restored = m_window->planModel().targets()[0];
     EXPECT_EQ(restored.name, expected.name);
     EXPECT_NEAR(distance(restored.targetLps, expected.targetLps), 0.0, 1e-9);
     ASSERT_TRUE(restored.entryLps);
@@ -242,7 +241,7 @@ TEST_F(PhantomWorkflow, PlanSavedAndOpenedAgainRestoresTargetsAndTrajectories)
     QMessageBox* box = m_window->findChild<QMessageBox*>("errorBox");
     ASSERT_NE(box, nullptr);
     box->close();
-    EXPECT_EQ(m_window->workspace().targets().size(), 1u);
+    EXPECT_EQ(m_window->planModel().targets().size(), 1u);
 }
 
 } // namespace

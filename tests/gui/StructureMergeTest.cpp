@@ -35,7 +35,7 @@ std::vector<StructureRow> rowsOf(const imaging::LabelMap& labels)
 {
     std::vector<StructureRow> rows;
     for (const imaging::Segment& segment : labels.segments())
-        rows.push_back(Workspace::defaultRow(segment));
+        rows.push_back(defaultStructureRow(segment));
     return rows;
 }
 

@@ -67,7 +67,7 @@ protected:
         ASSERT_TRUE(test::waitUntil([&] { return loaded && (!ok || surfaces); }, 240000))
             << "the phantom did not load";
         ASSERT_TRUE(ok);
-        ASSERT_TRUE(m_window->workspace().labels());
+        ASSERT_TRUE(m_window->structuresModel().labels());
     }
     void TearDown() override
     {
@@ -100,7 +100,7 @@ protected:
 
     const StructureRow* row(const std::string& name) const
     {
-        for (const StructureRow& r : m_window->workspace().structures())
+        for (const StructureRow& r : m_window->structuresModel().rows())
             if (r.style.name == name)
                 return &r;
         return nullptr;
@@ -140,7 +140,7 @@ TEST_F(StructuresPanel, SegmentDialogOffersTheDocumentedThresholds)
 
 TEST_F(StructuresPanel, CancelledSegmentationChangesNothing)
 {
-    const auto before = m_window->workspace().labels();
+    const auto before = m_window->structuresModel().labels();
     const int undoBefore = m_window->undoStack().count();
     bool finished = false, ok = true;
     QObject listener; // drops the connection before the locals it captures go away
@@ -153,7 +153,7 @@ TEST_F(StructuresPanel, CancelledSegmentationChangesNothing)
     m_window->task().cancel();
     ASSERT_TRUE(test::waitUntil([&] { return finished; }, 120000));
     EXPECT_FALSE(ok);
-    EXPECT_EQ(m_window->workspace().labels(), before);
+    EXPECT_EQ(m_window->structuresModel().labels(), before);
     EXPECT_EQ(m_window->undoStack().count(), undoBefore);
 }
 
@@ -177,8 +177,8 @@ TEST_F(StructuresPanel, ImportWithoutImageFailsCleanly)
 
 TEST_F(StructuresPanel, SegmentingAddsBodyAndBoneAsOneUndoStep)
 {
-    const auto truth = m_window->workspace().labels();
-    const std::size_t rowsBefore = m_window->workspace().structures().size();
+    const auto truth = m_window->structuresModel().labels();
+    const std::size_t rowsBefore = m_window->structuresModel().rows().size();
     std::vector<bool> truthBone(65536, false);
     for (const imaging::Segment& segment : truth->segments())
         truthBone[segment.labelValue] = isPhantomBone(segment.name);
@@ -200,14 +200,14 @@ TEST_F(StructuresPanel, SegmentingAddsBodyAndBoneAsOneUndoStep)
     EXPECT_EQ(bone->spec.structureClass, planning::StructureClass::Obstacle);
     EXPECT_DOUBLE_EQ(bone->spec.marginMm, 0.0);
     // The phantom already has a "body" (replaced in place, keeping its row); "bone" is new.
-    EXPECT_EQ(m_window->workspace().structures().size(), rowsBefore + 1);
+    EXPECT_EQ(m_window->structuresModel().rows().size(), rowsBefore + 1);
 
-    const auto merged = m_window->workspace().labels();
+    const auto merged = m_window->structuresModel().labels();
     ASSERT_NE(merged, truth);
     const std::int64_t count = merged->geometry().voxelCount();
     std::int64_t bodyVoxels = 0, boneVoxels = 0, truthVoxels = 0, both = 0, forbiddenLost = 0;
     std::vector<int> severity(65536, 0);
-    for (const StructureRow& r : m_window->workspace().structures())
+    for (const StructureRow& r : m_window->structuresModel().rows())
         severity[r.spec.labelValue] = classSeverity(r.spec.structureClass);
     for (std::int64_t i = 0; i < count; ++i) {
         const std::uint16_t now = merged->labels()[i];
@@ -231,8 +231,8 @@ TEST_F(StructuresPanel, SegmentingAddsBodyAndBoneAsOneUndoStep)
 
     // One undo step brings the phantom's own structures back.
     m_window->undoStack().undo();
-    EXPECT_EQ(m_window->workspace().labels(), truth);
-    EXPECT_EQ(m_window->workspace().structures().size(), rowsBefore);
+    EXPECT_EQ(m_window->structuresModel().labels(), truth);
+    EXPECT_EQ(m_window->structuresModel().rows().size(), rowsBefore);
     EXPECT_EQ(row("bone"), nullptr);
     m_window->undoStack().redo();
     EXPECT_NE(row("bone"), nullptr);
@@ -248,21 +248,21 @@ TEST_F(StructuresPanel, ReimportingTheExportIsOneUndoStepAndChangesNoVoxel)
     ASSERT_TRUE(m_window->exportDicomSeg(dir.filePath("structures.dcm"), &error)) << error.toStdString();
     EXPECT_GT(QFileInfo(dir.filePath("structures.dcm")).size(), 0);
 
-    const auto before = m_window->workspace().labels();
-    const std::vector<StructureRow> rowsBefore = m_window->workspace().structures();
+    const auto before = m_window->structuresModel().labels();
+    const std::vector<StructureRow> rowsBefore = m_window->structuresModel().rows();
     const int undoBefore = m_window->undoStack().count();
     QString message;
     ASSERT_TRUE(waitForStructures([&] { m_window->importStructureFile(path); }, &message))
         << message.toStdString();
     EXPECT_EQ(m_window->undoStack().count(), undoBefore + 1);
-    const auto after = m_window->workspace().labels();
+    const auto after = m_window->structuresModel().labels();
     ASSERT_NE(after, before);
-    ASSERT_EQ(m_window->workspace().structures().size(), rowsBefore.size())
+    ASSERT_EQ(m_window->structuresModel().rows().size(), rowsBefore.size())
         << "same names replace, none is added";
     EXPECT_TRUE(std::equal(before->labels().begin(), before->labels().end(), after->labels().begin()));
 
     m_window->undoStack().undo();
-    EXPECT_EQ(m_window->workspace().labels(), before);
+    EXPECT_EQ(m_window->structuresModel().labels(), before);
     EXPECT_EQ(m_window->undoStack().index(), undoBefore);
 }
 
@@ -271,7 +271,7 @@ TEST_F(StructuresPanel, AccessibilityMapIsPaintedOnTheSkinMesh)
     // The skin (or body) surface of the phantom.
     std::uint16_t skin = 0;
     for (const char* key : {"skin", "body"})
-        for (const StructureRow& r : m_window->workspace().structures())
+        for (const StructureRow& r : m_window->structuresModel().rows())
             if (skin == 0 && r.style.name.find(key) != std::string::npos)
                 skin = r.style.labelValue;
     ASSERT_NE(skin, 0) << "the phantom has no skin or body structure";
@@ -295,7 +295,7 @@ TEST_F(StructuresPanel, AccessibilityMapIsPaintedOnTheSkinMesh)
     ASSERT_NE(colors, nullptr) << "the skin mesh carries no accessibility colours";
     ASSERT_EQ(colors->GetNumberOfTuples(), mesh->GetNumberOfPoints());
     const StructureRow* skinRow = nullptr;
-    for (const StructureRow& r : m_window->workspace().structures())
+    for (const StructureRow& r : m_window->structuresModel().rows())
         if (r.style.labelValue == skin)
             skinRow = &r;
     ASSERT_NE(skinRow, nullptr);

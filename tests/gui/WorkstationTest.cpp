@@ -115,8 +115,8 @@ TEST_F(Workstation, BrokenFileShowsAnErrorAndTheAppStaysUsable)
     const auto valid = folder.path() / "valid.nrrd";
     imaging::writeVolumeNrrd(smallVolume(), valid.string());
     EXPECT_TRUE(openAndWait(*m_window, QString::fromStdString(valid.string()), &message)) << message.toStdString();
-    ASSERT_TRUE(m_window->workspace().volume());
-    EXPECT_EQ(m_window->workspace().volume()->geometry().size[0], 24);
+    ASSERT_TRUE(m_window->imageModel().volume());
+    EXPECT_EQ(m_window->imageModel().volume()->geometry().size[0], 24);
 }
 
 TEST_F(Workstation, FolderWithSeveralSeriesOpensThePicker)
@@ -157,7 +157,7 @@ TEST_F(Workstation, FolderWithSeveralSeriesOpensThePicker)
         EXPECT_FALSE(table->item(r, 0)->data(Qt::DecorationRole).value<QPixmap>().isNull()) << "row " << r;
     picker->reject();
     ASSERT_TRUE(test::waitUntil([&] { return finished; }, 60000));
-    EXPECT_FALSE(m_window->workspace().volume());
+    EXPECT_FALSE(m_window->imageModel().volume());
 }
 
 TEST_F(Workstation, ClickSetsTheTargetAndTheTrajectoryAppearsInThe3DImage)
@@ -174,13 +174,13 @@ TEST_F(Workstation, ClickSetsTheTargetAndTheTrajectoryAppearsInThe3DImage)
 
     // Target: click on the axial view where the scene says this LPS point is displayed.
     SliceViewWidget* axial = m_window->sliceView(SliceOrientation::Axial);
-    const Vec3 wantedTargetLps = m_window->workspace().cursorLps() + Vec3{3.0, -2.0, 0.0};
+    const Vec3 wantedTargetLps = m_window->viewStateModel().cursorLps() + Vec3{3.0, -2.0, 0.0};
     const Vec3 targetDisplay = axial->scene().displayFromLps(wantedTargetLps);
     const double dpr = axial->devicePixelRatioF();
     m_window->setPickMode(PickMode::SetTarget);
     test::clickAt(axial, QPointF(targetDisplay.x / dpr, targetDisplay.y / dpr));
-    ASSERT_EQ(m_window->workspace().targets().size(), 1u);
-    const Vec3 targetLps = m_window->workspace().targets()[0].targetLps;
+    ASSERT_EQ(m_window->planModel().targets().size(), 1u);
+    const Vec3 targetLps = m_window->planModel().targets()[0].targetLps;
     const double tolerance = 1.0 * axial->scene().mmPerPixel();
     EXPECT_NEAR(targetLps.x, wantedTargetLps.x, tolerance);
     EXPECT_NEAR(targetLps.y, wantedTargetLps.y, tolerance);
@@ -189,13 +189,13 @@ TEST_F(Workstation, ClickSetsTheTargetAndTheTrajectoryAppearsInThe3DImage)
 
     // Entry: a click on the sagittal view, posterior of the box.
     SliceViewWidget* sagittal = m_window->sliceView(SliceOrientation::Sagittal);
-    m_window->workspace().setCursorLps(targetLps);
+    m_window->viewStateModel().setCursorLps(targetLps);
     const Vec3 wantedEntryLps = targetLps + Vec3{0.0, 20.0, 8.0};
     const Vec3 entryDisplay = sagittal->scene().displayFromLps(wantedEntryLps);
     m_window->setPickMode(PickMode::SetEntry);
     test::clickAt(sagittal, QPointF(entryDisplay.x / dpr, entryDisplay.y / dpr));
-    ASSERT_TRUE(m_window->workspace().targets()[0].entryLps.has_value());
-    const Vec3 entryLps = *m_window->workspace().targets()[0].entryLps;
+    ASSERT_TRUE(m_window->planModel().targets()[0].entryLps.has_value());
+    const Vec3 entryLps = *m_window->planModel().targets()[0].entryLps;
     EXPECT_NEAR(entryLps.y, wantedEntryLps.y, sagittal->scene().mmPerPixel());
     EXPECT_NEAR(entryLps.z, wantedEntryLps.z, sagittal->scene().mmPerPixel());
 
@@ -249,14 +249,14 @@ TEST_F(Workstation, DraggingTheEntryIsOneUndoStep)
     const auto path = folder.path() / "box.nrrd";
     imaging::writeVolumeNrrd(volume, path.string());
     ASSERT_TRUE(openAndWait(*m_window, QString::fromStdString(path.string())));
-    const Vec3 centre = m_window->workspace().cursorLps();
+    const Vec3 centre = m_window->viewStateModel().cursorLps();
     m_window->addTarget("L4 test", centre);
     const Vec3 entryLps = centre + Vec3{5.0, 10.0, 0.0};
     m_window->placeEntry(entryLps);
     const int stepsBefore = m_window->undoStack().count();
 
     SliceViewWidget* axial = m_window->sliceView(SliceOrientation::Axial);
-    m_window->workspace().setCursorLps(entryLps);
+    m_window->viewStateModel().setCursorLps(entryLps);
     QApplication::processEvents();
     const double dpr = axial->devicePixelRatioF();
     const Vec3 from = axial->scene().displayFromLps(entryLps);
@@ -266,17 +266,17 @@ TEST_F(Workstation, DraggingTheEntryIsOneUndoStep)
     const Vec3 expectedEnd = axial->scene().lpsFromDisplay(toPx.x() * dpr, toPx.y() * dpr);
 
     EXPECT_EQ(m_window->undoStack().count(), stepsBefore + 1) << "a drag must be a single undo step";
-    ASSERT_TRUE(m_window->workspace().targets()[0].entryLps);
-    Vec3 moved = *m_window->workspace().targets()[0].entryLps;
+    ASSERT_TRUE(m_window->planModel().targets()[0].entryLps);
+    Vec3 moved = *m_window->planModel().targets()[0].entryLps;
     EXPECT_NEAR(distance(moved, expectedEnd), 0.0, 1e-6);
     // 30 px right and 12 px down on the axial view: toward the patient's left and posterior.
     EXPECT_NEAR(moved.x - entryLps.x, 30.0 * dpr * axial->scene().mmPerPixel(), 1e-6);
     EXPECT_NEAR(moved.y - entryLps.y, 12.0 * dpr * axial->scene().mmPerPixel(), 1e-6);
 
     m_window->undoStack().undo();
-    EXPECT_NEAR(distance(*m_window->workspace().targets()[0].entryLps, entryLps), 0.0, 1e-9);
+    EXPECT_NEAR(distance(*m_window->planModel().targets()[0].entryLps, entryLps), 0.0, 1e-9);
     m_window->undoStack().redo();
-    EXPECT_NEAR(distance(*m_window->workspace().targets()[0].entryLps, expectedEnd), 0.0, 1e-6);
+    EXPECT_NEAR(distance(*m_window->planModel().targets()[0].entryLps, expectedEnd), 0.0, 1e-6);
 }
 
 } // namespace
@@ -292,7 +292,7 @@ TEST_F(Workstation, TrajectoryViewsContainTheNeedleAndFollowTheDepthSlider)
     const auto path = folder.path() / "box.nrrd";
     imaging::writeVolumeNrrd(volume, path.string());
     ASSERT_TRUE(openAndWait(*m_window, QString::fromStdString(path.string())));
-    const Vec3 targetLps = m_window->workspace().cursorLps();
+    const Vec3 targetLps = m_window->viewStateModel().cursorLps();
     const Vec3 entryLps = targetLps + Vec3{12.0, 30.0, -9.0};
     m_window->addTarget("oblique", targetLps);
     m_window->placeEntry(entryLps);
@@ -349,9 +349,9 @@ TEST_F(Workstation, PresetChangesNeedleAndRulesInOneUndoStep)
     imaging::writeSegNrrd(labels, labelPath.string());
     ASSERT_TRUE(openAndWait(*m_window, QString::fromStdString(imagePath.string())));
     m_window->openSegmentation(QString::fromStdString(labelPath.string()));
-    ASSERT_TRUE(test::waitUntil([&] { return m_window->workspace().structures().size() == 2; }, 20000));
-    const std::vector<StructureRow> defaults = m_window->workspace().structures();
-    const std::string defaultNeedle = m_window->workspace().needleName();
+    ASSERT_TRUE(test::waitUntil([&] { return m_window->structuresModel().rows().size() == 2; }, 20000));
+    const std::vector<StructureRow> defaults = m_window->structuresModel().rows();
+    const std::string defaultNeedle = m_window->planModel().needleName();
 
     // Pick a preset whose needle differs from the current one when there is one.
     std::string chosen = presets.front();
@@ -366,16 +366,16 @@ TEST_F(Workstation, PresetChangesNeedleAndRulesInOneUndoStep)
     const int steps = m_window->undoStack().count();
     m_window->setPreset(QString::fromStdString(chosen));
     EXPECT_EQ(m_window->undoStack().count(), steps + 1);
-    EXPECT_EQ(m_window->workspace().needleName(), planning::findNeedle(preset.needle) ? preset.needle : defaultNeedle);
+    EXPECT_EQ(m_window->planModel().needleName(), planning::findNeedle(preset.needle) ? preset.needle : defaultNeedle);
     for (std::size_t r = 0; r < expected.size(); ++r) {
-        EXPECT_EQ(m_window->workspace().structures()[r].spec.structureClass, expected[r].structureClass);
-        EXPECT_DOUBLE_EQ(m_window->workspace().structures()[r].spec.marginMm, expected[r].marginMm);
+        EXPECT_EQ(m_window->structuresModel().rows()[r].spec.structureClass, expected[r].structureClass);
+        EXPECT_DOUBLE_EQ(m_window->structuresModel().rows()[r].spec.marginMm, expected[r].marginMm);
     }
     m_window->undoStack().undo();
-    EXPECT_EQ(m_window->workspace().needleName(), defaultNeedle);
+    EXPECT_EQ(m_window->planModel().needleName(), defaultNeedle);
     for (std::size_t r = 0; r < defaults.size(); ++r) {
-        EXPECT_EQ(m_window->workspace().structures()[r].spec.structureClass, defaults[r].spec.structureClass);
-        EXPECT_DOUBLE_EQ(m_window->workspace().structures()[r].spec.marginMm, defaults[r].spec.marginMm);
+        EXPECT_EQ(m_window->structuresModel().rows()[r].spec.structureClass, defaults[r].spec.structureClass);
+        EXPECT_DOUBLE_EQ(m_window->structuresModel().rows()[r].spec.marginMm, defaults[r].spec.marginMm);
     }
 }
 
@@ -392,7 +392,7 @@ TEST_F(Workstation, AutosaveIsOfferedForRecoveryAfterACrash)
     const auto path = folder.path() / "box.nrrd";
     imaging::writeVolumeNrrd(volume, path.string());
     ASSERT_TRUE(openAndWait(*m_window, QString::fromStdString(path.string())));
-    const Vec3 targetLps = m_window->workspace().cursorLps() + Vec3{1.5, -2.0, 2.5};
+    const Vec3 targetLps = m_window->viewStateModel().cursorLps() + Vec3{1.5, -2.0, 2.5};
     m_window->addTarget("L5 dorsal ramus right", targetLps);
     m_window->placeEntry(targetLps + Vec3{-10.0, 25.0, 5.0});
     m_window->autosave();
@@ -417,10 +417,10 @@ TEST_F(Workstation, AutosaveIsOfferedForRecoveryAfterACrash)
     box->done(QMessageBox::Yes);
     ASSERT_TRUE(test::waitUntil([&] { return opened; }, 60000));
     EXPECT_TRUE(ok);
-    ASSERT_EQ(next->workspace().targets().size(), 1u);
-    EXPECT_EQ(next->workspace().targets()[0].name, "L5 dorsal ramus right");
-    EXPECT_NEAR(distance(next->workspace().targets()[0].targetLps, targetLps), 0.0, 1e-9);
-    ASSERT_TRUE(next->workspace().targets()[0].entryLps);
+    ASSERT_EQ(next->planModel().targets().size(), 1u);
+    EXPECT_EQ(next->planModel().targets()[0].name, "L5 dorsal ramus right");
+    EXPECT_NEAR(distance(next->planModel().targets()[0].targetLps, targetLps), 0.0, 1e-9);
+    ASSERT_TRUE(next->planModel().targets()[0].entryLps);
     EXPECT_FALSE(QFile::exists(MainWindow::autosavePath()));
     next->undoStack().setClean();
     next->close();
@@ -462,21 +462,21 @@ TEST_F(Workstation, SliceViewMouseScrollsWindowsZoomsAndMaximises)
     const QPointF centre(axial->width() / 2.0, axial->height() / 2.0);
 
     // Wheel: one notch forward moves one slice (2.5 mm) toward the viewer, i.e. inferior.
-    const Vec3 before = m_window->workspace().cursorLps();
+    const Vec3 before = m_window->viewStateModel().cursorLps();
     sendWheel(axial, centre, 1, Qt::NoModifier);
-    EXPECT_NEAR(m_window->workspace().cursorLps().z - before.z, -2.5, 1e-9);
+    EXPECT_NEAR(m_window->viewStateModel().cursorLps().z - before.z, -2.5, 1e-9);
     sendWheel(axial, centre, -2, Qt::NoModifier);
-    EXPECT_NEAR(m_window->workspace().cursorLps().z - before.z, 2.5, 1e-9);
-    EXPECT_NEAR(m_window->workspace().cursorLps().x, before.x, 1e-9);
+    EXPECT_NEAR(m_window->viewStateModel().cursorLps().z - before.z, 2.5, 1e-9);
+    EXPECT_NEAR(m_window->viewStateModel().cursorLps().x, before.x, 1e-9);
 
     // Right drag: to the right widens the window, downward lowers the level.
-    m_window->workspace().setWindowLevel(400, 40);
+    m_window->viewStateModel().setWindowLevel(400, 40);
     sendMouse(axial, QEvent::MouseButtonPress, centre, Qt::RightButton, Qt::RightButton);
     sendMouse(axial, QEvent::MouseMove, centre + QPointF(40, 30), Qt::NoButton, Qt::RightButton);
     sendMouse(axial, QEvent::MouseButtonRelease, centre + QPointF(40, 30), Qt::RightButton, Qt::NoButton);
-    EXPECT_NEAR(m_window->workspace().window(), 400 * std::pow(1.005, 40), 1e-6);
-    EXPECT_NEAR(m_window->workspace().level(), 40 - 30 * 1.0, 1e-6);
-    EXPECT_NEAR(axial->scene().window(), m_window->workspace().window(), 1e-9);
+    EXPECT_NEAR(m_window->viewStateModel().window(), 400 * std::pow(1.005, 40), 1e-6);
+    EXPECT_NEAR(m_window->viewStateModel().level(), 40 - 30 * 1.0, 1e-6);
+    EXPECT_NEAR(axial->scene().window(), m_window->viewStateModel().window(), 1e-9);
     m_window->applyWindowPreset("Bone");
     EXPECT_EQ(axial->scene().window(), 2000);
     EXPECT_EQ(axial->scene().level(), 500);

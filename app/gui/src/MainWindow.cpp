@@ -44,7 +44,10 @@
 #include <cstdio>
 
 #include "needleplan/gui/ModelViewWidget.h"
-#include "needleplan/gui/PlanCommands.h"
+#include "needleplan/gui/ImageModel.h"
+#include "needleplan/gui/PlanModel.h"
+#include "needleplan/gui/StructuresModel.h"
+#include "needleplan/gui/ViewStateModel.h"
 #include "needleplan/gui/PlanningSession.h"
 #include "needleplan/gui/SeriesPickerDialog.h"
 #include "needleplan/gui/StructureMerge.h"
@@ -68,39 +71,12 @@ namespace np::gui {
 
 namespace {
 
-struct WindowPreset
-{
-    const char* name;
-    double window;
-    double level;
-};
-constexpr WindowPreset kWindowPresets[] = {
-    {"Spine", 1200, 300}, {"Bone", 2000, 500}, {"Soft tissue", 400, 40}, {"Full range", 4000, 1000}};
-
 QString mm(double value, int decimals = 1) { return QString::number(value, 'f', decimals) + QStringLiteral(" mm"); }
 QString deg(double value) { return QString::number(value, 'f', 1) + QStringLiteral("°"); }
 
 QColor toQColor(const render::Rgb& rgb)
 {
     return QColor::fromRgbF(static_cast<float>(rgb[0]), static_cast<float>(rgb[1]), static_cast<float>(rgb[2]));
-}
-
-std::vector<NamedTargetEntry> readTargetsJson(const QString& path)
-{
-    std::vector<NamedTargetEntry> targets;
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return targets;
-    const QJsonDocument document = QJsonDocument::fromJson(file.readAll());
-    for (const QJsonValue& value : document.object().value("targets").toArray()) {
-        const QJsonObject object = value.toObject();
-        const QJsonArray position = object.value("positionLps").toArray();
-        if (position.size() != 3 || object.value("name").toString().isEmpty())
-            continue;
-        targets.push_back({object.value("name").toString(),
-                           Vec3{position[0].toDouble(), position[1].toDouble(), position[2].toDouble()}});
-    }
-    return targets;
 }
 
 /// The phantom folder the build generated, or the one in the cache folder.
@@ -117,8 +93,9 @@ QString findSampleFolder()
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent)
-    : QMainWindow(parent), m_workspace(std::make_unique<Workspace>()), m_undo(new QUndoStack(this)),
-      m_task(new BackgroundTask(this))
+    : QMainWindow(parent), m_undo(new QUndoStack(this)), m_task(new BackgroundTask(this)), m_image(new ImageModel(this)),
+      m_view(new ViewStateModel(*m_image, this)), m_structures(new StructuresModel(*m_image, *m_undo, *m_task, this)),
+      m_plan(new PlanModel(*m_image, *m_undo, this))
 {
     setObjectName("mainWindow");
     setWindowTitle(tr("NeedlePlan"));
@@ -160,49 +137,56 @@ MainWindow::MainWindow(QWidget* parent)
         m_statusLabel->setText(tr("Ready"));
     });
 
-    Workspace* ws = m_workspace.get();
-    connect(ws, &Workspace::volumeChanged, this, [this] {
-        std::shared_ptr<const imaging::Volume> volume = m_workspace->volume();
+    connect(m_image, &ImageModel::volumeChanged, this, [this] {
+        std::shared_ptr<const imaging::Volume> volume = m_image->volume();
         for (SliceViewWidget* view : allSliceViews()) {
             view->scene().setVolume(volume);
-            view->scene().setWindowLevel(m_workspace->window(), m_workspace->level());
+            view->scene().setWindowLevel(m_view->window(), m_view->level());
+            view->scene().setCursorLps(m_view->cursorLps());
         }
         m_modelView->scene().clearSurfaces();
         m_modelView->scene().setAccessMap({});
         updateCornerText();
         refreshSliceViews();
     });
-    connect(ws, &Workspace::labelsChanged, this, [this] {
+    connect(m_structures, &StructuresModel::labelsChanged, this, [this] {
         refreshStructuresTable();
-        // The skin carries the accessibility map in 3D: a "skin" structure, else the "body".
-        std::uint16_t skin = 0;
-        for (const char* key : {"skin", "body"}) {
-            for (const StructureRow& row : m_workspace->structures())
-                if (skin == 0 && QString::fromStdString(row.style.name).contains(key, Qt::CaseInsensitive))
-                    skin = row.style.labelValue;
-        }
-        m_modelView->scene().setSkinLabel(skin);
+        // The skin carries the accessibility map in 3D.
+        m_modelView->scene().setSkinLabel(m_structures->skinLabel());
     });
-    connect(ws, &Workspace::structuresChanged, this, [this] {
+    connect(m_structures, &StructuresModel::structuresChanged, this, [this] {
         for (SliceViewWidget* view : allSliceViews())
-            view->scene().setLabels(m_workspace->labels(), m_workspace->structureStyles());
-        m_modelView->scene().setStyles(m_workspace->structureStyles());
+            view->scene().setLabels(m_structures->labels(), m_structures->styles());
+        m_modelView->scene().setStyles(m_structures->styles());
         refreshStructuresTable();
         refreshReadout();
         refreshSliceViews();
     });
-    connect(ws, &Workspace::cursorChanged, this, [this] {
+    connect(m_view, &ViewStateModel::cursorChanged, this, [this] {
         for (SliceViewWidget* view : m_sliceViews)
-            view->scene().setCursorLps(m_workspace->cursorLps());
+            view->scene().setCursorLps(m_view->cursorLps());
         updateStatus();
         refreshSliceViews();
     });
-    connect(ws, &Workspace::windowLevelChanged, this, [this] {
+    connect(m_image, &ImageModel::namedTargetsChanged, this, [this] {
+        m_namedTargetCombo->clear();
+        for (const NamedTargetEntry& target : m_image->namedTargets())
+            m_namedTargetCombo->addItem(target.name);
+        m_namedTargetCombo->setCurrentIndex(m_image->namedTargets().empty() ? -1 : 0);
+    });
+    connect(m_structures, &StructuresModel::labelsReplaced, this, &MainWindow::labelsReplaced);
+    connect(m_structures, &StructuresModel::structuresAdded, this, &MainWindow::structuresAdded);
+    connect(m_structures, &StructuresModel::structuresUpdated, this, &MainWindow::structuresUpdated);
+    connect(m_structures, &StructuresModel::errorOccurred, this, &MainWindow::reportError);
+    connect(m_view, &ViewStateModel::windowLevelChanged, this, [this] {
+        const QString preset = m_view->windowPresetName();
+        if (!preset.isEmpty())
+            m_windowCombo->setCurrentText(preset);
         for (SliceViewWidget* view : allSliceViews())
-            view->scene().setWindowLevel(m_workspace->window(), m_workspace->level());
+            view->scene().setWindowLevel(m_view->window(), m_view->level());
         refreshSliceViews();
     });
-    connect(ws, &Workspace::planChanged, this, [this] {
+    connect(m_plan, &PlanModel::planChanged, this, [this] {
         refreshPlanGraphics();
         refreshTrajectoryViews();
         refreshTargetsTree();
@@ -216,8 +200,8 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_autosaveTimer, &QTimer::timeout, this, &MainWindow::autosave);
     m_autosaveTimer->start();
     // The accessibility map shown is the active target's, while its search results stand.
-    connect(m_workspace.get(), &Workspace::planChanged, this, [this] {
-        const PlanTarget* target = m_workspace->active();
+    connect(m_plan, &PlanModel::planChanged, this, [this] {
+        const PlanTarget* target = m_plan->active();
         auto it = target ? m_accessMaps.find(target->name) : m_accessMaps.end();
         const bool valid = it != m_accessMaps.end() && !target->ranked.empty();
         m_modelView->scene().setAccessMap(valid ? it->second : std::vector<render::AccessPoint>{});
@@ -299,9 +283,9 @@ void MainWindow::buildViews()
         auto* view = new SliceViewWidget(orientation, central);
         m_sliceViews.push_back(view);
         m_viewFrames.push_back(makeViewFrame(view, render::toString(orientation), accent));
-        connect(view, &SliceViewWidget::cursorMoved, this, [this](const Vec3& p) { m_workspace->setCursorLps(p); });
+        connect(view, &SliceViewWidget::cursorMoved, this, [this](const Vec3& p) { m_view->setCursorLps(p); });
         connect(view, &SliceViewWidget::windowLevelChanged, this,
-                [this](double w, double l) { m_workspace->setWindowLevel(w, l); });
+                [this](double w, double l) { m_view->setWindowLevel(w, l); });
         connect(view, &SliceViewWidget::pointPicked, this, [this](const Vec3& p, PickMode mode) {
             if (mode == PickMode::SetTarget)
                 placeTarget(p);
@@ -309,17 +293,10 @@ void MainWindow::buildViews()
                 placeEntry(p);
             setPickMode(PickMode::Navigate);
         });
-        connect(view, &SliceViewWidget::handleDragStarted, this, [this](int) {
-            m_dragKey = m_nextDragKey++;
-            if (const PlanTarget* target = m_workspace->active())
-                m_dragStart = *target;
-        });
-        connect(view, &SliceViewWidget::handleDragged, this, [this](int h, const Vec3& p) { dragHandle(h, p); });
-        connect(view, &SliceViewWidget::handleDragFinished, this, [this](int) {
-            m_dragKey = 0;
-            m_dragStart.reset();
-            refreshReadout();
-        });
+        connect(view, &SliceViewWidget::handleDragStarted, m_plan, [this](int) { m_plan->beginDrag(); });
+        connect(view, &SliceViewWidget::handleDragged, m_plan,
+                [this](int h, const Vec3& p) { m_plan->dragHandle(h, p); });
+        connect(view, &SliceViewWidget::handleDragFinished, m_plan, [this](int) { m_plan->endDrag(); });
         QWidget* frame = m_viewFrames.back();
         connect(view, &SliceViewWidget::maximiseToggled, this, [this, frame] { toggleMaximised(frame); });
     }
@@ -350,7 +327,7 @@ void MainWindow::buildViews()
         connect(view, &SliceViewWidget::cursorMoved, this, [this, view](const Vec3& p) {
             if (view == m_probeView) {
                 // Wheel and clicks move the probe along the needle.
-                const PlanTarget* target = m_workspace->active();
+                const PlanTarget* target = m_plan->active();
                 if (target && target->entryLps) {
                     const Vec3 axis = target->targetLps - *target->entryLps;
                     const double t = dot(p - *target->entryLps, axis) / std::max(1e-9, dot(axis, axis));
@@ -358,10 +335,10 @@ void MainWindow::buildViews()
                 }
                 return;
             }
-            m_workspace->setCursorLps(p);
+            m_view->setCursorLps(p);
         });
         connect(view, &SliceViewWidget::windowLevelChanged, this,
-                [this](double w, double l) { m_workspace->setWindowLevel(w, l); });
+                [this](double w, double l) { m_view->setWindowLevel(w, l); });
         QWidget* frame = view == m_probeView ? m_viewFrames[5] : m_viewFrames[4];
         connect(view, &SliceViewWidget::maximiseToggled, this, [this, frame] { toggleMaximised(frame); });
     }
@@ -373,7 +350,7 @@ void MainWindow::buildViews()
 
 void MainWindow::focus3dOnActiveTarget()
 {
-    const PlanTarget* target = m_workspace->active();
+    const PlanTarget* target = m_plan->active();
     if (!target || !target->entryLps)
         return;
     // A posterolateral view of the target from the side of its entry.
@@ -422,8 +399,8 @@ void MainWindow::refreshTrajectoryViews()
 {
     if (!m_needleView || !m_probeView)
         return;
-    const PlanTarget* target = m_workspace->active();
-    if (!target || !target->entryLps || distance(*target->entryLps, target->targetLps) < 1e-6 || !m_workspace->volume()) {
+    const PlanTarget* target = m_plan->active();
+    if (!target || !target->entryLps || distance(*target->entryLps, target->targetLps) < 1e-6 || !m_image->volume()) {
         m_needleView->scene().setPositionText("no trajectory");
         m_probeView->scene().setPositionText("no trajectory");
         return;
@@ -557,9 +534,9 @@ void MainWindow::buildPanels()
             openSegmentation(path);
     });
     connect(m_structuresTable, &QTableWidget::cellClicked, this, [this](int row, int column) {
-        if (row < 0 || row >= static_cast<int>(m_workspace->structures().size()))
+        if (row < 0 || row >= static_cast<int>(m_structures->rows().size()))
             return;
-        StructureRow after = m_workspace->structures()[static_cast<std::size_t>(row)];
+        StructureRow after = m_structures->rows()[static_cast<std::size_t>(row)];
         if (column == 1) {
             const QColor color = QColorDialog::getColor(toQColor(after.style.colorRgb), this, tr("Structure colour"));
             if (color.isValid()) {
@@ -570,9 +547,9 @@ void MainWindow::buildPanels()
     });
     connect(m_structuresTable, &QTableWidget::itemChanged, this, [this](QTableWidgetItem* item) {
         const int row = item->row();
-        if (item->column() != 0 || row < 0 || row >= static_cast<int>(m_workspace->structures().size()))
+        if (item->column() != 0 || row < 0 || row >= static_cast<int>(m_structures->rows().size()))
             return;
-        StructureRow after = m_workspace->structures()[static_cast<std::size_t>(row)];
+        StructureRow after = m_structures->rows()[static_cast<std::size_t>(row)];
         const bool visible = item->checkState() == Qt::Checked;
         if (visible == after.style.visible)
             return;
@@ -619,12 +596,11 @@ void MainWindow::buildPanels()
                                QString::fromStdString(needle.name));
     connect(m_needleCombo, &QComboBox::currentIndexChanged, this, [this](int index) {
         const std::string name = m_needleCombo->itemData(index).toString().toStdString();
-        if (name != m_workspace->needleName())
-            m_undo->push(new SetNeedleCommand(*m_workspace, m_workspace->needleName(), name));
+        m_plan->setNeedle(name);
     });
     // Keep the combo in step with undo/redo and opened plans.
-    connect(m_workspace.get(), &Workspace::planChanged, this, [this] {
-        const int index = m_needleCombo->findData(QString::fromStdString(m_workspace->needleName()));
+    connect(m_plan, &PlanModel::planChanged, this, [this] {
+        const int index = m_needleCombo->findData(QString::fromStdString(m_plan->needleName()));
         if (index >= 0 && index != m_needleCombo->currentIndex()) {
             QSignalBlocker blocker(m_needleCombo);
             m_needleCombo->setCurrentIndex(index);
@@ -639,15 +615,15 @@ void MainWindow::buildPanels()
     auto* addNamed = new QPushButton(tr("Add named target"), planPanel);
     connect(addNamed, &QPushButton::clicked, this, [this] {
         const int index = m_namedTargetCombo->currentIndex();
-        if (index >= 0 && index < static_cast<int>(m_namedTargets.size()))
-            addTarget(m_namedTargets[static_cast<std::size_t>(index)].name,
-                      m_namedTargets[static_cast<std::size_t>(index)].positionLps);
+        if (index >= 0 && index < static_cast<int>(m_image->namedTargets().size()))
+            addTarget(m_image->namedTargets()[static_cast<std::size_t>(index)].name,
+                      m_image->namedTargets()[static_cast<std::size_t>(index)].positionLps);
     });
     auto* addAllNamed = new QPushButton(tr("Add all"), planPanel);
     addAllNamed->setToolTip(tr("Add every named target found next to the image"));
     connect(addAllNamed, &QPushButton::clicked, this, [this] {
         m_undo->beginMacro(tr("Add all named targets"));
-        for (const NamedTargetEntry& target : m_namedTargets)
+        for (const NamedTargetEntry& target : m_image->namedTargets())
             addTarget(target.name, target.positionLps);
         m_undo->endMacro();
     });
@@ -680,32 +656,24 @@ void MainWindow::buildPanels()
     m_targetsTree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
     connect(m_targetsTree, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem* item) {
         const int index = item->data(0, Qt::UserRole).toInt();
-        m_workspace->setActiveTarget(index);
-        if (const PlanTarget* target = m_workspace->active())
-            m_workspace->setCursorLps(target->targetLps);
+        m_plan->setActiveTarget(index);
+        if (const PlanTarget* target = m_plan->active())
+            m_view->setCursorLps(target->targetLps);
     });
     m_targetsTree->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
     connect(m_targetsTree, &QTreeWidget::itemChanged, this, [this](QTreeWidgetItem* item, int column) {
         if (column != 0 || item->parent())
             return;
         const int index = item->data(0, Qt::UserRole).toInt();
-        if (index < 0 || index >= static_cast<int>(m_workspace->targets().size()))
+        if (index < 0 || index >= static_cast<int>(m_plan->targets().size()))
             return;
-        const PlanTarget before = m_workspace->targets()[static_cast<std::size_t>(index)];
-        const std::string name = item->text(0).trimmed().toStdString();
-        if (name.empty() || name == before.name)
-            return;
-        PlanTarget after = before;
-        after.name = name;
-        QTimer::singleShot(0, this, [this, index, before, after] {
-            m_undo->push(new EditTargetCommand(*m_workspace, index, before, after, tr("Rename target")));
-        });
+        const QString name = item->text(0);
+        QTimer::singleShot(0, this, [this, index, name] { m_plan->renameTarget(index, name); });
     });
     planLayout->addWidget(m_targetsTree);
     auto* removeTarget = new QPushButton(tr("Remove target"), planPanel);
     connect(removeTarget, &QPushButton::clicked, this, [this] {
-        if (m_workspace->active())
-            m_undo->push(new RemoveTargetCommand(*m_workspace, m_workspace->activeTarget()));
+        m_plan->removeTarget(m_plan->activeTarget());
     });
     planLayout->addWidget(removeTarget);
     auto* find = new QPushButton(tr("Find safe trajectories"), planPanel);
@@ -825,8 +793,8 @@ void MainWindow::buildActions()
     edit->addAction(redo);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    for (const WindowPreset& preset : kWindowPresets)
-        view->addAction(tr("Window: %1").arg(preset.name), this, [this, name = QString(preset.name)] { applyWindowPreset(name); });
+    for (const WindowPreset& preset : ViewStateModel::windowPresets())
+        view->addAction(tr("Window: %1").arg(preset.name), this, [this, name = preset.name] { applyWindowPreset(name); });
     view->addSeparator();
     m_accessMapAction = view->addAction(tr("Accessibility map on the skin"));
     m_accessMapAction->setCheckable(true);
@@ -861,7 +829,7 @@ void MainWindow::buildActions()
     toolbar->addWidget(new QLabel(tr(" Window "), toolbar));
     m_windowCombo = new QComboBox(toolbar);
     m_windowCombo->setObjectName("windowPresetCombo");
-    for (const WindowPreset& preset : kWindowPresets)
+    for (const WindowPreset& preset : ViewStateModel::windowPresets())
         m_windowCombo->addItem(preset.name);
     connect(m_windowCombo, &QComboBox::textActivated, this, &MainWindow::applyWindowPreset);
     toolbar->addWidget(m_windowCombo);
@@ -994,19 +962,12 @@ void MainWindow::volumeLoaded(std::shared_ptr<imaging::Volume> volume, const QSt
 {
     m_planning.reset();
     m_undo->clear();
-    m_currentPath = path;
     const imaging::VolumeInfo& info = volume->info();
-    const bool ct = info.modality == "CT" || info.modality.empty();
-    m_workspace->setWindowLevel(ct ? 1200 : 600, ct ? 300 : 300);
-    m_workspace->setVolume(volume);
-    m_windowCombo->setCurrentText("Spine");
+    m_image->setVolume(volume, path);
     setWindowTitle(tr("NeedlePlan — %1[*]").arg(QFileInfo(path).fileName()));
     addRecent(path);
-    m_namedTargets = m_pendingTargets.isEmpty() ? std::vector<NamedTargetEntry>{} : readTargetsJson(m_pendingTargets);
-    m_namedTargetCombo->clear();
-    for (const NamedTargetEntry& target : m_namedTargets)
-        m_namedTargetCombo->addItem(target.name);
-    m_namedTargetCombo->setCurrentIndex(m_namedTargets.empty() ? -1 : 0);
+    if (!m_pendingTargets.isEmpty())
+        m_image->setNamedTargets(ImageModel::readTargetsJson(m_pendingTargets));
     for (const std::string& warning : info.warnings)
         statusBar()->showMessage(QString::fromStdString(warning), 8000);
     if (!m_pendingSegmentation.isEmpty()) {
@@ -1018,7 +979,7 @@ void MainWindow::volumeLoaded(std::shared_ptr<imaging::Volume> volume, const QSt
         m_task->start(
             tr("Loading structures"), [labels, native](ProgressSink&) { *labels = imaging::readLabelMap(native); },
             [this, labels] {
-                m_workspace->setLabels(labels);
+                m_structures->setLabels(labels);
                 preparePlanning();
                 startSurfaceBuild();
                 emit loadFinished(true, QString());
@@ -1038,7 +999,7 @@ void MainWindow::volumeLoaded(std::shared_ptr<imaging::Volume> volume, const QSt
 
 void MainWindow::openSegmentation(const QString& path)
 {
-    if (!m_workspace->volume() || m_task->busy()) {
+    if (!m_image->volume() || m_task->busy()) {
         reportError(tr("Structures not loaded"), m_task->busy() ? tr("Wait for the current task to finish.")
                                                                  : tr("Open an image first."));
         return;
@@ -1048,7 +1009,7 @@ void MainWindow::openSegmentation(const QString& path)
     m_task->start(
         tr("Loading structures"), [labels, native](ProgressSink&) { *labels = imaging::readLabelMap(native); },
         [this, labels] {
-            m_workspace->setLabels(labels);
+            m_structures->setLabels(labels);
             preparePlanning();
             startSurfaceBuild();
         },
@@ -1085,13 +1046,13 @@ void MainWindow::openSamplePhantom()
 
 void MainWindow::startSurfaceBuild()
 {
-    auto volume = m_workspace->volume();
-    auto labels = m_workspace->labels();
+    auto volume = m_image->volume();
+    auto labels = m_structures->labels();
     if (!volume)
         return;
     auto surfaces = std::make_shared<render::SurfaceSet>();
     std::vector<std::uint16_t> values;
-    for (const StructureRow& row : m_workspace->structures())
+    for (const StructureRow& row : m_structures->rows())
         if (row.style.name.find("fat") == std::string::npos && row.style.name.find("muscle") == std::string::npos)
             values.push_back(row.style.labelValue);
     m_task->start(
@@ -1103,7 +1064,7 @@ void MainWindow::startSurfaceBuild()
                 *surfaces = render::buildThresholdSurface(*volume, 250.0, 1, &sink);
         },
         [this, surfaces, labels] {
-            std::vector<render::StructureStyle> styles = m_workspace->structureStyles();
+            std::vector<render::StructureStyle> styles = m_structures->styles();
             if (!labels)
                 styles.push_back({1, "bone (threshold)", {0.92, 0.88, 0.78}, 1.0, true});
             m_modelView->scene().setSurfaces(std::move(*surfaces), styles);
@@ -1196,78 +1157,29 @@ void MainWindow::showImportDialog()
 
 void MainWindow::segmentAutomatically(const imaging::SegmentationOptions& options)
 {
-    auto volume = m_workspace->volume();
-    if (!volume) {
-        reportError(tr("Structures not segmented"), tr("Open an image first."));
-        emit structuresUpdated(false, tr("no image"));
-        return;
-    }
-    auto set = std::make_shared<imaging::StructureSet>();
-    m_task->start(
-        tr("Segmenting structures"),
-        [volume, options, set](ProgressSink& sink) { *set = imaging::segmentStructures(*volume, options, &sink); },
-        [this, set] { addStructures(*set, tr("Segment automatically")); },
-        [this](ErrorCode code, const QString& message) {
-            if (code != ErrorCode::Cancelled)
-                reportError(tr("Structures not segmented"), message);
-            emit structuresUpdated(false, message);
-        });
+    m_structures->segmentAutomatically(options);
 }
 
 void MainWindow::importStructureFile(const QString& path, const QString& colorTablePath)
 {
-    auto volume = m_workspace->volume();
-    if (!volume) {
-        reportError(tr("Structures not imported"), tr("Open an image first."));
-        emit structuresUpdated(false, tr("no image"));
-        return;
-    }
-    auto set = std::make_shared<imaging::StructureSet>();
-    const std::string native = path.toStdString();
-    imaging::StructureImportOptions options;
-    options.colorTablePath = colorTablePath.toStdString();
-    m_task->start(
-        tr("Importing structures"),
-        [volume, native, options, set](ProgressSink& sink) { *set = imaging::importStructures(native, *volume, options, &sink); },
-        [this, set, path] { addStructures(*set, tr("Import %1").arg(QFileInfo(path).fileName())); },
-        [this](ErrorCode code, const QString& message) {
-            if (code != ErrorCode::Cancelled)
-                reportError(tr("Structures not imported"), message);
-            emit structuresUpdated(false, message);
-        });
+    m_structures->importStructureFile(path, colorTablePath);
 }
 
-void MainWindow::addStructures(const imaging::StructureSet& set, const QString& undoText)
+void MainWindow::structuresAdded(const QString& summary, const QStringList& warnings)
 {
-    m_structureWarnings.clear();
-    for (const std::string& warning : set.warnings())
-        m_structureWarnings << QString::fromStdString(warning);
-    MergedStructures merged;
-    try {
-        merged = mergeStructures(m_workspace->labels().get(), m_workspace->structures(), set,
-                                 m_workspace->volume()->geometry());
-    } catch (const std::exception& error) {
-        reportError(tr("Structures not added"), QString::fromStdString(error.what()));
-        emit structuresUpdated(false, QString::fromStdString(error.what()));
+    statusBar()->showMessage(summary, 8000);
+    if (warnings.isEmpty())
+        return;
+    if (m_scripted) {
+        for (const QString& warning : warnings)
+            std::fprintf(stderr, "warning: %s\n", qPrintable(warning));
         return;
     }
-    m_undo->push(new ReplaceStructuresCommand(*m_workspace, std::move(merged.labels), std::move(merged.rows), undoText,
-                                              [this] { labelsReplaced(); }));
-    const QString summary = tr("%1: %2 structure(s) added, %3 replaced").arg(undoText).arg(merged.added).arg(merged.replaced);
-    statusBar()->showMessage(summary, 8000);
-    if (!m_structureWarnings.isEmpty()) {
-        if (m_scripted) {
-            for (const QString& warning : m_structureWarnings)
-                std::fprintf(stderr, "warning: %s\n", qPrintable(warning));
-        } else {
-            QMessageBox box(QMessageBox::Warning, tr("Structures added with warnings"),
-                            tr("%1.\n\nPlease check these %2 note(s) before planning:").arg(summary).arg(m_structureWarnings.size()),
-                            QMessageBox::Ok, this);
-            box.setInformativeText("• " + m_structureWarnings.join("\n• "));
-            box.exec();
-        }
-    }
-    emit structuresUpdated(true, summary);
+    QMessageBox box(QMessageBox::Warning, tr("Structures added with warnings"),
+                    tr("%1.\n\nPlease check these %2 note(s) before planning:").arg(summary).arg(warnings.size()),
+                    QMessageBox::Ok, this);
+    box.setInformativeText("• " + warnings.join("\n• "));
+    box.exec();
 }
 
 void MainWindow::labelsReplaced()
@@ -1282,48 +1194,23 @@ void MainWindow::labelsReplaced()
 
 bool MainWindow::exportSegNrrd(const QString& path, QString* error)
 {
-    auto labels = m_workspace->labels();
-    if (!labels) {
-        if (error)
-            *error = tr("There are no structures to export.");
+    if (!m_structures->exportSegNrrd(path, error))
         return false;
-    }
-    try {
-        imaging::writeSegNrrd(labelMapForExport(*labels, m_workspace->structures()), path.toStdString());
-    } catch (const std::exception& failure) {
-        if (error)
-            *error = QString::fromStdString(failure.what());
-        return false;
-    }
     statusBar()->showMessage(tr("Structures exported to %1").arg(path), 8000);
     return true;
 }
 
 bool MainWindow::exportDicomSeg(const QString& path, QString* error)
 {
-    auto labels = m_workspace->labels();
-    auto volume = m_workspace->volume();
-    if (!labels || !volume) {
-        if (error)
-            *error = tr("There are no structures to export.");
+    if (!m_structures->exportDicomSeg(path, error))
         return false;
-    }
-    try {
-        const imaging::StructureSet set = imaging::StructureSet::fromLabelMap(labelMapForExport(*labels, m_workspace->structures()));
-        imaging::DicomSegWriteOptions options;
-        imaging::writeDicomSeg(set, *volume, path.toStdString(), options);
-    } catch (const std::exception& failure) {
-        if (error)
-            *error = QString::fromStdString(failure.what());
-        return false;
-    }
     statusBar()->showMessage(tr("Structures exported to %1").arg(path), 8000);
     return true;
 }
 
 void MainWindow::preparePlanning()
 {
-    m_planning = std::make_shared<PlanningSession>(m_workspace->volume(), m_workspace->labels());
+    m_planning = std::make_shared<PlanningSession>(m_image->volume(), m_structures->labels());
 }
 
 void MainWindow::addRecent(const QString& path)
@@ -1411,82 +1298,32 @@ void MainWindow::setPickMode(PickMode mode)
 
 void MainWindow::addTarget(const QString& name, const Vec3& targetLps)
 {
-    PlanTarget target;
-    target.name = name.toStdString();
-    target.targetLps = targetLps;
-    m_undo->push(new AddTargetCommand(*m_workspace, target));
-    m_workspace->setCursorLps(targetLps);
+    m_plan->addTarget(name, targetLps);
+    m_view->setCursorLps(targetLps);
 }
 
 void MainWindow::placeTarget(const Vec3& targetLps)
 {
-    const PlanTarget* active = m_workspace->active();
-    if (!active) {
-        addTarget(QString::fromStdString(m_workspace->nextTargetName()), targetLps);
-        return;
-    }
-    PlanTarget after = *active;
-    after.targetLps = targetLps;
-    after.ranked.clear();
-    after.selectedRank = -1;
-    m_undo->push(new EditTargetCommand(*m_workspace, m_workspace->activeTarget(), *active, after, tr("Set target")));
-    m_workspace->setCursorLps(targetLps);
+    m_plan->moveActiveTarget(targetLps);
+    m_view->setCursorLps(targetLps);
 }
 
 void MainWindow::placeEntry(const Vec3& entryLps)
 {
-    const PlanTarget* active = m_workspace->active();
-    if (!active) {
+    if (!m_plan->setEntry(entryLps))
         reportError(tr("No target"), tr("Set a target first, then its entry."));
-        return;
-    }
-    PlanTarget after = *active;
-    after.entryLps = entryLps;
-    after.selectedRank = -1;
-    m_undo->push(new EditTargetCommand(*m_workspace, m_workspace->activeTarget(), *active, after, tr("Set entry")));
 }
 
-void MainWindow::dragHandle(int handle, const Vec3& pointLps)
-{
-    const PlanTarget* active = m_workspace->active();
-    if (!active || !m_dragStart)
-        return;
-    PlanTarget after = *active;
-    if (handle == 0)
-        after.entryLps = pointLps;
-    else {
-        after.targetLps = pointLps;
-        after.ranked.clear();
-    }
-    after.selectedRank = -1;
-    m_undo->push(new EditTargetCommand(*m_workspace, m_workspace->activeTarget(), *m_dragStart, after,
-                                       handle == 0 ? tr("Move entry") : tr("Move target"), m_dragKey));
-}
-
-void MainWindow::selectCandidate(int rank)
-{
-    const PlanTarget* active = m_workspace->active();
-    if (!active || rank < 0 || rank >= static_cast<int>(active->ranked.size()))
-        return;
-    PlanTarget after = *active;
-    after.entryLps = active->ranked[static_cast<std::size_t>(rank)].entryLps;
-    after.selectedRank = rank;
-    m_undo->push(new EditTargetCommand(*m_workspace, m_workspace->activeTarget(), *active, after,
-                                       tr("Choose trajectory %1").arg(rank + 1)));
-}
+void MainWindow::selectCandidate(int rank) { m_plan->selectCandidate(rank); }
 
 void MainWindow::editStructure(int row, const StructureRow& after, const QString& text)
 {
-    const StructureRow before = m_workspace->structures()[static_cast<std::size_t>(row)];
-    m_undo->push(new EditStructureCommand(*m_workspace, row, before, after,
-                                          text.arg(QString::fromStdString(after.style.name))));
+    m_structures->editRow(row, after, text);
 }
 
 void MainWindow::applyWindowPreset(const QString& name)
 {
-    for (const WindowPreset& preset : kWindowPresets)
-        if (name == preset.name)
-            m_workspace->setWindowLevel(preset.window, preset.level);
+    m_view->applyWindowPreset(name);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1502,17 +1339,17 @@ void MainWindow::refreshPlanGraphics()
 {
     std::vector<render::TrajectoryGraphic> trajectories;
     std::vector<render::TargetGraphic> targets;
-    const double radius = m_workspace->needleRadiusMm();
+    const double radius = m_plan->needleRadiusMm();
     const std::vector<planning::StructureSpec> specs = [&] {
         std::vector<planning::StructureSpec> s;
-        for (const StructureRow& row : m_workspace->structures())
+        for (const StructureRow& row : m_structures->rows())
             s.push_back(row.spec);
         return s;
     }();
     std::optional<Vec3> entryHandle, targetHandle;
-    for (std::size_t t = 0; t < m_workspace->targets().size(); ++t) {
-        const PlanTarget& target = m_workspace->targets()[t];
-        const bool isActive = static_cast<int>(t) == m_workspace->activeTarget();
+    for (std::size_t t = 0; t < m_plan->targets().size(); ++t) {
+        const PlanTarget& target = m_plan->targets()[t];
+        const bool isActive = static_cast<int>(t) == m_plan->activeTarget();
         targets.push_back({target.targetLps, isActive});
         if (isActive) {
             targetHandle = target.targetLps;
@@ -1539,7 +1376,7 @@ void MainWindow::refreshPlanGraphics()
         graphic.colorRgb = {0.2, 0.9, 0.35};
         if (!m_planningBusy && m_planning && m_planning->hasLabels() && m_planning->fieldsCover(target.targetLps, specs)) {
             try {
-                const auto needle = planning::findNeedle(m_workspace->needleName());
+                const auto needle = planning::findNeedle(m_plan->needleName());
                 if (auto evaluation = m_planning->evaluate(specs, *target.entryLps, target.targetLps, *needle)) {
                     double worst = 1e9, margin = 0;
                     if (evaluation->closestIndex >= 0) {
@@ -1572,7 +1409,7 @@ void MainWindow::refreshPlanGraphics()
 
 void MainWindow::refreshStructuresTable()
 {
-    const auto& structures = m_workspace->structures();
+    const auto& structures = m_structures->rows();
     QSignalBlocker blocker(m_structuresTable);
     m_structuresTable->setRowCount(static_cast<int>(structures.size()));
     static const planning::StructureClass classes[] = {planning::StructureClass::Ignored, planning::StructureClass::Forbidden,
@@ -1603,7 +1440,7 @@ void MainWindow::refreshStructuresTable()
             opacity->setFrame(false);
             m_structuresTable->setCellWidget(rowIndex, 3, opacity);
             connect(opacity, &QSpinBox::valueChanged, this, [this, rowIndex](int value) {
-                StructureRow after = m_workspace->structures()[static_cast<std::size_t>(rowIndex)];
+                StructureRow after = m_structures->rows()[static_cast<std::size_t>(rowIndex)];
                 after.style.opacity = value / 100.0;
                 editStructure(rowIndex, after, tr("Opacity of %1"));
             });
@@ -1620,7 +1457,7 @@ void MainWindow::refreshStructuresTable()
                 classCombo->addItem(planning::toString(c));
             m_structuresTable->setCellWidget(rowIndex, 4, classCombo);
             connect(classCombo, &QComboBox::currentIndexChanged, this, [this, rowIndex](int index) {
-                StructureRow after = m_workspace->structures()[static_cast<std::size_t>(rowIndex)];
+                StructureRow after = m_structures->rows()[static_cast<std::size_t>(rowIndex)];
                 after.spec.structureClass = classes[index];
                 editStructure(rowIndex, after, tr("Class of %1"));
             });
@@ -1641,7 +1478,7 @@ void MainWindow::refreshStructuresTable()
             margin->setFrame(false);
             m_structuresTable->setCellWidget(rowIndex, 5, margin);
             connect(margin, &QDoubleSpinBox::valueChanged, this, [this, rowIndex](double value) {
-                StructureRow after = m_workspace->structures()[static_cast<std::size_t>(rowIndex)];
+                StructureRow after = m_structures->rows()[static_cast<std::size_t>(rowIndex)];
                 after.spec.marginMm = value;
                 editStructure(rowIndex, after, tr("Margin of %1"));
             });
@@ -1657,8 +1494,8 @@ void MainWindow::refreshTargetsTree()
 {
     QSignalBlocker blocker(m_targetsTree);
     m_targetsTree->clear();
-    for (std::size_t t = 0; t < m_workspace->targets().size(); ++t) {
-        const PlanTarget& target = m_workspace->targets()[t];
+    for (std::size_t t = 0; t < m_plan->targets().size(); ++t) {
+        const PlanTarget& target = m_plan->targets()[t];
         auto* item = new QTreeWidgetItem(m_targetsTree);
         item->setFlags(item->flags() | Qt::ItemIsEditable);
         item->setText(0, QString::fromStdString(target.name));
@@ -1681,8 +1518,8 @@ void MainWindow::refreshTargetsTree()
                                   .arg(target.entryLps->z, 0, 'f', 1));
             entry->setData(0, Qt::UserRole, static_cast<int>(t));
         }
-        item->setExpanded(static_cast<int>(t) == m_workspace->activeTarget());
-        if (static_cast<int>(t) == m_workspace->activeTarget()) {
+        item->setExpanded(static_cast<int>(t) == m_plan->activeTarget());
+        if (static_cast<int>(t) == m_plan->activeTarget()) {
             m_targetsTree->setCurrentItem(item);
             QFont bold = item->font(0);
             bold.setBold(true);
@@ -1694,7 +1531,7 @@ void MainWindow::refreshTargetsTree()
 void MainWindow::refreshRankedTable()
 {
     QSignalBlocker blocker(m_rankedTable);
-    const PlanTarget* target = m_workspace->active();
+    const PlanTarget* target = m_plan->active();
     const int rows = target ? static_cast<int>(target->ranked.size()) : 0;
     m_rankedTable->setRowCount(rows);
     for (int r = 0; r < rows; ++r) {
@@ -1731,7 +1568,7 @@ QString MainWindow::readoutHtml() const { return m_readout->text(); }
 
 void MainWindow::refreshReadout()
 {
-    const PlanTarget* target = m_workspace->active();
+    const PlanTarget* target = m_plan->active();
     if (!target) {
         m_readout->setText(tr("<i>No target. Press <b>Set target</b> and click in a slice view, or add a named target.</i>"));
         return;
@@ -1742,16 +1579,16 @@ void MainWindow::refreshReadout()
         m_readout->setText(html);
         return;
     }
-    const auto needle = planning::findNeedle(m_workspace->needleName());
+    const auto needle = planning::findNeedle(m_plan->needleName());
     const planning::PatientPosition position =
         m_planning ? m_planning->patientPosition() : planning::PatientPosition::HFS;
     std::optional<planning::Evaluation> evaluation;
     if (!m_planningBusy && m_planning && m_planning->hasLabels() && needle) {
         try {
             std::vector<planning::StructureSpec> specs;
-            for (const StructureRow& row : m_workspace->structures())
+            for (const StructureRow& row : m_structures->rows())
                 specs.push_back(row.spec);
-            if (!m_planning->fieldsCover(target->targetLps, specs) && m_dragKey == 0 && !m_fieldsJobPending) {
+            if (!m_planning->fieldsCover(target->targetLps, specs) && !m_plan->dragging() && !m_fieldsJobPending) {
                 // Distance maps around a new target: computed off the GUI thread, then shown.
                 m_fieldsJobPending = true;
                 m_planningBusy = true;
@@ -1836,7 +1673,7 @@ void MainWindow::refreshReadout()
         for (const auto& violation : evaluation->violations)
             html += QStringLiteral("<span style='color:#f05040'>• %1</span><br>")
                         .arg(QString::fromStdString(violation.message).toHtmlEscaped());
-    } else if (!m_workspace->labels()) {
+    } else if (!m_structures->labels()) {
         html += tr("<br><i>No structures loaded: clearance is not measured.</i>");
     }
     m_readout->setText(html);
@@ -1844,13 +1681,13 @@ void MainWindow::refreshReadout()
 
 void MainWindow::updateCornerText()
 {
-    auto volume = m_workspace->volume();
+    auto volume = m_image->volume();
     std::string left, right;
     if (volume) {
         const imaging::VolumeInfo& info = volume->info();
         left = (info.modality.empty() ? std::string("Image") : info.modality) +
                (info.patientPosition.empty() ? std::string() : "  " + info.patientPosition);
-        std::string description = info.description.empty() ? QFileInfo(m_currentPath).fileName().toStdString() : info.description;
+        std::string description = info.description.empty() ? QFileInfo(m_image->path()).fileName().toStdString() : info.description;
         if (description.size() > 40) // the slice views shorten it further to fit their width
             description = description.substr(0, 37) + "...";
         left += "\n" + description;
@@ -1867,8 +1704,8 @@ void MainWindow::updateCornerText()
 
 void MainWindow::updateStatus()
 {
-    const Vec3 p = m_workspace->cursorLps();
-    const double value = m_workspace->valueAt(p);
+    const Vec3 p = m_view->cursorLps();
+    const double value = m_image->valueAt(p);
     m_cursorLabel->setText(QStringLiteral("LPS %1, %2, %3 mm   %4")
                                .arg(p.x, 0, 'f', 1)
                                .arg(p.y, 0, 'f', 1)
@@ -1882,7 +1719,7 @@ void MainWindow::updateStatus()
 std::vector<planning::StructureSpec> MainWindow::structureSpecs() const
 {
     std::vector<planning::StructureSpec> specs;
-    for (const StructureRow& row : m_workspace->structures())
+    for (const StructureRow& row : m_structures->rows())
         specs.push_back(row.spec);
     return specs;
 }
@@ -1896,46 +1733,39 @@ void MainWindow::setPreset(const QString& name)
         reportError(tr("Preset not loaded"), QString::fromStdString(error.what()));
         return;
     }
-    m_workspace->setPresetName(name.toStdString());
+    m_plan->setPresetName(name.toStdString());
     const int presetIndex = m_presetCombo->findData(name);
     if (presetIndex >= 0)
         m_presetCombo->setCurrentIndex(presetIndex);
     // The preset's needle and structure rules, applied to the defaults, as one undo step.
     std::vector<planning::StructureSpec> specs;
-    for (const StructureRow& row : m_workspace->structures())
+    for (const StructureRow& row : m_structures->rows())
         specs.push_back(planning::defaultStructureSpec(row.style.name, row.style.labelValue));
     planning::applyPresetRules(preset, specs);
     m_undo->beginMacro(tr("Preset %1").arg(QString::fromStdString(preset.title)));
-    if (planning::findNeedle(preset.needle) && preset.needle != m_workspace->needleName())
-        m_undo->push(new SetNeedleCommand(*m_workspace, m_workspace->needleName(), preset.needle));
-    for (std::size_t r = 0; r < specs.size(); ++r) {
-        const StructureRow& before = m_workspace->structures()[r];
-        if (before.spec.structureClass == specs[r].structureClass && before.spec.marginMm == specs[r].marginMm)
-            continue;
-        StructureRow after = before;
-        after.spec = specs[r];
-        m_undo->push(new EditStructureCommand(*m_workspace, static_cast<int>(r), before, after, tr("Rule")));
-    }
+    if (planning::findNeedle(preset.needle))
+        m_plan->setNeedle(preset.needle);
+    m_structures->applyRules(specs, tr("Rules of %1").arg(QString::fromStdString(preset.title)));
     m_undo->endMacro();
 }
 
-void MainWindow::findSafeTrajectories() { searchTarget(m_workspace->activeTarget()); }
+void MainWindow::findSafeTrajectories() { searchTarget(m_plan->activeTarget()); }
 
 void MainWindow::searchAllTargets()
 {
-    if (m_workspace->targets().empty()) {
+    if (m_plan->targets().empty()) {
         reportError(tr("No target"), tr("Add targets first (named targets, or Set target and a click)."));
         emit searchFinished(false, tr("no target"));
         return;
     }
-    for (int index = 0; index < static_cast<int>(m_workspace->targets().size()); ++index)
+    for (int index = 0; index < static_cast<int>(m_plan->targets().size()); ++index)
         searchTarget(index);
 }
 
 void MainWindow::searchTarget(int index)
 {
     const PlanTarget* active =
-        index >= 0 && index < static_cast<int>(m_workspace->targets().size()) ? &m_workspace->targets()[static_cast<std::size_t>(index)] : nullptr;
+        index >= 0 && index < static_cast<int>(m_plan->targets().size()) ? &m_plan->targets()[static_cast<std::size_t>(index)] : nullptr;
     if (!active) {
         reportError(tr("No target"), tr("Set a target first: press Set target and click in a slice view."));
         emit searchFinished(false, tr("no target"));
@@ -1946,10 +1776,10 @@ void MainWindow::searchTarget(int index)
         emit searchFinished(false, tr("no structures"));
         return;
     }
-    const auto needle = planning::findNeedle(m_workspace->needleName());
+    const auto needle = planning::findNeedle(m_plan->needleName());
     planning::Preset preset;
     try {
-        preset = m_workspace->presetName().empty() ? planning::genericPreset() : planning::loadPreset(m_workspace->presetName());
+        preset = m_plan->presetName().empty() ? planning::genericPreset() : planning::loadPreset(m_plan->presetName());
     } catch (const std::exception& error) {
         reportError(tr("Preset not loaded"), QString::fromStdString(error.what()));
         emit searchFinished(false, QString::fromStdString(error.what()));
@@ -1970,7 +1800,7 @@ void MainWindow::searchTarget(int index)
         [this, index, before, result] {
             m_planningBusy = --m_pendingSearches > 0;
             // The target may have changed or gone while the search ran: then the result is stale.
-            const auto& targets = m_workspace->targets();
+            const auto& targets = m_plan->targets();
             if (index >= static_cast<int>(targets.size()) || targets[static_cast<std::size_t>(index)].name != before.name ||
                 distance(targets[static_cast<std::size_t>(index)].targetLps, before.targetLps) > 1e-9) {
                 m_statusLabel->setText(tr("The target changed during the search; search again."));
@@ -1989,7 +1819,7 @@ void MainWindow::searchTarget(int index)
             after.selectedRank = after.ranked.empty() ? -1 : 0;
             if (!after.ranked.empty())
                 after.entryLps = after.ranked.front().entryLps;
-            m_undo->push(new EditTargetCommand(*m_workspace, index, current, after, tr("Find safe trajectories")));
+            m_plan->editTarget(index, after, tr("Find safe trajectories"));
             // Accessibility map: every direction that reached the skin.
             std::vector<render::AccessPoint> points;
             float best = 0.0f, worst = 0.0f;
@@ -2032,10 +1862,11 @@ QString MainWindow::autosavePath()
 
 namespace {
 
-planning::Plan planFromWorkspace(const Workspace& workspace, const QString& imagePath, const QString& structuresPath)
+planning::Plan planFromModels(const ImageModel& image, const StructuresModel& structures, const PlanModel& workspace,
+                              const QString& imagePath, const QString& structuresPath)
 {
     planning::Plan plan;
-    if (auto volume = workspace.volume()) {
+    if (auto volume = image.volume()) {
         const imaging::VolumeInfo& info = volume->info();
         plan.image.path = imagePath.toStdString();
         plan.image.seriesUid = info.seriesUid;
@@ -2045,8 +1876,7 @@ planning::Plan planFromWorkspace(const Workspace& workspace, const QString& imag
     plan.image.structuresPath = structuresPath.toStdString();
     if (auto needle = planning::findNeedle(workspace.needleName()))
         plan.needle = *needle;
-    for (const StructureRow& row : workspace.structures())
-        plan.structures.push_back(row.spec);
+    plan.structures = structures.specs();
     for (const PlanTarget& target : workspace.targets()) {
         planning::PlanTarget out;
         out.name = target.name;
@@ -2083,7 +1913,7 @@ planning::Plan planFromWorkspace(const Workspace& workspace, const QString& imag
 bool MainWindow::savePlanFile(const QString& path, QString* error)
 {
     try {
-        planning::savePlan(planFromWorkspace(*m_workspace, m_currentPath, QString()), path.toStdString());
+        planning::savePlan(planFromModels(*m_image, *m_structures, *m_plan, m_image->path(), QString()), path.toStdString());
     } catch (const std::exception& e) {
         if (error)
             *error = QString::fromStdString(e.what());
@@ -2107,9 +1937,9 @@ void MainWindow::openPlanFile(const QString& path)
         return;
     }
     const QString imagePath = QString::fromStdString(plan.image.path);
-    const bool sameImage = m_workspace->volume() &&
-                           (imagePath.isEmpty() || QFileInfo(imagePath) == QFileInfo(m_currentPath) ||
-                            (!plan.image.seriesUid.empty() && plan.image.seriesUid == m_workspace->volume()->info().seriesUid));
+    const bool sameImage = m_image->volume() &&
+                           (imagePath.isEmpty() || QFileInfo(imagePath) == QFileInfo(m_image->path()) ||
+                            (!plan.image.seriesUid.empty() && plan.image.seriesUid == m_image->volume()->info().seriesUid));
     if (sameImage) {
         applyPlan(plan, path);
         return;
@@ -2136,16 +1966,15 @@ void MainWindow::openPlanFile(const QString& path)
 void MainWindow::applyPlan(const planning::Plan& plan, const QString& path)
 {
     m_undo->clear();
-    while (!m_workspace->targets().empty())
-        m_workspace->removeTarget(0);
-    m_workspace->setNeedleName(plan.needle.name.empty() ? m_workspace->needleName() : plan.needle.name);
+    m_plan->clear();
+    m_plan->setNeedleName(plan.needle.name.empty() ? m_plan->needleName() : plan.needle.name);
     // Structure rules by label value.
-    for (std::size_t r = 0; r < m_workspace->structures().size(); ++r) {
-        StructureRow row = m_workspace->structures()[r];
+    for (std::size_t r = 0; r < m_structures->rows().size(); ++r) {
+        StructureRow row = m_structures->rows()[r];
         for (const planning::StructureSpec& spec : plan.structures)
             if (spec.labelValue == row.spec.labelValue && spec.name == row.spec.name)
                 row.spec = spec;
-        m_workspace->setStructure(static_cast<int>(r), row);
+        m_structures->setRow(static_cast<int>(r), row);
     }
     for (const planning::PlanTarget& in : plan.targets) {
         PlanTarget target;
@@ -2154,7 +1983,7 @@ void MainWindow::applyPlan(const planning::Plan& plan, const QString& path)
         target.directionsSearched = in.directionsSearched;
         target.feasibleDirections = in.feasibleDirections;
         if (!in.preset.empty())
-            m_workspace->setPresetName(in.preset);
+            m_plan->setPresetName(in.preset);
         for (const planning::PlannedTrajectory& t : in.trajectories) {
             if (t.origin == "manual") {
                 target.entryLps = t.trajectory.entryLps;
@@ -2169,11 +1998,11 @@ void MainWindow::applyPlan(const planning::Plan& plan, const QString& path)
                 target.selectedRank = 0;
             target.entryLps = target.ranked[static_cast<std::size_t>(target.selectedRank)].entryLps;
         }
-        m_workspace->insertTarget(static_cast<int>(m_workspace->targets().size()), target);
+        m_plan->insertTarget(static_cast<int>(m_plan->targets().size()), target);
     }
-    m_workspace->setActiveTarget(m_workspace->targets().empty() ? -1 : 0);
-    if (const PlanTarget* active = m_workspace->active())
-        m_workspace->setCursorLps(active->targetLps);
+    m_plan->setActiveTarget(m_plan->targets().empty() ? -1 : 0);
+    if (const PlanTarget* active = m_plan->active())
+        m_view->setCursorLps(active->targetLps);
     m_planPath = path;
     m_undo->setClean();
     if (path.endsWith(".recovered.json")) {
@@ -2181,7 +2010,7 @@ void MainWindow::applyPlan(const planning::Plan& plan, const QString& path)
         m_planPath.clear();
         m_undo->resetClean();
     }
-    const int presetIndex = m_presetCombo->findData(QString::fromStdString(m_workspace->presetName()));
+    const int presetIndex = m_presetCombo->findData(QString::fromStdString(m_plan->presetName()));
     if (presetIndex >= 0)
         m_presetCombo->setCurrentIndex(presetIndex);
     focus3dOnActiveTarget();
@@ -2190,11 +2019,11 @@ void MainWindow::applyPlan(const planning::Plan& plan, const QString& path)
 
 void MainWindow::autosave()
 {
-    if (m_undo->isClean() || !m_workspace->volume() || m_scripted)
+    if (m_undo->isClean() || !m_image->volume() || m_scripted)
         return;
     QDir().mkpath(QFileInfo(autosavePath()).absolutePath());
     try {
-        planning::savePlan(planFromWorkspace(*m_workspace, m_currentPath, QString()), autosavePath().toStdString());
+        planning::savePlan(planFromModels(*m_image, *m_structures, *m_plan, m_image->path(), QString()), autosavePath().toStdString());
     } catch (const std::exception& e) {
         qWarning("autosave failed: %s", e.what());
     }

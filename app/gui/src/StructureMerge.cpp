@@ -106,7 +106,7 @@ MergedStructures mergeStructures(const imaging::LabelMap* existing,
             imaging::Segment segment = mask.segment;
             segment.labelValue = value;
             labels.segments().push_back(segment);
-            result.rows.push_back(Workspace::defaultRow(segment));
+            result.rows.push_back(defaultStructureRow(segment));
             severity[value] = classSeverity(result.rows.back().spec.structureClass);
             ++result.added;
         }

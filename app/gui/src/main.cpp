@@ -104,7 +104,7 @@ int main(int argc, char** argv)
         }
         if (chosen) {
             window.addTarget(chosen->name, chosen->positionLps);
-            if (window.workspace().labels()) {
+            if (window.structuresModel().labels()) {
                 state.searchPending = true;
                 window.findSafeTrajectories();
             }

@@ -12,7 +12,10 @@
 
 #include "needleplan/gui/BackgroundTask.h"
 #include "needleplan/gui/SliceViewWidget.h"
-#include "needleplan/gui/Workspace.h"
+#include "needleplan/gui/ImageModel.h"
+#include "needleplan/gui/PlanModel.h"
+#include "needleplan/gui/StructuresModel.h"
+#include "needleplan/gui/ViewStateModel.h"
 #include "needleplan/planning/Structure.h"
 #include "needleplan/render/SceneTypes.h"
 #include "needleplan/render/SliceGeometry.h"
@@ -43,13 +46,6 @@ namespace np::gui {
 class ModelViewWidget;
 class PlanningSession;
 
-/// A named target read from a targets.json next to the image (the phantom writes one).
-struct NamedTargetEntry
-{
-    QString name;
-    Vec3 positionLps;
-};
-
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
@@ -57,7 +53,10 @@ public:
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
-    Workspace& workspace() { return *m_workspace; }
+    ImageModel& imageModel() { return *m_image; }
+    StructuresModel& structuresModel() { return *m_structures; }
+    PlanModel& planModel() { return *m_plan; }
+    ViewStateModel& viewStateModel() { return *m_view; }
     QUndoStack& undoStack() { return *m_undo; }
     BackgroundTask& task() { return *m_task; }
     SliceViewWidget* sliceView(render::SliceOrientation orientation) const;
@@ -78,7 +77,7 @@ public:
     /// thread and adds its structures (one undo step); structuresUpdated reports.
     void importStructureFile(const QString& path, const QString& colorTablePath = QString());
     /// Warnings of the last import or segmentation.
-    const QStringList& structureWarnings() const { return m_structureWarnings; }
+    const QStringList& structureWarnings() const { return m_structures->warnings(); }
     /// Writes the current structures as a 3D Slicer .seg.nrrd; false with a message on failure.
     bool exportSegNrrd(const QString& path, QString* error = nullptr);
     /// Writes the current structures as a DICOM SEG referencing the image; false with a message.
@@ -87,7 +86,7 @@ public:
     void setScriptedMode(bool scripted) { m_scripted = scripted; }
 
     /// Targets offered by a targets.json found next to the image.
-    const std::vector<NamedTargetEntry>& namedTargets() const { return m_namedTargets; }
+    const std::vector<NamedTargetEntry>& namedTargets() const { return m_image->namedTargets(); }
     /// Adds a target (undoable) at `targetLps` with `name` and makes it active.
     void addTarget(const QString& name, const Vec3& targetLps);
     /// Places the active target (or a new one) as a click in a slice view does.
@@ -163,7 +162,7 @@ private:
     void preparePlanning();
     void showSegmentDialog();
     void showImportDialog();
-    void addStructures(const imaging::StructureSet& set, const QString& undoText);
+    void structuresAdded(const QString& summary, const QStringList& warnings);
     void labelsReplaced();
     void refreshSliceViews();
     void refreshPlanGraphics();
@@ -174,15 +173,17 @@ private:
     void updateCornerText();
     void updateStatus();
     void editStructure(int row, const StructureRow& after, const QString& text);
-    void dragHandle(int handle, const Vec3& pointLps);
     /// Puts a loaded plan (read from `path`) into the workspace; the image must already be open.
     void applyPlan(const planning::Plan& plan, const QString& path);
     void offerRecovery();
     std::vector<planning::StructureSpec> structureSpecs() const;
 
-    std::unique_ptr<Workspace> m_workspace;
     QUndoStack* m_undo = nullptr;
     BackgroundTask* m_task = nullptr;
+    ImageModel* m_image = nullptr;
+    ViewStateModel* m_view = nullptr;
+    StructuresModel* m_structures = nullptr;
+    PlanModel* m_plan = nullptr;
     std::shared_ptr<PlanningSession> m_planning;
     std::vector<SliceViewWidget*> m_sliceViews;
     ModelViewWidget* m_modelView = nullptr;
@@ -217,15 +218,9 @@ private:
     QMenu* m_recentMenu = nullptr;
     QAction* m_setTargetAction = nullptr;
     QAction* m_setEntryAction = nullptr;
-    std::vector<NamedTargetEntry> m_namedTargets;
-    QString m_currentPath;
     QString m_pendingSegmentation;
     QString m_pendingTargets;
-    QStringList m_structureWarnings;
     bool m_scripted = false;
-    int m_dragKey = 0;
-    int m_nextDragKey = 1;
-    std::optional<PlanTarget> m_dragStart;
 };
 
 } // namespace np::gui

@@ -5,19 +5,13 @@
 #include <memory>
 #include <optional>
 
+#include "needleplan/gui/ViewStateModel.h"
 #include "needleplan/gui/VtkOpenGLWidget.h"
 #include "needleplan/imaging/Vec3.h"
 #include "needleplan/render/SliceScene.h"
 
 namespace np::gui {
 
-/// What a left click does in a slice view.
-enum class PickMode
-{
-    Navigate,  ///< move the linked crosshair (or drag a handle under the mouse)
-    SetTarget, ///< place the active target
-    SetEntry,  ///< place the entry of the manual trajectory
-};
 
 /// Mouse: left moves the crosshair, drags handles, or places a point in a pick mode; right drag
 /// is window/level; middle drag or shift+left pans; ctrl+wheel or ctrl+right drag zooms; the

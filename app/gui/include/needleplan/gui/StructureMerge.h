@@ -2,7 +2,7 @@
 /// Joins new structures (automatic segmentation or an imported file) to the structures already
 /// shown, as one label map. No Qt.
 
-#include "needleplan/gui/Workspace.h"
+#include "needleplan/gui/StructureRow.h"
 #include "needleplan/imaging/StructureSet.h"
 #include "needleplan/imaging/Volume.h"
 
