@@ -1,5 +1,6 @@
 #include "DcmtkAccess.h"
 
+#include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 
 #include <cstdint>
@@ -60,6 +61,15 @@ std::string toUtf8(const std::string& raw)
         }
     }
     return utf8;
+}
+
+OFCondition loadDicomFile(DcmFileFormat& file, const std::string& path, Uint32 maxReadLength, E_FileReadMode readMode,
+                          const DcmTagKey* stopTag)
+{
+    checkDicomNesting(path, stopTag && *stopTag == DCM_PixelData);
+    if (stopTag)
+        return file.loadFileUntilTag(path.c_str(), EXS_Unknown, EGL_noChange, maxReadLength, readMode, *stopTag);
+    return file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, maxReadLength, readMode);
 }
 
 std::string dicomText(DcmItem* item, const DcmTagKey& tag)

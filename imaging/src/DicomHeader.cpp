@@ -194,8 +194,8 @@ DicomHeader readDicomHeader(const std::string& path)
     registerDicomCodecs();
     const bool magic = hasDicmMagic(path);
     DcmFileFormat file;
-    const OFCondition status = file.loadFileUntilTag(path.c_str(), EXS_Unknown, EGL_noChange, 4096,
-                                                     magic ? ERM_fileOnly : ERM_autoDetect, DCM_PixelData);
+    const DcmTagKey stopTag = DCM_PixelData;
+    const OFCondition status = loadDicomFile(file, path, 4096, magic ? ERM_fileOnly : ERM_autoDetect, &stopTag);
     DcmDataset* data = file.getDataset();
     if (status.bad()) {
         if (magic) {

@@ -21,6 +21,7 @@
 #include <limits>
 #include <vector>
 
+#include "DcmtkAccess.h"
 #include "DicomHeader.h"
 #include "needleplan/imaging/Error.h"
 
@@ -397,7 +398,7 @@ DecodedRange decodeDicomFrames(const DecodeRequest& request)
     range = DecodedRange{};
     const std::string& path = request.path;
     DcmFileFormat file;
-    const OFCondition status = file.loadFile(path.c_str());
+    const OFCondition status = loadDicomFile(file, path);
     if (status.bad())
         throw Error(ErrorCode::CorruptData, path + ": cannot read the file (" + std::string(status.text()) +
                                                 "); it may be truncated");

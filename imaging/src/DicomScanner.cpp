@@ -4,6 +4,7 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmdata/dcxfer.h>
 
 #include <algorithm>
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <optional>
 #include <sstream>
 
+#include "DcmtkAccess.h"
 #include "DicomHeader.h"
 #include "DicomPixelDecoder.h"
 #include "SliceStacker.h"
@@ -119,7 +121,7 @@ std::vector<std::string> listFolder(const fs::path& folder)
 std::vector<std::string> dicomdirFiles(const fs::path& dicomdir)
 {
     DcmFileFormat file;
-    if (file.loadFile(dicomdir.string().c_str()).bad())
+    if (detail::loadDicomFile(file, dicomdir.string()).bad())
         return {};
     DcmSequenceOfItems* records = nullptr;
     if (file.getDataset()->findAndGetSequence(DCM_DirectoryRecordSequence, records).bad() || !records)
@@ -212,7 +214,9 @@ void buildEntry(const Group& group, DicomSeriesEntry& entry)
     entry.seriesNumber = first.seriesNumber;
     entry.rows = first.rows;
     entry.columns = first.columns;
-    const std::string what = "series " + (first.seriesUid.empty() ? first.path : first.seriesUid);
+    // Messages name a file of the series (its first) and the series.
+    const std::string what =
+        first.path + (first.seriesUid.empty() ? std::string() : " (series " + first.seriesUid + ")");
     for (const auto& [header, frame] : group.images) {
         const DicomFrameHeader& frameHeader = header->frames[static_cast<std::size_t>(frame)];
         DicomFrameRef ref;
@@ -678,14 +682,55 @@ Volume loadDicomSeries(const DicomScanResult& scan, int index, const LoadOptions
                         " MiB, more than the memory cap of " + std::to_string(options.memoryCapBytes >> 20) + " MiB");
     throwIfCancelled(progress);
     geometry.validate(entry.frames.front().path);
+    // Uncompressed pixels must be in the file: a header that claims more pixels than its file holds
+    // is refused before anything is allocated for them.
+    {
+        std::map<std::string, const DicomFrameRef*> files;
+        for (const auto& frame : entry.frames)
+            files.emplace(frame.path, &frame);
+        for (const auto& [path, frame] : files) {
+            const DicomPixelFormat& format = frame->pixelFormat;
+            const DcmXfer xfer(format.transferSyntaxUid.c_str());
+            if (xfer.getXfer() == EXS_Unknown || xfer.isEncapsulated() || xfer.getStreamCompression() != ESC_none ||
+                format.bitsAllocated <= 0)
+                continue;
+            const std::uint64_t needed = pixelsPerSlice * static_cast<std::uint64_t>((format.bitsAllocated + 7) / 8) *
+                                         static_cast<std::uint64_t>(std::max<long>(format.numberOfFrames, 1));
+            std::error_code sizeError;
+            const std::uintmax_t held = fs::file_size(path, sizeError);
+            if (!sizeError && held < needed)
+                throw Error(ErrorCode::CorruptData,
+                            path + ": the header describes " + std::to_string(needed) + " bytes of pixels (" +
+                                std::to_string(entry.columns) + "x" + std::to_string(entry.rows) + ", " +
+                                std::to_string(format.bitsAllocated) + " bits, " +
+                                std::to_string(std::max<long>(format.numberOfFrames, 1)) +
+                                " frame(s)) but the file holds only " + std::to_string(held) + " bytes");
+        }
+    }
 
     // Every voxel is written below (by the decoder or the resampler), so the pages are first touched
     // by the decoding threads in parallel rather than zero-filled here.
-    Volume volume(geometry, uninitializedVoxels);
+    const auto tooLarge = [&] {
+        return Error(ErrorCode::TooLarge, entry.frames.front().path + ": series " + std::to_string(index) + " (" +
+                                              std::to_string(geometry.size[0]) + "x" + std::to_string(geometry.size[1]) +
+                                              "x" + std::to_string(geometry.size[2]) + ") needs " +
+                                              std::to_string(bytes >> 20) + " MiB, more than is available");
+    };
+    std::optional<Volume> allocated;
+    try {
+        allocated.emplace(geometry, uninitializedVoxels);
+    } catch (const std::bad_alloc&) {
+        throw tooLarge();
+    }
+    Volume& volume = *allocated;
     VoxelVector<float> sliceBuffer;
     std::vector<float*> destinations(entry.frames.size());
     if (resampled) {
-        sliceBuffer.resize(pixelsPerSlice * entry.frames.size());
+        try {
+            sliceBuffer.resize(pixelsPerSlice * entry.frames.size());
+        } catch (const std::bad_alloc&) {
+            throw tooLarge();
+        }
         for (std::size_t s = 0; s < entry.frames.size(); ++s)
             destinations[s] = sliceBuffer.data() + s * pixelsPerSlice;
     } else {
@@ -786,7 +831,7 @@ Volume loadDicomSeries(const DicomScanResult& scan, int index, const LoadOptions
         for (const auto& frame : entry.frames)
             info.sliceSopInstanceUids.push_back(frame.sopInstanceUid);
     reportProgress(progress, 1.0, "Loaded");
-    return volume;
+    return std::move(*allocated);
 }
 
 } // namespace np::imaging

@@ -242,7 +242,7 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
     registerCodecs();
     reportProgress(progress, 0.0, "reading DICOM SEG");
     DcmFileFormat file;
-    const OFCondition loaded = file.loadFile(path.c_str());
+    const OFCondition loaded = detail::loadDicomFile(file, path);
     if (loaded.bad())
         throw Error(ErrorCode::NotDicom, path + ": cannot read as DICOM (" + loaded.text() + ")");
     DcmDataset& data = *file.getDataset();

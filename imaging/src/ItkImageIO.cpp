@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "ImageHeaderCheck.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/ImageLoader.h"
 
@@ -16,6 +17,8 @@ namespace np::imaging {
 Volume readItkImage(const std::string& path, const LoadOptions& options)
 {
     using ImageType = itk::Image<float, 3>;
+    itk::Object::GlobalWarningDisplayOff(); // warnings would reach stderr; errors come as np::Error
+    detail::checkImageFileHeader(path, options.memoryCapBytes);
     try {
         itk::ImageIOBase::Pointer io =
             itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
@@ -40,7 +43,12 @@ Volume readItkImage(const std::string& path, const LoadOptions& options)
         auto reader = itk::ImageFileReader<ImageType>::New();
         reader->SetFileName(path);
         reader->SetImageIO(io);
-        reader->Update();
+        try {
+            reader->Update();
+        } catch (const std::bad_alloc&) {
+            throw Error(ErrorCode::TooLarge, path + ": the image needs " + std::to_string((voxels * 4) >> 20) +
+                                                 " MiB, more than is available");
+        }
         ImageType::Pointer image = reader->GetOutput();
         const auto region = image->GetLargestPossibleRegion();
         Geometry geometry;
@@ -60,7 +68,7 @@ Volume readItkImage(const std::string& path, const LoadOptions& options)
         info.description = std::filesystem::path(path).filename().string();
         return volume;
     } catch (const itk::ExceptionObject& error) {
-        throw Error(ErrorCode::CorruptData, path + ": cannot read the image (" + std::string(error.GetDescription()) + ")");
+        throw Error(ErrorCode::CorruptData, path + ": cannot read the image (" + detail::itkReason(error.GetDescription()) + ")");
     }
 }
 

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "ImageHeaderCheck.h"
 #include "needleplan/imaging/Error.h"
 
 namespace np::imaging {
@@ -97,6 +98,8 @@ LabelMap readLabelMap(const std::string& path)
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec))
         throw Error(ErrorCode::NotFound, path + ": label map file not found");
+    itk::Object::GlobalWarningDisplayOff(); // warnings would reach stderr; errors come as np::Error
+    detail::checkImageFileHeader(path, kMaxLabelMapFileBytes);
     FloatImage::Pointer image;
     itk::MetaDataDictionary dictionary;
     try {
@@ -114,14 +117,26 @@ LabelMap readLabelMap(const std::string& path)
             throw Error(ErrorCode::Unsupported,
                         path + ": label map has " + std::to_string(io->GetNumberOfComponents()) +
                             " layers (overlapping segments); only single-layer label maps are supported");
+        std::uint64_t voxels = 1;
+        for (unsigned d = 0; d < dimensions; ++d)
+            voxels *= io->GetDimensions(d);
+        if (voxels > kMaxLabelMapVoxels)
+            throw Error(ErrorCode::TooLarge, path + ": label map of " + std::to_string(voxels) +
+                                                 " voxels, more than the cap of " + std::to_string(kMaxLabelMapVoxels) +
+                                                 " (" + std::to_string(kMaxLabelMapVoxels >> 20) + " Mi)");
         auto reader = itk::ImageFileReader<FloatImage>::New();
         reader->SetImageIO(io);
         reader->SetFileName(path);
-        reader->Update();
+        try {
+            reader->Update();
+        } catch (const std::bad_alloc&) {
+            throw Error(ErrorCode::TooLarge,
+                        path + ": label map of " + std::to_string(voxels) + " voxels needs more memory than is available");
+        }
         image = reader->GetOutput();
         dictionary = io->GetMetaDataDictionary();
     } catch (const itk::ExceptionObject& e) {
-        throw Error(ErrorCode::CorruptData, path + ": cannot read the label map: " + e.GetDescription());
+        throw Error(ErrorCode::CorruptData, path + ": cannot read the label map: " + detail::itkReason(e.GetDescription()));
     }
 
     Geometry geometry;
@@ -323,7 +338,7 @@ void writeSegNrrd(const LabelMap& labels, const std::string& path)
     } catch (const itk::ExceptionObject& e) {
         std::error_code ignored;
         std::filesystem::remove(temporary, ignored);
-        throw Error(ErrorCode::Io, path + ": cannot write the segmentation: " + e.GetDescription());
+        throw Error(ErrorCode::Io, path + ": cannot write the segmentation: " + detail::itkReason(e.GetDescription()));
     }
     std::error_code ec;
     std::filesystem::rename(temporary, target, ec);

@@ -67,7 +67,7 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
     reference.geometry().validate("reference image");
     reportProgress(progress, 0.0, "reading RTSTRUCT");
     DcmFileFormat file;
-    const OFCondition status = file.loadFile(path.c_str());
+    const OFCondition status = detail::loadDicomFile(file, path);
     if (status.bad())
         throw Error(ErrorCode::NotDicom, path + ": cannot read as DICOM (" + status.text() + ")");
     DcmDataset& data = *file.getDataset();

@@ -1,5 +1,7 @@
 #include "needleplan/imaging/StructureImport.h"
 
+#include "DcmtkAccess.h"
+
 #include "needleplan/imaging/DicomSegIO.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/LabelColorTable.h"
@@ -79,7 +81,8 @@ StructureFileKind detectStructureFile(const std::string& path)
     const bool dicomName = endsWith(lower, ".dcm") || std::filesystem::path(path).extension().empty();
     if (hasDicomPreamble(path) || dicomName) {
         DcmFileFormat file;
-        if (file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 4096).bad())
+        const DcmTagKey stopTag = DCM_PixelData; // the SOP class and modality come before the pixels
+        if (detail::loadDicomFile(file, path, 4096, ERM_autoDetect, &stopTag).bad())
             throw Error(ErrorCode::NotDicom,
                         path + ": not a readable DICOM file, nor a label map (.nrrd, .nii, .mha)");
         OFString sopClass, modality;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -178,6 +179,19 @@ int runInfo(const std::string& path, bool asJson)
         std::cout << document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
         printText(listing, skipped);
+    }
+    // One file that holds nothing loadable is bad input, as for convert: say why in one line.
+    std::error_code ec;
+    if (!std::filesystem::is_directory(path, ec) && !listing.empty()) {
+        bool allFailed = true;
+        for (const auto& listed : listing)
+            allFailed = allFailed && !listed.error.empty();
+        if (allFailed) {
+            const std::string& why = listing.front().error;
+            std::cerr << "needleplan-cli: error: "
+                      << (why.find(path) == std::string::npos ? path + ": " + why : why) << "\n";
+            return ExitBadInput;
+        }
     }
     return ExitSuccess;
 }

@@ -12,6 +12,7 @@
 #include "needleplan/planning/BodyModel.h"
 #include "needleplan/planning/ClearanceField.h"
 #include "needleplan/planning/PlanDocument.h"
+#include "needleplan/planning/PlanValidation.h"
 #include "needleplan/planning/Planner.h"
 #include "needleplan/planning/StructureAssembly.h"
 
@@ -19,6 +20,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -198,7 +200,10 @@ void printStructures(const StructureAssembly& assembly, std::ostream& out)
     }
 }
 
-Setup prepare(const CommonArguments& arguments, std::ostream& info)
+/// Checks positions against the CT's grid once it is loaded, before anything is computed.
+using ImageCheck = std::function<void(const imaging::Geometry&)>;
+
+Setup prepare(const CommonArguments& arguments, std::ostream& info, const ImageCheck& checkImage = {})
 {
     Setup setup;
     setup.preset = loadPreset(arguments.preset);
@@ -223,6 +228,8 @@ Setup prepare(const CommonArguments& arguments, std::ostream& info)
     imaging::LoadOptions load;
     load.seriesIndex = arguments.series;
     setup.ct = imaging::loadVolume(arguments.image, load);
+    if (checkImage)
+        checkImage(setup.ct.geometry());
     for (const auto& warning : setup.ct.info().warnings)
         std::cerr << "needleplan-cli: warning: " << warning << "\n";
 
@@ -407,8 +414,11 @@ json accessibilityJson(const PlanOutcome& outcome)
 int runPlan(const PlanArguments& arguments)
 {
     std::vector<TargetRequest> targets;
-    for (std::size_t n = 0; n < arguments.targets.size(); ++n)
+    std::vector<std::string> targetSources; // where each target came from, for messages
+    for (std::size_t n = 0; n < arguments.targets.size(); ++n) {
         targets.push_back({"target " + std::to_string(n + 1), parsePoint(arguments.targets[n], "--target")});
+        targetSources.push_back("--target " + arguments.targets[n]);
+    }
     if (!arguments.targetNames.empty()) {
         if (arguments.targetsFile.empty())
             throw Error(ErrorCode::InvalidArgument, "--target-name needs --targets FILE");
@@ -418,6 +428,7 @@ int runPlan(const PlanArguments& arguments)
             for (const auto& t : catalogue)
                 if (t.name == name || name == "all") {
                     targets.push_back(t);
+                    targetSources.push_back(arguments.targetsFile);
                     found = true;
                 }
             if (!found) {
@@ -433,7 +444,11 @@ int runPlan(const PlanArguments& arguments)
         throw Error(ErrorCode::InvalidArgument, "give --target X,Y,Z or --target-name NAME --targets FILE");
 
     std::ostream& table = arguments.json ? std::cerr : std::cout;
-    Setup setup = prepare(arguments, table);
+    Setup setup = prepare(arguments, table, [&](const imaging::Geometry& image) {
+        for (std::size_t n = 0; n < targets.size(); ++n)
+            requireTargetInImage(targets[n].targetLps, image, targetSources[n],
+                                 "target \"" + targets[n].name + "\"");
+    });
     const BodyModel body = bodyModel(setup, table);
     ClearanceFieldOptions fieldOptions;
     fieldOptions.threads = arguments.threads;
@@ -480,7 +495,10 @@ int runCheck(const CheckArguments& arguments)
     if (distance(entry, target) < 1e-3)
         throw Error(ErrorCode::InvalidArgument, "--entry and --target are the same point");
     std::ostream& info = arguments.json ? std::cerr : std::cout;
-    Setup setup = prepare(arguments, info);
+    Setup setup = prepare(arguments, info, [&](const imaging::Geometry& image) {
+        requireTargetInImage(target, image, "--target " + arguments.target, "the target");
+        requireEntryNearImage(entry, image, "--entry " + arguments.entry, "the entry");
+    });
     const BodyModel body = bodyModel(setup, info);
     ClearanceFieldOptions fieldOptions;
     fieldOptions.threads = arguments.threads;

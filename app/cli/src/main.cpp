@@ -18,6 +18,15 @@ std::vector<CommandInfo>& commandRegistry()
     return registry;
 }
 
+/// A message folded onto one line: the README promises one line on stderr per error.
+std::string oneLine(const std::string& text)
+{
+    std::string line;
+    for (char c : text)
+        line += (c == '\n' || c == '\r') ? ' ' : c;
+    return line;
+}
+
 } // namespace np::cli
 
 int main(int argc, char** argv)
@@ -50,7 +59,7 @@ int main(int argc, char** argv)
         std::cerr << "needleplan-cli: no command given (see --help)\n";
         return ExitBadInput;
     } catch (const np::Error& e) {
-        std::cerr << "needleplan-cli: error: " << e.what() << "\n";
+        std::cerr << "needleplan-cli: error: " << oneLine(e.what()) << "\n";
         if (e.code() == np::ErrorCode::Cancelled)
             return ExitCancelled;
         return np::isInputError(e.code()) ? ExitBadInput : ExitInternal;
@@ -58,7 +67,7 @@ int main(int argc, char** argv)
         std::cerr << "needleplan-cli: error: out of memory\n";
         return ExitInternal;
     } catch (const std::exception& e) {
-        std::cerr << "needleplan-cli: internal error: " << e.what() << "\n";
+        std::cerr << "needleplan-cli: internal error: " << oneLine(e.what()) << "\n";
         return ExitInternal;
     }
 }

@@ -60,6 +60,7 @@
 #include "needleplan/planning/BodyModel.h"
 #include "needleplan/planning/Needle.h"
 #include "needleplan/planning/PlanDocument.h"
+#include "needleplan/planning/PlanValidation.h"
 #include "needleplan/planning/Preset.h"
 #include "needleplan/planning/TrajectorySearch.h"
 #include "needleplan/render/ModelScene.h"
@@ -1965,6 +1966,16 @@ void MainWindow::openPlanFile(const QString& path)
 
 void MainWindow::applyPlan(const planning::Plan& plan, const QString& path)
 {
+    if (m_image->volume()) {
+        // Positions far outside the image are refused before anything is drawn or evaluated.
+        try {
+            planning::validatePlanAgainstImage(plan, m_image->volume()->geometry(), path.toStdString());
+        } catch (const std::exception& e) {
+            reportError(tr("Plan not opened"), QString::fromStdString(e.what()));
+            emit planOpened(false, QString::fromStdString(e.what()));
+            return;
+        }
+    }
     m_undo->clear();
     m_plan->clear();
     m_plan->setNeedleName(plan.needle.name.empty() ? m_plan->needleName() : plan.needle.name);

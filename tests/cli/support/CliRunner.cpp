@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +23,11 @@ std::string slurp(const std::filesystem::path& path)
 
 CliResult runCli(const std::vector<std::string>& arguments)
 {
+    return runCli(arguments, CliLimits{});
+}
+
+CliResult runCli(const std::vector<std::string>& arguments, const CliLimits& limits)
+{
     TempDir scratch("np-cli");
     const auto outPath = scratch.path() / "stdout.txt";
     const auto errPath = scratch.path() / "stderr.txt";
@@ -38,6 +44,14 @@ CliResult runCli(const std::vector<std::string>& arguments)
     if (pid == 0) {
         if (!std::freopen(outPath.c_str(), "w", stdout) || !std::freopen(errPath.c_str(), "w", stderr))
             _exit(127);
+#if !defined(__SANITIZE_ADDRESS__)
+        if (limits.addressSpaceBytes > 0) {
+            const rlimit limit{limits.addressSpaceBytes, limits.addressSpaceBytes};
+            setrlimit(RLIMIT_AS, &limit);
+        }
+#endif
+        if (limits.timeoutSeconds > 0)
+            alarm(limits.timeoutSeconds); // survives exec: SIGALRM ends a run that hangs
         execv(argv[0], argv.data());
         _exit(127);
     }

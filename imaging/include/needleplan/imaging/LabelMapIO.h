@@ -1,11 +1,18 @@
 #pragma once
 /// Label-map files: 3D Slicer segmentations (.seg.nrrd) and plain label images.
 
+#include <cstdint>
 #include <string>
 
 #include "needleplan/imaging/Volume.h"
 
 namespace np::imaging {
+
+/// Largest label map readLabelMap accepts: 512 Mi voxels (1 GiB of 16-bit labels; 2 GiB while
+/// read as floats), and at most 1 GiB of pixel data in the file as its header describes it.
+/// Larger headers are refused with np::Error(TooLarge) before anything is allocated.
+inline constexpr std::uint64_t kMaxLabelMapVoxels = std::uint64_t{512} << 20;
+inline constexpr std::uint64_t kMaxLabelMapFileBytes = std::uint64_t{1} << 30;
 
 /// Reads a label map into LPS.
 /// - A 3D Slicer `.seg.nrrd` (one label layer): segments from the header keys SegmentN_Name,
