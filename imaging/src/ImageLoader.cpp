@@ -9,6 +9,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "needleplan/imaging/AtomicFile.h"
 #include "needleplan/imaging/DicomScanner.h"
 #include "needleplan/imaging/Error.h"
 
@@ -96,32 +97,10 @@ void writeVolumeNrrd(const Volume& volume, const std::string& path)
         header << "seriesInstanceUid:=" << info.seriesUid << "\n";
     header << "\n";
 
-    const fs::path target(path);
-    const fs::path temporary =
-        target.parent_path() / (target.filename().string() + ".tmp" + std::to_string(::getpid()));
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        if (!out)
-            throw Error(ErrorCode::Io, path + ": cannot create the file");
-        const std::string text = header.str();
-        out.write(text.data(), static_cast<std::streamsize>(text.size()));
-        out.write(reinterpret_cast<const char*>(volume.data()),
-                  static_cast<std::streamsize>(volume.voxels().size() * sizeof(float)));
-        out.flush();
-        if (!out) {
-            out.close();
-            std::error_code ignored;
-            fs::remove(temporary, ignored);
-            throw Error(ErrorCode::Io, path + ": writing failed (disk full?)");
-        }
-    }
-    std::error_code renameError;
-    fs::rename(temporary, target, renameError);
-    if (renameError) {
-        std::error_code ignored;
-        fs::remove(temporary, ignored);
-        throw Error(ErrorCode::Io, path + ": cannot move the finished file into place (" + renameError.message() + ")");
-    }
+    const std::string text = header.str();
+    writeFileAtomically(path, {std::string_view(text),
+                               std::string_view(reinterpret_cast<const char*>(volume.data()),
+                                                volume.voxels().size() * sizeof(float))});
 }
 
 } // namespace np::imaging

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ImageHeaderCheck.h"
+#include "needleplan/imaging/AtomicFile.h"
 #include "needleplan/imaging/Error.h"
 
 namespace np::imaging {
@@ -293,10 +294,7 @@ void writeSegNrrd(const LabelMap& labels, const std::string& path)
         itk::EncapsulateMetaData<std::string>(dictionary, prefix + "Tags", "Segmentation.Status:completed|");
     }
 
-    const std::filesystem::path target(path);
-    const std::filesystem::path temporary =
-        target.parent_path() / (".tmp-" + std::to_string(::getpid()) + "-" + target.filename().string());
-    auto writeTyped = [&](auto pixelTag) {
+    auto writeTyped = [&](auto pixelTag, const std::string& temporary) {
         using Pixel = decltype(pixelTag);
         using ImageType = itk::Image<Pixel, 3>;
         auto image = ImageType::New();
@@ -326,26 +324,21 @@ void writeSegNrrd(const LabelMap& labels, const std::string& path)
         auto writer = itk::ImageFileWriter<ImageType>::New();
         writer->SetImageIO(io);
         writer->SetInput(image);
-        writer->SetFileName(temporary.string());
+        writer->SetFileName(temporary);
         writer->SetUseCompression(true);
         writer->Update();
     };
-    try {
-        if (maxValue <= 255)
-            writeTyped(std::uint8_t{});
-        else
-            writeTyped(std::uint16_t{});
-    } catch (const itk::ExceptionObject& e) {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
-        throw Error(ErrorCode::Io, path + ": cannot write the segmentation: " + detail::itkReason(e.GetDescription()));
-    }
-    std::error_code ec;
-    std::filesystem::rename(temporary, target, ec);
-    if (ec) {
-        std::filesystem::remove(temporary, ec);
-        throw Error(ErrorCode::Io, path + ": cannot rename the written file into place: " + ec.message());
-    }
+    // Temporary file, fsync, rename (AtomicFile.h): a killed writer never leaves a partial file.
+    replaceFileAtomically(path, [&](const std::string& temporary) {
+        try {
+            if (maxValue <= 255)
+                writeTyped(std::uint8_t{}, temporary);
+            else
+                writeTyped(std::uint16_t{}, temporary);
+        } catch (const itk::ExceptionObject& e) {
+            throw Error(ErrorCode::Io, path + ": cannot write the segmentation: " + detail::itkReason(e.GetDescription()));
+        }
+    });
 }
 
 } // namespace np::imaging

@@ -1,5 +1,6 @@
 #include "needleplan/planning/PlanDocument.h"
 
+#include "needleplan/imaging/AtomicFile.h"
 #include "needleplan/imaging/Error.h"
 
 #include <cerrno>
@@ -404,40 +405,7 @@ Plan planFromJson(const json& root, const std::string& source)
 
 void writeFileAtomically(const std::string& path, const std::string& text)
 {
-    const fs::path target(path);
-    const fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-    std::random_device seed;
-    const fs::path temporary =
-        folder / ("." + target.filename().string() + ".tmp-" + std::to_string(seed() % 1000000000u));
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        throw Error(ErrorCode::Io, path + ": cannot create a temporary file in " + folder.string() + " (" +
-                                       std::strerror(errno) + ")");
-    const char* data = text.data();
-    std::size_t left = text.size();
-    while (left > 0) {
-        const ssize_t written = ::write(fd, data, left);
-        if (written < 0) {
-            if (errno == EINTR)
-                continue;
-            const std::string reason = std::strerror(errno);
-            ::close(fd);
-            ::unlink(temporary.c_str());
-            throw Error(ErrorCode::Io, path + ": write failed (" + reason + ")");
-        }
-        data += written;
-        left -= static_cast<std::size_t>(written);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        const std::string reason = std::strerror(errno);
-        ::unlink(temporary.c_str());
-        throw Error(ErrorCode::Io, path + ": could not flush to disk (" + reason + ")");
-    }
-    if (std::rename(temporary.c_str(), target.c_str()) != 0) {
-        const std::string reason = std::strerror(errno);
-        ::unlink(temporary.c_str());
-        throw Error(ErrorCode::Io, path + ": could not move the saved file into place (" + reason + ")");
-    }
+    imaging::writeFileAtomically(path, text);
 }
 
 void savePlan(const Plan& plan, const std::string& path)
@@ -451,6 +419,10 @@ Plan loadPlan(const std::string& path)
     std::error_code ec;
     if (!fs::is_regular_file(path, ec))
         throw Error(ErrorCode::NotFound, path + ": plan file not found");
+    const auto size = fs::file_size(path, ec);
+    if (!ec && size > kMaxPlanFileBytes)
+        throw Error(ErrorCode::TooLarge, path + ": plan file of " + std::to_string(size >> 20) + " MiB, more than the " +
+                                             std::to_string(kMaxPlanFileBytes >> 20) + " MiB a plan may have");
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw Error(ErrorCode::Io, path + ": cannot open the plan file");

@@ -168,6 +168,11 @@ Preset loadPreset(const std::string& nameOrPath)
             known += ", " + n;
         throw Error(ErrorCode::NotFound, "unknown preset \"" + nameOrPath + "\" (known: " + known + ")");
     }
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    if (!ec && size > (std::uintmax_t{1} << 20))
+        throw Error(ErrorCode::TooLarge, path.string() + ": preset file of " + std::to_string(size) +
+                                             " bytes, more than the 1 MiB a preset may have");
     std::ostringstream buffer;
     buffer << in.rdbuf();
     return parsePreset(buffer.str(), path.string());

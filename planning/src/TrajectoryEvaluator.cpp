@@ -51,6 +51,10 @@ Evaluation TrajectoryEvaluator::evaluate(const Trajectory& trajectory, const Eva
     const double length = trajectory.lengthMm();
     if (!(length > 1e-6))
         throw Error(ErrorCode::InvalidArgument, "trajectory entry and target coincide");
+    // Sampling is proportional to the length: a far-away point (1e9 mm) would never finish.
+    if (length > 10000.0)
+        throw Error(ErrorCode::InvalidArgument, "trajectory of " + std::to_string(length) +
+                                                    " mm is longer than 10 m; its entry or target lies far outside the image");
     if (!(trajectory.needle.outerDiameterMm > 0.0) || !(trajectory.needle.usableLengthMm > 0.0))
         throw Error(ErrorCode::InvalidArgument,
                     "needle \"" + trajectory.needle.name + "\" has no diameter or length");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "needleplan/imaging/DicomSeriesWriter.h"
+#include "needleplan/imaging/AtomicFile.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/LabelMapIO.h"
 #include "needleplan/imaging/Progress.h"
@@ -62,25 +63,7 @@ void writeTargets(const std::vector<NamedTarget>& targets, const std::string& pa
                         {"kind", t.kind},
                         {"description", t.description}});
     document["targets"] = list;
-    const std::filesystem::path target(path);
-    const std::filesystem::path temporary =
-        target.parent_path() / (".tmp-" + std::to_string(::getpid()) + "-" + target.filename().string());
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out << document.dump(2) << "\n";
-        out.close();
-        if (!out) {
-            std::error_code ignored;
-            std::filesystem::remove(temporary, ignored);
-            throw Error(ErrorCode::Io, path + ": cannot write the targets file");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(temporary, target, ec);
-    if (ec) {
-        std::filesystem::remove(temporary, ec);
-        throw Error(ErrorCode::Io, path + ": cannot rename the written file into place: " + ec.message());
-    }
+    imaging::writeFileAtomically(path, document.dump(2) + "\n");
 }
 
 std::vector<NamedTarget> readTargets(const std::string& path)

@@ -15,6 +15,7 @@
 #include "needleplan/planning/PlanValidation.h"
 #include "needleplan/planning/Planner.h"
 #include "needleplan/planning/StructureAssembly.h"
+#include "needleplan/planning/TargetCatalogue.h"
 
 #include <CLI/CLI.hpp>
 #include <cmath>
@@ -90,39 +91,6 @@ Vec3 parsePoint(const std::string& text, const std::string& what)
             rest = rest.substr(comma + 1);
     }
     return p;
-}
-
-/// Targets of a targets.json catalogue ({"targets":[{"name":..,"positionLps":[x,y,z]}]}).
-std::vector<TargetRequest> readTargetCatalogue(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error(ErrorCode::NotFound, path + ": targets file not found");
-    json root;
-    try {
-        root = json::parse(in);
-    } catch (const json::exception& e) {
-        throw Error(ErrorCode::CorruptData, path + ": not valid JSON (" + e.what() + ")");
-    }
-    std::vector<TargetRequest> targets;
-    if (!root.is_object() || !root.contains("targets") || !root["targets"].is_array())
-        throw Error(ErrorCode::CorruptData, path + ": expected {\"targets\": [...]}");
-    if (root.contains("coordinateSystem") && root["coordinateSystem"] != "LPS")
-        throw Error(ErrorCode::CorruptData, path + ": only LPS target catalogues are supported");
-    for (const json& t : root["targets"]) {
-        if (!t.is_object() || !t.contains("name") || !t["name"].is_string() || !t.contains("positionLps") ||
-            !t["positionLps"].is_array() || t["positionLps"].size() != 3)
-            throw Error(ErrorCode::CorruptData,
-                        path + ": each target needs a name and positionLps [x, y, z]");
-        Vec3 p;
-        for (int a = 0; a < 3; ++a) {
-            if (!t["positionLps"][a].is_number())
-                throw Error(ErrorCode::CorruptData, path + ": positionLps must hold numbers");
-            p[a] = t["positionLps"][a].get<double>();
-        }
-        targets.push_back({t["name"].get<std::string>(), p});
-    }
-    return targets;
 }
 
 /// Loaded image, labels and the planning rules common to plan and check.

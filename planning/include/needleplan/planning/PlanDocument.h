@@ -11,6 +11,7 @@
 #include "needleplan/planning/TrajectoryEvaluator.h"
 
 #include <nlohmann/json_fwd.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,8 @@ Plan planFromJson(const nlohmann::json& json, const std::string& source);
 /// Writes the plan atomically (temporary file in the same folder, fsync, rename). Throws
 /// np::Error(Io) naming the path on failure.
 void savePlan(const Plan& plan, const std::string& path);
+/// Largest plan file loadPlan reads (64 MiB; a plan with every search direction is far smaller).
+inline constexpr std::uint64_t kMaxPlanFileBytes = std::uint64_t{64} << 20;
 /// Reads a plan file. Throws np::Error(NotFound) for a missing file, CorruptData for a file that is
 /// not a valid plan, Unsupported for a newer schema.
 Plan loadPlan(const std::string& path);
