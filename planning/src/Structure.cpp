@@ -72,6 +72,9 @@ StructureSpec defaultStructureSpec(const std::string& name, std::uint16_t labelV
     if (containsAny(n,
                     {"aorta", "ivc", "vena_cava", "cava", "artery", "arteries", "vein", "vessel", "carotid"}))
         return set(StructureClass::Forbidden, 3.0);
+    // Gas pockets the automatic segmentation finds in the bowel: caution, not the bowel's rule.
+    if (n == "bowel_gas")
+        return set(StructureClass::Caution, 2.0);
     if (containsAny(
             n, {"kidney", "lung", "pleura", "bowel", "colon", "intestine", "bladder", "liver", "spleen"}))
         return set(StructureClass::Forbidden, 5.0);

@@ -126,6 +126,48 @@ void parallelSlices(std::int64_t slices, Work&& work)
 
 } // namespace
 
+namespace {
+
+/// The phantom on a grid `n` times finer (same centre and direction), its HU averaged over n^3
+/// blocks; the labels sampled at the coarse voxel centres.
+Phantom generateWithPartialVolume(const PhantomOptions& options, ProgressSink* progress)
+{
+    const int n = options.partialVolume;
+    PhantomOptions coarseOptions = options;
+    coarseOptions.partialVolume = 1;
+    coarseOptions.noiseHu = 0.0;
+    Phantom coarse = generateLumbarPhantom(coarseOptions, progress);
+    const imaging::Geometry& g = coarse.ct.geometry();
+    PhantomOptions fineOptions = coarseOptions;
+    fineOptions.spacing = options.spacing * (1.0 / n);
+    fineOptions.size = {g.size[0] * n, g.size[1] * n, g.size[2] * n};
+    fineOptions.directionLps = g.directionLps; // already rotated
+    fineOptions.obliqueDeg = 0.0;
+    fineOptions.obliqueTest = false;
+    const Phantom fine = generateLumbarPhantom(fineOptions, progress);
+    const float* fineHu = fine.ct.data();
+    const std::int64_t fi = g.size[0] * n, fj = g.size[1] * n;
+    const double noiseScale = options.noiseHu * std::sqrt(6.0);
+    float* hu = coarse.ct.data();
+    parallelSlices(g.size[2], [&](std::int64_t k) {
+        for (std::int64_t j = 0; j < g.size[1]; ++j)
+            for (std::int64_t i = 0; i < g.size[0]; ++i) {
+                double sum = 0.0;
+                for (int c = 0; c < n; ++c)
+                    for (int b = 0; b < n; ++b)
+                        for (int a = 0; a < n; ++a)
+                            sum += fineHu[(i * n + a) + fi * ((j * n + b) + fj * (k * n + c))];
+                double value = sum / double(n * n * n);
+                if (noiseScale > 0.0)
+                    value += noiseScale * hashNoise(options.seed, i, j, k);
+                hu[i + g.size[0] * (j + g.size[1] * k)] = static_cast<float>(value);
+            }
+    });
+    return coarse;
+}
+
+} // namespace
+
 std::vector<imaging::Segment> phantomStructures()
 {
     std::vector<imaging::Segment> segments;
@@ -165,6 +207,12 @@ Phantom generateLumbarPhantom(const PhantomOptions& options, ProgressSink* progr
         throw Error(ErrorCode::InvalidArgument, "phantom: noise must be between 0 and 1000 HU");
     if (!std::isfinite(options.obliqueDeg) || std::abs(options.obliqueDeg) > 180.0)
         throw Error(ErrorCode::InvalidArgument, "phantom: oblique angle must be within +-180 degrees");
+    if (options.partialVolume < 1 || options.partialVolume > 8)
+        throw Error(ErrorCode::InvalidArgument, "phantom: partial volume must be between 1 and 8 sub-voxels per axis");
+    if (!std::isfinite(options.cancellousHuOffset) || std::abs(options.cancellousHuOffset) > 1000.0)
+        throw Error(ErrorCode::InvalidArgument, "phantom: cancellous HU offset must be within +-1000 HU");
+    if (options.partialVolume > 1)
+        return generateWithPartialVolume(options, progress);
 
     imaging::Geometry geometry;
     geometry.spacing = options.spacing;
@@ -297,7 +345,7 @@ Phantom generateLumbarPhantom(const PhantomOptions& options, ProgressSink* progr
                                     break;
                                 }
                             }
-                    value = cortical ? 1150.0 : cancellousHu(label);
+                    value = cortical ? 1150.0 : cancellousHu(label) + options.cancellousHuOffset;
                 } else {
                     value = tissueHu(label);
                 }

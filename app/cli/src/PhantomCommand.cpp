@@ -1,5 +1,6 @@
 // needleplan-cli phantom --out DIR [--size I,J,K] [--spacing X,Y,Z] [--oblique-deg A]
-//                        [--patient-position HFP] [--seed N] [--noise HU]
+//                        [--patient-position HFP] [--seed N] [--noise HU] [--partial-volume N]
+//                        [--cancellous-offset HU]
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -25,6 +26,8 @@ struct PhantomArguments
     std::string patientPosition = "HFP";
     std::uint32_t seed = 1;
     double noiseHu = 10.0;
+    int partialVolume = 1;
+    double cancellousHuOffset = 0.0;
 };
 
 /// Three comma-separated numbers, e.g. "512,512,400".
@@ -65,6 +68,8 @@ int runPhantom(const PhantomArguments& arguments)
     options.patientPosition = arguments.patientPosition;
     options.seed = arguments.seed;
     options.noiseHu = arguments.noiseHu;
+    options.partialVolume = arguments.partialVolume;
+    options.cancellousHuOffset = arguments.cancellousHuOffset;
 
     const auto start = std::chrono::steady_clock::now();
     const phantom::Phantom result = phantom::generateLumbarPhantom(options);
@@ -93,6 +98,14 @@ const CommandRegistration registration{
         command.add_option("--seed", arguments->seed, "noise seed (default 1)");
         command.add_option("--noise", arguments->noiseHu, "noise standard deviation in HU (default 10)")
             ->check(CLI::Range(0.0, 1000.0));
+        command
+            .add_option("--partial-volume", arguments->partialVolume,
+                        "average N^3 sub-voxels per voxel, as a coarse scanner does (default 1: point sampling)")
+            ->check(CLI::Range(1, 8));
+        command
+            .add_option("--cancellous-offset", arguments->cancellousHuOffset,
+                        "add this to the cancellous bone HU (default 0; -150 gives osteoporotic bone of 80-140 HU)")
+            ->check(CLI::Range(-1000.0, 1000.0));
         return [arguments] { return runPhantom(*arguments); };
     }};
 

@@ -188,7 +188,8 @@ Setup prepare(const CommonArguments& arguments, std::ostream& info, const ImageC
     // The automatic segmentation: asked for, or the default when no structure file is given.
     const bool autoSegmentGiven = arguments.autoSegmentOption && arguments.autoSegmentOption->count() > 0;
     const bool autoSegment = autoSegmentGiven || arguments.structures.empty();
-    const std::string autoList = arguments.autoSegment.empty() ? "body,bone,lung" : arguments.autoSegment;
+    const std::string autoList =
+        arguments.autoSegment.empty() ? "body,bone,spinal_canal,lung,bowel_gas" : arguments.autoSegment;
     imaging::SegmentationOptions segmentation;
     if (autoSegment) // checked before the CT is loaded
         imaging::selectStructures(segmentation, autoList);
@@ -522,10 +523,12 @@ void addCommonOptions(CLI::App& command, CommonArguments& arguments)
                        "segment or structures import). Overlaps: the more severe class owns the voxel");
     arguments.autoSegmentOption =
         command
-            .add_option("--auto-segment", arguments.autoSegment,
-                        "also segment the CT automatically: comma-separated subset of body,bone,lung "
-                        "(bare flag: all three). On by default, all three, when no --structures is "
-                        "given. A segmented body is also the body and skin of the search")
+            .add_option(
+                "--auto-segment", arguments.autoSegment,
+                "also segment the CT automatically: comma-separated subset of body,bone,"
+                "spinal_canal,lung,bowel_gas,vertebrae (bare flag: all but vertebrae). On by default, "
+                "all but vertebrae, when no --structures is given. A segmented body is also the body "
+                "and skin of the search")
             ->expected(0, 1);
     command.add_option(
         "--preset", arguments.preset,

@@ -1,5 +1,6 @@
-// needleplan-cli segment --image PATH [--series N] --out structures.seg.nrrd [--only body,bone,lung]
-//   [--body-hu HU] [--bone-hu HU] [--lung-hu HU] [--seg-dicom FILE]
+// needleplan-cli segment --image PATH [--series N] --out structures.seg.nrrd
+//   [--only body,bone,lung,bowel_gas,spinal_canal,vertebrae] [--lowest-lumbar L5]
+//   [--body-hu HU] [--bone-hu HU] [--bone-edge-hu HU] [--marrow-hu HU] [--lung-hu HU] [--seg-dicom FILE]
 
 #include "CliCommand.h"
 #include "needleplan/imaging/DicomSegIO.h"
@@ -72,7 +73,9 @@ int runSegment(SegmentArguments& arguments)
 }
 
 const CommandRegistration registration{
-    "segment", "Segment body, bone and lung of a CT automatically (thresholds in HU) into a .seg.nrrd",
+    "segment",
+    "Segment a CT automatically into a .seg.nrrd: body, bone (with cancellous bone), spinal canal, vertebrae "
+    "with their levels (L1-L5, sacrum), lung and bowel gas",
     [](CLI::App& command) -> std::function<int()> {
         auto arguments = std::make_shared<SegmentArguments>();
         command
@@ -82,11 +85,21 @@ const CommandRegistration registration{
         command.add_option("--series", arguments->seriesIndex, "series index from `info`")
             ->check(CLI::NonNegativeNumber);
         command.add_option("--out", arguments->out, "output segmentation (.seg.nrrd)")->required();
-        command.add_option("--only", arguments->only, "comma-separated subset of body,bone,lung");
+        command.add_option("--only", arguments->only,
+                           "comma-separated subset of body,bone,lung,bowel_gas,spinal_canal,vertebrae "
+                           "(default: all)");
+        command.add_option(
+            "--lowest-lumbar", arguments->options.lowestLumbar,
+            "correct the level count: name of the lowest lumbar vertebra found (default: L5 "
+            "above the sacrum; e.g. L6 with six lumbar vertebrae, L4 when the sacrum is out of view)");
         command.add_option("--body-hu", arguments->options.bodyThresholdHu,
                            "body threshold in HU (default -400)");
         command.add_option("--bone-hu", arguments->options.boneThresholdHu,
                            "bone threshold in HU (default 150)");
+        command.add_option("--bone-edge-hu", arguments->options.boneEdgeHu,
+                           "partial volume: voxels at or above this that touch bone are bone (default 100)");
+        command.add_option("--marrow-hu", arguments->options.marrowMinMeanHu,
+                           "holes enclosed by bone with at least this mean HU are marrow (default 60)");
         command.add_option("--lung-hu", arguments->options.lungThresholdHu,
                            "lung/air threshold in HU (default -400)");
         command.add_option("--table-radius-mm", arguments->options.tableRemovalRadiusMm,

@@ -248,6 +248,8 @@ TEST(Segmentation, HigherBoneThresholdKeepsOnlyCorticalShell)
     SegmentationOptions options;
     options.boneThresholdHu = 500.0f;
     options.boneMaxHoleAreaMm2 = 0.0;
+    options.marrowMaxHoleAreaMm2 = 0.0;
+    options.boneEdgeHu = 500.0f;
     const StructureSet set = segmentStructures(ct, options);
     // Cortical shells: 12..14 mm and 6..8 mm annuli; cancellous 8..12 mm is excluded.
     const double shellArea = kPi * (14.0 * 14.0 - 12.0 * 12.0) + kPi * (8.0 * 8.0 - 6.0 * 6.0);
@@ -338,6 +340,192 @@ TEST(Segmentation, FullLayersThinningOutTowardsTheSkinAreNoTable)
     EXPECT_EQ(set.find("body")->voxelCount(), inside);
     for (const auto& w : set.warnings())
         EXPECT_EQ(w.find("table slab"), std::string::npos) << w;
+}
+
+TEST(Segmentation, CancellousBoneBelowTheThresholdIsFilledAsMarrow)
+{
+    // Osteoporotic bone: the 8..12 mm cancellous annulus reads 100 HU, under the 150 HU bone
+    // threshold, inside its 1000 HU cortical shells; the canal (r < 6 mm, 40 HU) stays open.
+    Volume ct = makeCt({1.0, 1.0, 1.0}, Mat3::identity(), {150, 120, 6});
+    for (float& hu : ct.voxels())
+        if (hu == 300.0f)
+            hu = 100.0f;
+    SegmentationOptions options;
+    selectStructures(options, "bone");
+    const StructureSet set = segmentStructures(ct, options);
+    ASSERT_NE(set.find("bone"), nullptr);
+    EXPECT_GE(dice(*set.find("bone"), ct.geometry(), Truth::bone), 0.95);
+    const Geometry& g = ct.geometry();
+    std::int64_t canalInBone = 0;
+    for (std::int64_t k = 0; k < g.size[2]; ++k)
+        for (std::int64_t j = 0; j < g.size[1]; ++j)
+            for (std::int64_t i = 0; i < g.size[0]; ++i)
+                canalInBone +=
+                    Truth::vertebraRadius(g.lpsFromIjk({double(i), double(j), double(k)})) < 5.0 &&
+                    set.find("bone")->voxels[static_cast<std::size_t>(i + g.size[0] * (j + g.size[1] * k))];
+    EXPECT_EQ(canalInBone, 0);
+}
+
+/// An abdomen without thorax (2 mm voxels, 60 slices, z 0..118 mm): an elliptic body of soft
+/// tissue holding gas pockets. `air(p)` gives the HU of a pocket at p, or NaN outside pockets.
+template <typename Pockets> Volume makeAbdomen(const Pockets& pockets, std::int64_t slices = 60)
+{
+    Geometry g;
+    g.size = {120, 100, slices};
+    g.spacing = {2.0, 2.0, 2.0};
+    g.originLps = {-119.0, -99.0, 0.0};
+    Volume ct(g, -1000.0f);
+    for (std::int64_t k = 0; k < g.size[2]; ++k)
+        for (std::int64_t j = 0; j < g.size[1]; ++j)
+            for (std::int64_t i = 0; i < g.size[0]; ++i) {
+                const Vec3 p = g.lpsFromIjk({double(i), double(j), double(k)});
+                if ((p.x / 110.0) * (p.x / 110.0) + (p.y / 85.0) * (p.y / 85.0) > 1.0)
+                    continue;
+                const double pocket = pockets(p, i, j, k);
+                ct.at(i, j, k) = std::isnan(pocket) ? 40.0f : float(pocket);
+            }
+    return ct;
+}
+
+/// Deterministic noise in [-amplitude, amplitude].
+double noise(std::int64_t i, std::int64_t j, std::int64_t k, double amplitude)
+{
+    const auto h = static_cast<std::uint32_t>((i * 73856093) ^ (j * 19349663) ^ (k * 83492791));
+    return amplitude * (double(h % 2001) / 1000.0 - 1.0);
+}
+
+TEST(Segmentation, BowelGasIsNeverLung)
+{
+    // Colon gas (a 30 mm radius tube, pure gas), stomach gas reaching the top of the field of
+    // view, and stool mixed with gas (about -700 HU): all bowel gas, none of it lung.
+    const auto pockets = [](const Vec3& p, std::int64_t i, std::int64_t j, std::int64_t k) {
+        if (std::hypot(p.x + 50.0, p.y) <= 30.0 && p.z >= 10.0 && p.z <= 90.0)
+            return -1000.0 + noise(i, j, k, 30.0);
+        if (std::hypot(p.x - 50.0, p.y + 20.0) <= 25.0 && p.z >= 70.0)
+            return -1000.0 + noise(i, j, k, 30.0);
+        if (std::hypot(p.x - 40.0, p.y - 40.0) <= 20.0 && p.z >= 10.0 && p.z <= 60.0)
+            return -700.0 + noise(i, j, k, 200.0);
+        return std::nan("");
+    };
+    const Volume ct = makeAbdomen(pockets);
+    const StructureSet set = segmentStructures(ct);
+    EXPECT_EQ(set.find("lung"), nullptr) << "no voxel may be called lung";
+    ASSERT_NE(set.find("bowel_gas"), nullptr);
+    // Every gas voxel (below the -400 HU air threshold) is bowel gas, and nothing else.
+    const Geometry& g = ct.geometry();
+    std::int64_t gas = 0, gasFound = 0;
+    for (std::int64_t k = 0; k < g.size[2]; ++k)
+        for (std::int64_t j = 0; j < g.size[1]; ++j)
+            for (std::int64_t i = 0; i < g.size[0]; ++i) {
+                const auto v = static_cast<std::size_t>(i + g.size[0] * (j + g.size[1] * k));
+                const bool isGas =
+                    !std::isnan(pockets(g.lpsFromIjk({double(i), double(j), double(k)}), i, j, k)) &&
+                    ct.voxels()[v] < -400.0f;
+                gas += isGas;
+                gasFound += isGas && set.find("bowel_gas")->voxels[v];
+            }
+    EXPECT_EQ(set.find("bowel_gas")->voxelCount(), gas);
+    EXPECT_EQ(gasFound, gas);
+    bool noted = false;
+    for (const auto& w : set.warnings())
+        noted = noted || w.find("bowel gas, not lung") != std::string::npos;
+    EXPECT_TRUE(noted);
+}
+
+TEST(Segmentation, LungBasesAtTheTopOfAnAbdomenAreLungAndTheStomachGasIsNot)
+{
+    // Two lung bases (aerated, -850 HU with vessels of 40 HU) cut by the top of the field of
+    // view above the diaphragm, stomach gas under it that also reaches the top.
+    const auto inLung = [](const Vec3& p) {
+        for (const double side : {-1.0, 1.0}) {
+            const double dx = (p.x - side * 60.0) / 40.0, dy = p.y / 50.0, dz = (p.z - 150.0) / 80.0;
+            if (dx * dx + dy * dy + dz * dz <= 1.0)
+                return true;
+        }
+        return false;
+    };
+    const auto pockets = [&](const Vec3& p, std::int64_t i, std::int64_t j, std::int64_t k) {
+        if (inLung(p))
+            return (i % 7 == 0 && j % 5 == 0) ? 40.0 : -850.0 + noise(i, j, k, 40.0);
+        if (std::hypot(p.x, p.y + 40.0) <= 15.0 && p.z >= 60.0)
+            return -1000.0 + noise(i, j, k, 30.0);
+        return std::nan("");
+    };
+    const Volume ct = makeAbdomen(pockets);
+    const StructureSet set = segmentStructures(ct);
+    ASSERT_NE(set.find("lung"), nullptr);
+    ASSERT_NE(set.find("bowel_gas"), nullptr);
+    const Geometry& g = ct.geometry();
+    std::int64_t lungTruth = 0, lungFound = 0, stomachAsLung = 0, lungAsGas = 0;
+    for (std::int64_t k = 0; k < g.size[2]; ++k)
+        for (std::int64_t j = 0; j < g.size[1]; ++j)
+            for (std::int64_t i = 0; i < g.size[0]; ++i) {
+                const Vec3 p = g.lpsFromIjk({double(i), double(j), double(k)});
+                const auto v = static_cast<std::size_t>(i + g.size[0] * (j + g.size[1] * k));
+                const bool lung = inLung(p);
+                lungTruth += lung;
+                lungFound += lung && set.find("lung")->voxels[v];
+                stomachAsLung += !lung && set.find("lung")->voxels[v];
+                lungAsGas += lung && set.find("bowel_gas")->voxels[v];
+            }
+    EXPECT_EQ(stomachAsLung, 0);
+    EXPECT_EQ(lungAsGas, 0);
+    EXPECT_GE(double(lungFound), 0.98 * double(lungTruth)); // the vessels are filled in per slice
+}
+
+TEST(Segmentation, LungsEndingInTheTracheaAreLung)
+{
+    // A chest: two lungs wholly in view joined by bronchi to a trachea (pure air, 8 mm radius)
+    // that leaves through the top of the body; a gas pocket lower down is bowel gas.
+    const auto pockets = [](const Vec3& p, std::int64_t i, std::int64_t j, std::int64_t k) {
+        for (const double side : {-1.0, 1.0}) {
+            const double dx = (p.x - side * 55.0) / 40.0, dy = p.y / 50.0, dz = (p.z - 60.0) / 40.0;
+            if (dx * dx + dy * dy + dz * dz <= 1.0)
+                return -850.0 + noise(i, j, k, 40.0);
+        }
+        if (std::hypot(p.x, p.y) <= 8.0 && p.z >= 70.0 && p.z <= 110.0)
+            return -1000.0;
+        if (std::abs(p.z - 70.0) <= 5.0 && std::abs(p.y) <= 5.0 && std::abs(p.x) <= 40.0)
+            return -1000.0; // main bronchi
+        if (std::hypot(p.x, p.y + 50.0) <= 12.0 && p.z <= 16.0 && p.z >= 2.0)
+            return -1000.0 + noise(i, j, k, 30.0);
+        return std::nan("");
+    };
+    const Volume ct = makeAbdomen(pockets, 60);
+    const StructureSet set = segmentStructures(ct);
+    ASSERT_NE(set.find("lung"), nullptr);
+    ASSERT_NE(set.find("bowel_gas"), nullptr);
+    const Geometry& g = ct.geometry();
+    std::int64_t pocketAsLung = 0, lungMissed = 0;
+    for (std::int64_t k = 0; k < g.size[2]; ++k)
+        for (std::int64_t j = 0; j < g.size[1]; ++j)
+            for (std::int64_t i = 0; i < g.size[0]; ++i) {
+                const Vec3 p = g.lpsFromIjk({double(i), double(j), double(k)});
+                const auto v = static_cast<std::size_t>(i + g.size[0] * (j + g.size[1] * k));
+                const bool pocket = std::hypot(p.x, p.y + 50.0) <= 12.0 && p.z <= 16.0;
+                pocketAsLung += pocket && set.find("lung")->voxels[v];
+                const bool inBody = (p.x / 110.0) * (p.x / 110.0) + (p.y / 85.0) * (p.y / 85.0) <= 1.0;
+                lungMissed += inBody && !pocket && ct.voxels()[v] < -400.0f && !set.find("lung")->voxels[v];
+            }
+    EXPECT_EQ(pocketAsLung, 0);
+    EXPECT_EQ(lungMissed, 0);
+}
+
+TEST(Segmentation, SelectStructuresKnowsTheSpineAndGas)
+{
+    SegmentationOptions options;
+    selectStructures(options, "spinal_canal,levels,bowel_gas");
+    EXPECT_TRUE(options.spinalCanal);
+    EXPECT_TRUE(options.vertebrae);
+    EXPECT_TRUE(options.bowelGas);
+    EXPECT_FALSE(options.bone);
+    EXPECT_FALSE(options.lung);
+    try {
+        selectStructures(options, "body,spine");
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("spinal_canal"), std::string::npos) << e.what();
+    }
 }
 
 TEST(BodySurface, NormalOnCylinderPointsRadiallyOutward)

@@ -1,6 +1,7 @@
 #pragma once
 /// Automatic segmentation of a CT in Hounsfield units into the structures the planner must know
-/// without any clinician input: the body (everything inside the skin), bone, and lung.
+/// without any clinician input: the body (everything inside the skin), bone (cortical and
+/// cancellous), the spinal canal, the vertebrae with their level names, lung and bowel gas.
 
 #include "needleplan/imaging/StructureSet.h"
 #include "needleplan/imaging/Volume.h"
@@ -17,12 +18,18 @@ namespace np::imaging {
 
 /// Thresholds (HU) and clean-up sizes of segmentStructures(). The defaults suit adult CT:
 /// fat is about -100 HU and air -1000, so -400 separates body from air; muscle is 40-60 HU and
-/// cancellous bone 200-400, so 150 separates bone from soft tissue; aerated lung is -950..-500.
+/// cortical bone several hundred, so 150 separates bone from soft tissue (cancellous bone below it
+/// is filled in as marrow); aerated lung is -950..-500.
 struct SegmentationOptions
 {
-    bool body = true; ///< segment "body" (always computed when bone or lung is asked for)
-    bool bone = true; ///< segment "bone" (cortical and cancellous together)
-    bool lung = true; ///< segment "lung" where present
+    bool body = true;        ///< segment "body" (always computed: everything else lies inside it)
+    bool bone = true;        ///< segment "bone" (cortical and cancellous together, every bone)
+    bool lung = true;        ///< segment "lung" where present
+    bool bowelGas = true;    ///< segment "bowel_gas": internal gas that is not lung
+    bool spinalCanal = true; ///< segment "spinal_canal" from the vertebral rings
+    /// Name the vertebrae: "vertebra_L5", "vertebra_L4", ... and "sacrum", counted up from the
+    /// sacrum; subsets of "bone", listed after it.
+    bool vertebrae = true;
 
     float bodyThresholdHu = -400.0f; ///< voxels above this are tissue (body candidates)
     /// Radius of the in-plane opening that cuts thin attachments (a thin table top, straps, a
@@ -40,28 +47,58 @@ struct SegmentationOptions
     bool fillHolesPerSlice = true;
 
     float boneThresholdHu = 150.0f; ///< voxels at or above this inside the body are bone
+    /// Partial volume: voxels at or above this that touch bone in their slice are bone too (a
+    /// coarse voxel half filled with thin cortex reads well below cortical HU).
+    float boneEdgeHu = 100.0f;
     double boneMinComponentMm3 =
         30.0; ///< bone fragments smaller than this are dropped (noise, calcifications)
-    double boneMaxHoleAreaMm2 =
-        40.0; ///< in-slice holes up to this area are filled (marrow); the spinal canal is larger
+    double boneMaxHoleAreaMm2 = 40.0; ///< in-slice holes in bone up to this area are always filled
+    /// Larger holes enclosed by bone in a slice are marrow (filled) when their mean is at least
+    /// this; cancellous bone is 100-300 HU even in osteoporosis, the canal's fat and CSF -100..20.
+    float marrowMinMeanHu = 60.0f;
+    double marrowMaxHoleAreaMm2 = 4000.0; ///< holes larger than this (the pelvic ring) are never marrow
 
-    float lungThresholdHu = -400.0f;   ///< air or aerated lung inside the body is below this
-    double lungMinVolumeMl = 30.0;     ///< internal air components smaller than this (bowel gas) are not lung
+    float lungThresholdHu = -400.0f; ///< air or aerated lung inside the body is below this
+    double lungMinVolumeMl = 30.0;   ///< internal air components smaller than this are not lung
+    /// Aerated lung holds vessels and septa: the median of a lung component is about -850 HU;
+    /// gas in the bowel or stomach is about -1000. Components with a lower median are not lung.
+    float lungMinMedianHu = -960.0f;
+    /// A lung reaches the top of the field of view (lung bases in an abdominal CT) or ends above
+    /// in the trachea: the top 10 mm of its component hold at most this volume (a trachea of
+    /// 10 mm radius holds 3 ml there; the apex of a lung far more).
+    double tracheaMaxCapMl = 5.0;
     double lungMaxHoleAreaMm2 = 200.0; ///< in-slice holes (vessels, airways walls) up to this area are filled
+    double bowelGasMinVolumeMl = 0.5;  ///< internal gas pockets smaller than this are left out
+
+    /// Spinal canal: enclosed low-density holes of the bone slices with an area in this range,
+    /// chained along the spine with gaps (discs, interlaminar windows) of at most canalMaxGapMm.
+    double canalMinAreaMm2 = 40.0;
+    double canalMaxAreaMm2 = 900.0;
+    double canalMaxGapMm = 45.0;
+    /// The canal goes on past the last enclosing ring: it is extended by this much (clipped to
+    /// the field of view), erring towards caution.
+    double canalEndExtensionMm = 60.0;
+
+    /// Correction of the level count: the name of the lowest lumbar vertebra found (e.g. "L5",
+    /// "L6" with six lumbar vertebrae, "L4" when the sacrum is out of view). Empty: automatic
+    /// (L5 above the sacrum).
+    std::string lowestLumbar;
 
     int threads = 0; ///< worker threads; 0 uses ITK's global default
 };
 
-/// Segments `ct` (values in HU) into "body", "bone" and "lung" (each only when asked for; lung
-/// only where found) on the CT's own grid. The masks overlap: bone and lung lie inside body;
-/// StructureSet::toLabelMap() keeps bone and lung where they overlap the body. Notes about what
-/// was found (e.g. no lung) are added to the set's warnings. Honours cancel; throws
+/// Segments `ct` (values in HU) on its own grid into "body", "bone", "spinal_canal", the
+/// vertebrae ("vertebra_L5", ..., "sacrum"), "lung" and "bowel_gas" (each only when asked for, and
+/// only where found). The masks overlap: everything lies inside body, the vertebrae inside bone;
+/// StructureSet::toLabelMap() keeps the later (finer) one. Notes about what was found (no lung,
+/// an uncertain level count) are added to the set's warnings. Honours cancel; throws
 /// np::Error(InvalidArgument) for an empty volume or a bad option.
 StructureSet segmentStructures(const Volume& ct, const SegmentationOptions& options = {},
                                ProgressSink* progress = nullptr);
 
-/// Parses a comma-separated list such as "body,bone" into the three switches of `options`;
-/// throws np::Error(InvalidArgument) naming an unknown structure.
+/// Parses a comma-separated list such as "body,bone,spinal_canal" into the switches of `options`
+/// (body or skin, bone, lung, bowel_gas, spinal_canal or canal, vertebrae or levels); throws
+/// np::Error(InvalidArgument) naming an unknown structure.
 void selectStructures(SegmentationOptions& options, const std::string& commaSeparatedNames);
 
 /// The skin surface as the 0.5 level of a Gaussian-smoothed body mask, with outward normals from

@@ -38,7 +38,8 @@ struct StructureSpec
 /// Default rule for a segment, matched on its lower-case name (see planning/README.md):
 ///  nerve/root/ramus → forbidden 2 mm; spinal canal, dura, thecal sac, cord → forbidden 3 mm;
 ///  aorta, ivc/vena cava, any artery/vein/vessel → forbidden 3 mm; kidney, lung, pleura, bowel,
-///  colon, bladder → forbidden 5 mm; bone, vertebra, sacrum, ilium/iliac, pelvis, rib, skull →
+///  colon, bladder → forbidden 5 mm (but bowel_gas, the segmentation's gas pockets → caution
+///  2 mm); bone, vertebra, sacrum, ilium/iliac, pelvis, rib, skull →
 ///  obstacle 0 mm; psoas → caution 0 mm; joint/target → target; skin, body, fat, muscle → ignored;
 ///  anything else → caution 2 mm. (The CT table or couch is ignored too.)
 StructureSpec defaultStructureSpec(const std::string& name, std::uint16_t labelValue);

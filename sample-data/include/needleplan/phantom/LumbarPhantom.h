@@ -33,6 +33,11 @@ struct PhantomOptions
     /// many degrees (after `directionLps`), for oblique-geometry tests. 0: no rotation.
     double obliqueDeg = 0.0;
     bool obliqueTest = false;        ///< shortcut: as obliqueDeg = 20 when obliqueDeg is 0
+    /// Partial volume: each voxel's HU is the mean of partialVolume^3 sub-voxels sampled on a grid
+    /// partialVolume times finer (1: point sampling). The labels stay those at the voxel centres.
+    int partialVolume = 1;
+    /// Added to the cancellous HU of every bone (e.g. -150 for osteoporotic bone of 80-140 HU).
+    double cancellousHuOffset = 0.0;
 };
 
 /// A named needle target in LPS millimetres.
