@@ -240,6 +240,7 @@ void checkOptions(const SegmentationOptions& o)
     nonNegative(o.lungMinVolumeMl, "lungMinVolumeMl");
     nonNegative(o.lungMaxHoleAreaMm2, "lungMaxHoleAreaMm2");
     nonNegative(o.marrowMaxHoleAreaMm2, "marrowMaxHoleAreaMm2");
+    nonNegative(o.fattyMarrowMinAreaMm2, "fattyMarrowMinAreaMm2");
     nonNegative(o.tracheaMaxCapMl, "tracheaMaxCapMl");
     nonNegative(o.bowelGasMinVolumeMl, "bowelGasMinVolumeMl");
     nonNegative(o.canalMinAreaMm2, "canalMinAreaMm2");
@@ -250,7 +251,7 @@ void checkOptions(const SegmentationOptions& o)
         problem << "lowestLumbar must name a vertebra such as L5, L6 or T12 (got '" << o.lowestLumbar
                 << "'); ";
     for (const float t : {o.bodyThresholdHu, o.boneThresholdHu, o.lungThresholdHu, o.boneEdgeHu,
-                          o.marrowMinMeanHu, o.lungMinMedianHu})
+                          o.marrowMinMeanHu, o.fattyMarrowMinMeanHu, o.lungMinMedianHu})
         if (!std::isfinite(t))
             problem << "thresholds must be finite; ";
     if (o.threads < 0)

@@ -109,7 +109,7 @@ void classifyAir(const Volume& ct, const Mask& air, const SegmentationOptions& o
         });
 
     std::vector<std::uint8_t> keepLung(sizes.size(), 0), keepGas(sizes.size(), 0);
-    int lungCount = 0, gasCount = 0, densityRejected = 0;
+    int lungCount = 0, gasCount = 0, densityRejected = 0, aeratedBelow = 0;
     for (std::size_t c = 0; c < sizes.size(); ++c) {
         const std::int64_t s = slot[c];
         if (s < 0)
@@ -125,6 +125,7 @@ void classifyAir(const Volume& ct, const Mask& air, const SegmentationOptions& o
             keepGas[c] = 1;
             ++gasCount;
             densityRejected += sizes[c] >= lungMin && !aerated;
+            aeratedBelow += sizes[c] >= lungMin && aerated;
         }
     }
     lung = air;
@@ -144,6 +145,11 @@ void classifyAir(const Volume& ct, const Mask& air, const SegmentationOptions& o
                         (densityRejected > 0 ? " (" + std::to_string(densityRejected) +
                                                    " large one(s) hold pure gas, not aerated lung)"
                                              : std::string()));
+        if (aeratedBelow > 0)
+            notes.push_back(
+                std::to_string(aeratedBelow) +
+                " aerated gas region(s) that look like lung but neither reach the top of the field of "
+                "view nor end in the trachea were called bowel gas: check them on the images");
     }
 }
 

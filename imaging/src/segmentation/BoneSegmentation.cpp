@@ -53,6 +53,35 @@ HoleStatistics collectHole(std::uint8_t* hole, const std::uint8_t* original, con
     return h;
 }
 
+/// Fraction of the samples `fromMm`..`toMm` past the edge of hole `h` (marching from its centre
+/// along the in-plane direction (dirI, dirJ), in voxels per step of `mmPerStep` mm) that lie in
+/// `filled` (bone with its holes filled).
+double filledBeyond(const std::uint8_t* filled, const std::uint8_t* holes, const HoleStatistics& h,
+                    double dirI, double dirJ, std::int64_t nx, std::int64_t ny, double mmPerStep,
+                    double fromMm, double toMm)
+{
+    const double area = double(h.pixels.size());
+    double i = h.sumI / area, j = h.sumJ / area;
+    auto at = [&](double si, double sj, const std::uint8_t* mask) {
+        const std::int64_t a = std::llround(si), b = std::llround(sj);
+        return a >= 0 && b >= 0 && a < nx && b < ny && mask[a + nx * b] != 0;
+    };
+    // March out of the hole.
+    int guard = 0;
+    while (at(i, j, holes) && guard++ < 100000) {
+        i += dirI;
+        j += dirJ;
+    }
+    int inside = 0, total = 0;
+    for (double mm = 0.0; mm <= toMm; mm += mmPerStep, i += dirI, j += dirJ) {
+        if (mm < fromMm)
+            continue;
+        ++total;
+        inside += at(i, j, filled);
+    }
+    return total > 0 ? double(inside) / double(total) : 0.0;
+}
+
 } // namespace
 
 void completeBone(const Volume& ct, const Mask& body, Mask& bone, const SegmentationOptions& options,
@@ -91,6 +120,18 @@ void completeBone(const Volume& ct, const Mask& body, Mask& bone, const Segmenta
                       static_cast<std::int64_t>(std::floor(options.marrowMaxHoleAreaMm2 / pixelMm2)),
                       threads);
 
+    // The patient's anterior direction (LPS -y) within a slice, in voxels per mmPerStep mm.
+    const double mmPerStep = 0.5;
+    double anteriorI = 0.0, anteriorJ = 0.0;
+    {
+        const Vec3 origin = g.lpsFromIjk({0.0, 0.0, 0.0});
+        const Vec3 step = g.ijkFromLps(origin + Vec3{0.0, -mmPerStep, 0.0});
+        const double inPlaneMm = std::hypot(step.x * g.spacing.x, step.y * g.spacing.y);
+        if (inPlaneMm > 1e-6) {
+            anteriorI = step.x * mmPerStep / inPlaneMm;
+            anteriorJ = step.y * mmPerStep / inPlaneMm;
+        }
+    }
     const auto smallHole = static_cast<std::int64_t>(std::floor(options.boneMaxHoleAreaMm2 / pixelMm2));
     const auto canalMin = static_cast<std::int64_t>(std::ceil(options.canalMinAreaMm2 / pixelMm2));
     const auto canalMax = static_cast<std::int64_t>(std::floor(options.canalMaxAreaMm2 / pixelMm2));
@@ -118,10 +159,21 @@ void completeBone(const Volume& ct, const Mask& body, Mask& bone, const Segmenta
                 // Marrow is judged on the hole's interior, away from the partial volume of its wall.
                 const double mean =
                     h.interiorCount > 0 ? h.interiorSumHu / double(h.interiorCount) : h.sumHu / double(area);
-                if (area <= smallHole || mean >= options.marrowMinMeanHu) {
+                // Fatty marrow can read below marrowMinMeanHu. The canal has the vertebral body in
+                // front of it (3-20 mm past its edge) and the lamina right behind it (1-8 mm); a
+                // marrow cavity has the canal, not bone, behind its thin posterior cortex.
+                const std::uint8_t* filledSlice = filled.data() + offset;
+                const bool canalLike = filledBeyond(filledSlice, original.data(), h, anteriorI, anteriorJ, nx,
+                                                    ny, mmPerStep, 3.0, 20.0) >= 0.6 &&
+                                       filledBeyond(filledSlice, original.data(), h, -anteriorI, -anteriorJ,
+                                                    nx, ny, mmPerStep, 1.0, 8.0) >= 0.6;
+                const bool fattyMarrow = !canalLike &&
+                                         double(area) * pixelMm2 >= options.fattyMarrowMinAreaMm2 &&
+                                         mean >= options.fattyMarrowMinMeanHu;
+                if (area <= smallHole || mean >= options.marrowMinMeanHu || fattyMarrow) {
                     for (const std::int64_t q : h.pixels)
                         bone[static_cast<std::size_t>(offset + q)] = 1;
-                } else if (area >= canalMin && area <= canalMax) {
+                } else if (area >= canalMin && area <= canalMax && canalLike) {
                     EnclosedHole e;
                     e.k = k;
                     e.centreI = h.sumI / double(area);

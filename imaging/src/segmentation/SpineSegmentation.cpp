@@ -110,7 +110,8 @@ Mask segmentSpinalCanal(const Volume& ct, const Mask& body, const Mask& bone,
     centrelineLps.clear();
 
     // The longest chain of holes along k: consecutive links at most canalMaxGapMm apart, their
-    // centres shifted in plane by at most 8 mm plus 0.4 mm per mm of gap (lordosis, tilt).
+    // centres shifted in plane by at most 8 mm plus 0.4 mm per mm of gap (lordosis, tilt), their
+    // areas within a factor 2.5.
     const std::size_t n = holes.size();
     const auto maxGapSlices = static_cast<std::int64_t>(std::floor(options.canalMaxGapMm / sz)) + 1;
     std::vector<double> span(n, 0.0);
@@ -125,6 +126,12 @@ Mask segmentSpinalCanal(const Volume& ct, const Mask& body, const Mask& bone,
             const double shiftMm = std::hypot((holes[h].centreI - holes[p].centreI) * sx,
                                               (holes[h].centreJ - holes[p].centreJ) * sy);
             if (shiftMm > 8.0 + 0.4 * gapMm)
+                continue;
+            // The canal's cross-section changes slowly: a link between holes of very different
+            // area (a pocket beside a lamina) is no part of it.
+            const double areaRatio = double(std::max(holes[h].pixels.size(), holes[p].pixels.size())) /
+                                     double(std::min(holes[h].pixels.size(), holes[p].pixels.size()));
+            if (areaRatio > 2.5)
                 continue;
             const double candidate = span[p] + gapMm;
             if (candidate > span[h] || (candidate == span[h] && links[p] + 1 > links[h])) {
@@ -252,8 +259,8 @@ std::vector<NamedMask> labelVertebrae(const Volume& ct, const Mask& bone,
 {
     const Geometry& g = ct.geometry();
     const std::int64_t nx = g.size[0], ny = g.size[1], nz = g.size[2];
-    if (centrelineLps.size() < 2) {
-        notes.push_back("vertebral levels not named: the spinal canal is too short to follow");
+    if (centrelineLps.size() < 2 || centrelineLps.back().z - centrelineLps.front().z < 30.0) {
+        notes.push_back("vertebral levels not named: the spinal canal found spans less than 30 mm");
         return {};
     }
     // The centreline resampled every 1 mm along its length.

@@ -53,13 +53,23 @@ struct SegmentationOptions
     double boneMinComponentMm3 =
         30.0; ///< bone fragments smaller than this are dropped (noise, calcifications)
     double boneMaxHoleAreaMm2 = 40.0; ///< in-slice holes in bone up to this area are always filled
-    /// Larger holes enclosed by bone in a slice are marrow (filled) when their mean is at least
-    /// this; cancellous bone is 100-300 HU even in osteoporosis, the canal's fat and CSF -100..20.
+    /// Larger holes enclosed by bone in a slice are marrow (filled) when the mean of their interior
+    /// is at least this; cancellous bone is mostly 100-300 HU, the canal's fat and CSF -100..20.
     float marrowMinMeanHu = 60.0f;
     double marrowMaxHoleAreaMm2 = 4000.0; ///< holes larger than this (the pelvic ring) are never marrow
+    /// Fatty marrow reads below marrowMinMeanHu: a hole of at least this area that does not lie
+    /// like the canal (the vertebral body 3-20 mm in front, the lamina 1-8 mm behind; a marrow
+    /// cavity has the canal behind its cortex) is marrow too. Smaller ones (sacral foramina) stay
+    /// open.
+    double fattyMarrowMinAreaMm2 = 150.0;
+    /// ... and whose interior mean is at least this (fatty marrow 25-60 HU; the canal's fat and
+    /// CSF lower).
+    float fattyMarrowMinMeanHu = 25.0f;
 
     float lungThresholdHu = -400.0f; ///< air or aerated lung inside the body is below this
-    double lungMinVolumeMl = 30.0;   ///< internal air components smaller than this are not lung
+    /// Aerated components smaller than this are not lung (a noise floor: density and position tell
+    /// lung from gas, and three slices through the lung bases hold only a few ml).
+    double lungMinVolumeMl = 1.0;
     /// Aerated lung holds vessels and septa: the median of a lung component is about -850 HU;
     /// gas in the bowel or stomach is about -1000. Components with a lower median are not lung.
     float lungMinMedianHu = -960.0f;
