@@ -221,7 +221,7 @@ TEST_F(PlanCommand, WithoutStructuresTheCtIsSegmentedAndTheBoneAvoided)
     const auto r = test::runCli({"plan", "--image", path("ct.nrrd"), "--target", "0,29.5,0", "--top", "3",
                                  "--directions", "3000", "--out", out});
     ASSERT_EQ(r.exitCode, 0) << r.err << r.out;
-    EXPECT_NE(r.out.find("No --structures given: segmenting body,bone,lung automatically"), std::string::npos)
+    EXPECT_NE(r.out.find("No --structures given: segmenting body,bone,spinal_canal,lung,bowel_gas automatically"), std::string::npos)
         << r.out;
     EXPECT_NE(r.out.find("Body and skin: the automatic segmentation's body"), std::string::npos);
     // The listing names each structure with its class and margin; the lung is reported absent.

@@ -87,7 +87,7 @@ TEST(PlanStructures, WithoutStructuresThePhantomIsSegmentedAndTrajectoriesStayOu
                       (phantomDir() / "targets.json").string(), "--target-name", kLeftTarget, "--preset",
                       "lumbar-mbb", "--directions", "2000", "--top", "3", "--out", plan});
     ASSERT_EQ(r.exitCode, 0) << r.err << r.out;
-    EXPECT_NE(r.out.find("No --structures given: segmenting body,bone,lung automatically"), std::string::npos)
+    EXPECT_NE(r.out.find("No --structures given: segmenting body,bone,spinal_canal,lung,bowel_gas automatically"), std::string::npos)
         << r.out;
     EXPECT_NE(r.out.find("Body and skin: the automatic segmentation's body"), std::string::npos);
     std::ifstream in(plan);
