@@ -7,6 +7,17 @@ target_compile_options(np_warnings INTERFACE
 
 option(NP_WARNINGS_AS_ERRORS "Treat warnings as errors" OFF)
 option(NP_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(NP_FUZZ "Build the libFuzzer targets in fuzz/ (clang): every object gets fuzzer coverage, ASan and UBSan" OFF)
+if(NP_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "NP_FUZZ needs clang (libFuzzer): configure with the fuzz preset")
+  endif()
+  # pointer-overflow is left out as in NP_SANITIZE (ITK 5.2's neighbourhood iterator).
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=pointer-overflow
+                      -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+                      -include ${PROJECT_SOURCE_DIR}/fuzz/compat/ItkClangCompat.h)
+  add_link_options(-fsanitize=address,undefined)
+endif()
 if(NP_SANITIZE)
   # pointer-overflow is left out: ITK 5.2's ConstNeighborhoodIterator (used by the distance-map
   # filters, instantiated in our files) applies offsets to a null pointer, which would abort every

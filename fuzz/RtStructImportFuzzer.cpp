@@ -1,0 +1,15 @@
+// libFuzzer target: importRtStruct onto a small oblique reference CT.
+#include "FuzzSupport.h"
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/RtStructImport.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    const std::string path = np::fuzz::writeInput(data, size, ".dcm");
+    try {
+        const auto structures = np::imaging::importRtStruct(path, np::fuzz::referenceVolume());
+        (void)structures;
+    } catch (const np::Error&) {
+    }
+    return 0;
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (CMake preset `fuzz`: clang, ASan, UBSan) and runs each for a bounded
+# time on its corpus. Seeds come from ../shared/data/realdicom (when present), the sample phantom,
+# the presets and fuzz/seeds; corpora grow in build/fuzz/corpus/<target> and are kept between runs.
+#
+#   scripts/fuzz.sh                  # every target, NP_FUZZ_SECONDS (default 60) each
+#   scripts/fuzz.sh LabelMapFuzzer   # one target
+#
+# Environment: NP_FUZZ_SECONDS (per target), NP_FUZZ_JOBS (parallel fuzzing processes per target,
+# default 1), NP_FUZZ_RSS_MB (memory limit per input, default 2048), NP_FUZZ_BUILD_ONLY=1 (build and
+# seed only). Exit status 1 when a target found a crash, leak or timeout; its reproducer is in
+# build/fuzz/artifacts/<target>/ (rerun: build/fuzz/fuzz/<target> ARTIFACT).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+seconds=${NP_FUZZ_SECONDS:-60}
+jobs=${NP_FUZZ_JOBS:-1}
+rss=${NP_FUZZ_RSS_MB:-2048}
+build=$root/build/fuzz
+
+launcher=()
+if command -v ccache > /dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
+cmake --preset fuzz "${launcher[@]}" > "$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
+cmake --build --preset fuzz
+
+targets=(DicomScannerFuzzer DicomPixelFuzzer SegImportFuzzer RtStructImportFuzzer LabelMapFuzzer
+  PlanDocumentFuzzer PresetFuzzer TargetCatalogueFuzzer)
+if (($#)); then targets=("$@"); fi
+
+# Seeds: small files only (libFuzzer's default -max_len is derived from them; big seeds slow it down).
+shared=${NP_SHARED_DATA_DIR:-$root/../shared/data}
+phantom=$build/seed-phantom
+cli=${NP_CLI:-$root/build/release/app/cli/needleplan-cli}
+if [ ! -d "$phantom/dicom" ] && [ -x "$cli" ]; then
+  "$cli" phantom --out "$phantom" --size 24,18,8 --spacing 6,6,8 > /dev/null
+  "$cli" plan --image "$phantom/dicom" --structures "$phantom/structures.seg.nrrd" --targets "$phantom/targets.json" \
+    --target-name all --directions 200 --top 2 --out "$phantom/plan.needleplan.json" > /dev/null 2>&1 || true
+fi
+seed() { # seed TARGET FILE [PREFIX-BYTE]
+  local dir=$build/corpus/$1 name
+  mkdir -p "$dir"
+  [ -f "$2" ] || return 0
+  [ "$(stat -c %s "$2")" -le 1048576 ] || return 0
+  name=$(basename "$2" | tr -c 'A-Za-z0-9._-' '_')
+  if [ -n "${3:-}" ]; then
+    { printf "\\x$3"; cat "$2"; } > "$dir/seed-$name"
+  else
+    cp "$2" "$dir/seed-$name"
+  fi
+}
+for target in "${targets[@]}"; do
+  mkdir -p "$build/corpus/$target" "$build/artifacts/$target"
+done
+while IFS= read -r -d '' file; do
+  seed DicomScannerFuzzer "$file"
+  seed DicomPixelFuzzer "$file"
+done < <(find "$shared/realdicom" "$phantom/dicom" -type f ! -name '*.md' -size -1024k -print0 2> /dev/null | head -z -n 60)
+while IFS= read -r -d '' file; do seed SegImportFuzzer "$file"; done < <(find "$shared/realdicom" -type f -path '*seg*' -print0 2> /dev/null)
+while IFS= read -r -d '' file; do seed RtStructImportFuzzer "$file"; done < <(find "$shared/realdicom" -type f -path '*rtstruct*' -print0 2> /dev/null)
+seed LabelMapFuzzer "$phantom/structures.seg.nrrd" 00
+for file in fuzz/seeds/label*.seed; do seed LabelMapFuzzer "$file"; done
+seed PlanDocumentFuzzer "$phantom/plan.needleplan.json"
+for file in planning/presets/*.json; do seed PresetFuzzer "$file"; done
+seed TargetCatalogueFuzzer "$phantom/targets.json"
+for file in tests/data/crashers/*; do
+  case $file in
+    *.dcm) seed DicomScannerFuzzer "$file" ;;
+    *.needleplan.json) seed PlanDocumentFuzzer "$file" ;;
+    *targets*.json) seed TargetCatalogueFuzzer "$file" ;;
+    *.nrrd) seed LabelMapFuzzer "$file" 00 ;;
+  esac
+done
+[ "${NP_FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
+
+dictionary() {
+  case $1 in
+    Dicom* | Seg* | RtStruct*) echo fuzz/dict/dicom.dict ;;
+    LabelMap*) echo fuzz/dict/image.dict ;;
+    *) echo fuzz/dict/json.dict ;;
+  esac
+}
+# Toolkit-internal leaks only (tests/lsan.supp), as for the sanitizer tests.
+export LSAN_OPTIONS="${LSAN_OPTIONS:-}:suppressions=$root/tests/lsan.supp"
+failed=()
+for target in "${targets[@]}"; do
+  log=$build/logs/$target.log
+  mkdir -p "$build/logs"
+  echo "fuzz: $target for ${seconds}s"
+  status=0
+  # -timeout: an input that takes longer than 25 s counts as a hang.
+  (cd "$build/artifacts/$target" && "$build/fuzz/$target" "$build/corpus/$target" -dict="$root/$(dictionary "$target")" \
+    -max_total_time="$seconds" -timeout=25 -rss_limit_mb="$rss" -max_len=262144 -jobs="$jobs" -workers="$jobs" \
+    -artifact_prefix="$build/artifacts/$target/" -print_final_stats=1) > "$log" 2>&1 || status=$?
+  runs=$(grep -h 'stat::number_of_executed_units' "$log" "$build/artifacts/$target"/fuzz-*.log 2> /dev/null |
+    awk '{sum += $2} END {print sum + 0}')
+  echo "fuzz: $target: $runs executions, exit $status"
+  if [ "$status" -ne 0 ]; then
+    failed+=("$target")
+    tail -n 30 "$log"
+  fi
+done
+if ((${#failed[@]})); then
+  echo "fuzz: crashes, leaks or hangs in: ${failed[*]} (reproducers in $build/artifacts/)"
+  exit 1
+fi
