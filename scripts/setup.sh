@@ -9,7 +9,8 @@ packages=(cmake make ninja-build g++ pkg-config
   libinsighttoolkit5-dev libvtk9-dev libdcmtk-dev
   qt6-base-dev libqt6opengl6-dev libgtest-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev
-  xvfb xauth libgl1-mesa-dri libgdcm-tools zlib1g-dev)
+  xvfb xauth libgl1-mesa-dri libgdcm-tools zlib1g-dev
+  dicom3tools poppler-utils)
 # The libFuzzer stage of scripts/test.sh (NP_SETUP_FUZZ=1) builds with clang and its runtime.
 if [ "${NP_SETUP_FUZZ:-0}" = 1 ]; then
   packages+=(clang libclang-rt-14-dev)

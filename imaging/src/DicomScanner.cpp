@@ -818,6 +818,8 @@ Volume loadDicomSeries(const DicomScanResult& scan, int index, const LoadOptions
     info.description = entry.description;
     info.patientPosition = entry.patientPosition;
     info.warnings = entry.warnings;
+    if (!entry.frames.empty())
+        info.sourceDicomFile = entry.frames.front().path;
     // Resampling interpolates and fills, so the decoded range only describes unresampled stacks.
     if (!resampled && range.hasValues()) {
         info.hasValueRange = true;

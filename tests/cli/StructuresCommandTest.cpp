@@ -102,3 +102,34 @@ TEST(StructuresCommand, SegNrrdReimportKeepsVoxels)
 }
 
 } // namespace
+
+namespace {
+
+TEST(StructuresCommand, ExportWritesAConformantSegInTheCtsStudy)
+{
+    NP_REQUIRE_REALDICOM();
+    np::test::TempDir dir;
+    const std::string out = (dir.path() / "liver-again.dcm").string();
+    const auto result = np::test::runCli({"structures", "export", "--structures",
+                                          (data() / "06_seg_ct_liver" / "liver.dcm").string(), "--reference",
+                                          (data() / "06_seg_ct_liver" / "ct").string(), "--out", out});
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_NE(result.out.find("1 segments, 1 with voxels"), std::string::npos) << result.out;
+    const auto verdict = np::test::runDciodvfy(out);
+    NP_SKIP_UNLESS_DCIODVFY_RAN(verdict);
+    EXPECT_EQ(verdict.errorCount, 0) << verdict.errors;
+}
+
+TEST(StructuresCommand, ExportWithoutStructuresFileIsBadInput)
+{
+    NP_REQUIRE_REALDICOM();
+    np::test::TempDir dir;
+    const auto result = np::test::runCli(
+        {"structures", "export", "--structures", (dir.path() / "missing.seg.nrrd").string(), "--reference",
+         (data() / "06_seg_ct_liver" / "ct").string(), "--out", (dir.path() / "o.dcm").string()});
+    EXPECT_EQ(result.exitCode, 2);
+    EXPECT_NE(result.err.find("missing.seg.nrrd"), std::string::npos) << result.err;
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "o.dcm"));
+}
+
+} // namespace

@@ -12,6 +12,18 @@ std::filesystem::path realDicomDir();
 /// The build tree (for the generated sample phantom and built executables).
 std::filesystem::path binaryDir();
 
+/// What dicom3tools' dciodvfy (the DICOM standard's IOD validator) said about a file.
+struct DciodvfyResult
+{
+    bool ran = false;   ///< false when dciodvfy is not installed
+    int errorCount = 0; ///< lines that report an error ("Error - ...")
+    std::string output; ///< everything it printed
+    std::string errors; ///< the error lines only
+};
+
+/// Runs dciodvfy on `path`.
+DciodvfyResult runDciodvfy(const std::filesystem::path& path);
+
 /// A fresh, empty folder removed when the object goes out of scope.
 class TempDir
 {
@@ -27,6 +39,13 @@ private:
 };
 
 } // namespace np::test
+
+/// Skips the current test, with the reason printed, when dciodvfy did not run.
+#define NP_SKIP_UNLESS_DCIODVFY_RAN(result)                                                                  \
+    do {                                                                                                     \
+        if (!(result).ran)                                                                                   \
+            GTEST_SKIP() << "dciodvfy (Debian package dicom3tools) is not installed";                        \
+    } while (0)
 
 /// Skips the current test, with the reason printed, when the real DICOM folder is missing.
 #define NP_REQUIRE_REALDICOM()                                                                               \

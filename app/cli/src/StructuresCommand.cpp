@@ -1,5 +1,6 @@
 // needleplan-cli structures import FILE --reference PATH [--series N] --out structures.seg.nrrd
 //   [--color-table FILE] [--seg-dicom FILE]
+// needleplan-cli structures export --structures FILE --reference PATH [--series N] --out F.dcm
 
 #include "CliCommand.h"
 #include "needleplan/imaging/DicomSegIO.h"
@@ -61,6 +62,41 @@ int runImport(const ImportArguments& arguments)
     return ExitSuccess;
 }
 
+struct ExportArguments
+{
+    std::string structures;
+    std::string reference;
+    int seriesIndex = -1;
+    std::string out;
+    std::string colorTable;
+    std::string seriesDescription = "NeedlePlan structures";
+};
+
+/// Structures (any format `structures import` reads) onto the reference CT, written as a DICOM SEG
+/// in the CT's study.
+int runExport(const ExportArguments& arguments)
+{
+    imaging::LoadOptions load;
+    load.seriesIndex = arguments.seriesIndex;
+    const imaging::Volume ct = imaging::loadVolume(arguments.reference, load);
+    imaging::StructureImportOptions options;
+    options.colorTablePath = arguments.colorTable;
+    const imaging::StructureSet set = imaging::importStructures(arguments.structures, ct, options);
+    imaging::DicomSegWriteOptions segOptions;
+    segOptions.seriesDescription = arguments.seriesDescription;
+    const auto warnings = imaging::writeDicomSeg(set, ct, arguments.out, segOptions);
+    for (const auto& warning : set.warnings())
+        std::cerr << "needleplan-cli: warning: " << warning << "\n";
+    for (const auto& warning : warnings)
+        std::cerr << "needleplan-cli: warning: " << warning << "\n";
+    int withVoxels = 0;
+    for (const auto& s : set.structures())
+        withVoxels += s.voxelCount() > 0;
+    std::cout << "wrote " << arguments.out << " (" << set.structures().size() << " segments, " << withVoxels
+              << " with voxels)\n";
+    return ExitSuccess;
+}
+
 const CommandRegistration registration{
     "structures", "Import clinicians' structures (DICOM SEG, RTSTRUCT, label map) onto a CT",
     [](CLI::App& command) -> std::function<int()> {
@@ -81,9 +117,27 @@ const CommandRegistration registration{
                            "Slicer .ctbl or ITK-SNAP label description");
         import->add_option("--seg-dicom", arguments->dicomSegOut,
                            "also write a DICOM SEG referencing the CT");
-        return [arguments, import]() -> int {
+        auto exportArguments = std::make_shared<ExportArguments>();
+        CLI::App* exporter = command.add_subcommand(
+            "export", "Write structures as a DICOM SEG in the reference CT's study (dciodvfy-clean)");
+        exporter
+            ->add_option("--structures", exportArguments->structures,
+                         "structures to write: .seg.nrrd, label map, DICOM SEG or RTSTRUCT")
+            ->required();
+        exporter->add_option("--reference", exportArguments->reference, "the CT the structures belong to")
+            ->required();
+        exporter->add_option("--series", exportArguments->seriesIndex, "series index from `info`")
+            ->check(CLI::NonNegativeNumber);
+        exporter->add_option("--out", exportArguments->out, "output DICOM SEG file")->required();
+        exporter->add_option("--color-table", exportArguments->colorTable,
+                             "Slicer .ctbl or ITK-SNAP label description for a label map");
+        exporter->add_option("--series-description", exportArguments->seriesDescription,
+                             "Series Description of the SEG");
+        return [arguments, import, exportArguments, exporter]() -> int {
             if (import->parsed())
                 return runImport(*arguments);
+            if (exporter->parsed())
+                return runExport(*exportArguments);
             std::cerr << "needleplan-cli: structures: no subcommand given (see --help)\n";
             return ExitBadInput;
         };

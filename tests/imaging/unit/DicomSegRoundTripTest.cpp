@@ -9,6 +9,8 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcitem.h>
+#include <dcmtk/dcmdata/dcsequen.h>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -99,6 +101,103 @@ TEST(DicomSegExport, WriteToMissingFolderIsAnIoError)
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::Io);
     }
+}
+
+TEST(DicomSegExport, StructuresWithoutAnyVoxelAreRejected)
+{
+    np::test::TempDir dir;
+    const Volume ct = referenceCt({1, 1, 2}, Mat3::identity());
+    StructureSet empty(ct.geometry());
+    empty.add("aorta", {0.9, 0.1, 0.1});
+    try {
+        writeDicomSeg(empty, ct, (dir.path() / "e.dcm").string());
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
+        EXPECT_NE(std::string(e.what()).find("none of the structures holds a voxel"), std::string::npos);
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "e.dcm"));
+}
+
+std::string textOf(DcmItem* item, const DcmTagKey& tag)
+{
+    OFString value;
+    if (!item || item->findAndGetOFStringArray(tag, value).bad())
+        return {};
+    return value.c_str();
+}
+
+DcmItem* itemOf(DcmItem* item, const DcmTagKey& tag, unsigned long n = 0)
+{
+    DcmItem* found = nullptr;
+    return item && item->findAndGetSequenceItem(tag, found, static_cast<signed long>(n)).good() ? found
+                                                                                                : nullptr;
+}
+
+TEST(DicomSegExport, OnlyFramesHoldingASegmentWithTheCallersCodes)
+{
+    const Volume ct = referenceCt({0.7, 1.3, 3.1}, oblique());
+    np::test::TempDir dir;
+    const std::string path = (dir.path() / "s.dcm").string();
+    DicomSegWriteOptions options;
+    options.coding = [](const Segment& segment) {
+        SegmentCoding coding;
+        if (segment.name == "kidney_left")
+            coding = {{"SCT", "123037004", "Anatomical Structure"},
+                      {"SCT", "64033007", "Kidney"},
+                      {"SCT", "7771000", "Left"}};
+        return coding; // empty for the others: the generic code
+    };
+    const auto warnings = writeDicomSeg(overlappingStructures(ct.geometry()), ct, path, options);
+    EXPECT_TRUE(warnings.empty());
+    DcmFileFormat file;
+    ASSERT_TRUE(file.loadFile(path.c_str()).good());
+    DcmDataset* d = file.getDataset();
+    // The sphere (i-10)^2 + (j-8)^2 + 4 (k-2)^2 <= 30 reaches slices k = 0..4 (4 * 2^2 = 16 <= 30,
+    // 4 * 3^2 = 36 > 30); the slab lies on slices 1 and 2; the aorta is empty: 5 + 2 frames.
+    EXPECT_EQ(textOf(d, DCM_NumberOfFrames), "7");
+    EXPECT_EQ(textOf(d, DCM_Modality), "SEG");
+    EXPECT_EQ(textOf(d, DCM_SegmentationType), "BINARY");
+    // The three segments are listed, the empty one too.
+    DcmItem* kidney = itemOf(d, DCM_SegmentSequence, 0);
+    ASSERT_NE(itemOf(d, DCM_SegmentSequence, 2), nullptr);
+    EXPECT_EQ(textOf(itemOf(d, DCM_SegmentSequence, 2), DCM_SegmentLabel), "aorta");
+    EXPECT_EQ(textOf(itemOf(kidney, DCM_SegmentedPropertyCategoryCodeSequence), DCM_CodeValue), "123037004");
+    DcmItem* type = itemOf(kidney, DCM_SegmentedPropertyTypeCodeSequence);
+    EXPECT_EQ(textOf(type, DCM_CodeValue), "64033007");
+    EXPECT_EQ(textOf(type, DCM_CodingSchemeDesignator), "SCT");
+    EXPECT_EQ(textOf(type, DCM_CodeMeaning), "Kidney");
+    // The modifier (laterality) sits inside the type's item (PS3.3 C.8.20.2).
+    EXPECT_EQ(textOf(itemOf(type, DCM_SegmentedPropertyTypeModifierCodeSequence), DCM_CodeValue), "7771000");
+    DcmItem* root = itemOf(d, DCM_SegmentSequence, 1);
+    EXPECT_EQ(textOf(itemOf(root, DCM_SegmentedPropertyCategoryCodeSequence), DCM_CodeValue), "91723000");
+    EXPECT_EQ(textOf(itemOf(root, DCM_SegmentedPropertyTypeCodeSequence), DCM_CodeValue), "85756007");
+    // Frames: segment 1 on slices 0..4, then segment 2 on slices 1 and 2, each with its position,
+    // dimension index values and the CT slice it derives from.
+    const int expectedSegment[] = {1, 1, 1, 1, 1, 2, 2};
+    const int expectedSlice[] = {0, 1, 2, 3, 4, 1, 2};
+    for (unsigned long f = 0; f < 7; ++f) {
+        DcmItem* frame = itemOf(d, DCM_PerFrameFunctionalGroupsSequence, f);
+        ASSERT_NE(frame, nullptr) << f;
+        EXPECT_EQ(textOf(itemOf(frame, DCM_SegmentIdentificationSequence), DCM_ReferencedSegmentNumber),
+                  std::to_string(expectedSegment[f]));
+        Float64 ipp[3] = {};
+        for (unsigned long c = 0; c < 3; ++c)
+            itemOf(frame, DCM_PlanePositionSequence)->findAndGetFloat64(DCM_ImagePositionPatient, ipp[c], c);
+        const Vec3 expected = ct.geometry().lpsFromIjk({0.0, 0.0, double(expectedSlice[f])});
+        EXPECT_NEAR(distance(Vec3{ipp[0], ipp[1], ipp[2]}, expected), 0.0, 1e-6) << f;
+        Uint32 segmentIndex = 0;
+        itemOf(frame, DCM_FrameContentSequence)->findAndGetUint32(DCM_DimensionIndexValues, segmentIndex, 0);
+        EXPECT_EQ(segmentIndex, static_cast<Uint32>(expectedSegment[f]));
+        EXPECT_EQ(textOf(itemOf(itemOf(frame, DCM_DerivationImageSequence), DCM_SourceImageSequence),
+                         DCM_ReferencedSOPInstanceUID),
+                  ct.info().sliceSopInstanceUids[static_cast<std::size_t>(expectedSlice[f])]);
+    }
+    EXPECT_EQ(itemOf(d, DCM_PerFrameFunctionalGroupsSequence, 7), nullptr);
+    EXPECT_NE(itemOf(d, DCM_DimensionIndexSequence, 1), nullptr);
+    EXPECT_EQ(textOf(d, DCM_FrameOfReferenceUID), ct.info().frameOfReferenceUid);
+    // No source file: the patient and study come from the options (an own study UID).
+    EXPECT_FALSE(textOf(d, DCM_StudyInstanceUID).empty());
 }
 
 class DicomSegRoundTrip : public ::testing::TestWithParam<int>

@@ -7,7 +7,9 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace np {
 class ProgressSink;
@@ -29,26 +31,47 @@ namespace np::imaging {
 StructureSet importDicomSeg(const std::string& path, const Volume& reference,
                             ProgressSink* progress = nullptr);
 
-/// Identity of the exported SEG; UIDs are generated when empty.
+/// What a segment is (DICOM SEG Segmented Property Category and Type, CID 7150 / 7151), so that
+/// other viewers name and colour it. `typeModifier` (e.g. SNOMED CT 7771000 "Left") is optional.
+struct SegmentCoding
+{
+    CodedConcept category;
+    CodedConcept type;
+    CodedConcept typeModifier;
+};
+
+/// The code used when the caller knows nothing better about a structure: category SNOMED CT
+/// 91723000 "Anatomical Structure", type 85756007 "Tissue".
+SegmentCoding genericSegmentCoding();
+
+/// Identity of the exported SEG; UIDs are generated when empty. Patient and study are copied from
+/// the reference image's source DICOM file (`VolumeInfo::sourceDicomFile`) when it can be read;
+/// the fields below are used otherwise.
 struct DicomSegWriteOptions
 {
     std::string seriesDescription = "NeedlePlan structures";
     std::string seriesUid;
     std::string sopInstanceUid;
-    std::string studyUid; ///< should be the CT's study; generated when unknown
+    std::string studyUid; ///< used when the reference has no readable DICOM source; generated when empty
     std::string patientName;
     std::string patientId;
     int seriesNumber = 900;
     bool automatic = false; ///< Segment Algorithm Type AUTOMATIC (else MANUAL)
+    /// Category and type of each structure, by structure; genericSegmentCoding() when empty, or
+    /// when it returns an empty category or type.
+    std::function<SegmentCoding(const Segment& segment)> coding;
 };
 
-/// Writes `structures` (on the grid of `reference`) as a BINARY DICOM SEG with one frame per
-/// segment and slice that holds any of its voxels, each frame referencing the CT slice's
-/// SOP Instance UID when `reference.info()` lists them, and the CT's series and frame of
-/// reference. Written to a temporary file and renamed into place. Throws np::Error on a grid
-/// mismatch or a write failure.
-void writeDicomSeg(const StructureSet& structures, const Volume& reference, const std::string& path,
-                   const DicomSegWriteOptions& options = {});
+/// Writes `structures` (on the grid of `reference`) as a BINARY DICOM SEG (DCMTK dcmseg) with
+/// one frame per segment and slice that holds any of its voxels, dimensions (segment number,
+/// image position), each frame referencing the CT slice's SOP Instance UID when
+/// `reference.info()` lists them, and the CT's patient, study and frame of reference. A segment
+/// without voxels gets no frame. Written to a temporary file and renamed into place. Returns
+/// warnings (e.g. the source DICOM file could not be read, so patient and study come from
+/// `options`). Throws np::Error on a grid mismatch, when no structure holds a voxel, or a write
+/// failure.
+std::vector<std::string> writeDicomSeg(const StructureSet& structures, const Volume& reference,
+                                       const std::string& path, const DicomSegWriteOptions& options = {});
 
 /// DICOM Recommended Display CIELab value (three 16-bit scaled values, D65 white) to sRGB in [0, 1].
 std::array<double, 3> rgbFromDicomLab(const std::array<std::uint16_t, 3>& scaledLab);

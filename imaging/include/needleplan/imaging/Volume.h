@@ -27,6 +27,9 @@ struct VolumeInfo
     std::vector<std::string> warnings; ///< resampling, gaps and other things the user should know
     /// SOPInstanceUID of the source image of each slice k (DICOM, not resampled); empty otherwise.
     std::vector<std::string> sliceSopInstanceUids;
+    /// One DICOM file of the series (DICOM only): its patient and study are copied into the
+    /// objects NeedlePlan derives from the image (SEG, report, pictures).
+    std::string sourceDicomFile;
     /// Smallest and largest voxel value as loaded, found while decoding (DICOM loader); false when
     /// not computed. Not updated when the voxels are changed later.
     bool hasValueRange = false;
@@ -155,6 +158,17 @@ private:
     Geometry m_geometry;
     VolumeInfo m_info;
     VoxelVector<float> m_voxels;
+};
+
+/// A coded concept as DICOM carries it: coding scheme designator, code value and meaning
+/// (e.g. SCT 10200004 "Liver").
+struct CodedConcept
+{
+    std::string scheme;  ///< "SCT", "DCM", ...
+    std::string value;   ///< code value; empty when there is no code
+    std::string meaning; ///< code meaning, for people
+
+    bool empty() const { return value.empty(); }
 };
 
 /// One named segment of a label map (3D Slicer segment conventions).
