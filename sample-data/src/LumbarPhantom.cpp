@@ -235,6 +235,14 @@ Phantom generateLumbarPhantom(const PhantomOptions& options, ProgressSink* progr
                        0.5 * static_cast<double>(geometry.size[2] - 1)};
     geometry.originLps = model.fieldCentreLps - geometry.lpsFromIjkLinear() * halfIjk;
     geometry.validate("phantom");
+    // The anatomy is sampled through the inverse of its motion: voxel ijk of the scanner grid
+    // shows the resting anatomy at motion⁻¹(lps(ijk)), which is the grid `sampling` at ijk.
+    imaging::Geometry sampling = geometry;
+    if (options.anatomyMotion) {
+        const imaging::RigidTransform restFromScan = options.anatomyMotion->inverse();
+        sampling.originLps = restFromScan.apply(geometry.originLps);
+        sampling.directionLps = restFromScan.rotation * geometry.directionLps;
+    }
 
     Phantom phantom;
     phantom.labels = imaging::LabelMap(geometry);
@@ -245,7 +253,7 @@ Phantom generateLumbarPhantom(const PhantomOptions& options, ProgressSink* progr
     info.patientPosition = options.patientPosition;
     info.description = "NeedlePlan lumbar phantom L3-S1";
 
-    const Mat3 step = geometry.lpsFromIjkLinear();
+    const Mat3 step = sampling.lpsFromIjkLinear();
     const Vec3 di = step.column(0), dj = step.column(1), dk = step.column(2);
     const std::int64_t ni = geometry.size[0], nj = geometry.size[1], nk = geometry.size[2];
     std::uint16_t* labels = phantom.labels.data();
@@ -259,7 +267,7 @@ Phantom generateLumbarPhantom(const PhantomOptions& options, ProgressSink* progr
         for (int c = 0; c < 8; ++c) {
             const Vec3 corner{(c & 1) ? shape.boxMax.x : shape.boxMin.x, (c & 2) ? shape.boxMax.y : shape.boxMin.y,
                               (c & 4) ? shape.boxMax.z : shape.boxMin.z};
-            const Vec3 ijk = geometry.ijkFromLps(corner);
+            const Vec3 ijk = sampling.ijkFromLps(corner);
             for (int a = 0; a < 3; ++a) {
                 lo[a] = std::min(lo[a], ijk[a]);
                 hi[a] = std::max(hi[a], ijk[a]);
@@ -297,7 +305,7 @@ Phantom generateLumbarPhantom(const PhantomOptions& options, ProgressSink* progr
             const Shape& shape = model.shapes[s];
             const int rank = rankOf[shape.label];
             for (std::int64_t j = box.lo[1]; j <= box.hi[1]; ++j) {
-                Vec3 p = geometry.originLps + dk * static_cast<double>(k) + dj * static_cast<double>(j) +
+                Vec3 p = sampling.originLps + dk * static_cast<double>(k) + dj * static_cast<double>(j) +
                          di * static_cast<double>(box.lo[0]);
                 std::uint16_t* row = slice + j * ni;
                 for (std::int64_t i = box.lo[0]; i <= box.hi[0]; ++i, p += di) {

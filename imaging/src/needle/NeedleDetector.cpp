@@ -8,7 +8,6 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <random>
 
@@ -145,15 +144,22 @@ public:
                         continue;
                     AxisVoxel v;
                     v.centreLps = p;
-                    // Background: median of four samples on a ring around the axis at depth t.
-                    const Vec3 q = line.at(t);
-                    std::array<double, 4> ring{};
-                    for (int r = 0; r < 4; ++r) {
-                        const Vec3 u = (r & 1 ? e2 : e1) * (r < 2 ? ringRadius : -ringRadius);
-                        ring[static_cast<std::size_t>(r)] = m_ct.sampleLps(q + u, -1000.0f);
+                    if (m_options.backgroundHuAt) {
+                        v.excessHu = static_cast<double>(m_ct.at(i, j, k)) - m_options.backgroundHuAt(p);
+                    } else {
+                        // Background: median of eight samples on a ring around the axis at depth t.
+                        const Vec3 q = line.at(t);
+                        std::array<double, 8> ring{};
+                        for (std::size_t r = 0; r < ring.size(); ++r) {
+                            const double angle =
+                                2.0 * 3.14159265358979323846 * static_cast<double>(r) / ring.size();
+                            ring[r] = m_ct.sampleLps(q + e1 * (ringRadius * std::cos(angle)) +
+                                                         e2 * (ringRadius * std::sin(angle)),
+                                                     -1000.0f);
+                        }
+                        std::sort(ring.begin(), ring.end());
+                        v.excessHu = static_cast<double>(m_ct.at(i, j, k)) - 0.5 * (ring[3] + ring[4]);
                     }
-                    std::sort(ring.begin(), ring.end());
-                    v.excessHu = static_cast<double>(m_ct.at(i, j, k)) - 0.5 * (ring[1] + ring[2]);
                     // Where the axis crosses the voxel's box grown by the needle radius (in ijk,
                     // the growth per axis is the radius over the spacing).
                     const Vec3 originIjk = ijkFromLps * (line.pointLps - p);
@@ -216,12 +222,20 @@ public:
     /// (toward +direction), `tStart` the other end.
     double tipAlongAxis(const Line& line, double tStart, double tEnd) const
     {
-        const double blur = 2.0 * m_geometry.maxSpacing();
-        const double cut = tEnd - blur - 1.0;                         // surely on the shaft
+        // Half the length of a voxel's shadow on the axis: a voxel holding metal has its centre
+        // within about that of the metal, and the thresholded end lies within a voxel of the tip.
+        const Mat3& direction = m_geometry.directionLps;
+        double half = 0.0;
+        for (int a = 0; a < 3; ++a)
+            half += 0.5 * m_geometry.spacing[a] * std::abs(dot(line.directionLps, direction.column(a)));
+        const double blur = 2.0 * half + kMaxNeedleRadiusMm;
+        // The window beyond the shaft is kept short: whatever is not metal there (bone at the
+        // tip) would count as metal.
+        const double cut = tEnd - blur - half;                        // surely on the shaft
         const double shaftFrom = std::max(tStart + blur, cut - 20.0); // shaft window [shaftFrom, cut]
         if (cut - shaftFrom < 2.0)
             return tEnd;
-        const double beyond = tEnd + blur + 2.0;
+        const double beyond = tEnd + blur + 1.0;
         const std::vector<AxisVoxel> voxels = gather(line, shaftFrom - blur, beyond, m_fitRadiusMm);
         // Metal of each voxel spread uniformly over [tIn, tOut]; the share within [a, b]:
         const auto share = [](const AxisVoxel& v, double a, double b) {

@@ -251,8 +251,7 @@ public:
     using Self = IterationObserver;
     using Superclass = itk::Command;
     using Pointer = itk::SmartPointer<Self>;
-    itkNewMacro(Self)
-    ProgressSink* progress = nullptr;
+    itkNewMacro(Self) ProgressSink* progress = nullptr;
     ItkOptimizer* optimizer = nullptr;
     double levelStart = 0.0, levelShare = 1.0;
     int iterations = 1;
@@ -283,43 +282,6 @@ std::string format(const char* pattern, double a, double b = 0.0)
 }
 
 } // namespace
-
-RigidTransform RigidTransform::inverse() const
-{
-    RigidTransform r;
-    r.rotation = rotation.transposed();
-    r.translationMm = -(r.rotation * translationMm);
-    return r;
-}
-
-RigidTransform RigidTransform::compose(const RigidTransform& other) const
-{
-    RigidTransform r;
-    r.rotation = rotation * other.rotation;
-    r.translationMm = rotation * other.translationMm + translationMm;
-    return r;
-}
-
-RigidTransform RigidTransform::fromAnglesDeg(const Vec3& anglesDeg, const Vec3& translationMm,
-                                             const Vec3& centreLps)
-{
-    const double ax = anglesDeg.x * kPi / 180.0, ay = anglesDeg.y * kPi / 180.0,
-                 az = anglesDeg.z * kPi / 180.0;
-    const Mat3 rx{{1, 0, 0, 0, std::cos(ax), -std::sin(ax), 0, std::sin(ax), std::cos(ax)}};
-    const Mat3 ry{{std::cos(ay), 0, std::sin(ay), 0, 1, 0, -std::sin(ay), 0, std::cos(ay)}};
-    const Mat3 rz{{std::cos(az), -std::sin(az), 0, std::sin(az), std::cos(az), 0, 0, 0, 1}};
-    RigidTransform r;
-    r.rotation = rz * ry * rx;
-    // y = R (x − c) + c + t
-    r.translationMm = centreLps - r.rotation * centreLps + translationMm;
-    return r;
-}
-
-double RigidTransform::rotationAngleDeg() const
-{
-    const double trace = rotation(0, 0) + rotation(1, 1) + rotation(2, 2);
-    return std::acos(std::clamp(0.5 * (trace - 1.0), -1.0, 1.0)) * 180.0 / kPi;
-}
 
 RegistrationResult registerRigid(const Volume& planning, const Volume& post,
                                  const RegistrationOptions& options, ProgressSink* progress)

@@ -7,6 +7,7 @@
 #include "needleplan/imaging/Vec3.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ struct NeedleDetectionOptions
     int maxNeedles = 12;
     int ransacIterations = 400;
     std::uint32_t seed = 1; ///< RANSAC's random draws (the result is deterministic for a seed)
+    /// What the CT would hold at an LPS point without the needle (e.g. the registered planning CT).
+    /// The tip and axis weigh each voxel's excess over it. Empty: the background is the median of
+    /// a ring around the axis at the same depth (less exact where bone walls flank the tip).
+    std::function<double(const Vec3& pointLps)> backgroundHuAt;
 };
 
 /// One needle as found.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "needleplan/imaging/Geometry.h"
+#include "needleplan/imaging/RigidTransform.h"
 #include "needleplan/imaging/Vec3.h"
 #include "needleplan/imaging/Volume.h"
 
@@ -38,6 +39,9 @@ struct PhantomOptions
     int partialVolume = 1;
     /// Added to the cancellous HU of every bone (e.g. -150 for osteoporotic bone of 80-140 HU).
     double cancellousHuOffset = 0.0;
+    /// Moves the anatomy (not the grid): the phantom as scanned after this rigid motion, which maps
+    /// the anatomy's resting LPS onto where it lies in this scan. Empty: at rest.
+    std::optional<imaging::RigidTransform> anatomyMotion;
 };
 
 /// A named needle target in LPS millimetres.
