@@ -51,7 +51,13 @@ void RegisterAndMeasure(benchmark::State& state)
     Scene& s = scene();
     for (auto _ : state) {
         const auto registration = imaging::registerRigid(s.planning.ct, s.post.ct);
-        const auto needles = imaging::detectNeedles(s.post.ct);
+        // As the validation does: the metal weighed against the registered planning CT.
+        imaging::NeedleDetectionOptions detection;
+        detection.backgroundHuAt = [&s, &registration](const Vec3& postLps) {
+            return static_cast<double>(
+                s.planning.ct.sampleLps(registration.planningFromPost.apply(postLps), -1000.0f));
+        };
+        const auto needles = imaging::detectNeedles(s.post.ct, detection);
         benchmark::DoNotOptimize(needles.needles.data());
         const Vec3 inPost = s.post.postFromPlanning.apply(s.targetLps);
         state.counters["registrationErrorAtTargetMm"] =

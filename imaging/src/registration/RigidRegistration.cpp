@@ -335,6 +335,11 @@ RegistrationResult registerRigid(const Volume& planning, const Volume& post,
             }
 
             auto metric = ItkMetric::New();
+            // Coarse levels take gradients from a smoothed gradient image (a wide capture range);
+            // the finest takes central differences at the samples only, since a gradient image of
+            // the whole fine grid would cost more than the matching itself on large CTs.
+            metric->SetUseFixedImageGradientFilter(false);
+            metric->SetUseMovingImageGradientFilter(l + 1 < levels);
             metric->SetFixedImageMask(toItkMask(fixed.image.geometry(), fixed.mask));
             auto optimizer = ItkOptimizer::New();
             const double levelSpacing = fixed.image.geometry().maxSpacing();

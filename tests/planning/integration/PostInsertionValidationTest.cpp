@@ -152,6 +152,7 @@ TEST(PostInsertionValidation, MovedPhantomOneNeedleMeetsTheAccuracyFigures)
     EXPECT_EQ(n.target, name);
     // The measurement against the truth (planning frame).
     const double tipError = distance(n.tipLps, truth.tipLps);
+    const double angleError = angleDeg(normalized(n.tipLps - n.entryLps), normalized(truth.tipLps - truth.entryLps));
     EXPECT_LE(tipError, 0.5);
     EXPECT_LE(angleError, 0.5);
     RecordProperty("tipErrorMm", std::to_string(tipError));
