@@ -14,6 +14,7 @@
 #include "needleplan/imaging/DicomScanner.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/ImageLoader.h"
+#include "needleplan/imaging/ProjectionImage.h"
 
 namespace np::cli {
 
@@ -33,7 +34,56 @@ struct Listed
     std::vector<std::string> warnings;
     std::string error;
     int images = 0;
+    json projection; ///< frames and geometry of a projection image (null otherwise)
 };
+
+json optionalNumber(const std::optional<double>& value)
+{
+    return value ? json(*value) : json(nullptr);
+}
+
+json optionalPair(const std::optional<std::array<double, 2>>& value)
+{
+    return value ? json::array({(*value)[0], (*value)[1]}) : json(nullptr);
+}
+
+/// frames and geometry of a projection image, from its header.
+json describeProjection(const ProjectionImage& image)
+{
+    const ProjectionGeometry& g = image.geometry;
+    const ProjectionFrameGeometry& first = g.frames.front();
+    json geometry;
+    geometry["primaryDeg"] = optionalNumber(first.primaryDeg);
+    geometry["secondaryDeg"] = optionalNumber(first.secondaryDeg);
+    geometry["sidMm"] = optionalNumber(g.sourceToDetectorMm);
+    geometry["sodMm"] = optionalNumber(g.sourceToIsocenterMm);
+    geometry["detectorPixelSpacingMm"] = optionalPair(g.detectorPixelSpacingMm);
+    geometry["isocenterPixelSpacingMm"] = optionalPair(g.isocenterPixelSpacingMm);
+    geometry["isocenterPixelSpacingSource"] = g.isocenterPixelSpacingSource;
+    geometry["confidence"] = toString(g.confidence);
+    geometry["missing"] = g.missing;
+    geometry["positionerMotion"] = g.positionerMotion;
+    geometry["fieldOfViewRotationDeg"] = g.fieldOfViewRotationDeg;
+    geometry["horizontalFlip"] = g.horizontalFlip;
+    geometry["patientOrientation"] = g.patientOrientation;
+    if (g.frames.size() > 1) {
+        json angles = json::array();
+        for (const auto& frame : g.frames)
+            angles.push_back(
+                json::array({optionalNumber(frame.primaryDeg), optionalNumber(frame.secondaryDeg)}));
+        geometry["frameAnglesDeg"] = angles;
+    }
+    if (first.isocenterPrimaryDeg)
+        geometry["isocenterPrimaryDeg"] = *first.isocenterPrimaryDeg;
+    if (first.isocenterSecondaryDeg)
+        geometry["isocenterSecondaryDeg"] = *first.isocenterSecondaryDeg;
+    json described;
+    described["frames"] = image.frameCount;
+    described["frameTimeMs"] = image.frameTimeMs > 0.0 ? json(image.frameTimeMs) : json(nullptr);
+    described["monochrome1"] = image.monochrome1;
+    described["geometry"] = geometry;
+    return described;
+}
 
 void computeRange(const Volume& volume, Listed& listed)
 {
@@ -78,6 +128,12 @@ json toJson(const Listed& listed)
     entry["transferSyntax"] = listed.transferSyntax;
     entry["images"] = listed.images;
     entry["source"] = listed.source;
+    if (!listed.projection.is_null()) {
+        entry["frames"] = listed.projection["frames"];
+        entry["frameTimeMs"] = listed.projection["frameTimeMs"];
+        entry["monochrome1"] = listed.projection["monochrome1"];
+        entry["geometry"] = listed.projection["geometry"];
+    }
     return entry;
 }
 
@@ -112,6 +168,22 @@ void printText(const std::vector<Listed>& series, const std::vector<SkippedFile>
             std::cout << "  huRange:         [" << text(s.minimum) << ", " << text(s.maximum) << "]\n";
         if (!s.transferSyntax.empty())
             std::cout << "  transferSyntax:  " << s.transferSyntax << "\n";
+        if (!s.projection.is_null()) {
+            const json& carm = s.projection["geometry"];
+            auto show = [](const json& value) { return value.is_null() ? std::string("-") : value.dump(); };
+            std::cout << "  frames:          " << s.projection["frames"].get<int>() << "\n";
+            std::cout << "  C-arm:           primary " << show(carm["primaryDeg"]) << " deg, secondary "
+                      << show(carm["secondaryDeg"]) << " deg, SID " << show(carm["sidMm"]) << " mm, SOD "
+                      << show(carm["sodMm"]) << " mm\n";
+            std::cout << "  pixel spacing:   detector " << show(carm["detectorPixelSpacingMm"])
+                      << " mm, isocentre " << show(carm["isocenterPixelSpacingMm"]) << " mm";
+            if (!carm["isocenterPixelSpacingSource"].get<std::string>().empty())
+                std::cout << " (" << carm["isocenterPixelSpacingSource"].get<std::string>() << ")";
+            std::cout << "\n  geometry:        " << carm["confidence"].get<std::string>();
+            for (const auto& missing : carm["missing"])
+                std::cout << "; missing " << missing.get<std::string>();
+            std::cout << "\n";
+        }
         for (const auto& warning : s.warnings)
             std::cout << "  warning:         " << warning << "\n";
         if (!s.error.empty())
@@ -153,6 +225,17 @@ int runInfo(const std::string& path, bool asJson)
             listed.error = entry.error;
             listed.images = static_cast<int>(entry.frames.size());
             listed.source = entry.frames.empty() ? std::string() : entry.frames.front().path;
+            if (entry.kind == DicomSeriesKind::Projection && !entry.hasError() && !entry.frames.empty() &&
+                isProjectionModality(entry.modality)) {
+                try {
+                    const ProjectionImage image = loadProjectionImage(entry.frames.front().path, false);
+                    listed.projection = describeProjection(image);
+                    for (const auto& warning : image.warnings)
+                        listed.warnings.push_back(warning);
+                } catch (const Error& error) {
+                    listed.error = error.what();
+                }
+            }
             if ((entry.kind != DicomSeriesKind::Projection || entry.geometry.size[2] == 1) && !entry.hasError()) {
                 try {
                     const Volume volume = loadDicomSeries(scan, entry.index);

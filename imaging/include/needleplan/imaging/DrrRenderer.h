@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace np {
@@ -107,5 +108,15 @@ struct DrrDisplayOptions
 
 /// 8-bit display image of `drr`, row-major like the DRR.
 std::vector<std::uint8_t> drrDisplayImage(const DrrImage& drr, const DrrDisplayOptions& options = {});
+
+/// Writes water-equivalent path lengths (float, mm) as NRRD: one frame gives a 2D image with the
+/// detector pixel pitch as spacing, several frames of one size a 3D stack (third spacing 1).
+/// Written to a temporary file and renamed into place; throws np::Error(Io) when writing fails,
+/// InvalidArgument for frames of different sizes.
+void writeDrrNrrd(const std::string& path, const std::vector<DrrImage>& frames, double columnSpacingMm,
+                  double rowSpacingMm);
+
+/// Writes an 8-bit grey image (row-major, rows down) as PNG, atomically; throws np::Error(Io).
+void writeGray8Png(const std::string& path, int columns, int rows, const std::vector<std::uint8_t>& pixels);
 
 } // namespace np::imaging

@@ -1,0 +1,264 @@
+// Projection images: XA written with their C-arm geometry load back to the same projection
+// matrices; confidence and missing attributes; cine increments; malformed headers; dciodvfy (an
+// independent validator) accepts what is written.
+
+#include "needleplan/imaging/ProjectionImage.h"
+
+#include "TestSupport.h"
+#include "needleplan/imaging/Error.h"
+
+#include <cmath>
+#include <cstdio>
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <random>
+
+using np::Vec3;
+using namespace np::imaging;
+
+namespace {
+
+CArmParameters baseView(double primaryDeg, double secondaryDeg)
+{
+    CArmParameters p;
+    p.primaryDeg = primaryDeg;
+    p.secondaryDeg = secondaryDeg;
+    p.sourceToDetectorMm = 1100.0;
+    p.sourceToIsocenterMm = 780.0;
+    p.isocenterLps = {12.0, -30.0, 45.0};
+    p.columns = 64;
+    p.rows = 48;
+    p.columnSpacingMm = 0.61;
+    p.rowSpacingMm = 0.59;
+    return p;
+}
+
+std::vector<std::uint8_t> ramp(const CArmParameters& p, int frame)
+{
+    std::vector<std::uint8_t> pixels(static_cast<std::size_t>(p.columns * p.rows));
+    for (std::size_t n = 0; n < pixels.size(); ++n)
+        pixels[n] = static_cast<std::uint8_t>((n + 7 * frame) % 251);
+    return pixels;
+}
+
+/// Largest distance, in pixels, between where 20 random points project in two views.
+double worstDifference(const CArmGeometry& a, const CArmGeometry& b)
+{
+    std::mt19937 random(17);
+    std::uniform_real_distribution<double> offset(-70.0, 70.0);
+    double worst = 0.0;
+    const ProjectionMatrix pa = a.projectionMatrix(), pb = b.projectionMatrix();
+    for (int n = 0; n < 20; ++n) {
+        const Vec3 point = a.parameters().isocenterLps + Vec3{offset(random), offset(random), offset(random)};
+        const DetectorPixel u = pa.project(point), v = pb.project(point);
+        worst = std::max(worst, std::hypot(u.column - v.column, u.row - v.row));
+    }
+    return worst;
+}
+
+void setAttribute(const std::string& path, const DcmTagKey& tag, const char* value)
+{
+    DcmFileFormat file;
+    ASSERT_TRUE(file.loadFile(path.c_str()).good());
+    if (value == nullptr)
+        file.getDataset()->findAndDeleteElement(tag);
+    else
+        ASSERT_TRUE(file.getDataset()->putAndInsertString(tag, value).good());
+    ASSERT_TRUE(file.saveFile(path.c_str(), EXS_LittleEndianExplicit).good());
+}
+
+} // namespace
+
+TEST(ProjectionImage, RejectsMissingNonDicomAndNonProjectionFiles)
+{
+    np::test::TempDir dir;
+    EXPECT_THROW(loadProjectionImage((dir.path() / "absent.dcm").string()), np::Error);
+    const std::string text = (dir.path() / "text.dcm").string();
+    std::ofstream(text) << "not a DICOM file";
+    EXPECT_THROW(loadProjectionImage(text), np::Error);
+    // A CT slice is not a projection image.
+    const std::string xa = (dir.path() / "xa.dcm").string();
+    writeXaImage(xa, {CArmGeometry(baseView(0, 0))}, {ramp(baseView(0, 0), 0)});
+    setAttribute(xa, DCM_Modality, "CT");
+    setAttribute(xa, DCM_SOPClassUID, "1.2.840.10008.5.1.4.1.1.2");
+    try {
+        loadProjectionImage(xa);
+        FAIL() << "a CT loaded as a projection";
+    } catch (const np::Error& e) {
+        EXPECT_EQ(e.code(), np::ErrorCode::Unsupported);
+        EXPECT_NE(std::string(e.what()).find("xa.dcm"), std::string::npos);
+    }
+    // Frames that do not match the views.
+    EXPECT_THROW(writeXaImage(xa, {CArmGeometry(baseView(0, 0))}, {}), np::Error);
+    EXPECT_THROW(writeXaImage(xa, {CArmGeometry(baseView(0, 0))}, {std::vector<std::uint8_t>(5)}), np::Error);
+}
+
+TEST(ProjectionImage, WrittenXaLoadsBackWithTheSameProjectionMatrices)
+{
+    np::test::TempDir dir;
+    struct Case
+    {
+        const char* name;
+        double primary, secondary;
+        std::string position;
+        int rotation;
+        bool flip;
+    };
+    const Case cases[] = {{"supine AP", 0, 0, "HFS", 0, false},
+                          {"prone PA cranial", 180, 12, "HFP", 0, false},
+                          {"prone oblique", -155, -8, "HFP", 0, true},
+                          {"rotated 90", 30, 20, "FFS", 90, false},
+                          {"rotated 270, flipped", -75, 35, "HFS", 270, true}};
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        CArmParameters p = baseView(c.primary, c.secondary);
+        p.patientPosition = c.position;
+        p.imageRotationDeg = c.rotation;
+        p.horizontalFlip = c.flip;
+        const CArmGeometry view(p);
+        const std::string path = (dir.path() / "view.dcm").string();
+        writeXaImage(path, {view}, {ramp(p, 0)});
+        const ProjectionImage image = loadProjectionImage(path);
+        EXPECT_EQ(image.modality, "XA");
+        EXPECT_EQ(image.frameCount, 1);
+        EXPECT_EQ(image.geometry.confidence, GeometryConfidence::Full);
+        EXPECT_TRUE(image.geometry.missing.empty());
+        EXPECT_EQ(image.geometry.patientPosition, c.position);
+        EXPECT_EQ(image.geometry.patientOrientation, view.patientOrientation());
+        ASSERT_TRUE(image.geometry.detectorPixelSpacingMm);
+        EXPECT_DOUBLE_EQ((*image.geometry.detectorPixelSpacingMm)[0], 0.59);
+        EXPECT_DOUBLE_EQ((*image.geometry.detectorPixelSpacingMm)[1], 0.61);
+        ASSERT_TRUE(image.geometry.isocenterPixelSpacingMm);
+        EXPECT_NEAR((*image.geometry.isocenterPixelSpacingMm)[1], 0.61 * 780.0 / 1100.0, 1e-9);
+        EXPECT_EQ(image.geometry.isocenterPixelSpacingSource, "ImagerPixelSpacing / magnification");
+        EXPECT_LE(worstDifference(view, image.frameView(0, p.isocenterLps)), 0.1);
+        // The pixels come back as written.
+        const auto expected = ramp(p, 0);
+        for (std::size_t n = 0; n < expected.size(); n += 97)
+            ASSERT_EQ(image.pixels[n], expected[n]);
+    }
+}
+
+TEST(ProjectionImage, CineWithPerFrameAnglesRoundTrips)
+{
+    np::test::TempDir dir;
+    std::vector<CArmGeometry> views;
+    std::vector<std::vector<std::uint8_t>> frames;
+    for (int f = 0; f < 6; ++f) {
+        CArmParameters p = baseView(-40.0 + 17.5 * f, 5.0 - 2.0 * f);
+        p.patientPosition = "HFP";
+        views.emplace_back(p);
+        frames.push_back(ramp(p, f));
+    }
+    const std::string path = (dir.path() / "cine.dcm").string();
+    XaWriteOptions options;
+    options.frameTimeMs = 66.7;
+    writeXaImage(path, views, frames, options);
+    const ProjectionImage image = loadProjectionImage(path);
+    ASSERT_EQ(image.frameCount, 6);
+    EXPECT_EQ(image.geometry.positionerMotion, "DYNAMIC");
+    EXPECT_NEAR(image.frameTimeMs, 66.7, 1e-9);
+    for (int f = 0; f < 6; ++f) {
+        EXPECT_NEAR(*image.geometry.frames[f].primaryDeg, -40.0 + 17.5 * f, 1e-9);
+        EXPECT_NEAR(*image.geometry.frames[f].secondaryDeg, 5.0 - 2.0 * f, 1e-9);
+        EXPECT_LE(worstDifference(views[f], image.frameView(f, views[f].parameters().isocenterLps)), 0.1);
+        EXPECT_EQ(image.frame(f)[3], frames[f][3]);
+    }
+    // One average increment instead of one per frame: frame n is frame 1 plus n steps.
+    setAttribute(path, DCM_PositionerPrimaryAngleIncrement, "2.5");
+    setAttribute(path, DCM_PositionerSecondaryAngleIncrement, "-1");
+    const ProjectionImage average = loadProjectionImage(path, false);
+    EXPECT_TRUE(average.pixels.empty());
+    EXPECT_NEAR(*average.geometry.frames[4].primaryDeg, -40.0 + 4 * 2.5, 1e-9);
+    EXPECT_NEAR(*average.geometry.frames[4].secondaryDeg, 5.0 - 4.0, 1e-9);
+    // A count that matches neither: only frame 1 has angles, and the listing says so.
+    setAttribute(path, DCM_PositionerPrimaryAngleIncrement, "1\\2\\3");
+    const ProjectionImage partial = loadProjectionImage(path, false);
+    EXPECT_EQ(partial.geometry.confidence, GeometryConfidence::AnglesOnly);
+    EXPECT_FALSE(partial.geometry.frames[2].primaryDeg);
+    EXPECT_THROW(partial.frameView(2), np::Error);
+}
+
+TEST(ProjectionImage, ConfidenceNamesWhatIsMissing)
+{
+    np::test::TempDir dir;
+    const CArmParameters p = baseView(20, -10);
+    const std::string path = (dir.path() / "xa.dcm").string();
+    writeXaImage(path, {CArmGeometry(p)}, {ramp(p, 0)});
+    setAttribute(path, DCM_DistanceSourceToDetector, nullptr);
+    setAttribute(path, DCM_EstimatedRadiographicMagnificationFactor, nullptr);
+    ProjectionImage image = loadProjectionImage(path, false);
+    EXPECT_EQ(image.geometry.confidence, GeometryConfidence::AnglesOnly);
+    ASSERT_EQ(image.geometry.missing.size(), 1u);
+    EXPECT_EQ(image.geometry.missing[0], "DistanceSourceToDetector (0018,1110)");
+    try {
+        image.frameView(0);
+        FAIL() << "a view without SID";
+    } catch (const np::Error& e) {
+        EXPECT_EQ(e.code(), np::ErrorCode::Unsupported);
+        EXPECT_NE(std::string(e.what()).find("DistanceSourceToDetector"), std::string::npos);
+    }
+    // A malformed angle is named and the geometry drops to none.
+    setAttribute(path, DCM_PositionerPrimaryAngle, "abc");
+    image = loadProjectionImage(path, false);
+    EXPECT_EQ(image.geometry.confidence, GeometryConfidence::None);
+    bool named = false;
+    for (const auto& w : image.warnings)
+        named = named || w.find("PositionerPrimaryAngle (0018,1510) is malformed") != std::string::npos;
+    EXPECT_TRUE(named);
+    // SID ≤ SOD cannot be a C-arm.
+    writeXaImage(path, {CArmGeometry(p)}, {ramp(p, 0)});
+    setAttribute(path, DCM_DistanceSourceToDetector, "500");
+    image = loadProjectionImage(path, false);
+    EXPECT_EQ(image.geometry.confidence, GeometryConfidence::AnglesOnly);
+    // Image-intensifier systems are warned about.
+    writeXaImage(path, {CArmGeometry(p)}, {ramp(p, 0)});
+    setAttribute(path, DCM_XRayReceptorType, "IMG_INTENSIFIER");
+    image = loadProjectionImage(path, false);
+    bool warned = false;
+    for (const auto& w : image.warnings)
+        warned = warned || w.find("image-intensifier") != std::string::npos;
+    EXPECT_TRUE(warned);
+}
+
+TEST(ProjectionImage, PatientOrientationThatSaysMirroredIsFollowed)
+{
+    np::test::TempDir dir;
+    const CArmParameters p = baseView(0, 0); // AP: heads-up orientation "L\F"
+    const std::string path = (dir.path() / "xa.dcm").string();
+    writeXaImage(path, {CArmGeometry(p)}, {ramp(p, 0)});
+    setAttribute(path, DCM_FieldOfViewHorizontalFlip, nullptr);
+    setAttribute(path, DCM_PatientOrientation, "R\\F");
+    const ProjectionImage image = loadProjectionImage(path, false);
+    EXPECT_TRUE(image.geometry.horizontalFlip);
+    CArmParameters mirrored = p;
+    mirrored.horizontalFlip = true;
+    EXPECT_LE(worstDifference(CArmGeometry(mirrored), image.frameView(0, p.isocenterLps)), 1e-6);
+}
+
+TEST(ProjectionImage, WrittenXaPassesDciodvfy)
+{
+    if (std::system("command -v dciodvfy > /dev/null 2>&1") != 0)
+        GTEST_SKIP() << "dciodvfy (dicom3tools) is not installed";
+    np::test::TempDir dir;
+    std::vector<CArmGeometry> views;
+    std::vector<std::vector<std::uint8_t>> frames;
+    for (int f = 0; f < 3; ++f) {
+        const CArmParameters p = baseView(10.0 * f, 0);
+        views.emplace_back(p);
+        frames.push_back(ramp(p, f));
+    }
+    const std::string path = (dir.path() / "cine.dcm").string();
+    writeXaImage(path, views, frames);
+    const std::string report = (dir.path() / "report.txt").string();
+    std::system(("dciodvfy '" + path + "' > '" + report + "' 2>&1").c_str());
+    std::ifstream in(report);
+    std::string line, errors;
+    while (std::getline(in, line))
+        if (line.rfind("Error", 0) == 0)
+            errors += line + "\n";
+    EXPECT_TRUE(errors.empty()) << errors;
+}
