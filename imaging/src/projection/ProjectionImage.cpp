@@ -36,7 +36,13 @@ std::optional<double> readNumber(DcmItem* item, const DcmTagKey& tag, const char
     if (item == nullptr || !item->tagExistsWithValue(tag))
         return std::nullopt;
     Float64 value = 0.0;
-    if (item->findAndGetFloat64(tag, value, position).bad() || !std::isfinite(value)) {
+    bool read = item->findAndGetFloat64(tag, value, position).good(); // DS, FD
+    if (!read) {
+        Float32 single = 0.0f; // FL (DistanceSourceToIsocenter, the isocentre angles, ...)
+        read = item->findAndGetFloat32(tag, single, position).good();
+        value = single;
+    }
+    if (!read || !std::isfinite(value)) {
         if (position == 0)
             warnings.push_back(tagName(name, tag) + " is malformed (\"" + detail::dicomText(item, tag) +
                                "\"); ignored");

@@ -12,6 +12,7 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcuid.h>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <random>
@@ -261,4 +262,91 @@ TEST(ProjectionImage, WrittenXaPassesDciodvfy)
         if (line.rfind("Error", 0) == 0)
             errors += line + "\n";
     EXPECT_TRUE(errors.empty()) << errors;
+}
+
+namespace {
+
+/// A 3-frame Enhanced XA built by hand: shared detector spacing and distances, per-frame angles
+/// and equipment-based isocentre angles (functional groups), 8-bit pixels.
+std::string writeEnhancedXa(const std::string& path, int perFrameItems)
+{
+    DcmFileFormat file;
+    DcmDataset& ds = *file.getDataset();
+    ds.putAndInsertString(DCM_SOPClassUID, UID_EnhancedXAImageStorage);
+    ds.putAndInsertString(DCM_SOPInstanceUID, "1.2.826.0.1.3680043.9.7777.90.1");
+    ds.putAndInsertString(DCM_SeriesInstanceUID, "1.2.826.0.1.3680043.9.7777.90");
+    ds.putAndInsertString(DCM_Modality, "XA");
+    ds.putAndInsertString(DCM_PatientPosition, "HFP");
+    ds.putAndInsertString(DCM_XRayReceptorType, "DIGITAL_DETECTOR");
+    ds.putAndInsertUint16(DCM_SamplesPerPixel, 1);
+    ds.putAndInsertString(DCM_PhotometricInterpretation, "MONOCHROME2");
+    ds.putAndInsertUint16(DCM_Rows, 40);
+    ds.putAndInsertUint16(DCM_Columns, 50);
+    ds.putAndInsertUint16(DCM_BitsAllocated, 8);
+    ds.putAndInsertUint16(DCM_BitsStored, 8);
+    ds.putAndInsertUint16(DCM_HighBit, 7);
+    ds.putAndInsertUint16(DCM_PixelRepresentation, 0);
+    ds.putAndInsertString(DCM_NumberOfFrames, "3");
+    DcmItem* shared = nullptr;
+    ds.findOrCreateSequenceItem(DCM_SharedFunctionalGroupsSequence, shared, 0);
+    DcmItem* item = nullptr;
+    shared->findOrCreateSequenceItem(DCM_FramePixelDataPropertiesSequence, item, 0);
+    item->putAndInsertString(DCM_ImagerPixelSpacing, "0.4\\0.5");
+    shared->findOrCreateSequenceItem(DCM_XRayGeometrySequence, item, 0);
+    item->putAndInsertString(DCM_DistanceSourceToIsocenter, "760");
+    item->putAndInsertString(DCM_DistanceSourceToDetector, "1150");
+    for (int f = 0; f < perFrameItems; ++f) {
+        DcmItem* frame = nullptr;
+        ds.findOrCreateSequenceItem(DCM_PerFrameFunctionalGroupsSequence, frame, f);
+        frame->findOrCreateSequenceItem(DCM_PositionerPositionSequence, item, 0);
+        item->putAndInsertString(DCM_PositionerPrimaryAngle, std::to_string(170 + 5 * f).c_str());
+        item->putAndInsertString(DCM_PositionerSecondaryAngle, std::to_string(-3 * f).c_str());
+        frame->findOrCreateSequenceItem(DCM_IsocenterReferenceSystemSequence, item, 0);
+        item->putAndInsertString(DCM_PositionerIsocenterPrimaryAngle, std::to_string(10 - 5 * f).c_str());
+        item->putAndInsertString(DCM_PositionerIsocenterSecondaryAngle, "0");
+    }
+    std::vector<Uint8> pixels(3 * 40 * 50, 17);
+    ds.putAndInsertUint8Array(DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size()));
+    EXPECT_TRUE(file.saveFile(path.c_str(), EXS_LittleEndianExplicit).good());
+    return path;
+}
+
+} // namespace
+
+TEST(ProjectionImage, EnhancedXaFramesTakeTheirFunctionalGroups)
+{
+    np::test::TempDir dir;
+    const ProjectionImage image = loadProjectionImage(writeEnhancedXa((dir.path() / "exa.dcm").string(), 3));
+    EXPECT_TRUE(image.enhanced);
+    ASSERT_EQ(image.frameCount, 3);
+    EXPECT_EQ(image.geometry.confidence, GeometryConfidence::Full)
+        << (image.geometry.missing.empty() ? "" : image.geometry.missing[0]);
+    ASSERT_TRUE(image.geometry.detectorPixelSpacingMm);
+    EXPECT_DOUBLE_EQ((*image.geometry.detectorPixelSpacingMm)[1], 0.5);
+    EXPECT_EQ(image.frame(2)[0], 17.0f);
+    for (int f = 0; f < 3; ++f) {
+        const auto& frame = image.geometry.frames[f];
+        EXPECT_DOUBLE_EQ(*frame.primaryDeg, 170.0 + 5 * f);
+        EXPECT_DOUBLE_EQ(*frame.secondaryDeg, -3.0 * f);
+        EXPECT_DOUBLE_EQ(*frame.isocenterPrimaryDeg, 10.0 - 5 * f);
+        CArmParameters p;
+        p.primaryDeg = 170.0 + 5 * f;
+        p.secondaryDeg = -3.0 * f;
+        p.sourceToDetectorMm = 1150;
+        p.sourceToIsocenterMm = 760;
+        p.isocenterLps = {1, 2, 3};
+        p.columns = 50;
+        p.rows = 40;
+        p.rowSpacingMm = 0.4;
+        p.columnSpacingMm = 0.5;
+        EXPECT_LE(worstDifference(CArmGeometry(p), image.frameView(f, p.isocenterLps)), 1e-6);
+    }
+    // Per-frame groups that do not match the frame count are refused, naming the sequence.
+    try {
+        loadProjectionImage(writeEnhancedXa((dir.path() / "short.dcm").string(), 2), false);
+        FAIL() << "two per-frame items for three frames";
+    } catch (const np::Error& e) {
+        EXPECT_EQ(e.code(), np::ErrorCode::CorruptData);
+        EXPECT_NE(std::string(e.what()).find("PerFrameFunctionalGroupsSequence"), std::string::npos);
+    }
 }
