@@ -1,6 +1,8 @@
 #include "needleplan/gui/PlanModel.h"
 
 #include "needleplan/gui/ImageModel.h"
+#include "needleplan/gui/PlanningSession.h"
+#include "needleplan/gui/StructuresModel.h"
 #include "needleplan/planning/Needle.h"
 
 #include <QUndoCommand>
@@ -117,10 +119,20 @@ private:
 
 } // namespace
 
-PlanModel::PlanModel(const ImageModel& image, QUndoStack& undo, QObject* parent)
-    : QObject(parent), m_undo(undo)
+PlanModel::PlanModel(ImageModel& image, StructuresModel& structures, QUndoStack& undo, BackgroundTask& task,
+                     QObject* parent)
+    : QObject(parent), m_image(image), m_structures(structures), m_undo(undo), m_task(task)
 {
-    connect(&image, &ImageModel::volumeChanged, this, &PlanModel::clear);
+    connect(&image, &ImageModel::volumeChanged, this, [this] {
+        m_planPath.clear();
+        m_undo.clear();
+        clear();
+    });
+    // A new planning session drops every clearance field of the previous labels; jobs still
+    // running or queued keep the old session alive through their own reference.
+    connect(&structures, &StructuresModel::labelsChanged, this, &PlanModel::resetSession);
+    // Rules and styles change evaluations, not fields: the views evaluate again.
+    connect(&structures, &StructuresModel::rowChanged, this, &PlanModel::planChanged);
 }
 
 PlanModel::~PlanModel() = default;
@@ -167,6 +179,14 @@ void PlanModel::addTarget(const QString& name, const Vec3& targetLps)
     target.name = name.trimmed().isEmpty() ? nextTargetName() : name.trimmed().toStdString();
     target.targetLps = targetLps;
     m_undo.push(new AddTargetCommand(*this, target));
+}
+
+void PlanModel::addTargets(const std::vector<NamedTargetEntry>& entries)
+{
+    m_undo.beginMacro(tr("Add %1 targets").arg(entries.size()));
+    for (const NamedTargetEntry& entry : entries)
+        addTarget(entry.name, entry.positionLps);
+    m_undo.endMacro();
 }
 
 void PlanModel::moveActiveTarget(const Vec3& targetLps)
@@ -300,6 +320,7 @@ void PlanModel::replaceTarget(int index, const PlanTarget& target)
 
 void PlanModel::clear()
 {
+    m_accessMaps.clear();
     m_targets.clear();
     m_activeTarget = -1;
     m_dragKey = 0;

@@ -80,6 +80,8 @@ StructuresModel::StructuresModel(const ImageModel& image, QUndoStack& undo, Back
     : QObject(parent), m_image(image), m_undo(undo), m_task(task)
 {
     connect(&image, &ImageModel::volumeChanged, this, [this] { setLabels(nullptr, {}); });
+    connect(&image, &ImageModel::labelsLoaded, this,
+            [this](std::shared_ptr<const imaging::LabelMap> labels) { setLabels(std::move(labels)); });
 }
 
 StructuresModel::~StructuresModel() = default;

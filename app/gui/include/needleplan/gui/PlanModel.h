@@ -1,22 +1,34 @@
 #pragma once
 /// The plan: named targets, each with its trajectory and ranked search results, the active one,
-/// the needle and the procedure preset. Owns the plan's undo commands (a drag merges into one
-/// step) and signals every change. No widgets.
+/// the needle and the procedure preset; the planning session that measures clearance and searches
+/// off the GUI thread; plan files. Owns the plan's undo commands (a drag merges into one step) and
+/// signals every change. No widgets.
 
 #include "needleplan/imaging/Vec3.h"
 #include "needleplan/planning/TrajectoryEvaluator.h"
+#include "needleplan/render/SceneTypes.h"
 
 #include <QObject>
 #include <QString>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 class QUndoStack;
 
+namespace np::planning {
+struct Plan;
+}
+
 namespace np::gui {
 
+class BackgroundTask;
 class ImageModel;
+struct NamedTargetEntry;
+class PlanningSession;
+class StructuresModel;
 
 /// A ranked candidate found by the search, with the planner's full evaluation.
 struct TrajectoryRecord
@@ -44,8 +56,10 @@ class PlanModel : public QObject
 {
     Q_OBJECT
 public:
-    /// A new image in `image` drops the plan. Edits go to `undo`.
-    PlanModel(const ImageModel& image, QUndoStack& undo, QObject* parent = nullptr);
+    /// A new image in `image` drops the plan; new labels in `structures` a new planning session.
+    /// Edits go to `undo`, slow work to `task`.
+    PlanModel(ImageModel& image, StructuresModel& structures, QUndoStack& undo, BackgroundTask& task,
+              QObject* parent = nullptr);
     ~PlanModel() override;
 
     const std::vector<PlanTarget>& targets() const { return m_targets; }
@@ -63,6 +77,8 @@ public:
     // Undoable edits (one undo step each).
     /// Adds a target at `targetLps` named `name` (a fresh name when empty) and makes it active.
     void addTarget(const QString& name, const Vec3& targetLps);
+    /// Adds several targets as one undo step.
+    void addTargets(const std::vector<NamedTargetEntry>& entries);
     /// Moves the active target to `targetLps` (its results go), or adds one when there is none.
     void moveActiveTarget(const Vec3& targetLps);
     /// Sets the entry of the active target's trajectory; false when there is no active target.
@@ -90,12 +106,66 @@ public:
     void setNeedleName(const std::string& name);
     void setPresetName(const std::string& name);
 
+    // Planning (PlanModelSearch.cpp).
+    /// Chooses a procedure preset ("" generic) and applies its needle and structure rules as one
+    /// undo step; false (and errorOccurred) when it cannot be loaded.
+    bool setPreset(const QString& name);
+    /// Searches target `index` off the GUI thread (queued behind running work); searchFinished reports.
+    void searchTarget(int index);
+    /// Searches every target, one after another.
+    void searchAllTargets();
+    /// True while a job uses the planning session (evaluations wait for it).
+    bool sessionBusy() const { return m_pendingJobs > 0; }
+    /// True while clearance fields around the active target are being computed.
+    bool measuring() const { return m_fieldsJobPending; }
+    /// Evaluation of target `index`'s trajectory with the prepared fields. nullopt without an
+    /// entry, without structures, or while the fields do not cover the target: then a job
+    /// prepares them (when `prepare`) and fieldsReady follows.
+    std::optional<planning::Evaluation> evaluation(int index, bool prepare = true);
+    /// Clearance minus margin (mm) along target `index`'s shaft at `samples` points; empty when
+    /// not measured.
+    std::vector<double> slackAlong(int index, int samples) const;
+    /// Patient position of the image (HFS without one).
+    planning::PatientPosition patientPosition() const;
+    /// Accessibility map of target `index` from its last search (empty when none or stale).
+    std::vector<render::AccessPoint> accessMap(int index) const;
+
+    // Plan files (PlanModelFiles.cpp).
+    /// The plan as a document (the image actually opened, its structures file).
+    planning::Plan toDocument() const;
+    /// Replaces the plan by a document's (the image must already be open); not undoable.
+    void applyDocument(const planning::Plan& plan);
+    /// Saves the plan; marks the undo history clean and remembers the path. false with a message.
+    bool savePlanFile(const QString& path, QString* error = nullptr);
+    /// Writes the plan to `path` without touching the undo history (crash-recovery copy).
+    bool writeCopy(const QString& path, QString* error = nullptr) const;
+    /// Opens a plan; loads its image first when another image is shown. planOpened reports.
+    void openPlanFile(const QString& path);
+    /// Path the plan was last saved to or opened from ("" when none).
+    const QString& planPath() const { return m_planPath; }
+
 signals:
     void planChanged();
     void activeTargetChanged();
+    void searchFinished(bool ok, const QString& message);
+    void fieldsReady();
+    void planOpened(bool ok, const QString& message);
+    void errorOccurred(const QString& title, const QString& message);
+    /// A line for the status bar.
+    void statusMessage(const QString& text);
 
 private:
+    void resetSession();
+
+    ImageModel& m_image;
+    StructuresModel& m_structures;
     QUndoStack& m_undo;
+    BackgroundTask& m_task;
+    std::shared_ptr<PlanningSession> m_session;
+    int m_pendingJobs = 0; ///< queued or running jobs that use the session
+    bool m_fieldsJobPending = false;
+    std::map<std::string, std::vector<render::AccessPoint>> m_accessMaps;
+    QString m_planPath;
     std::vector<PlanTarget> m_targets;
     int m_activeTarget = -1;
     std::string m_needleName = "22G-90mm";

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "needleplan/gui/SeriesThumbnail.h"
 #include "needleplan/imaging/DicomScanner.h"
 
 class QTableWidget;
@@ -34,8 +35,5 @@ private:
     QTableWidget* m_table = nullptr;
     QPlainTextEdit* m_skipped = nullptr;
 };
-
-/// A small greyscale picture of the middle image of a series entry (null on failure).
-QImage seriesThumbnail(const imaging::DicomScanResult& scan, int index, int sizePx = 96);
 
 } // namespace np::gui

@@ -1,0 +1,182 @@
+// PlanModel: plan documents and files.
+
+#include "needleplan/gui/ImageModel.h"
+#include "needleplan/gui/PlanModel.h"
+#include "needleplan/gui/StructuresModel.h"
+#include "needleplan/planning/Needle.h"
+#include "needleplan/planning/PlanDocument.h"
+#include "needleplan/planning/PlanValidation.h"
+
+#include <QFileInfo>
+#include <QUndoStack>
+
+namespace np::gui {
+
+planning::Plan PlanModel::toDocument() const
+{
+    planning::Plan plan;
+    if (auto volume = m_image.volume()) {
+        const imaging::VolumeInfo& info = volume->info();
+        plan.image.path = m_image.path().toStdString();
+        plan.image.seriesUid = info.seriesUid;
+        plan.image.frameOfReferenceUid = info.frameOfReferenceUid;
+        plan.image.patientPosition = info.patientPosition;
+    }
+    plan.image.structuresPath = m_image.structuresPath().toStdString();
+    if (auto needle = planning::findNeedle(m_needleName))
+        plan.needle = *needle;
+    plan.structures = m_structures.specs();
+    for (const PlanTarget& target : m_targets) {
+        planning::PlanTarget out;
+        out.name = target.name;
+        out.targetLps = target.targetLps;
+        out.preset = m_presetName;
+        out.directionsSearched = target.directionsSearched;
+        out.feasibleDirections = target.feasibleDirections;
+        // The trajectory in use comes first: a manual one, or the chosen search result.
+        if (target.entryLps && target.selectedRank < 0) {
+            planning::PlannedTrajectory manual;
+            manual.rank = 0;
+            manual.origin = "manual";
+            manual.trajectory = {*target.entryLps, target.targetLps, plan.needle};
+            manual.evaluation.lengthMm = distance(*target.entryLps, target.targetLps);
+            out.trajectories.push_back(manual);
+        }
+        for (std::size_t r = 0; r < target.ranked.size(); ++r) {
+            planning::PlannedTrajectory t;
+            t.rank = static_cast<int>(r) + 1;
+            t.origin = static_cast<int>(r) == target.selectedRank ? "search-selected" : "search";
+            t.trajectory = {target.ranked[r].entryLps, target.ranked[r].targetLps, plan.needle};
+            t.evaluation = target.ranked[r].evaluation;
+            t.score = target.ranked[r].score;
+            t.pareto = target.ranked[r].pareto;
+            out.trajectories.push_back(t);
+        }
+        plan.targets.push_back(out);
+    }
+    return plan;
+}
+
+void PlanModel::applyDocument(const planning::Plan& plan)
+{
+    clear();
+    setNeedleName(plan.needle.name.empty() ? m_needleName : plan.needle.name);
+    // Structure rules by label value and name.
+    for (std::size_t r = 0; r < m_structures.rows().size(); ++r) {
+        StructureRow row = m_structures.rows()[r];
+        for (const planning::StructureSpec& spec : plan.structures)
+            if (spec.labelValue == row.spec.labelValue && spec.name == row.spec.name)
+                row.spec = spec;
+        m_structures.setRow(static_cast<int>(r), row);
+    }
+    for (const planning::PlanTarget& in : plan.targets) {
+        PlanTarget target;
+        target.name = in.name;
+        target.targetLps = in.targetLps;
+        target.directionsSearched = in.directionsSearched;
+        target.feasibleDirections = in.feasibleDirections;
+        if (!in.preset.empty())
+            setPresetName(in.preset);
+        for (const planning::PlannedTrajectory& t : in.trajectories) {
+            if (t.origin == "manual") {
+                target.entryLps = t.trajectory.entryLps;
+                continue;
+            }
+            if (t.origin == "search-selected")
+                target.selectedRank = static_cast<int>(target.ranked.size());
+            target.ranked.push_back(
+                {t.trajectory.entryLps, t.trajectory.targetLps, t.score, t.pareto, t.evaluation});
+        }
+        if (!target.entryLps && !target.ranked.empty()) {
+            if (target.selectedRank < 0)
+                target.selectedRank = 0;
+            target.entryLps = target.ranked[static_cast<std::size_t>(target.selectedRank)].entryLps;
+        }
+        insertTarget(static_cast<int>(m_targets.size()), target);
+    }
+    setActiveTarget(m_targets.empty() ? -1 : 0);
+}
+
+bool PlanModel::writeCopy(const QString& path, QString* error) const
+{
+    try {
+        planning::savePlan(toDocument(), path.toStdString());
+    } catch (const std::exception& e) {
+        if (error)
+            *error = QString::fromStdString(e.what());
+        return false;
+    }
+    return true;
+}
+
+bool PlanModel::savePlanFile(const QString& path, QString* error)
+{
+    if (!writeCopy(path, error))
+        return false;
+    m_planPath = path;
+    m_undo.setClean();
+    emit statusMessage(tr("Plan saved to %1").arg(path));
+    return true;
+}
+
+void PlanModel::openPlanFile(const QString& path)
+{
+    planning::Plan plan;
+    try {
+        plan = planning::loadPlan(path.toStdString());
+    } catch (const std::exception& e) {
+        emit errorOccurred(tr("Plan not opened"), QString::fromStdString(e.what()));
+        emit planOpened(false, QString::fromStdString(e.what()));
+        return;
+    }
+    auto apply = [this, path](const planning::Plan& document) {
+        if (m_image.volume()) {
+            // Positions far outside the image are refused before anything is drawn or evaluated.
+            try {
+                planning::validatePlanAgainstImage(document, m_image.volume()->geometry(), path.toStdString());
+            } catch (const std::exception& e) {
+                emit errorOccurred(tr("Plan not opened"), QString::fromStdString(e.what()));
+                emit planOpened(false, QString::fromStdString(e.what()));
+                return;
+            }
+        }
+        m_undo.clear();
+        applyDocument(document);
+        m_planPath = path;
+        m_undo.setClean();
+        if (path.endsWith(".recovered.json")) {
+            // A recovered plan has no file of its own yet: Save asks where, and closing asks first.
+            m_planPath.clear();
+            m_undo.resetClean();
+        }
+        emit planOpened(true, QString());
+    };
+    const QString imagePath = QString::fromStdString(plan.image.path);
+    const bool sameImage =
+        m_image.volume() &&
+        (imagePath.isEmpty() || QFileInfo(imagePath) == QFileInfo(m_image.path()) ||
+         (!plan.image.seriesUid.empty() && plan.image.seriesUid == m_image.volume()->info().seriesUid));
+    if (sameImage) {
+        apply(plan);
+        return;
+    }
+    if (imagePath.isEmpty() || !QFileInfo::exists(imagePath)) {
+        const QString message =
+            tr("The plan's image %1 was not found. Open the image, then the plan.").arg(imagePath);
+        emit errorOccurred(tr("Plan not opened"), message);
+        emit planOpened(false, message);
+        return;
+    }
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = connect(&m_image, &ImageModel::loadFinished, this,
+                          [this, connection, plan, apply](bool ok, const QString& message) {
+                              QObject::disconnect(*connection);
+                              if (ok)
+                                  apply(plan);
+                              else
+                                  emit planOpened(false, message);
+                          });
+    m_image.open(imagePath);
+}
+
+} // namespace np::gui

@@ -1,0 +1,163 @@
+// Faults a clinician hit in the workstation, each reproduced through the widgets: a second target
+// added by clicking, unsaved plans guarded before another image replaces them.
+
+#include <gtest/gtest.h>
+
+#include <QApplication>
+#include <QFile>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QTimer>
+
+#include "GuiTestSupport.h"
+#include "TestSupport.h"
+#include "needleplan/gui/MainWindow.h"
+#include "needleplan/gui/ModelViewWidget.h"
+#include "needleplan/imaging/ImageLoader.h"
+
+namespace np::gui {
+namespace {
+
+using render::SliceOrientation;
+
+/// A small CT-like volume: a bright box in a dark field, anisotropic spacing.
+imaging::Volume boxVolume()
+{
+    imaging::Geometry g;
+    g.size = {24, 20, 12};
+    g.spacing = {1.2, 1.2, 2.5};
+    g.originLps = {-14.0, -12.0, -15.0};
+    imaging::Volume volume(g, -1000.0f);
+    for (std::int64_t k = 3; k < 9; ++k)
+        for (std::int64_t j = 5; j < 15; ++j)
+            for (std::int64_t i = 6; i < 18; ++i)
+                volume.at(i, j, k) = 400.0f;
+    return volume;
+}
+
+class ClinicianFaults : public ::testing::Test
+{
+protected:
+    void SetUp() override
+    {
+        NP_REQUIRE_DISPLAY();
+        QFile::remove(MainWindow::autosavePath());
+        m_window = std::make_unique<MainWindow>();
+        m_window->resize(1400, 900);
+        m_window->show();
+        ASSERT_TRUE(test::waitUntil([&] {
+            return m_window->sliceView(SliceOrientation::Axial)->isRenderingAvailable() &&
+                   m_window->modelView()->isRenderingAvailable();
+        }, 20000));
+        m_path = m_folder.path() / "box.nrrd";
+        imaging::writeVolumeNrrd(boxVolume(), m_path.string());
+        ASSERT_TRUE(open(QString::fromStdString(m_path.string())));
+    }
+    void TearDown() override
+    {
+        if (m_window) {
+            m_window->undoStack().setClean();
+            m_window->close();
+            m_window.reset();
+        }
+    }
+    /// Opens `path` and waits for loadFinished; false when it failed or did not finish.
+    bool open(const QString& path)
+    {
+        bool finished = false, ok = false;
+        QObject listener;
+        QObject::connect(m_window.get(), &MainWindow::loadFinished, &listener, [&](bool success, const QString&) {
+            finished = true;
+            ok = success;
+        });
+        m_window->openPath(path);
+        return test::waitUntil([&] { return finished; }, 60000) && ok;
+    }
+    /// Clicks on the axial view where `pointLps` is shown.
+    void clickAxial(const Vec3& pointLps)
+    {
+        SliceViewWidget* axial = m_window->sliceView(SliceOrientation::Axial);
+        m_window->viewStateModel().setCursorLps(pointLps);
+        QApplication::processEvents();
+        const double dpr = axial->devicePixelRatioF();
+        const Vec3 display = axial->scene().displayFromLps(pointLps);
+        test::clickAt(axial, QPointF(display.x / dpr, display.y / dpr));
+    }
+
+    test::TempDir m_folder{"np-gui-faults"};
+    std::filesystem::path m_path;
+    std::unique_ptr<MainWindow> m_window;
+};
+
+// Fault 1: with one target present, "Set target" and a click moved that target; a second target
+// could not be added by clicking.
+TEST_F(ClinicianFaults, AddTargetThenAClickAddsASecondTargetAndKeepsTheFirst)
+{
+    const Vec3 centre = m_window->viewStateModel().cursorLps();
+    m_window->addTarget("L4 left", centre);
+    auto* add = m_window->findChild<QPushButton*>("addTargetButton");
+    ASSERT_NE(add, nullptr) << "no Add target button";
+    add->click();
+    const Vec3 second = centre + Vec3{4.8, -3.6, 0.0};
+    clickAxial(second);
+    const auto& targets = m_window->planModel().targets();
+    ASSERT_EQ(targets.size(), 2u);
+    EXPECT_EQ(targets[0].name, "L4 left");
+    EXPECT_EQ(targets[0].targetLps, centre) << "the first target must not move";
+    const double tolerance = m_window->sliceView(SliceOrientation::Axial)->scene().mmPerPixel() *
+                             m_window->sliceView(SliceOrientation::Axial)->devicePixelRatioF();
+    EXPECT_LT(distance(targets[1].targetLps, second), tolerance + 1e-6);
+    EXPECT_NE(targets[1].name, targets[0].name);
+    EXPECT_EQ(m_window->planModel().activeTarget(), 1);
+
+    // "Move target" and a click moves the active (second) one only.
+    auto* move = m_window->findChild<QPushButton*>("setTargetButton");
+    ASSERT_NE(move, nullptr);
+    EXPECT_EQ(move->text(), QStringLiteral("Move target"));
+    move->click();
+    const Vec3 moved = centre + Vec3{-3.6, 2.4, 0.0};
+    clickAxial(moved);
+    ASSERT_EQ(targets.size(), 2u);
+    EXPECT_EQ(targets[0].targetLps, centre);
+    EXPECT_LT(distance(targets[1].targetLps, moved), tolerance + 1e-6);
+}
+
+// Fault 4: opening another image discarded unsaved plan changes without asking.
+TEST_F(ClinicianFaults, OpeningAnotherImageAsksBeforeDroppingUnsavedPlanChanges)
+{
+    m_window->addTarget("L4 left", m_window->viewStateModel().cursorLps());
+    ASSERT_FALSE(m_window->undoStack().isClean());
+    const auto otherPath = m_folder.path() / "other.nrrd";
+    imaging::writeVolumeNrrd(boxVolume(), otherPath.string());
+
+    // Answer Cancel: the plan and the image stay.
+    bool asked = false;
+    QTimer::singleShot(300, m_window.get(), [&] {
+        if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+            asked = true;
+            box->button(QMessageBox::Cancel)->click();
+        }
+    });
+    m_window->openPath(QString::fromStdString(otherPath.string()));
+    test::waitUntil([&] { return asked && !m_window->task().busy(); }, 3000);
+    EXPECT_TRUE(asked) << "no question before the plan was dropped";
+    test::waitUntil([&] { return !m_window->task().busy(); }, 30000);
+    ASSERT_EQ(m_window->planModel().targets().size(), 1u);
+    EXPECT_EQ(m_window->imageModel().path(), QString::fromStdString(m_path.string()));
+
+    // Answer Discard: the other image opens with an empty plan.
+    asked = false;
+    QTimer::singleShot(300, m_window.get(), [&] {
+        if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+            asked = true;
+            box->button(QMessageBox::Discard)->click();
+        }
+    });
+    ASSERT_TRUE(open(QString::fromStdString(otherPath.string())));
+    EXPECT_TRUE(asked);
+    EXPECT_TRUE(m_window->planModel().targets().empty());
+    EXPECT_EQ(m_window->imageModel().path(), QString::fromStdString(otherPath.string()));
+}
+
+} // namespace
+} // namespace np::gui
