@@ -8,11 +8,13 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QTimer>
+#include <QUndoStack>
 
 #include "GuiTestSupport.h"
 #include "TestSupport.h"
 #include "needleplan/gui/MainWindow.h"
 #include "needleplan/gui/ModelViewWidget.h"
+#include "needleplan/gui/PlanGraphics.h"
 #include "needleplan/imaging/ImageLoader.h"
 
 namespace np::gui {
@@ -157,6 +159,51 @@ TEST_F(ClinicianFaults, OpeningAnotherImageAsksBeforeDroppingUnsavedPlanChanges)
     EXPECT_TRUE(asked);
     EXPECT_TRUE(m_window->planModel().targets().empty());
     EXPECT_EQ(m_window->imageModel().path(), QString::fromStdString(otherPath.string()));
+}
+
+// Fault 2: a needle the planner calls unsafe because it passes through bone was drawn green in
+// the slice and 3D views (the clearance colour along the shaft only knew forbidden structures).
+TEST(PlanGraphicsFault, ANeedleThroughBoneIsDrawnRedWhateverItsClearance)
+{
+    NP_REQUIRE_DISPLAY(); // the fields are measured by a background job (event loop)
+    QUndoStack undo;
+    BackgroundTask task;
+    ImageModel image(task);
+    StructuresModel structures(image, undo, task);
+    PlanModel plan(image, structures, undo, task);
+    imaging::Geometry g;
+    g.size = {30, 30, 30};
+    g.spacing = {1.0, 1.0, 1.0};
+    g.originLps = {0.0, 0.0, 0.0};
+    image.setVolume(std::make_shared<imaging::Volume>(g, 40.0f), "/data/bone.nrrd");
+    auto labels = std::make_shared<imaging::LabelMap>(g);
+    labels->segments() = {{"bone_sacrum", 1, {1, 1, 1}}};
+    for (std::int64_t k = 10; k < 20; ++k) // a bone slab across the path, 5 mm from the target
+        for (std::int64_t j = 12; j < 18; ++j)
+            for (std::int64_t i = 10; i < 20; ++i)
+                labels->at(i, j, k) = 1;
+    structures.setLabels(labels);
+    ASSERT_EQ(structures.specs()[0].structureClass, planning::StructureClass::Obstacle);
+    plan.addTarget("T", {15.0, 23.0, 15.0});
+    ASSERT_TRUE(plan.setEntry({15.0, 3.0, 15.0})); // 20 mm, well within the 90 mm needle
+    bool ready = false;
+    QObject listener;
+    QObject::connect(&plan, &PlanModel::fieldsReady, &listener, [&] { ready = true; });
+    EXPECT_FALSE(plan.evaluation(0).has_value()) << "the fields are measured first";
+    ASSERT_TRUE(test::waitUntil([&] { return ready; }, 60000));
+    const std::optional<planning::Evaluation> evaluation = plan.evaluation(0);
+    ASSERT_TRUE(evaluation.has_value());
+    ASSERT_FALSE(evaluation->safe) << "precondition: the planner refuses a path through bone";
+
+    const PlanGraphics graphics = planGraphics(plan);
+    ASSERT_EQ(graphics.trajectories.size(), 1u);
+    const render::TrajectoryGraphic& needle = graphics.trajectories[0];
+    auto isGreen = [](const render::Rgb& c) { return c[1] > c[0]; };
+    EXPECT_FALSE(isGreen(needle.colorRgb));
+    int greenSamples = 0;
+    for (const render::Rgb& c : needle.colorsAlongRgb)
+        greenSamples += isGreen(c) ? 1 : 0;
+    EXPECT_EQ(greenSamples, 0) << "of " << needle.colorsAlongRgb.size() << " samples along an unsafe needle";
 }
 
 } // namespace

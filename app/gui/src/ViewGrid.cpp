@@ -4,6 +4,7 @@
 #include "needleplan/gui/Dialogs.h"
 #include "needleplan/gui/ImageModel.h"
 #include "needleplan/gui/ModelViewWidget.h"
+#include "needleplan/gui/PlanGraphics.h"
 #include "needleplan/gui/PlanModel.h"
 #include "needleplan/gui/StructuresModel.h"
 #include "needleplan/gui/ViewStateModel.h"
@@ -388,62 +389,15 @@ void ViewGrid::refreshTrajectoryViews()
 
 void ViewGrid::refreshPlanGraphics()
 {
-    std::vector<render::TrajectoryGraphic> trajectories;
-    std::vector<render::TargetGraphic> targets;
-    const double radius = m_plan.needleRadiusMm();
-    std::optional<Vec3> entryHandle, targetHandle;
-    for (std::size_t t = 0; t < m_plan.targets().size(); ++t) {
-        const PlanTarget& target = m_plan.targets()[t];
-        const bool isActive = static_cast<int>(t) == m_plan.activeTarget();
-        targets.push_back({target.targetLps, isActive});
-        if (isActive) {
-            targetHandle = target.targetLps;
-            // Other candidates of the active target, faint.
-            for (std::size_t r = 0; r < target.ranked.size() && r < 5; ++r) {
-                if (static_cast<int>(r) == target.selectedRank)
-                    continue;
-                render::TrajectoryGraphic candidate;
-                candidate.entryLps = target.ranked[r].entryLps;
-                candidate.targetLps = target.targetLps;
-                candidate.radiusMm = radius;
-                candidate.colorRgb = {0.55, 0.6, 0.7};
-                trajectories.push_back(candidate);
-            }
-        }
-        if (!target.entryLps)
-            continue;
-        render::TrajectoryGraphic graphic;
-        graphic.entryLps = *target.entryLps;
-        graphic.targetLps = target.targetLps;
-        graphic.radiusMm = radius;
-        graphic.selected = isActive;
-        graphic.showHandles = isActive;
-        graphic.colorRgb = {0.2, 0.9, 0.35};
-        if (auto evaluation = m_plan.evaluation(static_cast<int>(t), false)) {
-            double worst = 1e9, margin = 0;
-            if (evaluation->closestIndex >= 0) {
-                const auto& c = evaluation->clearances[static_cast<std::size_t>(evaluation->closestIndex)];
-                worst = c.clearanceMm;
-                margin = c.marginMm;
-            }
-            graphic.colorRgb =
-                evaluation->safe ? render::clearanceColor(worst, margin) : render::Rgb{0.95, 0.2, 0.15};
-            // Clearance colour along the shaft: red below the margin, amber within 1 mm of it.
-            for (double slack : m_plan.slackAlong(static_cast<int>(t), 48))
-                graphic.colorsAlongRgb.push_back(render::clearanceColor(slack, 0.0));
-        }
-        if (isActive)
-            entryHandle = graphic.entryLps;
-        trajectories.push_back(graphic);
-    }
+    const PlanGraphics graphics = planGraphics(m_plan);
     for (SliceViewWidget* slice : allSliceViews()) {
-        slice->scene().setTrajectories(trajectories);
-        slice->scene().setTargets(targets);
-        slice->setHandles(entryHandle, targetHandle);
+        slice->scene().setTrajectories(graphics.trajectories);
+        slice->scene().setTargets(graphics.targets);
+        slice->setHandles(graphics.entryHandleLps, graphics.targetHandleLps);
         slice->refresh();
     }
-    m_modelView->scene().setTrajectories(trajectories);
-    m_modelView->scene().setTargets(targets);
+    m_modelView->scene().setTrajectories(graphics.trajectories);
+    m_modelView->scene().setTargets(graphics.targets);
     m_modelView->refresh();
 }
 
