@@ -1,7 +1,12 @@
 // Faults a clinician hit in the workstation, each reproduced through the widgets: a second target
 // added by clicking, unsaved plans guarded before another image replaces them.
 
-#include <gtest/gtest.h>
+#include "GuiTestSupport.h"
+#include "TestSupport.h"
+#include "needleplan/gui/MainWindow.h"
+#include "needleplan/gui/ModelViewWidget.h"
+#include "needleplan/gui/PlanGraphics.h"
+#include "needleplan/imaging/ImageLoader.h"
 
 #include <QApplication>
 #include <QFile>
@@ -9,13 +14,8 @@
 #include <QPushButton>
 #include <QTimer>
 #include <QUndoStack>
-
-#include "GuiTestSupport.h"
-#include "TestSupport.h"
-#include "needleplan/gui/MainWindow.h"
-#include "needleplan/gui/ModelViewWidget.h"
-#include "needleplan/gui/PlanGraphics.h"
-#include "needleplan/imaging/ImageLoader.h"
+#include <cmath>
+#include <gtest/gtest.h>
 
 namespace np::gui {
 namespace {
@@ -47,10 +47,12 @@ protected:
         m_window = std::make_unique<MainWindow>();
         m_window->resize(1400, 900);
         m_window->show();
-        ASSERT_TRUE(test::waitUntil([&] {
-            return m_window->sliceView(SliceOrientation::Axial)->isRenderingAvailable() &&
-                   m_window->modelView()->isRenderingAvailable();
-        }, 20000));
+        ASSERT_TRUE(test::waitUntil(
+            [&] {
+                return m_window->sliceView(SliceOrientation::Axial)->isRenderingAvailable() &&
+                       m_window->modelView()->isRenderingAvailable();
+            },
+            20000));
         m_path = m_folder.path() / "box.nrrd";
         imaging::writeVolumeNrrd(boxVolume(), m_path.string());
         ASSERT_TRUE(open(QString::fromStdString(m_path.string())));
@@ -68,10 +70,11 @@ protected:
     {
         bool finished = false, ok = false;
         QObject listener;
-        QObject::connect(m_window.get(), &MainWindow::loadFinished, &listener, [&](bool success, const QString&) {
-            finished = true;
-            ok = success;
-        });
+        QObject::connect(m_window.get(), &MainWindow::loadFinished, &listener,
+                         [&](bool success, const QString&) {
+                             finished = true;
+                             ok = success;
+                         });
         m_window->openPath(path);
         return test::waitUntil([&] { return finished; }, 60000) && ok;
     }
@@ -159,6 +162,38 @@ TEST_F(ClinicianFaults, OpeningAnotherImageAsksBeforeDroppingUnsavedPlanChanges)
     EXPECT_TRUE(asked);
     EXPECT_TRUE(m_window->planModel().targets().empty());
     EXPECT_EQ(m_window->imageModel().path(), QString::fromStdString(otherPath.string()));
+}
+
+// Fault 3: a press grabbed the entry handle in the along-needle view, but nothing moved and
+// nothing reached the undo stack.
+TEST_F(ClinicianFaults, EntryHandleDragsInTheAlongNeedleViewAsOneUndoStep)
+{
+    const Vec3 centre = m_window->viewStateModel().cursorLps();
+    m_window->addTarget("L4 left", centre);
+    const Vec3 entryLps = centre + Vec3{4.0, 9.0, 6.0};
+    m_window->placeEntry(entryLps);
+    m_window->setLayoutMode(1);
+    m_window->setTrajectoryViewControls(0.0, 1.0);
+    SliceViewWidget* needle = m_window->needleView();
+    ASSERT_TRUE(
+        test::waitUntil([&] { return needle->isVisible() && needle->isRenderingAvailable(); }, 10000));
+    QApplication::processEvents();
+    const int stepsBefore = m_window->undoStack().count();
+    const double dpr = needle->devicePixelRatioF();
+    const Vec3 from = needle->scene().displayFromLps(entryLps);
+    ASSERT_LT(std::abs(from.z), 1e-6) << "the entry lies in the along-needle plane";
+    const QPointF fromPx(from.x / dpr, from.y / dpr);
+    const QPointF toPx = fromPx + QPointF(24.0, 10.0);
+    const Vec3 expectedEnd = needle->scene().lpsFromDisplay(toPx.x() * dpr, toPx.y() * dpr);
+    test::dragFromTo(needle, fromPx, toPx, 6);
+    ASSERT_TRUE(m_window->planModel().targets()[0].entryLps);
+    EXPECT_LT(distance(*m_window->planModel().targets()[0].entryLps, expectedEnd), 1e-6);
+    // 26 px on screen: at least half of it in mm.
+    EXPECT_GT(distance(*m_window->planModel().targets()[0].entryLps, entryLps),
+              13.0 * dpr * needle->scene().mmPerPixel());
+    EXPECT_EQ(m_window->undoStack().count(), stepsBefore + 1);
+    m_window->undoStack().undo();
+    EXPECT_LT(distance(*m_window->planModel().targets()[0].entryLps, entryLps), 1e-9);
 }
 
 // Fault 2: a needle the planner calls unsafe because it passes through bone was drawn green in

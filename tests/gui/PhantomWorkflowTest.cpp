@@ -1,22 +1,21 @@
 // The clinician's path on the sample phantom: click a target, search, see the chosen path in the
 // 3D image read back from VTK, save the plan and open it again.
 
-#include <gtest/gtest.h>
-
-#include <QApplication>
-#include <QFile>
-#include <QMessageBox>
-#include <QTableWidget>
-
-#include <cmath>
-#include <fstream>
-
 #include "GuiTestSupport.h"
 #include "TestSupport.h"
 #include "needleplan/gui/MainWindow.h"
 #include "needleplan/gui/ModelViewWidget.h"
 #include "needleplan/render/ImageCapture.h"
 
+#include <QAbstractButton>
+#include <QApplication>
+#include <QFile>
+#include <QMessageBox>
+#include <QTableWidget>
+#include <QTimer>
+#include <cmath>
+#include <fstream>
+#include <gtest/gtest.h>
 #include <vtkRenderer.h>
 
 namespace np::gui {
@@ -34,19 +33,23 @@ protected:
         m_window = std::make_unique<MainWindow>();
         m_window->resize(1500, 950);
         m_window->show();
-        ASSERT_TRUE(test::waitUntil([&] {
-            return m_window->sliceView(SliceOrientation::Axial)->isRenderingAvailable() &&
-                   m_window->modelView()->isRenderingAvailable();
-        }, 20000));
+        ASSERT_TRUE(test::waitUntil(
+            [&] {
+                return m_window->sliceView(SliceOrientation::Axial)->isRenderingAvailable() &&
+                       m_window->modelView()->isRenderingAvailable();
+            },
+            20000));
         bool loaded = false, ok = false, surfaces = false;
         QObject listener; // drops the connection before the locals it captures go away
-        QObject::connect(m_window.get(), &MainWindow::loadFinished, &listener, [&](bool success, const QString&) {
-            loaded = true;
-            ok = success;
-        });
+        QObject::connect(m_window.get(), &MainWindow::loadFinished, &listener,
+                         [&](bool success, const QString&) {
+                             loaded = true;
+                             ok = success;
+                         });
         QObject::connect(m_window.get(), &MainWindow::surfacesReady, &listener, [&] { surfaces = true; });
         m_window->openSamplePhantom();
-        ASSERT_TRUE(test::waitUntil([&] { return loaded && (!ok || surfaces); }, 240000)) << "the phantom did not load";
+        ASSERT_TRUE(test::waitUntil([&] { return loaded && (!ok || surfaces); }, 240000))
+            << "the phantom did not load";
         ASSERT_TRUE(ok) << "the sample phantom could not be opened or generated";
         ASSERT_TRUE(m_window->structuresModel().labels()) << "the phantom's structures were not loaded";
         ASSERT_FALSE(m_window->namedTargets().empty()) << "the phantom's targets.json was not found";
@@ -143,7 +146,8 @@ TEST_F(PhantomWorkflow, ClickedTargetIsSearchedRankedAndDrawnIn3D)
         others.emplace_back(project(record.entryLps), project(record.targetLps));
     auto distanceToSegment = [](const QPointF& p, const QPointF& s0, const QPointF& s1) {
         const QPointF d = s1 - s0, v = p - s0;
-        const double t = std::clamp(QPointF::dotProduct(v, d) / std::max(1e-9, QPointF::dotProduct(d, d)), -1.0, 1.0);
+        const double t =
+            std::clamp(QPointF::dotProduct(v, d) / std::max(1e-9, QPointF::dotProduct(d, d)), -1.0, 1.0);
         const QPointF closest = s0 + d * t;
         return std::hypot(p.x() - closest.x(), p.y() - closest.y());
     };
@@ -218,7 +222,16 @@ TEST_F(PhantomWorkflow, PlanSavedAndOpenedAgainRestoresTargetsAndTrajectories)
         opened = true;
         ok = success;
     });
+    // The plan in memory has unsaved changes: opening another plan asks first; discard them.
+    bool asked = false;
+    QTimer::singleShot(200, m_window.get(), [&] {
+        if (auto* question = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+            asked = true;
+            question->button(QMessageBox::Discard)->click();
+        }
+    });
     m_window->openPlanFile(path);
+    EXPECT_TRUE(asked);
     ASSERT_TRUE(test::waitUntil([&] { return opened; }, 60000));
     ASSERT_TRUE(ok);
     ASSERT_EQ(m_window->planModel().targets().size(), 1u);

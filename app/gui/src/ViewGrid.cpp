@@ -155,7 +155,10 @@ ViewGrid::ViewGrid(ImageModel& image, StructuresModel& structures, PlanModel& pl
     });
     connect(&m_plan, &PlanModel::planChanged, this, [this] {
         refreshPlanGraphics();
-        refreshTrajectoryViews();
+        // The trajectory views follow the needle, but not while a handle is dragged in them: the
+        // plane would move under the mouse. They follow when the drag ends.
+        if (!m_plan.dragging())
+            refreshTrajectoryViews();
         refreshAccessMap();
     });
     connect(&m_plan, &PlanModel::fieldsReady, this, &ViewGrid::refreshPlanGraphics);

@@ -4,10 +4,10 @@
 /// calls unsafe is red along its whole length, whatever the fault (forbidden structure, bone,
 /// needle length); a safe one is coloured by its clearance along the shaft.
 
+#include "needleplan/render/SceneTypes.h"
+
 #include <optional>
 #include <vector>
-
-#include "needleplan/render/SceneTypes.h"
 
 namespace np::gui {
 
