@@ -15,6 +15,8 @@ packages=(cmake make ninja-build g++ pkg-config
 if [ "${NP_SETUP_FUZZ:-0}" = 1 ]; then
   packages+=(clang libclang-rt-14-dev)
 fi
+# The PACS tests start a private Orthanc on a loopback port (not the system service).
+packages+=(orthanc)
 
 missing=()
 for package in "${packages[@]}"; do

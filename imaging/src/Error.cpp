@@ -18,6 +18,7 @@ const char* toString(ErrorCode code)
     case ErrorCode::Unsupported: return "unsupported";
     case ErrorCode::Io: return "io";
     case ErrorCode::Cancelled: return "cancelled";
+    case ErrorCode::Network: return "network";
     case ErrorCode::Internal: return "internal";
     }
     return "unknown";
@@ -25,7 +26,7 @@ const char* toString(ErrorCode code)
 
 bool isInputError(ErrorCode code)
 {
-    return code != ErrorCode::Internal && code != ErrorCode::Cancelled;
+    return code != ErrorCode::Internal && code != ErrorCode::Cancelled && code != ErrorCode::Network;
 }
 
 void reportProgress(ProgressSink* sink, double fraction, const std::string& stage)

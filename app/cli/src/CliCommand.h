@@ -20,6 +20,7 @@ enum ExitCode : int
     ExitBadInput = 2,    ///< bad file, folder or argument; stderr names it and the problem
     ExitCancelled = 3,   ///< interrupted before it finished
     ExitNoSafePath = 4,  ///< planning finished but found no trajectory that meets the constraints
+    ExitNetwork = 5,     ///< a PACS refused, dropped, timed out or answered with an error status
 };
 
 /// Declares the subcommand's options on `command` and returns the function that runs it once the

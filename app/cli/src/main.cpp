@@ -62,6 +62,8 @@ int main(int argc, char** argv)
         std::cerr << "needleplan-cli: error: " << oneLine(e.what()) << "\n";
         if (e.code() == np::ErrorCode::Cancelled)
             return ExitCancelled;
+        if (e.code() == np::ErrorCode::Network)
+            return ExitNetwork;
         return np::isInputError(e.code()) ? ExitBadInput : ExitInternal;
     } catch (const std::bad_alloc&) {
         std::cerr << "needleplan-cli: error: out of memory\n";

@@ -21,6 +21,7 @@ enum class ErrorCode
     Unsupported,               ///< Valid input that this version cannot handle.
     Io,                        ///< Reading or writing failed at the operating-system level.
     Cancelled,                 ///< The user cancelled a long operation.
+    Network,                   ///< A network peer (a PACS) refused, dropped, timed out or answered with an error.
     Internal,                  ///< A bug: an invariant of the program itself was broken.
 };
 
