@@ -40,6 +40,10 @@ protected:
     {
         if (message->CommandField != DIMSE_C_STORE_RQ)
             return DcmSCP::handleIncomingCommand(message, info);
+        // After a cancel, refuse the rest: a bad condition makes DcmSCP abort this association,
+        // so that stop() does not wait for the PACS to finish sending.
+        if (stopRequested.load())
+            return DIMSE_BADCOMMANDTYPE;
         T_DIMSE_C_StoreRQ& request = message->msg.CStoreRQ;
         DcmDataset* received = nullptr;
         const OFCondition condition = receiveSTORERequest(request, info.presentationContextID, received);
