@@ -3,6 +3,7 @@
 // needleplan-cli check: independent evaluation of one given trajectory.
 
 #include "CliCommand.h"
+#include "TrajectoryEvaluation.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/ImageLoader.h"
 #include "needleplan/imaging/LabelMapIO.h"
@@ -574,5 +575,40 @@ const CommandRegistration checkRegistration{
     }};
 
 } // namespace
+
+std::vector<planning::Evaluation> evaluateTrajectories(const EvaluationInputs& inputs,
+                                                       const std::vector<planning::Trajectory>& trajectories,
+                                                       std::ostream& info)
+{
+    CommonArguments arguments;
+    arguments.image = inputs.image;
+    arguments.series = inputs.series;
+    arguments.structures = inputs.structures;
+    arguments.preset = inputs.preset;
+    arguments.needle = inputs.needle;
+    arguments.margins = inputs.margins;
+    arguments.threads = inputs.threads;
+    Setup setup = prepare(arguments, info);
+    const BodyModel body = bodyModel(setup, info);
+    ClearanceFieldOptions fieldOptions;
+    fieldOptions.threads = inputs.threads;
+    ClearanceFieldSet fields(setup.labels, fieldOptions);
+    std::vector<Vec3> points;
+    for (const auto& trajectory : trajectories) {
+        points.push_back(trajectory.entryLps);
+        points.push_back(trajectory.targetLps);
+    }
+    if (!points.empty())
+        fields.prepareRegion(setup.structures, points, 5.0);
+    TrajectoryEvaluator evaluator(fields, setup.structures, &body);
+    EvaluationOptions options;
+    options.tipZoneMm = setup.preset.tipZoneMm;
+    options.patientPosition = setup.position;
+    options.midlineXLps = body.midlineXLps();
+    std::vector<planning::Evaluation> evaluations;
+    for (const auto& trajectory : trajectories)
+        evaluations.push_back(evaluator.evaluate(trajectory, options));
+    return evaluations;
+}
 
 } // namespace np::cli

@@ -1,0 +1,378 @@
+#include "needleplan/report/CaseReport.h"
+
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Version.h"
+#include "needleplan/imaging/Volume.h"
+#include "needleplan/render/SliceGeometry.h"
+
+#include <QFile>
+#include <QGuiApplication>
+#include <QImage>
+#include <QPageLayout>
+#include <QPageSize>
+#include <QPdfWriter>
+#include <QTextDocument>
+#include <QUrl>
+#include <QVariant>
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <unistd.h>
+
+namespace np::report {
+
+namespace {
+
+std::string escape(const std::string& text)
+{
+    std::string out;
+    for (const char c : text)
+        switch (c) {
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '&':
+            out += "&amp;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        default:
+            out += c;
+        }
+    return out;
+}
+
+std::string fixed(double value, int decimals = 1)
+{
+    if (!std::isfinite(value))
+        return "-";
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+    return buffer;
+}
+
+std::string point(const Vec3& p)
+{
+    return "(" + fixed(p.x) + ", " + fixed(p.y) + ", " + fixed(p.z) + ")";
+}
+
+std::string dicomDate(const std::string& date)
+{
+    return date.size() == 8 ? date.substr(0, 4) + "-" + date.substr(4, 2) + "-" + date.substr(6, 2) : date;
+}
+
+std::string personName(const std::string& name)
+{
+    std::string out = name;
+    std::replace(out.begin(), out.end(), '^', ' ');
+    return out;
+}
+
+std::string lower(std::string text)
+{
+    for (char& c : text)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
+std::string row(std::initializer_list<std::string> cells, bool header = false)
+{
+    std::string html = "<tr>";
+    for (const auto& cell : cells)
+        html += (header ? "<th align=\"left\">" : "<td>") + cell + (header ? "</th>" : "</td>");
+    return html + "</tr>\n";
+}
+
+std::string pictureUrl(std::size_t target, std::size_t index)
+{
+    return "picture:" + std::to_string(target) + "_" + std::to_string(index);
+}
+
+const planning::PlannedTrajectory* chosenTrajectory(const planning::PlanTarget& target)
+{
+    const planning::PlannedTrajectory* chosen = nullptr;
+    for (const auto& p : target.trajectories)
+        if (!chosen || p.rank < chosen->rank)
+            chosen = &p;
+    return chosen;
+}
+
+void ensureGuiApplication()
+{
+    if (QGuiApplication::instance())
+        return;
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    static int argc = 1;
+    static char name[] = "needleplan-report";
+    static char* argv[] = {name, nullptr};
+    // Lives until the process ends (never destroyed: Qt's own statics would be gone by then).
+    static QGuiApplication* application = new QGuiApplication(argc, argv);
+    (void)application;
+}
+
+} // namespace
+
+std::vector<std::string> missingCriticalStructures(const planning::Plan& plan)
+{
+    struct Group
+    {
+        const char* what;
+        std::vector<const char*> words;
+    };
+    const Group groups[] = {
+        {"nerve roots", {"nerve", "root", "ramus", "ganglion"}},
+        {"vessels", {"aorta", "artery", "vein", "vena", "ivc", "vessel", "iliac_a", "iliac_v"}},
+        {"spinal canal", {"canal", "dura", "thecal", "cord", "csf"}},
+    };
+    std::vector<std::string> missing;
+    for (const auto& group : groups) {
+        bool found = false;
+        for (const auto& s : plan.structures)
+            for (const char* word : group.words)
+                found = found || lower(s.name).find(word) != std::string::npos;
+        if (!found)
+            missing.push_back(group.what);
+    }
+    return missing;
+}
+
+std::string caseReportHtml(const CaseReportContent& content)
+{
+    const planning::Plan& plan = content.plan;
+    const imaging::PatientStudySummary& patient = content.patient;
+    std::string h = "<html><body style=\"font-family: sans-serif; font-size: 9pt\">\n";
+    h += "<h1>NeedlePlan case report</h1>\n";
+    h += "<p><b>Planning aid only.</b> Every trajectory must be checked by the physician on the patient's "
+         "images and under fluoroscopy; NeedlePlan does not replace clinical judgement.</p>\n";
+
+    h += "<h2>Patient and images</h2>\n<table cellspacing=\"0\" cellpadding=\"2\">\n";
+    h += row(
+        {"Patient", escape(personName(patient.patientName.empty() ? "(not stated)" : patient.patientName))});
+    h += row({"Patient ID", escape(patient.patientId.empty() ? "(not stated)" : patient.patientId)});
+    h += row({"Birth date, sex", escape(dicomDate(patient.birthDate)) + ", " + escape(patient.sex)});
+    h += row({"Study",
+              escape(dicomDate(patient.studyDate)) + " " + escape(patient.studyDescription) +
+                  (patient.accessionNumber.empty() ? "" : ", accession " + escape(patient.accessionNumber))});
+    h += row({"Study UID", escape(patient.studyUid)});
+    h += row({"Series", escape(content.modality) + " " + escape(content.seriesDescription)});
+    h += row({"Series UID", escape(plan.image.seriesUid)});
+    h += row({"Frame of reference", escape(plan.image.frameOfReferenceUid)});
+    h += row({"Patient position", escape(plan.image.patientPosition.empty() ? "(not stated; HFS assumed)"
+                                                                            : plan.image.patientPosition)});
+    h += row({"Image", escape(plan.image.path)});
+    h += "</table>\n";
+
+    h += "<h2>Structures</h2>\n";
+    h += "<p>Source: " +
+         escape(plan.image.structuresPath.empty() ? "(not stated)" : plan.image.structuresPath) + "</p>\n";
+    const auto missing = missingCriticalStructures(plan);
+    if (!missing.empty()) {
+        std::string list;
+        for (const auto& m : missing)
+            list += (list.empty() ? "" : ", ") + m;
+        h += "<p style=\"color: #b00000\"><b>Warning: no " + escape(list) +
+             " among the structures.</b> The trajectories were not checked against them; their clearance "
+             "is unknown.</p>\n";
+    }
+    h += "<table border=\"1\" cellspacing=\"0\" cellpadding=\"2\">\n" +
+         row({"Structure", "Class", "Margin (mm)"}, true);
+    for (const auto& s : plan.structures)
+        h += row({escape(s.name), planning::toString(s.structureClass), fixed(s.marginMm)});
+    h += "</table>\n";
+
+    h += "<h2>Needle</h2>\n<p>" + escape(plan.needle.name) + ": " + std::to_string(plan.needle.gauge) +
+         " G, outer "
+         "diameter " +
+         fixed(plan.needle.outerDiameterMm, 2) + " mm, usable length " + fixed(plan.needle.usableLengthMm) +
+         " mm" +
+         (plan.needle.activeTipMm > 0 ? ", active tip " + fixed(plan.needle.activeTipMm) + " mm" : "") +
+         "</p>\n";
+
+    for (std::size_t t = 0; t < plan.targets.size(); ++t) {
+        const planning::PlanTarget& target = plan.targets[t];
+        h += "<h2>Target: " + escape(target.name) + "</h2>\n";
+        h += "<p>Target " + point(target.targetLps) + " LPS mm" +
+             (target.preset.empty() ? "" : ", preset " + escape(target.preset)) + "</p>\n";
+        const planning::PlannedTrajectory* chosen = chosenTrajectory(target);
+        if (!chosen) {
+            h += "<p style=\"color: #b00000\"><b>No trajectory</b> meets the constraints for this "
+                 "target.</p>\n";
+            continue;
+        }
+        const planning::Evaluation& e = chosen->evaluation;
+        const planning::TrajectoryAngles& a = e.angles;
+        h += "<h3>Chosen trajectory: rank " + std::to_string(chosen->rank) + " (" + escape(chosen->origin) +
+             "), " + (e.safe ? "SAFE" : "<span style=\"color: #b00000\">UNSAFE</span>") + "</h3>\n";
+        h += "<table cellspacing=\"0\" cellpadding=\"2\">\n";
+        h += row({"Entry (LPS mm)", point(chosen->trajectory.entryLps)});
+        h += row({"Skin entry (LPS mm)", e.skinFound ? point(e.skinEntryLps) : "(skin not found)"});
+        h += row({"Length entry to target", fixed(e.lengthMm) + " mm"});
+        h += row({"Depth from skin", fixed(e.depthFromSkinMm) + " mm"});
+        h += row({"Needle", escape(chosen->trajectory.needle.name) + " (usable " +
+                                fixed(chosen->trajectory.needle.usableLengthMm) + " mm)"});
+        h += row({"Craniocaudal", fixed(a.craniocaudalDeg) + " deg " + escape(a.craniocaudalName)});
+        h += row({"Mediolateral", fixed(a.mediolateralDeg) + " deg toward " + escape(a.mediolateralSide) +
+                                      (a.towardMidline ? (*a.towardMidline ? " (toward the midline)"
+                                                                           : " (away from the midline)")
+                                                       : "")});
+        h += row({"C-arm bull's-eye", "DICOM primary " + fixed(a.bullseye.primaryDeg) + " deg, secondary " +
+                                          fixed(a.bullseye.secondaryDeg) + " deg; table oblique " +
+                                          fixed(a.bullseye.obliqueDeg) + " deg, tilt " +
+                                          fixed(a.bullseye.tiltDeg) + " deg"});
+        h += row({"C-arm progression", "DICOM primary " + fixed(a.progression.primaryDeg) +
+                                           " deg, secondary " + fixed(a.progression.secondaryDeg) +
+                                           " deg; table oblique " + fixed(a.progression.obliqueDeg) +
+                                           " deg, tilt " + fixed(a.progression.tiltDeg) + " deg"});
+        h += "</table>\n";
+        for (const auto& reason : e.reasons)
+            h += "<p>" + escape(reason) + "</p>\n";
+        for (const auto& warning : e.warnings)
+            h += "<p>Warning: " + escape(warning) + "</p>\n";
+        h += "<p><b>Clearances</b> (needle surface to structure, mm)</p>\n";
+        h += "<table border=\"1\" cellspacing=\"0\" cellpadding=\"2\">\n" +
+             row({"Structure", "Class", "Clearance", "Margin", "Depth from entry", ""}, true);
+        for (const auto& c : e.clearances)
+            h += row({escape(c.structure), planning::toString(c.structureClass), fixed(c.clearanceMm),
+                      fixed(c.marginMm), fixed(c.depthFromEntryMm), c.violated ? "VIOLATED" : ""});
+        h += "</table>\n";
+        if (target.trajectories.size() > 1) {
+            h += "<p>Other ranked trajectories:</p><ul>\n";
+            for (const auto& p : target.trajectories)
+                if (&p != chosen)
+                    h += "<li>#" + std::to_string(p.rank) + ": entry " + point(p.trajectory.entryLps) +
+                         ", depth " + fixed(p.evaluation.depthFromSkinMm) + " mm, " +
+                         (p.evaluation.safe ? "safe" : "unsafe") + "</li>\n";
+            h += "</ul>\n";
+        }
+        if (t < content.picturesByTarget.size())
+            for (std::size_t p = 0; p < content.picturesByTarget[t].size(); ++p) {
+                const ReportPicture& picture = content.picturesByTarget[t][p];
+                h += "<p><img src=\"" + pictureUrl(t, p) + "\" width=\"360\"><br>" + escape(picture.caption) +
+                     "</p>\n";
+            }
+    }
+    for (const auto& note : content.notes)
+        h += "<p>Note: " + escape(note) + "</p>\n";
+    h += "<hr><p>NeedlePlan " + escape(imaging::softwareVersion()) + ", report generated " +
+         escape(content.generatedAtUtc) + ". " +
+         escape(plan.createdWith.empty() ? "" : "Plan made with " + plan.createdWith + ".") +
+         " Positions are DICOM patient coordinates (LPS, mm); angles in degrees.</p>\n";
+    h += "<p><b>Planning aid only; not a substitute for imaging guidance during the procedure.</b></p>\n";
+    h += "</body></html>\n";
+    return h;
+}
+
+void writeCaseReportPdf(const CaseReportContent& content, const std::string& path)
+{
+    ensureGuiApplication();
+    const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
+    {
+        QPdfWriter writer(QString::fromStdString(temporary));
+        writer.setPageSize(QPageSize(QPageSize::A4));
+        writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout::Millimeter);
+        writer.setResolution(300);
+        writer.setTitle("NeedlePlan case report");
+        writer.setCreator(QString::fromStdString("NeedlePlan " + imaging::softwareVersion()));
+        QTextDocument document;
+        for (std::size_t t = 0; t < content.picturesByTarget.size(); ++t)
+            for (std::size_t p = 0; p < content.picturesByTarget[t].size(); ++p) {
+                const ReportPicture& picture = content.picturesByTarget[t][p];
+                if (picture.width <= 0 || picture.height <= 0 ||
+                    picture.rgb.size() != std::size_t(picture.width) * std::size_t(picture.height) * 3)
+                    continue;
+                const QImage image(picture.rgb.data(), picture.width, picture.height, picture.width * 3,
+                                   QImage::Format_RGB888);
+                document.addResource(QTextDocument::ImageResource,
+                                     QUrl(QString::fromStdString(pictureUrl(t, p))),
+                                     QVariant::fromValue(image.copy()));
+            }
+        document.setHtml(QString::fromStdString(caseReportHtml(content)));
+        // print() lays the document out again at the writer's resolution and paginates it (pt
+        // sizes and 96-dpi image widths are scaled).
+        document.print(&writer);
+    }
+    QFile written(QString::fromStdString(temporary));
+    if (!written.exists() || written.size() == 0) {
+        std::error_code ignored;
+        std::filesystem::remove(temporary, ignored);
+        throw Error(ErrorCode::Io, path + ": cannot write the PDF report");
+    }
+    std::error_code renameError;
+    std::filesystem::rename(temporary, path, renameError);
+    if (renameError) {
+        std::error_code ignored;
+        std::filesystem::remove(temporary, ignored);
+        throw Error(ErrorCode::Io,
+                    path + ": cannot move the PDF report into place: " + renameError.message());
+    }
+}
+
+ReportPicture alongNeedlePicture(const imaging::Volume& ct, const planning::Trajectory& trajectory,
+                                 const std::string& caption, int sizePixels)
+{
+    ReportPicture picture;
+    picture.caption = caption;
+    const Vec3 alongLps = normalized(trajectory.targetLps - trajectory.entryLps);
+    const Vec3 superiorLps{0, 0, 1}, anteriorLps{0, -1, 0};
+    const Vec3 upLps = std::abs(dot(alongLps, superiorLps)) < 0.9 ? superiorLps : anteriorLps;
+    render::PlaneFrame frame;
+    frame.centreLps = (trajectory.entryLps + trajectory.targetLps) * 0.5;
+    frame.axes = render::axesFromRightUp(alongLps, upLps);
+    const double length = distance(trajectory.entryLps, trajectory.targetLps);
+    const double halfWidthMm = length / 2 + 30.0, halfHeightMm = halfWidthMm * 0.75;
+    const imaging::Geometry& g = ct.geometry();
+    const double finest = std::min({g.spacing.x, g.spacing.y, g.spacing.z});
+    render::SliceGrid grid;
+    grid.pixelMm = std::max(finest, 2 * halfWidthMm / std::max(64, sizePixels));
+    grid.width = static_cast<int>(std::ceil(2 * halfWidthMm / grid.pixelMm));
+    grid.height = static_cast<int>(std::ceil(2 * halfHeightMm / grid.pixelMm));
+    grid.originU = -halfWidthMm;
+    grid.originV = -halfHeightMm;
+    const std::vector<float> hu = render::resliceVolume(ct, frame, grid, 0.0, -1000.0f);
+    picture.width = grid.width;
+    picture.height = grid.height;
+    picture.rgb.assign(std::size_t(grid.width) * std::size_t(grid.height) * 3, 0);
+    const double low = 40.0 - 200.0, high = 40.0 + 200.0; // window 400, level 40 HU
+    for (int b = 0; b < grid.height; ++b)
+        for (int a = 0; a < grid.width; ++a) {
+            const double value = hu[std::size_t(b) * std::size_t(grid.width) + std::size_t(a)];
+            const auto gray = static_cast<std::uint8_t>(
+                std::lround(std::clamp((value - low) / (high - low), 0.0, 1.0) * 255));
+            const std::size_t at =
+                (std::size_t(grid.height - 1 - b) * std::size_t(grid.width) + std::size_t(a)) * 3;
+            picture.rgb[at] = picture.rgb[at + 1] = picture.rgb[at + 2] = gray;
+        }
+    auto paint = [&](double u, double v, std::uint8_t r, std::uint8_t gg, std::uint8_t bb) {
+        const int a = static_cast<int>(std::lround((u - grid.originU) / grid.pixelMm));
+        const int b = static_cast<int>(std::lround((v - grid.originV) / grid.pixelMm));
+        for (int da = -1; da <= 1; ++da)
+            for (int db = -1; db <= 1; ++db) {
+                const int x = a + da, y = grid.height - 1 - (b + db);
+                if (x < 0 || y < 0 || x >= grid.width || y >= grid.height)
+                    continue;
+                const std::size_t at = (std::size_t(y) * std::size_t(grid.width) + std::size_t(x)) * 3;
+                picture.rgb[at] = r;
+                picture.rgb[at + 1] = gg;
+                picture.rgb[at + 2] = bb;
+            }
+    };
+    const Vec3 entry = frame.planeFromLps(trajectory.entryLps),
+               target = frame.planeFromLps(trajectory.targetLps);
+    const int steps = std::max(2, static_cast<int>(length / (grid.pixelMm * 0.5)));
+    for (int s = 0; s <= steps; ++s) {
+        const double f = double(s) / steps;
+        paint(entry.x + (target.x - entry.x) * f, entry.y + (target.y - entry.y) * f, 255, 220, 0);
+    }
+    paint(target.x, target.y, 255, 40, 40);
+    return picture;
+}
+
+} // namespace np::report

@@ -1,0 +1,175 @@
+// The PDF case report: poppler's pdftotext finds the target names and numbers, pdftoppm renders
+// every page; the warning about missing critical structures; the along-needle picture.
+
+#include "needleplan/report/CaseReport.h"
+
+#include "TestSupport.h"
+#include "needleplan/imaging/Volume.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+
+namespace np::report {
+namespace {
+
+std::string run(const std::string& command)
+{
+    std::string output;
+    if (FILE* pipe = ::popen((command + " 2>&1").c_str(), "r")) {
+        char buffer[4096];
+        std::size_t n = 0;
+        while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
+            output.append(buffer, n);
+        ::pclose(pipe);
+    }
+    return output;
+}
+
+bool havePoppler()
+{
+    return std::system("command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && "
+                       "command -v pdfinfo >/dev/null 2>&1") == 0;
+}
+
+planning::Plan handMadePlan()
+{
+    planning::Plan plan;
+    plan.image.path = "/data/ct";
+    plan.image.seriesUid = "1.2.3.4";
+    plan.image.patientPosition = "HFP";
+    plan.needle.name = "22G-90mm";
+    plan.needle.gauge = 22;
+    plan.needle.outerDiameterMm = 0.72;
+    plan.needle.usableLengthMm = 90;
+    plan.structures = {{"bone", 1, planning::StructureClass::Obstacle, 0.0},
+                       {"kidney_left", 2, planning::StructureClass::Forbidden, 5.0}};
+    for (int t = 0; t < 3; ++t) {
+        planning::PlanTarget target;
+        target.name = t == 0   ? "L4 medial branch left"
+                      : t == 1 ? "L5 dorsal ramus right"
+                               : "Sacral target " + std::to_string(t);
+        target.targetLps = {12.25 + t, 40.5, 101.75};
+        planning::PlannedTrajectory p;
+        p.rank = 1;
+        p.trajectory = {Vec3{55.5, 110.0, 120.0}, target.targetLps, plan.needle};
+        p.evaluation.safe = true;
+        p.evaluation.lengthMm = 83.4 + t;
+        p.evaluation.depthFromSkinMm = 61.2 + t;
+        p.evaluation.angles.bullseye.primaryDeg = -33.3;
+        p.evaluation.angles.bullseye.secondaryDeg = 12.7;
+        p.evaluation.angles.bullseye.obliqueDeg = 27.9;
+        p.evaluation.angles.progression.primaryDeg = 56.7;
+        planning::StructureClearance c;
+        c.structure = "kidney_left";
+        c.structureClass = planning::StructureClass::Forbidden;
+        c.clearanceMm = 17.35;
+        c.marginMm = 5;
+        p.evaluation.clearances.push_back(c);
+        target.trajectories.push_back(p);
+        plan.targets.push_back(target);
+    }
+    return plan;
+}
+
+TEST(CaseReport, PdfHoldsTargetsAndNumbersAndEveryPageRenders)
+{
+    if (!havePoppler())
+        GTEST_SKIP() << "pdftotext/pdftoppm/pdfinfo (Debian package poppler-utils) are not installed";
+    CaseReportContent content;
+    content.plan = handMadePlan();
+    content.patient.patientName = "Doe^Jane";
+    content.patient.patientId = "PID-0042";
+    content.generatedAtUtc = "2026-01-02 03:04 UTC";
+    ReportPicture picture{"a grey ramp", 64, 32, {}};
+    for (int n = 0; n < 64 * 32; ++n)
+        picture.rgb.insert(picture.rgb.end(), 3, static_cast<std::uint8_t>(n % 64 * 4));
+    content.picturesByTarget = {{picture}, {picture}, {picture}};
+    np::test::TempDir dir;
+    const std::string pdf = (dir.path() / "report.pdf").string();
+    writeCaseReportPdf(content, pdf);
+    ASSERT_TRUE(std::filesystem::exists(pdf));
+
+    const std::string text = run("pdftotext -layout '" + pdf + "' -");
+    for (const char* expected : {"L4 medial branch left",
+                                 "L5 dorsal ramus right",
+                                 "Sacral target 2",
+                                 "Doe Jane",
+                                 "PID-0042",
+                                 "61.2",
+                                 "62.2",
+                                 "83.4",
+                                 "-33.3",
+                                 "12.7",
+                                 "27.9",
+                                 "56.7",
+                                 "17.4",
+                                 "(55.5, 110.0, 120.0)",
+                                 "(12.3, 40.5, 101.8)",
+                                 "22G-90mm",
+                                 "kidney_left",
+                                 "Planning aid",
+                                 "2026-01-02 03:04 UTC",
+                                 "nerve roots",
+                                 "vessels",
+                                 "spinal canal"})
+        EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+
+    const std::string info = run("pdfinfo '" + pdf + "'");
+    const auto at = info.find("Pages:");
+    ASSERT_NE(at, std::string::npos) << info;
+    const int pages = std::atoi(info.c_str() + at + 6);
+    EXPECT_GE(pages, 1);
+    run("pdftoppm -r 30 -png '" + pdf + "' '" + (dir.path() / "page").string() + "'");
+    int rendered = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+        rendered += entry.path().extension() == ".png" && std::filesystem::file_size(entry.path()) > 0;
+    EXPECT_EQ(rendered, pages);
+}
+
+TEST(CaseReport, WarnsOnlyAboutCriticalStructuresThatAreMissing)
+{
+    planning::Plan plan = handMadePlan();
+    EXPECT_EQ(missingCriticalStructures(plan),
+              (std::vector<std::string>{"nerve roots", "vessels", "spinal canal"}));
+    plan.structures.push_back({"nerve_root_L4_left", 3, planning::StructureClass::Forbidden, 2.0});
+    plan.structures.push_back({"Aorta", 4, planning::StructureClass::Forbidden, 3.0});
+    plan.structures.push_back({"spinal_canal", 5, planning::StructureClass::Forbidden, 3.0});
+    EXPECT_TRUE(missingCriticalStructures(plan).empty());
+}
+
+TEST(CaseReport, AlongNeedlePictureShowsTheBrightBallAtTheTarget)
+{
+    // A 20 mm ball of 1000 HU in air (-1000 HU) on an anisotropic grid; a needle along +x ends in it.
+    imaging::Geometry g;
+    g.size = {80, 60, 40};
+    g.spacing = {1.0, 1.25, 1.5};
+    g.originLps = {-40, -37.5, -30};
+    imaging::Volume ct(g, -1000.0f);
+    for (std::int64_t k = 0; k < g.size[2]; ++k)
+        for (std::int64_t j = 0; j < g.size[1]; ++j)
+            for (std::int64_t i = 0; i < g.size[0]; ++i)
+                if (norm(g.lpsFromIjk({double(i), double(j), double(k)})) <= 10.0)
+                    ct.at(i, j, k) = 1000.0f;
+    const planning::Trajectory needle{Vec3{-35, 0, 0}, Vec3{0, 0, 0}, {}};
+    const ReportPicture picture = alongNeedlePicture(ct, needle, "test", 200);
+    ASSERT_GT(picture.width, 0);
+    ASSERT_EQ(picture.rgb.size(), std::size_t(picture.width) * std::size_t(picture.height) * 3);
+    // The picture spans the needle plus 30 mm each side; the ball's centre is 5 mm beyond the
+    // target... the target is the ball's centre, so 4 mm past it along the needle is bone-white.
+    const double widthMm = 35.0 + 60.0, pixelMm = widthMm / picture.width;
+    const int targetColumn = static_cast<int>((17.5 + 47.5 + 4.0) / pixelMm);
+    const int middleRow = picture.height / 2 - 6;
+    const std::uint8_t* inside =
+        &picture.rgb[(std::size_t(middleRow) * std::size_t(picture.width) + std::size_t(targetColumn)) * 3];
+    EXPECT_EQ(inside[0], 255);
+    EXPECT_EQ(inside[1], 255);
+    const std::uint8_t* air = &picture.rgb[(std::size_t(middleRow) * std::size_t(picture.width) + 2) * 3];
+    EXPECT_EQ(air[0], 0);
+}
+
+} // namespace
+} // namespace np::report
