@@ -1,6 +1,7 @@
 #include "DicomObjectSupport.h"
 
 #include "DcmtkAccess.h"
+#include "needleplan/imaging/AtomicFile.h"
 #include "needleplan/imaging/Error.h"
 
 #include <cmath>
@@ -9,9 +10,7 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmiod/iodcommn.h>
-#include <filesystem>
 #include <mutex>
-#include <unistd.h>
 
 namespace np::imaging::detail {
 
@@ -76,7 +75,9 @@ SourceStudy readSourceStudy(const VolumeInfo& info, const std::string& fallbackP
             fromFile = true;
             for (const DcmTagKey& tag : kPatientAndStudyTags) {
                 DcmElement* element = nullptr;
-                if (data->findAndGetElement(tag, element).good() && element)
+                // An empty Specific Character Set (Type 1C) is dropped: present, it must hold a value.
+                if (data->findAndGetElement(tag, element).good() && element &&
+                    !(tag == DCM_SpecificCharacterSet && element->getLength() == 0))
                     item.insert(static_cast<DcmElement*>(element->clone()), true);
             }
             source.sopClassUid = dicomText(data, DCM_SOPClassUID);
@@ -126,21 +127,12 @@ void applySourceStudy(const SourceStudy& source, DcmIODCommon& object, const std
 void saveDicomAtomically(const std::string& path, const std::string& what,
                          const std::function<OFCondition(const std::string& temporaryPath)>& save)
 {
-    const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
-    const OFCondition saved = save(temporary);
-    if (saved.bad()) {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
-        throw Error(ErrorCode::Io, what + ": cannot write the file: " + saved.text());
-    }
-    std::error_code renameError;
-    std::filesystem::rename(temporary, path, renameError);
-    if (renameError) {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
-        throw Error(ErrorCode::Io,
-                    what + ": cannot move the written file into place: " + renameError.message());
-    }
+    // AtomicFile.h: temporary file in the target's folder, flushed, renamed into place.
+    replaceFileAtomically(path, [&](const std::string& temporary) {
+        const OFCondition saved = save(temporary);
+        if (saved.bad())
+            throw Error(ErrorCode::Io, what + ": cannot write the file: " + saved.text());
+    });
 }
 
 } // namespace np::imaging::detail

@@ -1,11 +1,13 @@
 #include "needleplan/report/CaseReport.h"
 
+#include "needleplan/imaging/AtomicFile.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/Version.h"
 #include "needleplan/imaging/Volume.h"
 #include "needleplan/render/SliceGeometry.h"
 
-#include <QFile>
+#include <QBuffer>
+#include <QByteArray>
 #include <QGuiApplication>
 #include <QImage>
 #include <QPageLayout>
@@ -18,9 +20,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
-#include <unistd.h>
 
 namespace np::report {
 
@@ -273,9 +273,11 @@ std::string caseReportHtml(const CaseReportContent& content)
 void writeCaseReportPdf(const CaseReportContent& content, const std::string& path)
 {
     ensureGuiApplication();
-    const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
+    QByteArray bytes;
     {
-        QPdfWriter writer(QString::fromStdString(temporary));
+        QBuffer buffer(&bytes);
+        buffer.open(QIODevice::WriteOnly);
+        QPdfWriter writer(&buffer);
         writer.setPageSize(QPageSize(QPageSize::A4));
         writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout::Millimeter);
         writer.setResolution(300);
@@ -299,20 +301,11 @@ void writeCaseReportPdf(const CaseReportContent& content, const std::string& pat
         // sizes and 96-dpi image widths are scaled).
         document.print(&writer);
     }
-    QFile written(QString::fromStdString(temporary));
-    if (!written.exists() || written.size() == 0) {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
-        throw Error(ErrorCode::Io, path + ": cannot write the PDF report");
-    }
-    std::error_code renameError;
-    std::filesystem::rename(temporary, path, renameError);
-    if (renameError) {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
-        throw Error(ErrorCode::Io,
-                    path + ": cannot move the PDF report into place: " + renameError.message());
-    }
+    if (bytes.isEmpty())
+        throw Error(ErrorCode::Io, path + ": the PDF writer produced nothing");
+    // Temporary file, flush, rename (AtomicFile.h): a reader never sees half a report.
+    imaging::writeFileAtomically(path,
+                                 std::string(bytes.constData(), static_cast<std::size_t>(bytes.size())));
 }
 
 ReportPicture alongNeedlePicture(const imaging::Volume& ct, const planning::Trajectory& trajectory,

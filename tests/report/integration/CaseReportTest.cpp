@@ -52,7 +52,7 @@ planning::Plan handMadePlan()
         target.name = t == 0   ? "L4 medial branch left"
                       : t == 1 ? "L5 dorsal ramus right"
                                : "Sacral target " + std::to_string(t);
-        target.targetLps = {12.25 + t, 40.5, 101.75};
+        target.targetLps = {12.26 + t, 40.5, 101.74};
         planning::PlannedTrajectory p;
         p.rank = 1;
         p.trajectory = {Vec3{55.5, 110.0, 120.0}, target.targetLps, plan.needle};
@@ -108,7 +108,7 @@ TEST(CaseReport, PdfHoldsTargetsAndNumbersAndEveryPageRenders)
                                  "56.7",
                                  "17.4",
                                  "(55.5, 110.0, 120.0)",
-                                 "(12.3, 40.5, 101.8)",
+                                 "(12.3, 40.5, 101.7)",
                                  "22G-90mm",
                                  "kidney_left",
                                  "Planning aid",
