@@ -16,6 +16,7 @@
 #include <optional>
 #include <sstream>
 
+#include "needleplan/imaging/ImageLoader.h"
 #include "DcmtkAccess.h"
 #include "DicomHeader.h"
 #include "DicomPixelDecoder.h"
@@ -674,12 +675,13 @@ Volume loadDicomSeries(const DicomScanResult& scan, int index, const LoadOptions
     std::uint64_t bytes = static_cast<std::uint64_t>(geometry.voxelCount()) * sizeof(float);
     if (resampled)
         bytes += pixelsPerSlice * entry.frames.size() * sizeof(float);
-    if (bytes > options.memoryCapBytes || geometry.voxelCount() <= 0)
+    const std::uint64_t cap = effectiveMemoryCap(options.memoryCapBytes);
+    if (bytes > cap || geometry.voxelCount() <= 0)
         throw Error(ErrorCode::TooLarge,
                     entry.frames.front().path + ": series " + std::to_string(index) + " (" +
                         std::to_string(geometry.size[0]) + "x" + std::to_string(geometry.size[1]) + "x" +
                         std::to_string(geometry.size[2]) + ") needs " + std::to_string(bytes >> 20) +
-                        " MiB, more than the memory cap of " + std::to_string(options.memoryCapBytes >> 20) + " MiB");
+                        " MiB, more than the memory cap of " + std::to_string(cap >> 20) + " MiB");
     throwIfCancelled(progress);
     geometry.validate(entry.frames.front().path);
     // Uncompressed pixels must be in the file: a header that claims more pixels than its file holds

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iomanip>
 #include <sstream>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "needleplan/imaging/AtomicFile.h"
@@ -39,6 +40,19 @@ std::string number(double value)
 }
 
 } // namespace
+
+std::uint64_t effectiveMemoryCap(std::uint64_t requestedCapBytes)
+{
+    std::uint64_t cap = requestedCapBytes;
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long pageSize = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && pageSize > 0)
+        cap = std::min(cap, static_cast<std::uint64_t>(pages) / 4 * 3 * static_cast<std::uint64_t>(pageSize));
+    rlimit limit{};
+    if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+        cap = std::min(cap, static_cast<std::uint64_t>(limit.rlim_cur) / 2);
+    return cap;
+}
 
 bool isItkImageFile(const std::string& path)
 {

@@ -372,6 +372,21 @@ TEST(MalformedInput, NrrdReadErrorsAreOneLine)
     expectBadInput(np::test::runCli({"info", truncated.string()}, limits(60)), truncated.string());
 }
 
+TEST(MalformedInput, GzipBombVolumeIsRefusedByTheMemoryCapBeforeInflating)
+{
+    // The 945 KB file inflates to 960 MB of bytes, 4.6 GB once held as float voxels: under a 3 GiB
+    // address space the cap (half of it) refuses it from the header, not after a failed allocation.
+    const std::string bomb = (kCrashers / "gzip_inflates_to_960MB.seg.nrrd").string();
+    np::test::CliLimits l = limits(60);
+    l.addressSpaceBytes = 3ull << 30;
+    for (const auto& args : {std::vector<std::string>{"info", bomb},
+                             std::vector<std::string>{"convert", bomb, "--out", "/nonexistent-np/x.nrrd"}}) {
+        const auto result = np::test::runCli(args, l);
+        expectBadInput(result, bomb);
+        EXPECT_NE(result.err.find("memory cap"), std::string::npos) << result.err;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // DICOM sizes and geometry.
 

@@ -17,6 +17,11 @@ struct LoadOptions
     std::uint64_t memoryCapBytes = 8ull << 30; ///< refuse (ErrorCode::TooLarge) headers needing more than this
 };
 
+/// The memory cap loading actually applies: the smaller of `requestedCapBytes`, three quarters of the
+/// machine's physical memory, and half of the process's address-space limit (RLIMIT_AS) when one is
+/// set. A header asking for more is refused (TooLarge) before anything is read or inflated.
+std::uint64_t effectiveMemoryCap(std::uint64_t requestedCapBytes);
+
 /// True when the file name says NRRD, NIfTI or MetaImage (.nrrd, .nhdr, .nii, .nii.gz, .mha, .mhd).
 bool isItkImageFile(const std::string& path);
 
@@ -30,8 +35,8 @@ bool isItkImageFile(const std::string& path);
 ///  - DuplicatePosition: two images of one stack at the same position (both files named);
 ///  - UnsupportedTransferSyntax: "unsupported transfer syntax <name>" (JPEG 2000, ...);
 ///  - Unsupported: colour, 1-bit or floating-point pixels, multi-frame projection cines;
-///  - TooLarge: the header asks for more memory than LoadOptions::memoryCapBytes (checked before
-///    anything is allocated);
+///  - TooLarge: reading would need more memory than effectiveMemoryCap(LoadOptions::memoryCapBytes)
+///    (the file's own buffer plus the float volume; checked before anything is allocated or inflated);
 ///  - Cancelled: `progress` asked to stop.
 Volume loadVolume(const std::string& path, const LoadOptions& options = {}, ProgressSink* progress = nullptr);
 
