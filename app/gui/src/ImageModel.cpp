@@ -42,7 +42,8 @@ ImageModel::~ImageModel() = default;
 void ImageModel::setVolume(std::shared_ptr<const imaging::Volume> volume, const QString& path)
 {
     m_volume = std::move(volume);
-    m_path = m_volume ? path : QString();
+    // The image actually opened, as an absolute path (plans record it).
+    m_path = m_volume && !path.isEmpty() ? QDir::cleanPath(QFileInfo(path).absoluteFilePath()) : QString();
     m_structuresPath.clear();
     m_namedTargets.clear();
     emit volumeChanged();
@@ -209,7 +210,7 @@ void ImageModel::volumeLoaded(std::shared_ptr<imaging::Volume> volume, const QSt
         tr("Loading structures"),
         [labels, native](ProgressSink&) { *labels = imaging::readLabelMap(native); },
         [this, labels, segmentation] {
-            m_structuresPath = segmentation;
+            m_structuresPath = QFileInfo(segmentation).absoluteFilePath();
             emit labelsLoaded(labels);
             m_loading = false;
             emit loadFinished(true, QString());
@@ -235,7 +236,7 @@ void ImageModel::openLabelMap(const QString& path)
         tr("Loading structures"),
         [labels, native](ProgressSink&) { *labels = imaging::readLabelMap(native); },
         [this, labels, path] {
-            m_structuresPath = path;
+            m_structuresPath = QFileInfo(path).absoluteFilePath();
             emit labelsLoaded(labels);
         },
         [this](ErrorCode, const QString& message) {

@@ -22,7 +22,7 @@ planning::Plan PlanModel::toDocument() const
         plan.image.frameOfReferenceUid = info.frameOfReferenceUid;
         plan.image.patientPosition = info.patientPosition;
     }
-    plan.image.structuresPath = m_image.structuresPath().toStdString();
+    plan.image.structuresPath = m_structures.source().toStdString();
     if (auto needle = planning::findNeedle(m_needleName))
         plan.needle = *needle;
     plan.structures = m_structures.specs();

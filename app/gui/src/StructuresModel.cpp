@@ -57,20 +57,23 @@ class ReplaceStructuresCommand : public QUndoCommand
 {
 public:
     ReplaceStructuresCommand(StructuresModel& model, std::shared_ptr<const imaging::LabelMap> afterLabels,
-                             std::vector<StructureRow> afterRows, const QString& text)
+                             std::vector<StructureRow> afterRows, QString afterSource, const QString& text)
         : QUndoCommand(text), m_model(model), m_beforeLabels(model.labels()), m_beforeRows(model.rows()),
-          m_afterLabels(std::move(afterLabels)), m_afterRows(std::move(afterRows))
+          m_beforeSource(model.source()), m_afterLabels(std::move(afterLabels)),
+          m_afterRows(std::move(afterRows)), m_afterSource(std::move(afterSource))
     {
     }
-    void undo() override { m_model.replaceLabels(m_beforeLabels, m_beforeRows); }
-    void redo() override { m_model.replaceLabels(m_afterLabels, m_afterRows); }
+    void undo() override { m_model.replaceLabels(m_beforeLabels, m_beforeRows, m_beforeSource); }
+    void redo() override { m_model.replaceLabels(m_afterLabels, m_afterRows, m_afterSource); }
 
 private:
     StructuresModel& m_model;
     std::shared_ptr<const imaging::LabelMap> m_beforeLabels;
     std::vector<StructureRow> m_beforeRows;
+    QString m_beforeSource;
     std::shared_ptr<const imaging::LabelMap> m_afterLabels;
     std::vector<StructureRow> m_afterRows;
+    QString m_afterSource;
 };
 
 } // namespace
@@ -80,8 +83,10 @@ StructuresModel::StructuresModel(const ImageModel& image, QUndoStack& undo, Back
     : QObject(parent), m_image(image), m_undo(undo), m_task(task)
 {
     connect(&image, &ImageModel::volumeChanged, this, [this] { setLabels(nullptr, {}); });
-    connect(&image, &ImageModel::labelsLoaded, this,
-            [this](std::shared_ptr<const imaging::LabelMap> labels) { setLabels(std::move(labels)); });
+    connect(&image, &ImageModel::labelsLoaded, this, [this](std::shared_ptr<const imaging::LabelMap> labels) {
+        m_source = m_image.structuresPath();
+        setLabels(std::move(labels));
+    });
 }
 
 StructuresModel::~StructuresModel() = default;
@@ -127,13 +132,16 @@ void StructuresModel::setLabels(std::shared_ptr<const imaging::LabelMap> labels,
 {
     m_labels = std::move(labels);
     m_rows = m_labels ? std::move(rows) : std::vector<StructureRow>{};
+    if (!m_labels)
+        m_source.clear();
     emit labelsChanged();
     emit structuresChanged();
 }
 
 void StructuresModel::replaceLabels(std::shared_ptr<const imaging::LabelMap> labels,
-                                    std::vector<StructureRow> rows)
+                                    std::vector<StructureRow> rows, const QString& source)
 {
+    m_source = source;
     setLabels(std::move(labels), std::move(rows));
     emit labelsReplaced();
 }
@@ -171,7 +179,8 @@ void StructuresModel::applyRules(const std::vector<planning::StructureSpec>& spe
     m_undo.endMacro();
 }
 
-void StructuresModel::addStructures(const imaging::StructureSet& set, const QString& undoText)
+void StructuresModel::addStructures(const imaging::StructureSet& set, const QString& undoText,
+                                    const QString& source)
 {
     m_warnings.clear();
     for (const std::string& warning : set.warnings())
@@ -187,8 +196,11 @@ void StructuresModel::addStructures(const imaging::StructureSet& set, const QStr
         emit structuresUpdated(false, QString::fromStdString(error.what()));
         return;
     }
-    m_undo.push(
-        new ReplaceStructuresCommand(*this, std::move(merged.labels), std::move(merged.rows), undoText));
+    QString afterSource = m_labels ? m_source : QString();
+    if (!source.isEmpty() && !afterSource.split("; ").contains(source))
+        afterSource = afterSource.isEmpty() ? source : afterSource + "; " + source;
+    m_undo.push(new ReplaceStructuresCommand(*this, std::move(merged.labels), std::move(merged.rows),
+                                             afterSource, undoText));
     const QString summary =
         tr("%1: %2 structure(s) added, %3 replaced").arg(undoText).arg(merged.added).arg(merged.replaced);
     emit structuresAdded(summary, m_warnings);
@@ -209,7 +221,9 @@ void StructuresModel::segmentAutomatically(const imaging::SegmentationOptions& o
         [volume, options, set](ProgressSink& sink) {
             *set = imaging::segmentStructures(*volume, options, &sink);
         },
-        [this, set] { addStructures(*set, tr("Segment automatically")); },
+        [this, set] {
+            addStructures(*set, tr("Segment automatically"), QStringLiteral("automatic segmentation"));
+        },
         [this](ErrorCode code, const QString& message) {
             if (code != ErrorCode::Cancelled)
                 emit errorOccurred(tr("Structures not segmented"), message);
@@ -234,7 +248,10 @@ void StructuresModel::importStructureFile(const QString& path, const QString& co
         [volume, native, options, set](ProgressSink& sink) {
             *set = imaging::importStructures(native, *volume, options, &sink);
         },
-        [this, set, path] { addStructures(*set, tr("Import %1").arg(QFileInfo(path).fileName())); },
+        [this, set, path] {
+            addStructures(*set, tr("Import %1").arg(QFileInfo(path).fileName()),
+                          QFileInfo(path).absoluteFilePath());
+        },
         [this](ErrorCode code, const QString& message) {
             if (code != ErrorCode::Cancelled)
                 emit errorOccurred(tr("Structures not imported"), message);

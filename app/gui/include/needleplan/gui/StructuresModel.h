@@ -43,8 +43,13 @@ public:
     void setLabels(std::shared_ptr<const imaging::LabelMap> labels);
     /// Sets the label map with its rows (not undoable: used by undo and redo).
     void setLabels(std::shared_ptr<const imaging::LabelMap> labels, std::vector<StructureRow> rows);
-    /// As setLabels, then labelsReplaced (the undo and redo of a segmentation or an import).
-    void replaceLabels(std::shared_ptr<const imaging::LabelMap> labels, std::vector<StructureRow> rows);
+    /// As setLabels with where they came from, then labelsReplaced (the undo and redo of a
+    /// segmentation or an import).
+    void replaceLabels(std::shared_ptr<const imaging::LabelMap> labels, std::vector<StructureRow> rows,
+                       const QString& source);
+    /// Where the structures came from: their files and "automatic segmentation", joined by "; "
+    /// ("" without structures). Plans record it as their structuresPath.
+    const QString& source() const { return m_source; }
     /// Replaces one row without undo (a plan's rules being applied).
     void setRow(int row, const StructureRow& structure);
 
@@ -53,7 +58,9 @@ public:
     /// Applies rules (class and margin per row, as `specs` in row order) as one undo step.
     void applyRules(const std::vector<planning::StructureSpec>& specs, const QString& text);
     /// Joins `set` to the structures as one undo step (StructureMerge rules). structuresUpdated reports.
-    void addStructures(const imaging::StructureSet& set, const QString& undoText);
+    /// `source` names where `set` came from (a file path, "automatic segmentation").
+    void addStructures(const imaging::StructureSet& set, const QString& undoText,
+                       const QString& source = QString());
     /// Segments body/bone/lung off the GUI thread and adds them; structuresUpdated reports.
     void segmentAutomatically(const imaging::SegmentationOptions& options);
     /// Imports a DICOM SEG, RTSTRUCT or label map (optional colour table) off the GUI thread and
@@ -87,6 +94,7 @@ private:
     std::shared_ptr<const imaging::LabelMap> m_labels;
     std::vector<StructureRow> m_rows;
     QStringList m_warnings;
+    QString m_source;
 };
 
 } // namespace np::gui
