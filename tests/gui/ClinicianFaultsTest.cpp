@@ -6,14 +6,19 @@
 #include "needleplan/gui/MainWindow.h"
 #include "needleplan/gui/ModelViewWidget.h"
 #include "needleplan/gui/PlanGraphics.h"
+#include "needleplan/gui/TrajectoryReadout.h"
 #include "needleplan/imaging/ImageLoader.h"
+#include "needleplan/planning/Preset.h"
 
 #include <QApplication>
 #include <QFile>
+#include <QHeaderView>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QTableWidget>
 #include <QTimer>
 #include <QUndoStack>
+#include <QWheelEvent>
 #include <cmath>
 #include <gtest/gtest.h>
 
@@ -239,6 +244,191 @@ TEST(PlanGraphicsFault, ANeedleThroughBoneIsDrawnRedWhateverItsClearance)
     for (const render::Rgb& c : needle.colorsAlongRgb)
         greenSamples += isGreen(c) ? 1 : 0;
     EXPECT_EQ(greenSamples, 0) << "of " << needle.colorsAlongRgb.size() << " samples along an unsafe needle";
+}
+
+// Fault 7: "Remove target" moved under the pointer as the details resized, and removed with no
+// confirmation.
+TEST_F(ClinicianFaults, RemoveTargetStaysPutAndAsksFirst)
+{
+    const Vec3 centre = m_window->viewStateModel().cursorLps();
+    m_window->addTarget("L4 left", centre);
+    m_window->addTarget("L4 right", centre + Vec3{6.0, 0.0, 0.0});
+    auto* remove = m_window->findChild<QPushButton*>("removeTargetButton");
+    ASSERT_NE(remove, nullptr);
+    QApplication::processEvents();
+    const QPoint before = remove->mapTo(m_window.get(), QPoint(0, 0));
+    // The details grow: an entry, its readout, another active target.
+    m_window->placeEntry(centre + Vec3{6.0, 12.0, 5.0});
+    m_window->planModel().setActiveTarget(0);
+    test::waitUntil([&] { return !m_window->task().busy(); }, 10000);
+    QApplication::processEvents();
+    EXPECT_EQ(remove->mapTo(m_window.get(), QPoint(0, 0)), before) << "the button moved";
+
+    auto answer = [&](QMessageBox::StandardButton button, bool* asked) {
+        QTimer::singleShot(200, m_window.get(), [button, asked] {
+            if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+                *asked = true;
+                box->button(button)->click();
+            }
+        });
+    };
+    bool asked = false;
+    answer(QMessageBox::No, &asked);
+    remove->click();
+    EXPECT_TRUE(asked) << "removed without asking";
+    EXPECT_EQ(m_window->planModel().targets().size(), 2u) << "No keeps the target";
+    asked = false;
+    answer(QMessageBox::Yes, &asked);
+    remove->click();
+    EXPECT_TRUE(asked);
+    ASSERT_EQ(m_window->planModel().targets().size(), 1u);
+    EXPECT_EQ(m_window->planModel().targets()[0].name, "L4 right");
+    m_window->undoStack().undo();
+    EXPECT_EQ(m_window->planModel().targets().size(), 2u) << "Undo brings it back";
+}
+
+/// The active target with two ranked candidates, the first in use.
+void addRankedTarget(MainWindow& window, const Vec3& targetLps)
+{
+    window.addTarget("L4 left", targetLps);
+    PlanTarget searched = window.planModel().targets().back();
+    searched.ranked.push_back({targetLps + Vec3{4, 40, 0}, targetLps, 1.0, true, {}});
+    searched.ranked.push_back({targetLps + Vec3{-8, 40, 2}, targetLps, 0.8, false, {}});
+    searched.ranked[0].evaluation.angles.bullseye = {-123.4, -45.6, 0, 0, {0, 1, 0}};
+    searched.ranked[1].evaluation.angles.bullseye = {-123.4, -45.6, 0, 0, {0, 1, 0}};
+    searched.selectedRank = 0;
+    searched.entryLps = searched.ranked[0].entryLps;
+    searched.directionsSearched = 20000;
+    searched.searchContext = window.planModel().currentSearchContext();
+    window.planModel().editTarget(static_cast<int>(window.planModel().targets().size()) - 1, searched,
+                                  "Find safe trajectories");
+}
+
+// Fault 7: the ranked list kept highlighting a candidate after the entry was dragged off it.
+TEST_F(ClinicianFaults, RankedListDropsTheHighlightWhenTheEntryLeavesTheCandidate)
+{
+    addRankedTarget(*m_window, m_window->viewStateModel().cursorLps());
+    QTableWidget* ranked = m_window->rankedList();
+    ASSERT_EQ(ranked->rowCount(), 2);
+    ASSERT_EQ(ranked->selectionModel()->selectedRows().size(), 1);
+    EXPECT_EQ(ranked->selectionModel()->selectedRows()[0].row(), 0);
+    PlanModel& plan = m_window->planModel();
+    plan.beginDrag();
+    plan.dragHandle(0, *plan.targets()[0].entryLps + Vec3{3.0, 0.0, 0.0});
+    plan.endDrag();
+    EXPECT_TRUE(ranked->selectionModel()->selectedRows().isEmpty()) << "a candidate is still highlighted";
+    // Choosing a candidate again highlights it.
+    plan.selectCandidate(1);
+    ASSERT_EQ(ranked->selectionModel()->selectedRows().size(), 1);
+    EXPECT_EQ(ranked->selectionModel()->selectedRows()[0].row(), 1);
+}
+
+// Fault 7: the C-arm column of the ranked list was cut off.
+TEST_F(ClinicianFaults, RankedListShowsTheWholeCarmColumn)
+{
+    addRankedTarget(*m_window, m_window->viewStateModel().cursorLps());
+    QTableWidget* ranked = m_window->rankedList();
+    QApplication::processEvents();
+    const QHeaderView* header = ranked->horizontalHeader();
+    const int right = header->sectionViewportPosition(5) + header->sectionSize(5);
+    EXPECT_LE(right, ranked->viewport()->width()) << "the C-arm column ends outside the list";
+    const QString text = ranked->item(0, 5)->text();
+    EXPECT_EQ(text, "RAO 123 CAU 46");
+    EXPECT_GE(header->sectionSize(5), ranked->fontMetrics().horizontalAdvance(text));
+}
+
+// Fault 7: resizing the window reset the zoom of the slice views.
+TEST_F(ClinicianFaults, ResizingTheWindowKeepsTheZoom)
+{
+    SliceViewWidget* axial = m_window->sliceView(SliceOrientation::Axial);
+    const QPointF middle(axial->width() / 2.0, axial->height() / 2.0);
+    QWheelEvent wheel(middle, axial->mapToGlobal(middle), QPoint(), QPoint(0, 3 * 120), Qt::NoButton,
+                      Qt::ControlModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(axial, &wheel);
+    const double mmPerPixel = axial->scene().mmPerPixel();
+    const double dpr = axial->devicePixelRatioF();
+    const Vec3 centreLps =
+        axial->scene().lpsFromDisplay(0.5 * axial->width() * dpr, 0.5 * axial->height() * dpr);
+    const QSize sizeBefore = axial->size();
+    m_window->resize(1200, 760);
+    ASSERT_TRUE(test::waitUntil([&] { return axial->size() != sizeBefore; }, 5000));
+    QApplication::processEvents();
+    EXPECT_NEAR(axial->scene().mmPerPixel(), mmPerPixel, 1e-9 * mmPerPixel) << "the zoom changed";
+    const Vec3 centreAfter =
+        axial->scene().lpsFromDisplay(0.5 * axial->width() * dpr, 0.5 * axial->height() * dpr);
+    EXPECT_LT(distance(centreAfter, centreLps), 1.0 * mmPerPixel) << "the view's centre moved";
+}
+
+// Fault 7: clearances that are lower bounds printed as exact values.
+TEST(ReadoutFault, LowerBoundClearancesPrintAsGreaterThan)
+{
+    EXPECT_EQ(formatClearance(4.24, 19.64), "4.2 mm");
+    EXPECT_EQ(formatClearance(19.64, 19.64), "> 19 mm");
+    EXPECT_EQ(formatClearance(37.0, 19.64), "> 37 mm");
+    PlanTarget target;
+    target.name = "L4 left";
+    target.targetLps = {0, 0, 0};
+    target.entryLps = Vec3{0, 50, 0};
+    ReadoutInput input;
+    input.target = &target;
+    planning::Evaluation evaluation;
+    evaluation.safe = true;
+    evaluation.clearances.push_back(
+        {"aorta", 3, planning::StructureClass::Forbidden, 19.64, 3.0, {}, 0.0, false});
+    evaluation.clearances.push_back(
+        {"nerve_root_L4_left", 2, planning::StructureClass::Forbidden, 6.25, 2.0, {}, 0.0, false});
+    input.evaluation = evaluation;
+    input.exactClearanceUpToMm = 19.64; // a 20 mm cap less a 0.36 mm radius
+    const QString html = trajectoryReadoutHtml(input);
+    EXPECT_TRUE(html.contains("&gt; 19 mm")) << html.toStdString();
+    EXPECT_FALSE(html.contains("19.6 mm")) << html.toStdString();
+    EXPECT_TRUE(html.contains("6.2 mm") || html.contains("6.3 mm")) << html.toStdString();
+}
+
+// Fault 7: the table oblique/tilt a prone case needs was never shown. A prone patient (HFP) and a
+// needle 20° off the vertical toward the patient's left in the axial plane: the table is obliqued
+// 20° to the left, not tilted.
+TEST(ReadoutFault, TableObliqueAndTiltAreShown)
+{
+    PlanTarget target;
+    target.name = "L4 left";
+    target.targetLps = {0, 0, 0};
+    const double a = 20.0 * std::acos(-1.0) / 180.0;
+    target.entryLps = Vec3{60.0 * std::sin(a), 60.0 * std::cos(a), 0.0}; // posterior (up, prone) and left
+    ReadoutInput input;
+    input.target = &target;
+    input.position = planning::PatientPosition::HFP;
+    const QString html = trajectoryReadoutHtml(input);
+    EXPECT_TRUE(html.contains("Table oblique / tilt")) << html.toStdString();
+    EXPECT_TRUE(html.contains("20.0° to the patient's left, 0.0°")) << html.toStdString();
+}
+
+// Fault 7: a supine CT planned with a prone, posterior procedure got no note.
+TEST(ReadoutFault, SupineCtWithAProneProcedureGetsANote)
+{
+    EXPECT_TRUE(
+        patientPositionNote("posterior", "Lumbar MBB", planning::PatientPosition::HFS).contains("supine"));
+    EXPECT_TRUE(patientPositionNote("posterior", "Lumbar MBB", planning::PatientPosition::HFP).isEmpty());
+    EXPECT_TRUE(patientPositionNote("anterior", "Coeliac", planning::PatientPosition::FFP).contains("prone"));
+    EXPECT_TRUE(patientPositionNote("nearest-skin", "Generic", planning::PatientPosition::HFS).isEmpty());
+
+    QUndoStack undo;
+    BackgroundTask task;
+    ImageModel image(task);
+    StructuresModel structures(image, undo, task);
+    PlanModel plan(image, structures, undo, task);
+    auto volume = std::make_shared<imaging::Volume>(boxVolume());
+    volume->info().patientPosition = "HFS";
+    image.setVolume(volume, "/data/supine.nrrd");
+    EXPECT_TRUE(plan.positionNote().isEmpty()) << "the generic procedure suits any position";
+    ASSERT_TRUE(plan.setPreset("lumbar-mbb"));
+    EXPECT_TRUE(plan.positionNote().contains("supine (HFS)")) << plan.positionNote().toStdString();
+    undo.undo();
+    EXPECT_TRUE(plan.positionNote().isEmpty());
+    // An image that states no position gets no note.
+    image.setVolume(std::make_shared<imaging::Volume>(boxVolume()), "/data/unknown.nrrd");
+    ASSERT_TRUE(plan.setPreset("lumbar-mbb"));
+    EXPECT_TRUE(plan.positionNote().isEmpty());
 }
 
 } // namespace

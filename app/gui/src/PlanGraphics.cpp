@@ -14,8 +14,9 @@ PlanGraphics planGraphics(PlanModel& plan)
         graphics.targets.push_back({target.targetLps, isActive});
         if (isActive) {
             graphics.targetHandleLps = target.targetLps;
-            // Other candidates of the active target, faint.
-            for (std::size_t r = 0; r < target.ranked.size() && r < 5; ++r) {
+            // Other candidates of the active target, faint; none once they are stale.
+            const bool stale = plan.resultsStale(static_cast<int>(t));
+            for (std::size_t r = 0; r < target.ranked.size() && r < 5 && !stale; ++r) {
                 if (static_cast<int>(r) == target.selectedRank)
                     continue;
                 render::TrajectoryGraphic candidate;

@@ -4,6 +4,7 @@
 #include "needleplan/gui/PlanningSession.h"
 #include "needleplan/gui/StructuresModel.h"
 #include "needleplan/planning/Needle.h"
+#include "needleplan/planning/Preset.h"
 
 #include <QUndoCommand>
 #include <QUndoStack>
@@ -117,7 +118,31 @@ private:
     std::string m_after;
 };
 
+/// Chooses another procedure preset (its needle and rules are commands of their own).
+class SetPresetCommand : public QUndoCommand
+{
+public:
+    SetPresetCommand(PlanModel& model, std::string before, std::string after)
+        : QUndoCommand(PlanModel::tr("Procedure")), m_model(model), m_before(std::move(before)),
+          m_after(std::move(after))
+    {
+    }
+    void undo() override { m_model.setPresetName(m_before); }
+    void redo() override { m_model.setPresetName(m_after); }
+
+private:
+    PlanModel& m_model;
+    std::string m_before;
+    std::string m_after;
+};
+
 } // namespace
+
+void PlanModel::pushPresetChange(const std::string& name)
+{
+    if (name != m_presetName)
+        m_undo.push(new SetPresetCommand(*this, m_presetName, name));
+}
 
 PlanModel::PlanModel(ImageModel& image, StructuresModel& structures, QUndoStack& undo, BackgroundTask& task,
                      QObject* parent)
@@ -130,8 +155,16 @@ PlanModel::PlanModel(ImageModel& image, StructuresModel& structures, QUndoStack&
     });
     // A new planning session drops every clearance field of the previous labels; jobs still
     // running or queued keep the old session alive through their own reference.
-    connect(&structures, &StructuresModel::labelsChanged, this, &PlanModel::resetSession);
-    // Rules and styles change evaluations, not fields: the views evaluate again.
+    // New labels on the same grid keep the session: only the changed structures' fields go.
+    connect(&structures, &StructuresModel::labelsChanged, this, [this] {
+        if (m_session && !sessionBusy() && m_structures.labels() &&
+            m_session->updateLabels(m_structures.labels())) {
+            emit planChanged();
+            return;
+        }
+        resetSession();
+    });
+    // Rules and styles change evaluations (and make results stale), not fields.
     connect(&structures, &StructuresModel::rowChanged, this, &PlanModel::planChanged);
 }
 
@@ -199,6 +232,7 @@ void PlanModel::moveActiveTarget(const Vec3& targetLps)
     PlanTarget after = *current;
     after.targetLps = targetLps;
     after.ranked.clear();
+    after.searchNote.clear();
     after.selectedRank = -1;
     m_undo.push(new EditTargetCommand(*this, m_activeTarget, *current, after, tr("Move target")));
 }
@@ -278,6 +312,7 @@ void PlanModel::dragHandle(int handle, const Vec3& pointLps)
     else {
         after.targetLps = pointLps;
         after.ranked.clear();
+        after.searchNote.clear();
     }
     after.selectedRank = -1;
     m_undo.push(new EditTargetCommand(*this, m_activeTarget, *m_dragStart, after,
@@ -338,6 +373,15 @@ void PlanModel::setNeedleName(const std::string& name)
 void PlanModel::setPresetName(const std::string& name)
 {
     m_presetName = name;
+    m_presetApproach.clear();
+    m_presetTitle.clear();
+    try {
+        const planning::Preset preset = name.empty() ? planning::genericPreset() : planning::loadPreset(name);
+        m_presetApproach = preset.approachFrom;
+        m_presetTitle = preset.title;
+    } catch (const std::exception&) {
+        // An unknown preset name was reported when it was chosen; no approach, no note.
+    }
     emit planChanged();
 }
 

@@ -92,6 +92,9 @@ void PlanModel::applyDocument(const planning::Plan& plan)
                 target.selectedRank = 0;
             target.entryLps = target.ranked[static_cast<std::size_t>(target.selectedRank)].entryLps;
         }
+        // The results were found with the plan's needle, procedure and structure rules.
+        if (!target.ranked.empty() || target.directionsSearched > 0)
+            target.searchContext = currentSearchContext();
         insertTarget(static_cast<int>(m_targets.size()), target);
     }
     setActiveTarget(m_targets.empty() ? -1 : 0);
@@ -133,7 +136,8 @@ void PlanModel::openPlanFile(const QString& path)
         if (m_image.volume()) {
             // Positions far outside the image are refused before anything is drawn or evaluated.
             try {
-                planning::validatePlanAgainstImage(document, m_image.volume()->geometry(), path.toStdString());
+                planning::validatePlanAgainstImage(document, m_image.volume()->geometry(),
+                                                   path.toStdString());
             } catch (const std::exception& e) {
                 emit errorOccurred(tr("Plan not opened"), QString::fromStdString(e.what()));
                 emit planOpened(false, QString::fromStdString(e.what()));

@@ -4,7 +4,10 @@
 #include "needleplan/gui/ImageModel.h"
 #include "needleplan/gui/PlanModel.h"
 #include "needleplan/gui/PlanningSession.h"
+#include "needleplan/gui/SearchExplanation.h"
 #include "needleplan/gui/StructuresModel.h"
+#include "needleplan/gui/TrajectoryReadout.h"
+#include "needleplan/planning/ClearanceField.h"
 #include "needleplan/planning/Needle.h"
 #include "needleplan/planning/Preset.h"
 #include "needleplan/planning/TrajectorySearch.h"
@@ -19,6 +22,22 @@ void PlanModel::resetSession()
     m_session = std::make_shared<PlanningSession>(m_image.volume(), m_structures.labels());
     m_fieldsJobPending = false;
     emit planChanged();
+}
+
+double PlanModel::exactClearanceUpToMm() const
+{
+    const double cap = m_session && m_session->fields() ? m_session->fields()->options().capMm
+                                                        : planning::ClearanceFieldOptions().capMm;
+    return cap - needleRadiusMm();
+}
+
+QString PlanModel::positionNote() const
+{
+    // Only a position the image states: an image without one gets no note.
+    const auto position = m_image.volume()
+                              ? planning::parsePatientPosition(m_image.volume()->info().patientPosition)
+                              : std::nullopt;
+    return position ? patientPositionNote(m_presetApproach, m_presetTitle, *position) : QString();
 }
 
 planning::PatientPosition PlanModel::patientPosition() const
@@ -41,7 +60,7 @@ bool PlanModel::setPreset(const QString& name)
         specs.push_back(planning::defaultStructureSpec(row.style.name, row.style.labelValue));
     planning::applyPresetRules(preset, specs);
     m_undo.beginMacro(tr("Preset %1").arg(QString::fromStdString(preset.title)));
-    setPresetName(name.toStdString());
+    pushPresetChange(name.toStdString());
     if (planning::findNeedle(preset.needle))
         setNeedle(preset.needle);
     m_structures.applyRules(specs, tr("Rules of %1").arg(QString::fromStdString(preset.title)));
@@ -109,9 +128,45 @@ std::vector<double> PlanModel::slackAlong(int index, int samples) const
     }
 }
 
-std::vector<render::AccessPoint> PlanModel::accessMap(int index) const
+SearchContext PlanModel::currentSearchContext() const
+{
+    SearchContext context;
+    context.needle = m_needleName;
+    context.preset = m_presetName;
+    context.labels = m_structures.labels().get();
+    context.specs = m_structures.specs();
+    return context;
+}
+
+QStringList PlanModel::staleBecause(int index) const
 {
     if (index < 0 || index >= static_cast<int>(m_targets.size()))
+        return {};
+    const PlanTarget& target = m_targets[static_cast<std::size_t>(index)];
+    if (!target.searchContext || (target.ranked.empty() && target.directionsSearched == 0))
+        return {};
+    const SearchContext& then = *target.searchContext;
+    const SearchContext now = currentSearchContext();
+    QStringList reasons;
+    if (then.preset != now.preset)
+        reasons << tr("the procedure");
+    if (then.needle != now.needle)
+        reasons << tr("the needle");
+    bool sameSpecs = then.labels == now.labels && then.specs.size() == now.specs.size();
+    for (std::size_t s = 0; sameSpecs && s < now.specs.size(); ++s) {
+        const planning::StructureSpec& a = then.specs[s];
+        const planning::StructureSpec& b = now.specs[s];
+        sameSpecs = a.name == b.name && a.labelValue == b.labelValue &&
+                    a.structureClass == b.structureClass && a.marginMm == b.marginMm;
+    }
+    if (!sameSpecs)
+        reasons << tr("the structures");
+    return reasons;
+}
+
+std::vector<render::AccessPoint> PlanModel::accessMap(int index) const
+{
+    if (index < 0 || index >= static_cast<int>(m_targets.size()) || resultsStale(index))
         return {};
     const PlanTarget& target = m_targets[static_cast<std::size_t>(index)];
     auto it = m_accessMaps.find(target.name);
@@ -156,16 +211,22 @@ void PlanModel::searchTarget(int index)
     }
     const PlanTarget before = m_targets[static_cast<std::size_t>(index)];
     const std::vector<planning::StructureSpec> specs = m_structures.specs();
+    const SearchContext context = currentSearchContext();
     auto result = std::make_shared<planning::SearchResult>();
+    auto note = std::make_shared<std::vector<std::string>>();
     std::shared_ptr<PlanningSession> session = m_session;
     const planning::Needle chosenNeedle = needle ? *needle : planning::needleCatalogue().front();
     ++m_pendingJobs;
     m_task.start(
         tr("Searching trajectories for %1").arg(QString::fromStdString(before.name)),
-        [session, specs, before, chosenNeedle, preset, result](ProgressSink& sink) {
+        [session, specs, before, chosenNeedle, preset, result, note](ProgressSink& sink) {
             *result = session->search(specs, before.targetLps, chosenNeedle, preset, 20000, &sink);
+            // Nothing found: say why, from the per-direction reasons and the fields used.
+            if (result->candidates.empty() && session->fields())
+                *note = explainEmptySearch(*result, *session->fields(), specs, chosenNeedle.radiusMm(),
+                                           chosenNeedle.usableLengthMm, preset.tipZoneMm);
         },
-        [this, index, before, result] {
+        [this, index, before, result, note, context] {
             --m_pendingJobs;
             // The target may have changed or gone while the search ran: then the result is stale.
             if (index >= static_cast<int>(m_targets.size()) ||
@@ -182,6 +243,8 @@ void PlanModel::searchTarget(int index)
                                         candidate.score, candidate.pareto, candidate.evaluation});
             after.directionsSearched = static_cast<int>(result->directions.size());
             after.feasibleDirections = result->feasibleCount;
+            after.searchNote = *note;
+            after.searchContext = context;
             after.selectedRank = after.ranked.empty() ? -1 : 0;
             if (!after.ranked.empty())
                 after.entryLps = after.ranked.front().entryLps;
@@ -203,10 +266,17 @@ void PlanModel::searchTarget(int index)
                 }
             m_accessMaps[after.name] = points;
             editTarget(index, after, tr("Find safe trajectories"));
-            emit statusMessage(tr("%1 safe trajectories; %2 of %3 directions feasible")
-                                   .arg(after.ranked.size())
-                                   .arg(after.feasibleDirections)
-                                   .arg(after.directionsSearched));
+            if (after.ranked.empty())
+                emit statusMessage(tr("No safe trajectory for %1 (%2 of %3 directions feasible): %4")
+                                       .arg(QString::fromStdString(after.name))
+                                       .arg(after.feasibleDirections)
+                                       .arg(after.directionsSearched)
+                                       .arg(QString::fromStdString(searchNoteText(after.searchNote))));
+            else
+                emit statusMessage(tr("%1 safe trajectories; %2 of %3 directions feasible")
+                                       .arg(after.ranked.size())
+                                       .arg(after.feasibleDirections)
+                                       .arg(after.directionsSearched));
             emit searchFinished(true, QString());
         },
         [this](ErrorCode code, const QString& message) {

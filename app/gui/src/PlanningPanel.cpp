@@ -13,6 +13,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QTableWidget>
 #include <QTimer>
@@ -91,16 +92,25 @@ PlanningPanel::PlanningPanel(PlanModel& plan, ImageModel& image, StructuresModel
     auto* setEntry = new QPushButton(tr("Set entry"), this);
     setEntry->setShortcut(QKeySequence(Qt::Key_E));
     setEntry->setToolTip(tr("Then click the skin entry of the active target in any slice view (E)"));
+    // Remove sits with the other target actions, above everything that changes height.
+    auto* removeTarget = new QPushButton(tr("Remove…"), this);
+    removeTarget->setObjectName("removeTargetButton");
+    removeTarget->setToolTip(
+        tr("Remove the active target and its trajectories (asks first; Undo restores it)"));
+    connect(removeTarget, &QPushButton::clicked, this, &PlanningPanel::confirmRemoveTarget);
     pickRow->addWidget(addTarget);
     pickRow->addWidget(setTarget);
     pickRow->addWidget(setEntry);
+    pickRow->addWidget(removeTarget);
     layout->addLayout(pickRow);
     connect(addTarget, &QPushButton::clicked, this, [this] { m_view.setPickMode(PickMode::AddTarget); });
     connect(setTarget, &QPushButton::clicked, this, [this] { m_view.setPickMode(PickMode::SetTarget); });
     connect(setEntry, &QPushButton::clicked, this, [this] { m_view.setPickMode(PickMode::SetEntry); });
     // "Move target" needs a target to move.
-    connect(&m_plan, &PlanModel::planChanged, setTarget,
-            [this, setTarget] { setTarget->setEnabled(m_plan.active()); });
+    connect(&m_plan, &PlanModel::planChanged, setTarget, [this, setTarget, removeTarget] {
+        setTarget->setEnabled(m_plan.active());
+        removeTarget->setEnabled(m_plan.active());
+    });
 
     m_targetsTree = new QTreeWidget(this);
     m_targetsTree->setObjectName("targetsTree");
@@ -123,10 +133,6 @@ PlanningPanel::PlanningPanel(PlanModel& plan, ImageModel& image, StructuresModel
         QTimer::singleShot(0, this, [this, index, name] { m_plan.renameTarget(index, name); });
     });
     layout->addWidget(m_targetsTree);
-    auto* removeTarget = new QPushButton(tr("Remove target"), this);
-    connect(removeTarget, &QPushButton::clicked, this,
-            [this] { m_plan.removeTarget(m_plan.activeTarget()); });
-    layout->addWidget(removeTarget);
     auto* find = new QPushButton(tr("Find safe trajectories"), this);
     find->setObjectName("findButton");
     find->setToolTip(tr("Search thousands of directions from the active target and rank the safe ones"));
@@ -157,7 +163,11 @@ PlanningPanel::PlanningPanel(PlanModel& plan, ImageModel& image, StructuresModel
     m_rankedTable->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_rankedTable->setSelectionMode(QAbstractItemView::SingleSelection);
     m_rankedTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_rankedTable->horizontalHeader()->setStretchLastSection(true);
+    // Numbers and C-arm angles keep their whole width; the closest structure's name gives way.
+    m_rankedTable->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_rankedTable->horizontalHeader()->setSectionResizeMode(3, QHeaderView::Stretch);
+    m_rankedTable->setTextElideMode(Qt::ElideRight);
+    m_rankedTable->setWordWrap(false);
     m_rankedTable->setMinimumHeight(140);
     connect(m_rankedTable, &QTableWidget::cellClicked, this,
             [this](int row, int) { m_plan.selectCandidate(row); });
@@ -174,7 +184,12 @@ PlanningPanel::PlanningPanel(PlanModel& plan, ImageModel& image, StructuresModel
         refreshReadout();
     });
     connect(&m_plan, &PlanModel::fieldsReady, this, &PlanningPanel::refreshReadout);
-    connect(&m_structures, &StructuresModel::structuresChanged, this, &PlanningPanel::refreshReadout);
+    // Structure rules change the readout and can make the results stale.
+    connect(&m_structures, &StructuresModel::structuresChanged, this, [this] {
+        refreshTargetsTree();
+        refreshRankedTable();
+        refreshReadout();
+    });
     connect(&m_image, &ImageModel::namedTargetsChanged, this, &PlanningPanel::refreshNamedTargets);
     refreshReadout();
 }
@@ -220,6 +235,10 @@ void PlanningPanel::refreshTargetsTree()
         QString status = target.entryLps ? tr("trajectory set") : tr("no trajectory");
         if (!target.ranked.empty())
             status = tr("%1 candidates").arg(target.ranked.size());
+        else if (target.directionsSearched > 0)
+            status = tr("none safe");
+        if (m_plan.resultsStale(static_cast<int>(t)))
+            status += tr(" (stale)");
         item->setText(1, status);
         auto addPoint = [item, t](const QString& label, const Vec3& pointLps) {
             auto* child = new QTreeWidgetItem(item);
@@ -248,6 +267,7 @@ void PlanningPanel::refreshRankedTable()
     QSignalBlocker blocker(m_rankedTable);
     const PlanTarget* target = m_plan.active();
     const int rows = target ? static_cast<int>(target->ranked.size()) : 0;
+    const QString stale = staleResultsText(m_plan.staleBecause(m_plan.activeTarget()));
     m_rankedTable->setRowCount(rows);
     for (int r = 0; r < rows; ++r) {
         const TrajectoryRecord& record = target->ranked[static_cast<std::size_t>(r)];
@@ -257,7 +277,8 @@ void PlanningPanel::refreshRankedTable()
         QString clearance = QStringLiteral("–"), closest;
         if (e.closestIndex >= 0 && e.closestIndex < static_cast<int>(e.clearances.size())) {
             const auto& c = e.clearances[static_cast<std::size_t>(e.closestIndex)];
-            clearance = c.clearanceMm > 99 ? QStringLiteral("> 99 mm") : formatMm(c.clearanceMm);
+            clearance =
+                formatClearance(std::min(c.clearanceMm, 1e6), std::min(m_plan.exactClearanceUpToMm(), 99.0));
             closest = QString::fromStdString(c.structure);
         }
         auto* clearanceItem = new QTableWidgetItem(clearance);
@@ -269,11 +290,32 @@ void PlanningPanel::refreshRankedTable()
                                                         .arg(formatDeg(e.angles.craniocaudalDeg))
                                                         .arg(formatDeg(e.angles.mediolateralDeg))));
         m_rankedTable->setItem(r, 5, new QTableWidgetItem(formatCarm(e.angles.bullseye)));
-        for (int c = 0; c < 6; ++c)
-            m_rankedTable->item(r, c)->setToolTip(record.evaluation.safe ? tr("safe") : tr("unsafe"));
+        for (int c = 0; c < 6; ++c) {
+            m_rankedTable->item(r, c)->setToolTip(
+                stale.isEmpty() ? (record.evaluation.safe ? tr("safe") : tr("unsafe")) : stale);
+            if (!stale.isEmpty())
+                m_rankedTable->item(r, c)->setForeground(QColor(120, 126, 134));
+        }
     }
-    if (target && target->selectedRank >= 0)
+    // The highlight follows the entry in use: none once the entry left every candidate.
+    if (target && target->selectedRank >= 0 && target->selectedRank < rows)
         m_rankedTable->selectRow(target->selectedRank);
+    else
+        m_rankedTable->clearSelection();
+}
+
+void PlanningPanel::confirmRemoveTarget()
+{
+    const PlanTarget* target = m_plan.active();
+    if (!target)
+        return;
+    const auto answer = QMessageBox::question(
+        this, tr("Remove target"),
+        tr("Remove the target \"%1\" and its trajectories?\n\nEdit > Undo brings it back.")
+            .arg(QString::fromStdString(target->name)),
+        QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+    if (answer == QMessageBox::Yes)
+        m_plan.removeTarget(m_plan.activeTarget());
 }
 
 void PlanningPanel::refreshReadout()
@@ -287,6 +329,9 @@ void PlanningPanel::refreshReadout()
         input.measuring = m_plan.measuring();
         input.haveLabels = m_structures.labels() != nullptr;
     }
+    input.staleBecause = m_plan.staleBecause(m_plan.activeTarget());
+    input.exactClearanceUpToMm = m_plan.exactClearanceUpToMm();
+    input.positionNote = m_plan.positionNote();
     m_readout->setText(trajectoryReadoutHtml(input));
 }
 

@@ -1,9 +1,9 @@
 #include "needleplan/gui/PlanningSession.h"
 
+#include "needleplan/imaging/Error.h"
 #include "needleplan/planning/BodyModel.h"
 #include "needleplan/planning/ClearanceField.h"
 #include "needleplan/planning/TrajectoryAngles.h"
-#include "needleplan/imaging/Error.h"
 
 #include <algorithm>
 
@@ -16,8 +16,65 @@ PlanningSession::PlanningSession(std::shared_ptr<const imaging::Volume> volume,
     if (m_volume)
         if (auto position = planning::parsePatientPosition(m_volume->info().patientPosition))
             m_patientPosition = *position;
-    if (m_labels)
-        m_fields = std::make_unique<planning::ClearanceFieldSet>(*m_labels);
+    if (m_labels) {
+        m_fieldLabels = std::make_unique<imaging::LabelMap>(*m_labels);
+        for (const imaging::Segment& segment : m_fieldLabels->segments())
+            m_maxLabelValue = std::max(m_maxLabelValue, segment.labelValue);
+        m_fields = std::make_unique<planning::ClearanceFieldSet>(*m_fieldLabels);
+    }
+}
+
+bool PlanningSession::updateLabels(std::shared_ptr<const imaging::LabelMap> labels,
+                                   std::vector<std::uint16_t>* changed)
+{
+    if (!labels || !m_fields || !m_fieldLabels)
+        return false;
+    const imaging::Geometry& before = m_fieldLabels->geometry();
+    const imaging::Geometry& after = labels->geometry();
+    if (before.size != after.size || distance(before.spacing, after.spacing) > 1e-9 ||
+        distance(before.originLps, after.originLps) > 1e-9 ||
+        labels->labels().size() != m_fieldLabels->labels().size())
+        return false;
+    for (const imaging::Segment& segment : labels->segments())
+        if (segment.labelValue > m_maxLabelValue)
+            return false;
+    for (const std::uint16_t* p = labels->data(); p != labels->data() + labels->labels().size(); ++p)
+        if (*p > m_maxLabelValue)
+            return false;
+    // Label values whose voxels changed, or whose segment was renamed, added or removed.
+    std::vector<bool> differs(static_cast<std::size_t>(m_maxLabelValue) + 1, false);
+    const std::uint16_t* oldData = m_fieldLabels->data();
+    const std::uint16_t* newData = labels->data();
+    for (std::size_t v = 0; v < labels->labels().size(); ++v)
+        if (oldData[v] != newData[v])
+            differs[oldData[v]] = differs[newData[v]] = true;
+    auto nameOf = [](const imaging::LabelMap& map, std::uint16_t value) {
+        for (const imaging::Segment& segment : map.segments())
+            if (segment.labelValue == value)
+                return segment.name;
+        return std::string();
+    };
+    for (std::uint16_t value = 1; value <= m_maxLabelValue; ++value)
+        if (nameOf(*m_fieldLabels, value) != nameOf(*labels, value))
+            differs[value] = true;
+    m_fieldLabels->labels() = labels->labels();
+    m_fieldLabels->segments() = labels->segments();
+    m_labels = std::move(labels);
+    std::vector<std::uint16_t> values;
+    for (std::uint16_t value = 1; value <= m_maxLabelValue; ++value) {
+        if (!differs[value])
+            continue;
+        values.push_back(value);
+        m_fields->invalidate(value);
+        m_preparedLabels.erase(std::remove(m_preparedLabels.begin(), m_preparedLabels.end(), value),
+                               m_preparedLabels.end());
+        const std::string name = nameOf(*m_fieldLabels, value);
+        if (name.empty() || name.find("skin") != std::string::npos || name.find("body") != std::string::npos)
+            m_body.reset();
+    }
+    if (changed)
+        *changed = values;
+    return true;
 }
 
 PlanningSession::~PlanningSession() = default;
@@ -28,10 +85,12 @@ void PlanningSession::prepareBody(ProgressSink* progress)
     if (m_labels) {
         std::vector<std::uint16_t> values;
         for (const imaging::Segment& segment : m_labels->segments())
-            if (segment.name.find("skin") != std::string::npos || segment.name.find("body") != std::string::npos)
+            if (segment.name.find("skin") != std::string::npos ||
+                segment.name.find("body") != std::string::npos)
                 values.push_back(segment.labelValue);
         if (!values.empty()) {
-            m_body = std::make_unique<planning::BodyModel>(planning::BodyModel::fromLabels(*m_labels, values));
+            m_body =
+                std::make_unique<planning::BodyModel>(planning::BodyModel::fromLabels(*m_labels, values));
             return;
         }
     }
@@ -40,8 +99,8 @@ void PlanningSession::prepareBody(ProgressSink* progress)
     reportProgress(progress, 1.0, "Body model");
 }
 
-void PlanningSession::prepareFields(const std::vector<planning::StructureSpec>& structures, const Vec3& targetLps,
-                                    double radiusMm, ProgressSink* progress)
+void PlanningSession::prepareFields(const std::vector<planning::StructureSpec>& structures,
+                                    const Vec3& targetLps, double radiusMm, ProgressSink* progress)
 {
     if (!m_fields)
         return;
@@ -55,11 +114,13 @@ void PlanningSession::prepareFields(const std::vector<planning::StructureSpec>& 
 }
 
 planning::SearchResult PlanningSession::search(const std::vector<planning::StructureSpec>& structures,
-                                              const Vec3& targetLps, const planning::Needle& needle,
-                                              const planning::Preset& preset, int directionCount, ProgressSink* progress)
+                                               const Vec3& targetLps, const planning::Needle& needle,
+                                               const planning::Preset& preset, int directionCount,
+                                               ProgressSink* progress)
 {
     if (!m_fields)
-        throw Error(ErrorCode::InvalidArgument, "the search needs structures: load a segmentation (.seg.nrrd) first");
+        throw Error(ErrorCode::InvalidArgument,
+                    "the search needs structures: load a segmentation (.seg.nrrd) first");
     if (!m_body)
         prepareBody(progress);
     planning::SearchOptions options;
@@ -78,13 +139,15 @@ planning::SearchResult PlanningSession::search(const std::vector<planning::Struc
     return result;
 }
 
-bool PlanningSession::fieldsCover(const Vec3& targetLps, const std::vector<planning::StructureSpec>& structures) const
+bool PlanningSession::fieldsCover(const Vec3& targetLps,
+                                  const std::vector<planning::StructureSpec>& structures) const
 {
     if (!m_preparedCentreLps || distance(*m_preparedCentreLps, targetLps) >= 8.0)
         return false;
     for (const planning::StructureSpec& spec : structures)
         if (spec.structureClass != planning::StructureClass::Ignored &&
-            std::find(m_preparedLabels.begin(), m_preparedLabels.end(), spec.labelValue) == m_preparedLabels.end())
+            std::find(m_preparedLabels.begin(), m_preparedLabels.end(), spec.labelValue) ==
+                m_preparedLabels.end())
             return false;
     return true;
 }
@@ -98,20 +161,23 @@ std::vector<double> PlanningSession::slackAlong(const std::vector<planning::Stru
         return slack;
     slack.assign(static_cast<std::size_t>(samples), 1e9);
     for (const planning::StructureSpec& spec : structures) {
-        if (spec.structureClass != planning::StructureClass::Forbidden && spec.structureClass != planning::StructureClass::Caution)
+        if (spec.structureClass != planning::StructureClass::Forbidden &&
+            spec.structureClass != planning::StructureClass::Caution)
             continue;
         for (int s = 0; s < samples; ++s) {
-            const Vec3 pointLps = entryLps + (targetLps - entryLps) * (static_cast<double>(s) / (samples - 1));
+            const Vec3 pointLps =
+                entryLps + (targetLps - entryLps) * (static_cast<double>(s) / (samples - 1));
             const double clearance = m_fields->distanceMm(spec.labelValue, pointLps) - radiusMm;
-            slack[static_cast<std::size_t>(s)] = std::min(slack[static_cast<std::size_t>(s)], clearance - spec.marginMm);
+            slack[static_cast<std::size_t>(s)] =
+                std::min(slack[static_cast<std::size_t>(s)], clearance - spec.marginMm);
         }
     }
     return slack;
 }
 
-std::optional<planning::Evaluation> PlanningSession::evaluate(const std::vector<planning::StructureSpec>& structures,
-                                                              const Vec3& entryLps, const Vec3& targetLps,
-                                                              const planning::Needle& needle) const
+std::optional<planning::Evaluation>
+PlanningSession::evaluate(const std::vector<planning::StructureSpec>& structures, const Vec3& entryLps,
+                          const Vec3& targetLps, const planning::Needle& needle) const
 {
     if (!m_fields || distance(entryLps, targetLps) < 1e-6)
         return std::nullopt;

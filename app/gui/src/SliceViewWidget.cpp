@@ -3,9 +3,7 @@
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QWheelEvent>
-
 #include <cmath>
-
 #include <vtkRenderer.h>
 
 namespace np::gui {
@@ -24,15 +22,27 @@ void SliceViewWidget::renderingInitialised()
     renderWindow()->AddRenderer(m_scene->renderer());
     const qreal dpr = devicePixelRatioF();
     m_scene->setViewportSize(static_cast<int>(width() * dpr), static_cast<int>(height() * dpr));
+    resetView();
+}
+
+void SliceViewWidget::resetView()
+{
     m_scene->resetCamera();
+    m_fitted = true;
+    update();
 }
 
 void SliceViewWidget::resizeGL(int w, int h)
 {
     VtkOpenGLWidget::resizeGL(w, h);
     const qreal dpr = devicePixelRatioF();
+    // A fitted view fits again; a zoomed or panned one keeps its scale and centre.
+    const double mmPerPixel = m_scene->mmPerPixel();
     m_scene->setViewportSize(static_cast<int>(w * dpr), static_cast<int>(h * dpr));
-    m_scene->resetCamera();
+    if (m_fitted)
+        m_scene->resetCamera();
+    else if (mmPerPixel > 0.0)
+        m_scene->zoomAt(m_scene->mmPerPixel() / mmPerPixel, 0.5 * w * dpr, 0.5 * h * dpr);
 }
 
 void SliceViewWidget::setHandles(std::optional<Vec3> entryLps, std::optional<Vec3> targetLps)
@@ -41,7 +51,10 @@ void SliceViewWidget::setHandles(std::optional<Vec3> entryLps, std::optional<Vec
     m_targetHandleLps = targetLps;
 }
 
-QPointF SliceViewWidget::devicePosition(const QPointF& position) const { return position * devicePixelRatioF(); }
+QPointF SliceViewWidget::devicePosition(const QPointF& position) const
+{
+    return position * devicePixelRatioF();
+}
 
 void SliceViewWidget::mousePressEvent(QMouseEvent* event)
 {
@@ -73,7 +86,8 @@ void SliceViewWidget::mousePressEvent(QMouseEvent* event)
         if (!handles[h])
             continue;
         const Vec3 display = m_scene->displayFromLps(*handles[h]);
-        if (std::hypot(display.x - device.x(), display.y - device.y()) <= grabPx && std::abs(display.z) <= nearMm) {
+        if (std::hypot(display.x - device.x(), display.y - device.y()) <= grabPx &&
+            std::abs(display.z) <= nearMm) {
             m_drag = Drag::Handle;
             m_dragHandle = h;
             emit handleDragStarted(h);
@@ -90,14 +104,21 @@ void SliceViewWidget::mouseMoveEvent(QMouseEvent* event)
     m_lastPosition = event->position();
     const QPointF device = devicePosition(event->position());
     switch (m_drag) {
-    case Drag::None: return;
-    case Drag::Cursor: emit cursorMoved(m_scene->lpsFromDisplay(device.x(), device.y())); break;
-    case Drag::Handle: emit handleDragged(m_dragHandle, m_scene->lpsFromDisplay(device.x(), device.y())); break;
+    case Drag::None:
+        return;
+    case Drag::Cursor:
+        emit cursorMoved(m_scene->lpsFromDisplay(device.x(), device.y()));
+        break;
+    case Drag::Handle:
+        emit handleDragged(m_dragHandle, m_scene->lpsFromDisplay(device.x(), device.y()));
+        break;
     case Drag::Pan:
+        m_fitted = false;
         m_scene->panBy(delta.x() * devicePixelRatioF(), delta.y() * devicePixelRatioF());
         update();
         break;
     case Drag::Zoom:
+        m_fitted = false;
         m_scene->zoomAt(std::pow(1.01, -delta.y()), 0.5 * width() * devicePixelRatioF(),
                         0.5 * height() * devicePixelRatioF());
         update();
@@ -127,11 +148,13 @@ void SliceViewWidget::mouseDoubleClickEvent(QMouseEvent* event)
 
 void SliceViewWidget::wheelEvent(QWheelEvent* event)
 {
-    const int steps = event->angleDelta().y() / 120 != 0 ? event->angleDelta().y() / 120 : (event->angleDelta().y() > 0 ? 1 : -1);
+    const int steps = event->angleDelta().y() / 120 != 0 ? event->angleDelta().y() / 120
+                                                         : (event->angleDelta().y() > 0 ? 1 : -1);
     if (event->angleDelta().y() == 0)
         return;
     if (event->modifiers() & Qt::ControlModifier) {
         const QPointF device = devicePosition(event->position());
+        m_fitted = false;
         m_scene->zoomAt(std::pow(1.15, steps), device.x(), device.y());
         update();
         return;
@@ -148,15 +171,24 @@ void SliceViewWidget::scroll(int steps)
 void SliceViewWidget::keyPressEvent(QKeyEvent* event)
 {
     switch (event->key()) {
-    case Qt::Key_Up: scroll(1); break;
-    case Qt::Key_Down: scroll(-1); break;
-    case Qt::Key_PageUp: scroll(10); break;
-    case Qt::Key_PageDown: scroll(-10); break;
-    case Qt::Key_R:
-        m_scene->resetCamera();
-        update();
+    case Qt::Key_Up:
+        scroll(1);
         break;
-    default: VtkOpenGLWidget::keyPressEvent(event); return;
+    case Qt::Key_Down:
+        scroll(-1);
+        break;
+    case Qt::Key_PageUp:
+        scroll(10);
+        break;
+    case Qt::Key_PageDown:
+        scroll(-10);
+        break;
+    case Qt::Key_R:
+        resetView();
+        break;
+    default:
+        VtkOpenGLWidget::keyPressEvent(event);
+        return;
     }
 }
 

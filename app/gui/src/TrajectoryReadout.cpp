@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace np::gui {
 
@@ -31,6 +32,47 @@ QString formatCarm(const planning::CarmAngles& angles, int decimals)
         .arg(std::abs(angles.secondaryDeg), 0, 'f', decimals);
 }
 
+QString formatClearance(double clearanceMm, double exactUpToMm)
+{
+    if (clearanceMm >= exactUpToMm - 1e-6)
+        return QStringLiteral("> %1 mm").arg(std::floor(std::min(clearanceMm, 1e6)), 0, 'f', 0);
+    return formatMm(clearanceMm);
+}
+
+QString patientPositionNote(const std::string& approachFrom, const std::string& procedureTitle,
+                            planning::PatientPosition position)
+{
+    const planning::PatientPosition prone[] = {planning::PatientPosition::HFP,
+                                               planning::PatientPosition::FFP};
+    const planning::PatientPosition supine[] = {planning::PatientPosition::HFS,
+                                                planning::PatientPosition::FFS};
+    const bool isProne = std::find(std::begin(prone), std::end(prone), position) != std::end(prone);
+    const bool isSupine = std::find(std::begin(supine), std::end(supine), position) != std::end(supine);
+    const QString title = QString::fromStdString(procedureTitle);
+    const QString ct = QString::fromLatin1(planning::toString(position));
+    if (approachFrom == "posterior" && isSupine)
+        return tr("This CT is supine (%1), but %2 approaches from posterior with the patient prone: the "
+                  "anatomy shifts when the patient turns, and the C-arm and table angles are those of the "
+                  "CT's position. Check the plan on a prone scan.")
+            .arg(ct, title);
+    if (approachFrom == "anterior" && isProne)
+        return tr("This CT is prone (%1), but %2 approaches from anterior with the patient supine: the "
+                  "anatomy shifts when the patient turns, and the C-arm and table angles are those of the "
+                  "CT's position. Check the plan on a supine scan.")
+            .arg(ct, title);
+    return {};
+}
+
+QString staleResultsText(const QStringList& staleBecause)
+{
+    if (staleBecause.isEmpty())
+        return {};
+    QString what = staleBecause.first();
+    for (int i = 1; i < staleBecause.size(); ++i)
+        what += (i + 1 == staleBecause.size() ? tr(" and ") : QStringLiteral(", ")) + staleBecause[i];
+    return tr("Results stale: %1 changed since the search; search again.").arg(what);
+}
+
 QString trajectoryReadoutHtml(const ReadoutInput& input)
 {
     const PlanTarget* target = input.target;
@@ -38,6 +80,24 @@ QString trajectoryReadoutHtml(const ReadoutInput& input)
         return tr(
             "<i>No target. Press <b>Set target</b> and click in a slice view, or add a named target.</i>");
     QString html = QStringLiteral("<b>%1</b><br>").arg(QString::fromStdString(target->name).toHtmlEscaped());
+    if (!input.positionNote.isEmpty())
+        html += QStringLiteral("<span style='color:#f0c040'>%1</span><br>")
+                    .arg(input.positionNote.toHtmlEscaped());
+    if (!input.staleBecause.isEmpty())
+        html += QStringLiteral("<span style='color:#f0c040'>%1</span><br>")
+                    .arg(staleResultsText(input.staleBecause).toHtmlEscaped());
+    if (target->ranked.empty() && target->directionsSearched > 0) {
+        // The last search found nothing: say why instead of what to click next.
+        html += tr("<span style='color:#f05040'><b>No safe trajectory</b></span> (%1 of %2 directions "
+                   "feasible)")
+                    .arg(target->feasibleDirections)
+                    .arg(target->directionsSearched);
+        for (const std::string& clause : target->searchNote)
+            html += QStringLiteral("<br>• %1").arg(QString::fromStdString(clause).toHtmlEscaped());
+        html += tr("<br><i>Move the target, or review the structures' classes and margins.</i><br>");
+        if (!target->entryLps)
+            return html;
+    }
     if (!target->entryLps)
         return html + tr("Target set. Press <b>Set entry</b> and click the skin entry.");
     if (input.measuring)
@@ -77,6 +137,13 @@ QString trajectoryReadoutHtml(const ReadoutInput& input)
     };
     row(tr("C-arm bull's-eye"), carm(angles.bullseye));
     row(tr("C-arm progression"), carm(angles.progression));
+    // The table's oblique and tilt for the bull's-eye view, in the patient's frame (prone cases).
+    row(tr("Table oblique / tilt"),
+        tr("%1 %2, %3 %4")
+            .arg(formatDeg(std::abs(angles.bullseye.obliqueDeg)))
+            .arg(angles.bullseye.obliqueDeg >= 0 ? tr("to the patient's left") : tr("to the patient's right"))
+            .arg(formatDeg(std::abs(angles.bullseye.tiltDeg)))
+            .arg(angles.bullseye.tiltDeg >= 0 ? tr("cranial") : tr("caudal")));
     html += QStringLiteral("</table>");
     if (evaluation) {
         html += tr("<br><b>Clearance</b> (needle surface to structure)<table cellspacing='2'>");
@@ -96,7 +163,9 @@ QString trajectoryReadoutHtml(const ReadoutInput& input)
             html += QStringLiteral("<tr><td>%1</td><td style='color:%2'>%3</td><td "
                                    "style='color:#9aa3ad'>margin %4</td></tr>")
                         .arg(QString::fromStdString(c.structure).toHtmlEscaped(), color,
-                             c.clearanceMm > 99 ? QStringLiteral("&gt; 99 mm") : formatMm(c.clearanceMm),
+                             formatClearance(std::min(c.clearanceMm, 1e6),
+                                             std::min(input.exactClearanceUpToMm, 99.0))
+                                 .toHtmlEscaped(),
                              formatMm(c.marginMm));
         }
         html += QStringLiteral("</table>");

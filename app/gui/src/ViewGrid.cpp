@@ -285,7 +285,7 @@ void ViewGrid::setAccessMapVisible(bool visible)
 void ViewGrid::resetViews()
 {
     for (SliceViewWidget* slice : m_sliceViews) {
-        slice->scene().resetCamera();
+        slice->resetView();
         slice->refresh();
     }
     m_modelView->scene().resetCamera();

@@ -10,6 +10,7 @@
 
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,6 +41,16 @@ struct TrajectoryRecord
     planning::Evaluation evaluation;
 };
 
+/// What a search's results depend on: the needle, the procedure and the structures (the label
+/// map and every structure's class and margin).
+struct SearchContext
+{
+    std::string needle;
+    std::string preset;
+    const void* labels = nullptr; ///< identity of the label map searched
+    std::vector<planning::StructureSpec> specs;
+};
+
 /// One named target of the plan.
 struct PlanTarget
 {
@@ -50,6 +61,11 @@ struct PlanTarget
     int selectedRank = -1;                ///< index into ranked whose entry is in use, or -1
     int directionsSearched = 0;
     int feasibleDirections = 0;
+    /// Why the last search found no safe trajectory (clauses, most directions first); empty
+    /// when it found some or none ran since the target moved.
+    std::vector<std::string> searchNote;
+    /// What the results were found with (nullopt: no search ran).
+    std::optional<SearchContext> searchContext;
 };
 
 class PlanModel : public QObject
@@ -125,8 +141,20 @@ public:
     /// Clearance minus margin (mm) along target `index`'s shaft at `samples` points; empty when
     /// not measured.
     std::vector<double> slackAlong(int index, int samples) const;
+    /// Clearances at or above this are lower bounds: the clearance fields are exact up to their
+    /// cap (less the needle's radius).
+    double exactClearanceUpToMm() const;
+    /// A note when the CT's patient position does not suit the procedure's approach ("" if it does).
+    QString positionNote() const;
     /// Patient position of the image (HFS without one).
     planning::PatientPosition patientPosition() const;
+    /// The needle, procedure and structures a search would use now.
+    SearchContext currentSearchContext() const;
+    /// What changed since target `index`'s results were found ("the needle", "the procedure",
+    /// "the structures"); empty while they are current or there are none. Undoing the change
+    /// makes them current again.
+    QStringList staleBecause(int index) const;
+    bool resultsStale(int index) const { return !staleBecause(index).isEmpty(); }
     /// Accessibility map of target `index` from its last search (empty when none or stale).
     std::vector<render::AccessPoint> accessMap(int index) const;
 
@@ -156,6 +184,8 @@ signals:
 
 private:
     void resetSession();
+    /// Pushes the preset name change (part of setPreset's undo step).
+    void pushPresetChange(const std::string& name);
 
     ImageModel& m_image;
     StructuresModel& m_structures;
@@ -170,6 +200,8 @@ private:
     int m_activeTarget = -1;
     std::string m_needleName = "22G-90mm";
     std::string m_presetName;
+    std::string m_presetApproach; ///< the preset's approachFrom
+    std::string m_presetTitle;
     int m_dragKey = 0;
     int m_nextDragKey = 1;
     std::optional<PlanTarget> m_dragStart;

@@ -30,6 +30,8 @@ public:
     QString readoutHtml() const;
 
 private:
+    /// Asks, then removes the active target (one undo step).
+    void confirmRemoveTarget();
     void refreshPresetAndNeedle();
     void refreshNamedTargets();
     void refreshTargetsTree();

@@ -30,6 +30,14 @@ public:
     PlanningSession& operator=(const PlanningSession&) = delete;
 
     bool hasLabels() const { return m_labels != nullptr; }
+    /// The label map the session was made for (or last updated to).
+    const imaging::LabelMap* labels() const { return m_labels.get(); }
+    /// Takes new labels on the same grid in place: only the clearance fields of label values whose
+    /// voxels (or segment) changed are dropped, to be computed again by the next prepareFields;
+    /// the body model goes when a skin or body label changed. False (nothing changed) when the
+    /// labels cannot be taken in place (another grid, a label value beyond the session's);
+    /// then a new session is needed. Not while a job uses the session. `changed` lists the values.
+    bool updateLabels(std::shared_ptr<const imaging::LabelMap> labels, std::vector<std::uint16_t>* changed = nullptr);
     planning::PatientPosition patientPosition() const { return m_patientPosition; }
     /// Builds the body model (from the skin/body labels, or a CT threshold). Slow: off the GUI thread.
     void prepareBody(ProgressSink* progress);
@@ -58,6 +66,9 @@ public:
 private:
     std::shared_ptr<const imaging::Volume> m_volume;
     std::shared_ptr<const imaging::LabelMap> m_labels;
+    /// The session's own copy that the fields read (updated in place by updateLabels).
+    std::unique_ptr<imaging::LabelMap> m_fieldLabels;
+    std::uint16_t m_maxLabelValue = 0;
     std::unique_ptr<planning::ClearanceFieldSet> m_fields;
     std::unique_ptr<planning::BodyModel> m_body;
     planning::PatientPosition m_patientPosition = planning::PatientPosition::HFS;

@@ -27,6 +27,9 @@ public:
     render::SliceScene& scene() { return *m_scene; }
     const render::SliceScene& scene() const { return *m_scene; }
     void setPickMode(PickMode mode) { m_pickMode = mode; }
+    /// Fits the image in the view (R); resizing keeps a fitted view fitted, and keeps the scale
+    /// and centre of a view the user zoomed or panned.
+    void resetView();
     PickMode pickMode() const { return m_pickMode; }
     /// The handle positions a left press can grab (entry = 0, target = 1); empty to disable.
     void setHandles(std::optional<Vec3> entryLps, std::optional<Vec3> targetLps);
@@ -59,6 +62,7 @@ private:
 
     std::unique_ptr<render::SliceScene> m_scene;
     PickMode m_pickMode = PickMode::Navigate;
+    bool m_fitted = true;
     Drag m_drag = Drag::None;
     int m_dragHandle = -1;
     QPointF m_lastPosition;

@@ -6,7 +6,10 @@
 #include "needleplan/planning/TrajectoryAngles.h"
 
 #include <QString>
+#include <QStringList>
+#include <limits>
 #include <optional>
+#include <string>
 
 namespace np::gui {
 
@@ -19,7 +22,22 @@ struct ReadoutInput
     planning::PatientPosition position = planning::PatientPosition::HFS;
     bool measuring = false;  ///< clearance fields are being computed
     bool haveLabels = false; ///< structures are loaded
+    QStringList staleBecause; ///< what changed since the target's search ("the needle", ...)
+    /// Clearances at or above this are lower bounds (the fields are exact only up to their cap).
+    double exactClearanceUpToMm = std::numeric_limits<double>::infinity();
+    QString positionNote; ///< the CT's patient position does not suit the procedure
 };
+
+/// A clearance as text: "4.2 mm", or "> 19 mm" when it is only a lower bound.
+QString formatClearance(double clearanceMm, double exactUpToMm);
+
+/// A note when the CT's patient position does not suit the procedure's approach (a supine CT with
+/// a posterior, prone procedure, or a prone CT with an anterior one); empty otherwise.
+QString patientPositionNote(const std::string& approachFrom, const std::string& procedureTitle,
+                            planning::PatientPosition position);
+
+/// "Results stale: the needle and the structures changed since the search; search again."
+QString staleResultsText(const QStringList& staleBecause);
 
 /// The readout (HTML): verdict, length, angles, C-arm, clearances and violations.
 QString trajectoryReadoutHtml(const ReadoutInput& input);
