@@ -574,6 +574,12 @@ struct FrameSetup
 DrrImage renderDrr(const AttenuationVolume& volume, const CArmGeometry& view, const DrrOptions& options,
                    ProgressSink* progress)
 {
+    return renderDrr(volume, view, RigidTransform{}, options, progress);
+}
+
+DrrImage renderDrr(const AttenuationVolume& volume, const CArmGeometry& view,
+                   const RigidTransform& viewFromCt, const DrrOptions& options, ProgressSink* progress)
+{
     if (volume.empty())
         throw Error(ErrorCode::InvalidArgument, "DRR: the attenuation volume is empty");
     const Data& d = volume.data();
@@ -583,12 +589,14 @@ DrrImage renderDrr(const AttenuationVolume& volume, const CArmGeometry& view, co
     image.rows = p.rows;
     image.pathLengthMm.assign(static_cast<std::size_t>(p.columns) * static_cast<std::size_t>(p.rows), 0.0f);
 
+    // The view moved into the CT's frame: ctFromView applied to the source and the detector.
+    const RigidTransform ctFromView = viewFromCt.inverse();
     FrameSetup frame;
-    frame.sourceLps = view.sourceLps();
+    frame.sourceLps = ctFromView.apply(view.sourceLps());
     frame.sourceIjk = d.paddedIjkFromLps(frame.sourceLps);
-    frame.pixel00Lps = view.detectorPointLps({0.0, 0.0});
-    frame.columnStepLps = view.columnDirectionLps() * p.columnSpacingMm;
-    frame.rowStepLps = view.rowDirectionLps() * p.rowSpacingMm;
+    frame.pixel00Lps = ctFromView.apply(view.detectorPointLps({0.0, 0.0}));
+    frame.columnStepLps = ctFromView.applyToDirection(view.columnDirectionLps()) * p.columnSpacingMm;
+    frame.rowStepLps = ctFromView.applyToDirection(view.rowDirectionLps()) * p.rowSpacingMm;
 
     const std::int64_t paddedTotal = d.stride[2] * d.padded[2];
 #ifdef NP_DRR_HAVE_AVX2_KERNEL

@@ -10,6 +10,7 @@
 
 #include "needleplan/imaging/CArmGeometry.h"
 #include "needleplan/imaging/Geometry.h"
+#include "needleplan/imaging/RigidTransform.h"
 
 #include <cstdint>
 #include <memory>
@@ -90,6 +91,13 @@ struct DrrImage
 /// Renders the DRR of `volume` for `view`. Throws np::Error(InvalidArgument) for an empty volume,
 /// Cancelled when `progress` asks to stop (checked between tiles of 8 × 8 pixels).
 DrrImage renderDrr(const AttenuationVolume& volume, const CArmGeometry& view, const DrrOptions& options = {},
+                   ProgressSink* progress = nullptr);
+
+/// Renders the DRR of the CT placed in the view's frame by `viewFromCt` (a CT point x lies at
+/// viewFromCt(x) for the C-arm), as 2D/3D registration needs: the result's projection matrix is
+/// the view's times viewFromCt.
+DrrImage renderDrr(const AttenuationVolume& volume, const CArmGeometry& view,
+                   const RigidTransform& viewFromCt, const DrrOptions& options = {},
                    ProgressSink* progress = nullptr);
 
 /// Water-equivalent path length (mm) along the segment from `sourceLps` to `endLps`, with the

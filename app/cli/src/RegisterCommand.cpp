@@ -1,0 +1,259 @@
+// needleplan-cli register: 2D/3D registration of one fluoroscopy frame to a CT, with the isocentre
+// at a target; prints and writes the pose (exit 0 registered, 4 not registered, 2 bad input).
+
+#include "CliCommand.h"
+#include "needleplan/imaging/AtomicFile.h"
+#include "needleplan/imaging/DrrRenderer.h"
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/FluoroRegistration.h"
+#include "needleplan/imaging/ImageLoader.h"
+#include "needleplan/imaging/ProjectionImage.h"
+#include "needleplan/imaging/Volume.h"
+#include "needleplan/planning/PlanDocument.h"
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+namespace np::cli {
+
+namespace {
+
+using nlohmann::json;
+using namespace np::imaging;
+
+struct RegisterArguments
+{
+    std::string image;
+    int series = -1;
+    std::string fluoro;
+    int frame = 1;
+    std::string isocenter;
+    std::string plan;
+    std::string targetName;
+    std::optional<double> sid, sod, pixelSpacing;
+    std::string metric = "gc";
+    bool refine = false;
+    int threads = 0;
+    std::string out;
+    bool json = false;
+};
+
+[[noreturn]] void bad(const std::string& message)
+{
+    throw Error(ErrorCode::InvalidArgument, message);
+}
+
+double number(const std::string& text, const std::string& what)
+{
+    std::size_t used = 0;
+    double value = 0.0;
+    try {
+        value = std::stod(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != text.size() || text.empty() || !std::isfinite(value))
+        bad(what + " \"" + text + "\" is not a number");
+    return value;
+}
+
+Vec3 point(const std::string& text, const std::string& what)
+{
+    Vec3 p;
+    std::string rest = text;
+    for (int a = 0; a < 3; ++a) {
+        const auto comma = rest.find(',');
+        if ((a < 2) != (comma != std::string::npos))
+            bad(what + " \"" + text + "\" must be X,Y,Z in LPS mm");
+        p[a] = number(a < 2 ? rest.substr(0, comma) : rest, what);
+        if (a < 2)
+            rest = rest.substr(comma + 1);
+    }
+    return p;
+}
+
+json vec(const Vec3& v)
+{
+    return json::array({v.x, v.y, v.z});
+}
+
+/// Fills the distances and spacing the header lacks with the user's values; names what was assumed.
+std::vector<std::string> completeGeometry(ProjectionImage& image, const RegisterArguments& a)
+{
+    std::vector<std::string> assumed;
+    ProjectionGeometry& g = image.geometry;
+    if (g.confidence == GeometryConfidence::Full)
+        return assumed;
+    if (g.confidence == GeometryConfidence::None)
+        bad(image.sourcePath +
+            ": no positioner angles (geometry confidence none): registration needs the C-arm "
+            "angles of the frame as its start");
+    auto fill = [&](std::optional<double>& field, const std::optional<double>& given, const char* option,
+                    const char* attribute) {
+        if (field)
+            return;
+        if (!given)
+            bad(image.sourcePath + ": " + attribute + " is missing; give " + option +
+                " (the value of this C-arm)");
+        if (!(*given > 0.0))
+            bad(std::string(option) + " must be positive");
+        field = *given;
+        assumed.push_back(std::string(attribute) + " = " + std::to_string(*given) + " (" + option + ")");
+    };
+    fill(g.sourceToDetectorMm, a.sid, "--sid", "DistanceSourceToDetector (0018,1110)");
+    fill(g.sourceToIsocenterMm, a.sod, "--sod", "DistanceSourceToPatient (0018,1111)");
+    if (!g.detectorPixelSpacingMm) {
+        std::optional<double> spacing;
+        fill(spacing, a.pixelSpacing, "--pixel-spacing", "ImagerPixelSpacing (0018,1164)");
+        g.detectorPixelSpacingMm = std::array<double, 2>{*spacing, *spacing};
+    }
+    for (auto& f : g.frames) {
+        if (!f.sourceToDetectorMm)
+            f.sourceToDetectorMm = g.sourceToDetectorMm;
+        if (!f.sourceToIsocenterMm)
+            f.sourceToIsocenterMm = g.sourceToIsocenterMm;
+    }
+    g.confidence = GeometryConfidence::Full;
+    return assumed;
+}
+
+int runRegister(const RegisterArguments& a)
+{
+    const auto started = std::chrono::steady_clock::now();
+    if (a.isocenter.empty() == a.plan.empty())
+        bad("give either --isocenter X,Y,Z (the target, LPS mm) or --plan with an optional --target-name");
+    if (a.metric != "gc" && a.metric != "ncc")
+        bad("--metric must be gc (gradient correlation) or ncc (normalised cross-correlation)");
+    if (a.frame < 1)
+        bad("--frame counts from 1");
+    Vec3 isocenterLps;
+    std::string targetName;
+    if (!a.plan.empty()) {
+        const planning::Plan plan = planning::loadPlan(a.plan);
+        const planning::PlanTarget* target = nullptr;
+        for (const auto& t : plan.targets)
+            if (a.targetName.empty() || t.name == a.targetName) {
+                target = &t;
+                break;
+            }
+        if (target == nullptr)
+            throw Error(ErrorCode::NotFound, a.plan + ": no target named \"" + a.targetName + "\"");
+        isocenterLps = target->targetLps;
+        targetName = target->name;
+    } else {
+        isocenterLps = point(a.isocenter, "--isocenter");
+    }
+
+    ProjectionImage fluoro = loadProjectionImage(a.fluoro);
+    if (a.frame > fluoro.frameCount)
+        bad(a.fluoro + ": frame " + std::to_string(a.frame) + " does not exist (" +
+            std::to_string(fluoro.frameCount) + " frames)");
+    const std::vector<std::string> assumed = completeGeometry(fluoro, a);
+    const CArmGeometry view = fluoro.frameView(a.frame - 1, isocenterLps);
+
+    LoadOptions load;
+    load.seriesIndex = a.series;
+    const Volume ct = loadVolume(a.image, load);
+    AttenuationOptions attenuationOptions;
+    attenuationOptions.threads = a.threads;
+    const AttenuationVolume volume(ct, attenuationOptions);
+
+    FluoroFrame frame;
+    frame.columns = fluoro.columns;
+    frame.rows = fluoro.rows;
+    const float* pixels = fluoro.frame(a.frame - 1);
+    frame.pixels.assign(pixels, pixels + static_cast<std::size_t>(fluoro.columns) * fluoro.rows);
+    FluoroRegistrationOptions options;
+    options.metric =
+        a.metric == "gc" ? FluoroMetric::GradientCorrelation : FluoroMetric::NormalizedCrossCorrelation;
+    options.threads = a.threads;
+    options.refineOnly = a.refine;
+    const FluoroRegistrationResult r = registerFluoroscopy(volume, frame, view, options);
+    const double totalSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+    json out;
+    out["schema"] = "needleplan.fluoro-pose/1";
+    out["registered"] = r.registered;
+    out["reason"] = r.reason;
+    out["similarity"] = r.similarity;
+    out["similarityBefore"] = r.similarityBefore;
+    out["metric"] = toString(options.metric);
+    out["peakDrop"] = r.peakDrop;
+    json matrix = json::array();
+    for (int row = 0; row < 3; ++row)
+        matrix.push_back(json::array(
+            {r.projection(row, 0), r.projection(row, 1), r.projection(row, 2), r.projection(row, 3)}));
+    out["projectionMatrix"] = matrix;
+    json pose = json::array();
+    for (int row = 0; row < 3; ++row)
+        pose.push_back(json::array({r.viewFromCt.rotation(row, 0), r.viewFromCt.rotation(row, 1),
+                                    r.viewFromCt.rotation(row, 2), r.viewFromCt.translationMm[row]}));
+    pose.push_back(json::array({0.0, 0.0, 0.0, 1.0}));
+    out["poseLps"] = pose;
+    out["poseMeaning"] =
+        "maps CT LPS onto the C-arm's LPS frame of the header's view with the isocentre at isocenterLps";
+    out["isocenterLps"] = vec(isocenterLps);
+    if (!targetName.empty())
+        out["targetName"] = targetName;
+    const DetectorPixel target = r.projection.project(isocenterLps);
+    out["targetPixel"] = json::array({target.column, target.row});
+    out["correctionMm"] = r.translationMm;
+    out["correctionDeg"] = r.rotationDeg;
+    out["maskedFraction"] = r.maskedFraction;
+    out["drrsRendered"] = r.evaluations;
+    out["registrationSeconds"] = r.seconds;
+    out["totalSeconds"] = totalSeconds;
+    out["fluoro"] = a.fluoro;
+    out["frame"] = a.frame;
+    out["sopInstanceUid"] = fluoro.sopInstanceUid;
+    out["image"] = a.image;
+    out["frameOfReferenceUid"] = ct.info().frameOfReferenceUid;
+    out["assumedGeometry"] = assumed;
+    out["warnings"] = r.warnings;
+    const std::string text = out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+    writeFileAtomically(a.out, text);
+    if (a.json) {
+        std::cout << text;
+    } else {
+        std::cout << r.reason << "\n";
+        std::cout << "target at pixel (" << target.column << ", " << target.row << "); registration "
+                  << r.seconds << " s, " << totalSeconds << " s with loading; pose written to " << a.out
+                  << "\n";
+    }
+    return r.registered ? ExitSuccess : ExitNoSafePath;
+}
+
+const CommandRegistration registration{
+    "register", "2D/3D registration of a fluoroscopy frame to a CT (exit 0 registered, 4 not registered)",
+    [](CLI::App& command) -> std::function<int()> {
+        auto a = std::make_shared<RegisterArguments>();
+        command.add_option("--image", a->image, "CT: DICOM file, folder or NRRD/NIfTI/MetaImage")->required();
+        command.add_option("--series", a->series, "series index when the path holds several (see info)");
+        command.add_option("--fluoro", a->fluoro, "projection image (XA, RF, DX, CR, Enhanced XA/XRF)")
+            ->required();
+        command.add_option("--frame", a->frame, "frame of a cine, counted from 1 (default 1)");
+        command.add_option("--isocenter", a->isocenter,
+                           "the target X,Y,Z in LPS mm: the start puts it at the "
+                           "image centre");
+        command.add_option("--plan", a->plan, "plan file whose target is the isocentre");
+        command.add_option("--target-name", a->targetName, "target of the plan (default: the first)");
+        command.add_option("--sid", a->sid, "source-to-detector distance (mm) when the header lacks it");
+        command.add_option("--sod", a->sod, "source-to-isocentre distance (mm) when the header lacks it");
+        command.add_option("--pixel-spacing", a->pixelSpacing,
+                           "detector pixel pitch (mm) when the header lacks it");
+        command.add_option("--metric", a->metric, "gc (gradient correlation, default) or ncc");
+        command.add_flag("--refine", a->refine, "small correction only (no search, no coarsest level)");
+        command.add_option("--threads", a->threads, "threads (default: all cores)");
+        command.add_option("--out", a->out, "pose file (JSON, needleplan.fluoro-pose/1)")->required();
+        command.add_flag("--json", a->json, "print the pose file");
+        return [a] { return runRegister(*a); };
+    }};
+
+} // namespace
+
+} // namespace np::cli
