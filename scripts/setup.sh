@@ -10,7 +10,7 @@ packages=(cmake make ninja-build g++ pkg-config
   qt6-base-dev libqt6opengl6-dev libgtest-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev
   xvfb xauth libgl1-mesa-dri libgdcm-tools zlib1g-dev
-  dicom3tools poppler-utils)
+  dicom3tools poppler-utils dcmtk)
 # The libFuzzer stage of scripts/test.sh (NP_SETUP_FUZZ=1) builds with clang and its runtime.
 if [ "${NP_SETUP_FUZZ:-0}" = 1 ]; then
   packages+=(clang libclang-rt-14-dev)

@@ -68,6 +68,11 @@ void save(DcmFileFormat& file, const std::string& outPath, const std::string& wh
 
 } // namespace
 
+std::string newSeriesInstanceUid()
+{
+    return detail::newUid(SITE_SERIES_UID_ROOT);
+}
+
 PatientStudySummary readPatientStudy(const VolumeInfo& info)
 {
     PatientStudySummary summary;

@@ -5,7 +5,9 @@
 #include "TestSupport.h"
 
 #include <filesystem>
+#include <fstream>
 #include <gtest/gtest.h>
+#include <map>
 #include <nlohmann/json.hpp>
 
 namespace {
@@ -147,6 +149,53 @@ TEST(PacsCommand, StoreFindGetAndMoveThePhantom)
     EXPECT_EQ(moved["seriesUid"], original["seriesUid"]);
     EXPECT_EQ(moved["originLps"], original["originLps"]);
     EXPECT_EQ(moved["huRange"], original["huRange"]);
+
+    // The case report (Encapsulated PDF) and its pictures (Secondary Capture) go back to the PACS,
+    // which files them in the phantom's study next to the CT.
+    const json plan = {
+        {"schema", "needleplan.plan/1"},
+        {"image", {{"path", dicom.string()}}},
+        {"needle",
+         {{"name", "22G-90mm"}, {"gauge", 22}, {"outerDiameterMm", 0.72}, {"usableLengthMm", 90.0}}},
+        {"structures", json::array()},
+        {"targets",
+         {{{"name", "T"},
+           {"targetLps", {0.0, 0.0, 0.0}},
+           {"trajectories",
+            {{{"entryLps", {20.0, 60.0, 10.0}},
+              {"targetLps", {0.0, 0.0, 0.0}},
+              {"safe", false},
+              {"lengthMm", 64.0},
+              {"clearances", json::array()},
+              {"angles",
+               {{"craniocaudalDeg", 0.0},
+                {"craniocaudal", "axial"},
+                {"mediolateralDeg", 0.0},
+                {"mediolateralSide", "none"},
+                {"bullseye", {{"primaryDeg", 0.0}, {"secondaryDeg", 0.0}}},
+                {"progression", {{"primaryDeg", 90.0}, {"secondaryDeg", 0.0}}}}}}}}}}}};
+    std::ofstream(dir.path() / "plan.json") << plan.dump(1);
+    const fs::path reportDicom = dir.path() / "report-dicom";
+    result = runCli({"report", "--plan", (dir.path() / "plan.json").string(), "--out",
+                     (dir.path() / "report.pdf").string(), "--dicom-dir", reportDicom.string()});
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    const std::size_t reportObjects = countFiles(reportDicom);
+    EXPECT_EQ(reportObjects, 4u); // the report, along the needle, bull's-eye and progression DRRs
+    result = runCli(std::vector<std::string>{"pacs", "store", reportDicom.string()} + pacs);
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_NE(result.out.find("sent " + std::to_string(reportObjects) + " instances"), std::string::npos)
+        << result.out;
+    result = runCli(
+        std::vector<std::string>{"pacs", "find", "--level", "series", "--study-uid", studyUid, "--json"} +
+        pacs);
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    std::map<std::string, int> instancesByModality;
+    for (const json& series : json::parse(result.out))
+        instancesByModality[series["modality"].get<std::string>()] +=
+            series["numberOfInstances"].is_number() ? series["numberOfInstances"].get<int>() : -1000;
+    EXPECT_EQ(instancesByModality["CT"], instances) << result.out;
+    EXPECT_EQ(instancesByModality["DOC"], 1) << result.out;
+    EXPECT_EQ(instancesByModality["OT"], 3) << result.out;
 
     // An unknown called AE: association rejected, exit 5, the message says so.
     result = runCli(std::vector<std::string>{"pacs", "echo"} + connection(orthanc.dicomPort(), "WRONGAE"));

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace {
 
@@ -27,11 +28,21 @@ std::string run(const std::string& command)
     return output;
 }
 
+/// An attribute's value as DCMTK's dcmdump prints it ("" when absent), e.g. tag "0020,000d".
+std::string dumpedValue(const std::filesystem::path& file, const std::string& tag)
+{
+    const std::string out = run("dcmdump -Un +P " + tag + " '" + file.string() + "'");
+    const auto open = out.find('['), close = out.find(']', open == std::string::npos ? 0 : open);
+    return open == std::string::npos || close == std::string::npos ? std::string()
+                                                                   : out.substr(open + 1, close - open - 1);
+}
+
 TEST(ReportCommand, PdfAndDicomObjectsOfAPlanOnTheLiverCt)
 {
     NP_REQUIRE_REALDICOM();
-    if (std::system("command -v pdftotext >/dev/null 2>&1") != 0)
-        GTEST_SKIP() << "pdftotext (Debian package poppler-utils) is not installed";
+    if (std::system("command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && "
+                    "command -v pdfimages >/dev/null 2>&1 && command -v dcmdump >/dev/null 2>&1") != 0)
+        GTEST_SKIP() << "pdftotext/pdftoppm/pdfimages (poppler-utils) or dcmdump (dcmtk) is not installed";
     np::test::TempDir dir;
     const json angles = {{"craniocaudalDeg", 4.2},
                          {"craniocaudal", "cranial"},
@@ -67,12 +78,47 @@ TEST(ReportCommand, PdfAndDicomObjectsOfAPlanOnTheLiverCt)
          {"Liver lesion segment VI", "64.3", "72.8", "-31.7", "58.3", "(-150.0, 40.0, -127.7)", "nerve roots",
           "Planning aid", "JANCT000", "99000", "2003-04-17"})
         EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
-    for (const char* name : {"report.dcm", "picture_1.dcm"}) {
+    // Every page renders.
+    const std::string info = run("pdfinfo '" + pdf.string() + "'");
+    const auto pagesAt = info.find("Pages:");
+    ASSERT_NE(pagesAt, std::string::npos) << info;
+    const int pages = std::atoi(info.c_str() + pagesAt + 6);
+    EXPECT_GE(pages, 1);
+    run("pdftoppm -r 20 -png '" + pdf.string() + "' '" + (dir.path() / "page").string() + "'");
+    int rendered = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+        rendered += entry.path().extension() == ".png" && std::filesystem::file_size(entry.path()) > 0;
+    EXPECT_EQ(rendered, pages);
+    // The pictures: along the needle, bull's-eye DRR, progression DRR.
+    EXPECT_NE(text.find("CT along the needle"), std::string::npos);
+    EXPECT_NE(text.find("bull's-eye view"), std::string::npos);
+    EXPECT_NE(text.find("progression view"), std::string::npos);
+    const std::string pdfImages = run("pdfimages -list '" + pdf.string() + "'");
+    int images = 0;
+    for (std::size_t at = pdfImages.find(" image "); at != std::string::npos;
+         at = pdfImages.find(" image ", at + 1))
+        ++images;
+    EXPECT_GE(images, 3) << pdfImages;
+
+    // The DICOM objects: dciodvfy-clean, in the CT's study and patient, the pictures in one series.
+    const auto ctFile = np::test::realDicomDir() / "06_seg_ct_liver" / "ct" / "01.dcm";
+    const std::string studyUid = dumpedValue(ctFile, "0020,000d");
+    ASSERT_FALSE(studyUid.empty());
+    std::set<std::string> pictureSeries;
+    for (const char* name : {"report.dcm", "picture_1.dcm", "picture_2.dcm", "picture_3.dcm"}) {
         ASSERT_TRUE(std::filesystem::exists(dicom / name)) << name;
+        EXPECT_EQ(dumpedValue(dicom / name, "0020,000d"), studyUid) << name;
+        EXPECT_EQ(dumpedValue(dicom / name, "0010,0020"), dumpedValue(ctFile, "0010,0020")) << name;
+        EXPECT_EQ(dumpedValue(dicom / name, "0010,0010"), dumpedValue(ctFile, "0010,0010")) << name;
+        if (std::string(name) != "report.dcm")
+            pictureSeries.insert(dumpedValue(dicom / name, "0020,000e"));
         const auto verdict = np::test::runDciodvfy(dicom / name);
         NP_SKIP_UNLESS_DCIODVFY_RAN(verdict);
         EXPECT_EQ(verdict.errorCount, 0) << name << "\n" << verdict.errors;
     }
+    EXPECT_EQ(pictureSeries.size(), 1u);
+    EXPECT_EQ(dumpedValue(dicom / "report.dcm", "0008,0016"), "1.2.840.10008.5.1.4.1.1.104.1");
+    EXPECT_EQ(dumpedValue(dicom / "picture_1.dcm", "0008,0016"), "1.2.840.10008.5.1.4.1.1.7");
 }
 
 TEST(ReportCommand, MissingPlanIsBadInput)

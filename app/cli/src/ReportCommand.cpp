@@ -8,7 +8,6 @@
 #include "needleplan/report/CaseReport.h"
 
 #include <CLI/CLI.hpp>
-#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -26,59 +25,34 @@ struct ReportArguments
     std::string dicomDir;
 };
 
-std::string nowUtc()
-{
-    const std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &utc);
-    return text;
-}
-
 int runReport(const ReportArguments& arguments)
 {
-    report::CaseReportContent content;
-    content.plan = planning::loadPlan(arguments.plan);
-    content.generatedAtUtc = nowUtc();
-    const std::string imagePath = arguments.image.empty() ? content.plan.image.path : arguments.image;
+    const planning::Plan plan = planning::loadPlan(arguments.plan);
+    const std::string imagePath = arguments.image.empty() ? plan.image.path : arguments.image;
     imaging::Volume ct;
-    if (imagePath.empty()) {
-        content.notes.push_back("the plan names no image: no patient data and no pictures");
-    } else {
+    if (!imagePath.empty()) {
         imaging::LoadOptions load;
         load.seriesIndex = arguments.series;
         ct = imaging::loadVolume(imagePath, load);
-        if (!content.plan.image.seriesUid.empty() && !ct.info().seriesUid.empty() &&
-            ct.info().seriesUid != content.plan.image.seriesUid)
+        if (!plan.image.seriesUid.empty() && !ct.info().seriesUid.empty() &&
+            ct.info().seriesUid != plan.image.seriesUid)
             throw Error(ErrorCode::InvalidArgument, imagePath + ": series " + ct.info().seriesUid +
-                                                        " is not the plan's series " +
-                                                        content.plan.image.seriesUid);
-        content.patient = imaging::readPatientStudy(ct.info());
-        content.seriesDescription = ct.info().description;
-        content.modality = ct.info().modality;
-        for (const auto& target : content.plan.targets) {
-            std::vector<report::ReportPicture> pictures;
-            const planning::PlannedTrajectory* chosen = nullptr;
-            for (const auto& p : target.trajectories)
-                if (!chosen || p.rank < chosen->rank)
-                    chosen = &p;
-            if (chosen)
-                pictures.push_back(report::alongNeedlePicture(
-                    ct, chosen->trajectory,
-                    target.name + ": CT along the needle (rank " + std::to_string(chosen->rank) +
-                        "), entry left, target (red) right; window 400/40 HU"));
-            content.picturesByTarget.push_back(std::move(pictures));
-        }
-        content.notes.push_back("the 3D view is not included in reports made by the command line (it needs "
-                                "an OpenGL display)");
+                                                        " is not the plan's series " + plan.image.seriesUid);
     }
+    if (!arguments.dicomDir.empty() && ct.empty())
+        throw Error(ErrorCode::InvalidArgument, "--dicom-dir needs the plan's CT (give --image)");
+    report::CaseReportContent content = report::caseReportContent(plan, ct.empty() ? nullptr : &ct);
+    if (!ct.empty())
+        content.notes.push_back("the 3D view is not included in reports made by the command line (it needs "
+                                "an OpenGL display); the workstation's File > Report includes it");
     report::writeCaseReportPdf(content, arguments.out);
     std::cout << "wrote " << arguments.out << "\n";
     if (!arguments.dicomDir.empty()) {
-        if (ct.empty())
-            throw Error(ErrorCode::InvalidArgument, "--dicom-dir needs the plan's CT (give --image)");
-        std::filesystem::create_directories(arguments.dicomDir);
+        std::error_code folderError;
+        std::filesystem::create_directories(arguments.dicomDir, folderError);
+        if (folderError)
+            throw Error(ErrorCode::Io,
+                        arguments.dicomDir + ": cannot create the folder (" + folderError.message() + ")");
         imaging::DerivedObjectOptions options;
         options.seriesDescription = "NeedlePlan case report";
         const std::string pdfObject = (std::filesystem::path(arguments.dicomDir) / "report.dcm").string();
@@ -89,6 +63,7 @@ int runReport(const ReportArguments& arguments)
         imaging::DerivedObjectOptions pictureOptions;
         pictureOptions.seriesDescription = "NeedlePlan pictures";
         pictureOptions.seriesNumber = 902;
+        pictureOptions.seriesUid = imaging::newSeriesInstanceUid(); // one series for all pictures
         int instance = 0;
         for (const auto& pictures : content.picturesByTarget)
             for (const auto& picture : pictures) {

@@ -1,7 +1,10 @@
 #include "needleplan/report/CaseReport.h"
 
 #include "needleplan/imaging/AtomicFile.h"
+#include "needleplan/imaging/CArmGeometry.h"
+#include "needleplan/imaging/DrrRenderer.h"
 #include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Progress.h"
 #include "needleplan/imaging/Version.h"
 #include "needleplan/imaging/Volume.h"
 #include "needleplan/render/SliceGeometry.h"
@@ -20,6 +23,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 
 namespace np::report {
@@ -90,18 +94,25 @@ std::string row(std::initializer_list<std::string> cells, bool header = false)
     return html + "</tr>\n";
 }
 
+/// Picture group of the overview pictures (targets are 0, 1, ...).
+constexpr std::size_t kOverview = static_cast<std::size_t>(-1);
+
 std::string pictureUrl(std::size_t target, std::size_t index)
 {
-    return "picture:" + std::to_string(target) + "_" + std::to_string(index);
+    return "picture:" + (target == kOverview ? std::string("overview") : std::to_string(target)) + "_" +
+           std::to_string(index);
 }
 
-const planning::PlannedTrajectory* chosenTrajectory(const planning::PlanTarget& target)
+/// An <img> of `widthPixels` (at 96 per inch) keeping the picture's aspect ratio (Qt does not
+/// scale the height when only the width is given).
+std::string imageTag(const ReportPicture& picture, const std::string& url, int widthPixels)
 {
-    const planning::PlannedTrajectory* chosen = nullptr;
-    for (const auto& p : target.trajectories)
-        if (!chosen || p.rank < chosen->rank)
-            chosen = &p;
-    return chosen;
+    const int height =
+        picture.width > 0
+            ? static_cast<int>(std::lround(double(widthPixels) * picture.height / picture.width))
+            : widthPixels;
+    return "<img src=\"" + url + "\" width=\"" + std::to_string(widthPixels) + "\" height=\"" +
+           std::to_string(height) + "\">";
 }
 
 void ensureGuiApplication()
@@ -119,6 +130,54 @@ void ensureGuiApplication()
 }
 
 } // namespace
+
+const planning::PlannedTrajectory* chosenTrajectory(const planning::PlanTarget& target)
+{
+    const planning::PlannedTrajectory* chosen = nullptr;
+    for (const auto& p : target.trajectories)
+        if (!chosen || p.rank < chosen->rank)
+            chosen = &p;
+    return chosen;
+}
+
+std::string currentTimeUtc()
+{
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &utc);
+    return text;
+}
+
+std::string structureSource(const planning::Plan& plan, const std::string& structureName)
+{
+    std::vector<std::string> sources;
+    const std::string& all = plan.image.structuresPath;
+    for (std::size_t start = 0; start < all.size();) {
+        const std::size_t end = std::min(all.find("; ", start), all.size());
+        if (end > start)
+            sources.push_back(all.substr(start, end - start));
+        start = end + 2;
+    }
+    if (sources.empty())
+        return "(not stated)";
+    if (sources.size() == 1)
+        return sources.front();
+    const std::string automatic = "automatic segmentation (";
+    std::string files;
+    for (const auto& source : sources) {
+        if (source.rfind(automatic, 0) == 0 && source.back() == ')') {
+            const std::string list =
+                "," + lower(source.substr(automatic.size(), source.size() - automatic.size() - 1)) + ",";
+            if (list.find("," + lower(structureName) + ",") != std::string::npos)
+                return "automatic segmentation";
+            continue;
+        }
+        files += (files.empty() ? "" : "; ") + source;
+    }
+    return files.empty() ? "(not stated)" : files;
+}
 
 std::vector<std::string> missingCriticalStructures(const planning::Plan& plan)
 {
@@ -178,15 +237,36 @@ std::string caseReportHtml(const CaseReportContent& content)
         std::string list;
         for (const auto& m : missing)
             list += (list.empty() ? "" : ", ") + m;
-        h += "<p style=\"color: #b00000\"><b>Warning: no " + escape(list) +
-             " among the structures.</b> The trajectories were not checked against them; their clearance "
-             "is unknown.</p>\n";
+        h += "<table border=\"2\" cellpadding=\"6\" cellspacing=\"0\" width=\"100%\"><tr><td "
+             "style=\"color: #b00000\"><b>WARNING: no " +
+             escape(list) +
+             " among the structures.</b> The trajectories were not checked against them: their clearance "
+             "from these structures is unknown. Check them on the images before the "
+             "procedure.</td></tr></table>\n";
     }
-    h += "<table border=\"1\" cellspacing=\"0\" cellpadding=\"2\">\n" +
-         row({"Structure", "Class", "Margin (mm)"}, true);
-    for (const auto& s : plan.structures)
-        h += row({escape(s.name), planning::toString(s.structureClass), fixed(s.marginMm)});
+    // One source: said above, no column. Ignored structures (skin, fat, ...) in one line.
+    const bool severalSources = plan.image.structuresPath.find("; ") != std::string::npos;
+    h += "<table border=\"1\" cellspacing=\"0\" cellpadding=\"2\">\n";
+    h += severalSources ? row({"Structure", "Class", "Margin (mm)", "Source"}, true)
+                        : row({"Structure", "Class", "Margin (mm)"}, true);
+    std::string ignored;
+    for (const auto& s : plan.structures) {
+        if (s.structureClass == planning::StructureClass::Ignored) {
+            ignored += (ignored.empty() ? "" : ", ") + escape(s.name);
+            continue;
+        }
+        h += severalSources ? row({escape(s.name), planning::toString(s.structureClass), fixed(s.marginMm),
+                                   escape(structureSource(plan, s.name))})
+                            : row({escape(s.name), planning::toString(s.structureClass), fixed(s.marginMm)});
+    }
     h += "</table>\n";
+    if (!ignored.empty())
+        h += "<p>Not checked (class ignored): " + ignored + ".</p>\n";
+    if (plan.structures.empty())
+        h += "<p style=\"color: #b00000\"><b>The plan lists no structures.</b></p>\n";
+    for (std::size_t p = 0; p < content.overviewPictures.size(); ++p)
+        h += "<p>" + imageTag(content.overviewPictures[p], pictureUrl(kOverview, p), 480) + "<br>" +
+             escape(content.overviewPictures[p].caption) + "</p>\n";
 
     h += "<h2>Needle</h2>\n<p>" + escape(plan.needle.name) + ": " + std::to_string(plan.needle.gauge) +
          " G, outer "
@@ -239,7 +319,12 @@ std::string caseReportHtml(const CaseReportContent& content)
         h += "<p><b>Clearances</b> (needle surface to structure, mm)</p>\n";
         h += "<table border=\"1\" cellspacing=\"0\" cellpadding=\"2\">\n" +
              row({"Structure", "Class", "Clearance", "Margin", "Depth from entry", ""}, true);
-        for (const auto& c : e.clearances)
+        // Tightest first: smallest clearance beyond the margin.
+        std::vector<planning::StructureClearance> clearances = e.clearances;
+        std::stable_sort(clearances.begin(), clearances.end(), [](const auto& a, const auto& b) {
+            return a.clearanceMm - a.marginMm < b.clearanceMm - b.marginMm;
+        });
+        for (const auto& c : clearances)
             h += row({escape(c.structure), planning::toString(c.structureClass), fixed(c.clearanceMm),
                       fixed(c.marginMm), fixed(c.depthFromEntryMm), c.violated ? "VIOLATED" : ""});
         h += "</table>\n";
@@ -252,12 +337,19 @@ std::string caseReportHtml(const CaseReportContent& content)
                          (p.evaluation.safe ? "safe" : "unsafe") + "</li>\n";
             h += "</ul>\n";
         }
-        if (t < content.picturesByTarget.size())
-            for (std::size_t p = 0; p < content.picturesByTarget[t].size(); ++p) {
-                const ReportPicture& picture = content.picturesByTarget[t][p];
-                h += "<p><img src=\"" + pictureUrl(t, p) + "\" width=\"360\"><br>" + escape(picture.caption) +
-                     "</p>\n";
+        if (t < content.picturesByTarget.size() && !content.picturesByTarget[t].empty()) {
+            // Two pictures a row, each with its caption below.
+            h += "<table cellspacing=\"0\" cellpadding=\"4\">\n";
+            const auto& pictures = content.picturesByTarget[t];
+            for (std::size_t p = 0; p < pictures.size(); p += 2) {
+                h += "<tr>";
+                for (std::size_t q = p; q < std::min(p + 2, pictures.size()); ++q)
+                    h += "<td valign=\"top\" width=\"50%\">" + imageTag(pictures[q], pictureUrl(t, q), 300) +
+                         "<br>" + escape(pictures[q].caption) + "</td>";
+                h += "</tr>\n";
             }
+            h += "</table>\n";
+        }
     }
     for (const auto& note : content.notes)
         h += "<p>Note: " + escape(note) + "</p>\n";
@@ -284,18 +376,20 @@ void writeCaseReportPdf(const CaseReportContent& content, const std::string& pat
         writer.setTitle("NeedlePlan case report");
         writer.setCreator(QString::fromStdString("NeedlePlan " + imaging::softwareVersion()));
         QTextDocument document;
+        auto addPicture = [&](const ReportPicture& picture, const std::string& url) {
+            if (picture.width <= 0 || picture.height <= 0 ||
+                picture.rgb.size() != std::size_t(picture.width) * std::size_t(picture.height) * 3)
+                return;
+            const QImage image(picture.rgb.data(), picture.width, picture.height, picture.width * 3,
+                               QImage::Format_RGB888);
+            document.addResource(QTextDocument::ImageResource, QUrl(QString::fromStdString(url)),
+                                 QVariant::fromValue(image.copy()));
+        };
+        for (std::size_t p = 0; p < content.overviewPictures.size(); ++p)
+            addPicture(content.overviewPictures[p], pictureUrl(kOverview, p));
         for (std::size_t t = 0; t < content.picturesByTarget.size(); ++t)
-            for (std::size_t p = 0; p < content.picturesByTarget[t].size(); ++p) {
-                const ReportPicture& picture = content.picturesByTarget[t][p];
-                if (picture.width <= 0 || picture.height <= 0 ||
-                    picture.rgb.size() != std::size_t(picture.width) * std::size_t(picture.height) * 3)
-                    continue;
-                const QImage image(picture.rgb.data(), picture.width, picture.height, picture.width * 3,
-                                   QImage::Format_RGB888);
-                document.addResource(QTextDocument::ImageResource,
-                                     QUrl(QString::fromStdString(pictureUrl(t, p))),
-                                     QVariant::fromValue(image.copy()));
-            }
+            for (std::size_t p = 0; p < content.picturesByTarget[t].size(); ++p)
+                addPicture(content.picturesByTarget[t][p], pictureUrl(t, p));
         document.setHtml(QString::fromStdString(caseReportHtml(content)));
         // print() lays the document out again at the writer's resolution and paginates it (pt
         // sizes and 96-dpi image widths are scaled).
@@ -366,6 +460,127 @@ ReportPicture alongNeedlePicture(const imaging::Volume& ct, const planning::Traj
     }
     paint(target.x, target.y, 255, 40, 40);
     return picture;
+}
+
+namespace {
+
+/// Paints a disc of `radius` pixels (0: one pixel) into an RGB picture, clipped to it.
+void paintDisc(ReportPicture& picture, double column, double row, int radius, const std::uint8_t (&colour)[3])
+{
+    const int c0 = static_cast<int>(std::lround(column)), r0 = static_cast<int>(std::lround(row));
+    for (int dr = -radius; dr <= radius; ++dr)
+        for (int dc = -radius; dc <= radius; ++dc) {
+            const int c = c0 + dc, r = r0 + dr;
+            if (dc * dc + dr * dr > radius * radius || c < 0 || r < 0 || c >= picture.width ||
+                r >= picture.height)
+                continue;
+            std::uint8_t* at =
+                &picture.rgb[(std::size_t(r) * std::size_t(picture.width) + std::size_t(c)) * 3];
+            at[0] = colour[0];
+            at[1] = colour[1];
+            at[2] = colour[2];
+        }
+}
+
+} // namespace
+
+ReportPicture drrPicture(const imaging::AttenuationVolume& attenuation,
+                         const planning::Trajectory& trajectory, planning::PatientPosition position,
+                         DrrView view, const std::string& caption, int sizePixels)
+{
+    if (sizePixels < 16 || sizePixels > 4096)
+        throw Error(ErrorCode::InvalidArgument, "DRR picture size must be 16 to 4096 pixels");
+    const planning::TrajectoryAngles angles =
+        planning::computeTrajectoryAngles(trajectory.entryLps, trajectory.targetLps, position);
+    const planning::CarmAngles& carm = view == DrrView::Bullseye ? angles.bullseye : angles.progression;
+    imaging::CArmParameters parameters;
+    parameters.primaryDeg = carm.primaryDeg;
+    parameters.secondaryDeg = carm.secondaryDeg;
+    parameters.sourceToDetectorMm = 1000.0;
+    parameters.sourceToIsocenterMm = 750.0;
+    parameters.isocenterLps = trajectory.targetLps;
+    parameters.patientPosition = planning::toString(position);
+    parameters.columns = parameters.rows = sizePixels;
+    parameters.columnSpacingMm = parameters.rowSpacingMm = 300.0 / sizePixels;
+    const imaging::CArmGeometry geometry(parameters);
+    const imaging::DrrImage drr = imaging::renderDrr(attenuation, geometry);
+    const std::vector<std::uint8_t> grey = imaging::drrDisplayImage(drr);
+
+    ReportPicture picture;
+    picture.caption = caption;
+    picture.width = drr.columns;
+    picture.height = drr.rows;
+    picture.rgb.resize(grey.size() * 3);
+    for (std::size_t n = 0; n < grey.size(); ++n)
+        picture.rgb[3 * n] = picture.rgb[3 * n + 1] = picture.rgb[3 * n + 2] = grey[n];
+    const imaging::DetectorPixel entry = geometry.project(trajectory.entryLps);
+    const imaging::DetectorPixel target = geometry.project(trajectory.targetLps);
+    const std::uint8_t yellow[3] = {255, 220, 0}, red[3] = {255, 40, 40};
+    const double pixels = std::hypot(target.column - entry.column, target.row - entry.row);
+    const int steps = std::max(1, static_cast<int>(std::ceil(pixels * 2)));
+    for (int s = 0; s <= steps; ++s) {
+        const double f = double(s) / steps;
+        paintDisc(picture, entry.column + (target.column - entry.column) * f,
+                  entry.row + (target.row - entry.row) * f, 1, yellow);
+    }
+    // The entry as a ring (around the target in the bull's-eye view), the target as a red dot.
+    for (int a = 0; a < 72; ++a) {
+        const double angle = a * 2 * M_PI / 72;
+        paintDisc(picture, entry.column + 7 * std::cos(angle), entry.row + 7 * std::sin(angle), 0, yellow);
+    }
+    paintDisc(picture, target.column, target.row, 3, red);
+    return picture;
+}
+
+CaseReportContent caseReportContent(const planning::Plan& plan, const imaging::Volume* ct,
+                                    ProgressSink* progress)
+{
+    CaseReportContent content;
+    content.plan = plan;
+    content.generatedAtUtc = currentTimeUtc();
+    if (ct == nullptr || ct->empty()) {
+        content.notes.push_back("the plan's CT was not available: no patient data and no pictures");
+        return content;
+    }
+    content.patient = imaging::readPatientStudy(ct->info());
+    content.seriesDescription = ct->info().description;
+    content.modality = ct->info().modality;
+    const std::string positionText =
+        plan.image.patientPosition.empty() ? ct->info().patientPosition : plan.image.patientPosition;
+    const planning::PatientPosition position =
+        planning::parsePatientPosition(positionText).value_or(planning::PatientPosition::HFS);
+    std::unique_ptr<imaging::AttenuationVolume> attenuation;
+    for (std::size_t t = 0; t < plan.targets.size(); ++t) {
+        const planning::PlanTarget& target = plan.targets[t];
+        reportProgress(progress, double(t) / double(plan.targets.size()), "pictures of " + target.name);
+        throwIfCancelled(progress);
+        std::vector<ReportPicture> pictures;
+        const planning::PlannedTrajectory* chosen = chosenTrajectory(target);
+        if (chosen != nullptr && distance(chosen->trajectory.entryLps, chosen->trajectory.targetLps) > 1e-6) {
+            const std::string rank = "rank " + std::to_string(chosen->rank);
+            pictures.push_back(alongNeedlePicture(*ct, chosen->trajectory,
+                                                  "CT along the needle (" + rank +
+                                                      "): entry left, target (red) right; window 400/40 HU"));
+            if (!attenuation)
+                attenuation = std::make_unique<imaging::AttenuationVolume>(*ct);
+            throwIfCancelled(progress);
+            const planning::TrajectoryAngles angles = planning::computeTrajectoryAngles(
+                chosen->trajectory.entryLps, chosen->trajectory.targetLps, position);
+            pictures.push_back(drrPicture(*attenuation, chosen->trajectory, position, DrrView::Bullseye,
+                                          "DRR, bull's-eye view (" + rank + "): DICOM primary " +
+                                              fixed(angles.bullseye.primaryDeg) + " deg, secondary " +
+                                              fixed(angles.bullseye.secondaryDeg) +
+                                              " deg; entry (yellow ring) over the target (red)"));
+            pictures.push_back(drrPicture(*attenuation, chosen->trajectory, position, DrrView::Progression,
+                                          "DRR, progression view (" + rank + "): DICOM primary " +
+                                              fixed(angles.progression.primaryDeg) + " deg, secondary " +
+                                              fixed(angles.progression.secondaryDeg) +
+                                              " deg; needle yellow, target red"));
+        }
+        content.picturesByTarget.push_back(std::move(pictures));
+    }
+    reportProgress(progress, 1.0, "pictures done");
+    return content;
 }
 
 } // namespace np::report

@@ -4,6 +4,7 @@
 #include "needleplan/report/CaseReport.h"
 
 #include "TestSupport.h"
+#include "needleplan/imaging/DrrRenderer.h"
 #include "needleplan/imaging/Volume.h"
 
 #include <cstdio>
@@ -169,6 +170,75 @@ TEST(CaseReport, AlongNeedlePictureShowsTheBrightBallAtTheTarget)
     EXPECT_EQ(inside[1], 255);
     const std::uint8_t* air = &picture.rgb[(std::size_t(middleRow) * std::size_t(picture.width) + 2) * 3];
     EXPECT_EQ(air[0], 0);
+}
+
+/// Largest distance (pixels) from `column, row` of a pixel painted exactly in `colour`; -1 when none.
+double farthestPixelOfColour(const ReportPicture& picture, double column, double row, std::uint8_t r,
+                             std::uint8_t g, std::uint8_t b)
+{
+    double farthest = -1;
+    for (int y = 0; y < picture.height; ++y)
+        for (int x = 0; x < picture.width; ++x) {
+            const std::uint8_t* p =
+                &picture.rgb[(std::size_t(y) * std::size_t(picture.width) + std::size_t(x)) * 3];
+            if (p[0] == r && p[1] == g && p[2] == b)
+                farthest = std::max(farthest, std::hypot(x - column, y - row));
+        }
+    return farthest;
+}
+
+TEST(CaseReport, DrrPicturesPutTheTargetAtTheCentreAndTheEntryWhereTheGeometrySays)
+{
+    // A 20 mm water-dense ball (1000 HU) in air, anisotropic grid; a 35 mm needle along +x ends at
+    // its centre. The C-arm isocentre is the target: it projects to the image centre (99.5, 99.5) of
+    // 200 pixels of 1.5 mm. Bull's-eye: the entry projects onto the target. Progression: the needle
+    // lies in the isocentre's plane across the beam, magnified by SID/SOD = 1000/750.
+    imaging::Geometry g;
+    g.size = {80, 60, 40};
+    g.spacing = {1.0, 1.25, 1.5};
+    g.originLps = {-40, -37.5, -30};
+    imaging::Volume ct(g, -1000.0f);
+    for (std::int64_t k = 0; k < g.size[2]; ++k)
+        for (std::int64_t j = 0; j < g.size[1]; ++j)
+            for (std::int64_t i = 0; i < g.size[0]; ++i)
+                if (norm(g.lpsFromIjk({double(i), double(j), double(k)})) <= 10.0)
+                    ct.at(i, j, k) = 1000.0f;
+    const imaging::AttenuationVolume attenuation(ct);
+    const planning::Trajectory needle{Vec3{-35, 0, 0}, Vec3{0, 0, 0}, {}};
+    const double centre = 99.5, ringPixels = 7.0, linePixels = 1.0;
+    for (const auto position : {planning::PatientPosition::HFS, planning::PatientPosition::HFP}) {
+        const ReportPicture bullseye = drrPicture(attenuation, needle, position, DrrView::Bullseye, "b", 200);
+        ASSERT_EQ(bullseye.width, 200);
+        ASSERT_EQ(bullseye.height, 200);
+        // Red target dot (radius 3) centred on the image centre.
+        EXPECT_NEAR(farthestPixelOfColour(bullseye, centre, centre, 255, 40, 40), 3.0, 1.0);
+        // Yellow: only the entry's ring around the target (the needle is a point).
+        EXPECT_NEAR(farthestPixelOfColour(bullseye, centre, centre, 255, 220, 0), ringPixels, 1.5);
+        // The ball (projected radius 10 * 4/3 / 1.5 = 8.9 pixels) is darker than the air around it.
+        const auto grey = [&](const ReportPicture& p, int x, int y) {
+            return p.rgb[(std::size_t(y) * std::size_t(p.width) + std::size_t(x)) * 3];
+        };
+        EXPECT_LT(grey(bullseye, 105, 100), grey(bullseye, 130, 100));
+
+        const ReportPicture progression =
+            drrPicture(attenuation, needle, position, DrrView::Progression, "p", 200);
+        const double entryPixels = 35.0 * (1000.0 / 750.0) / 1.5; // 31.1
+        EXPECT_NEAR(farthestPixelOfColour(progression, centre, centre, 255, 220, 0), entryPixels + ringPixels,
+                    1.5 + linePixels);
+        EXPECT_NEAR(farthestPixelOfColour(progression, centre, centre, 255, 40, 40), 3.0, 1.0);
+    }
+}
+
+TEST(CaseReport, StructureSourcesComeFromThePlansDescription)
+{
+    planning::Plan plan;
+    EXPECT_EQ(structureSource(plan, "bone"), "(not stated)");
+    plan.image.structuresPath = "/data/seg.nrrd";
+    EXPECT_EQ(structureSource(plan, "bone"), "/data/seg.nrrd");
+    plan.image.structuresPath = "/data/roots.seg.dcm; automatic segmentation (body,bone,spinal_canal)";
+    EXPECT_EQ(structureSource(plan, "bone"), "automatic segmentation");
+    EXPECT_EQ(structureSource(plan, "Spinal_Canal"), "automatic segmentation");
+    EXPECT_EQ(structureSource(plan, "nerve_root_L4_left"), "/data/roots.seg.dcm");
 }
 
 } // namespace

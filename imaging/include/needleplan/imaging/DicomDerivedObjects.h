@@ -41,6 +41,9 @@ struct DerivedObjectOptions
     std::string patientName, patientId, studyUid;
 };
 
+/// A new, unique Series Instance UID (for several objects written into one series).
+std::string newSeriesInstanceUid();
+
 /// Writes the PDF file `pdfPath` as a DICOM Encapsulated PDF (modality DOC) with `documentTitle`.
 /// Returns warnings (e.g. the CT's source file could not be read). Throws np::Error: NotFound for
 /// a missing PDF, CorruptData for a file that is not a PDF, Io for a write failure.

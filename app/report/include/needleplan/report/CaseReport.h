@@ -6,14 +6,19 @@
 
 #include "needleplan/imaging/DicomDerivedObjects.h"
 #include "needleplan/planning/PlanDocument.h"
+#include "needleplan/planning/TrajectoryAngles.h"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace np::imaging {
-class Volume;
+namespace np {
+class ProgressSink;
 }
+namespace np::imaging {
+class AttenuationVolume;
+class Volume;
+} // namespace np::imaging
 
 namespace np::report {
 
@@ -34,6 +39,8 @@ struct CaseReportContent
     std::string seriesDescription;
     std::string modality;
     std::string generatedAtUtc; ///< "YYYY-MM-DD HH:MM UTC"
+    /// Pictures of the whole plan shown before the targets (the workstation's 3D view).
+    std::vector<ReportPicture> overviewPictures;
     /// Pictures per target, in plan order (may be fewer than targets).
     std::vector<std::vector<ReportPicture>> picturesByTarget;
     std::vector<std::string> notes; ///< e.g. why a picture is missing
@@ -42,6 +49,18 @@ struct CaseReportContent
 /// Structure groups whose absence the report warns about ("nerve roots", "vessels", "spinal canal"):
 /// none of the plan's structures has a name that names them.
 std::vector<std::string> missingCriticalStructures(const planning::Plan& plan);
+
+/// Where a structure came from, read from the plan's structures description (the sources joined by
+/// "; "): the only source; the automatic segmentation when it lists the structure ("automatic
+/// segmentation (body,bone,...)"); else the other sources together. "(not stated)" when the plan
+/// names none.
+std::string structureSource(const planning::Plan& plan, const std::string& structureName);
+
+/// The trajectory the report shows for a target: the best ranked (nullptr when there is none).
+const planning::PlannedTrajectory* chosenTrajectory(const planning::PlanTarget& target);
+
+/// "YYYY-MM-DD HH:MM UTC" of now.
+std::string currentTimeUtc();
 
 /// The report as HTML (what the PDF shows; also for tests).
 std::string caseReportHtml(const CaseReportContent& content);
@@ -55,5 +74,27 @@ void writeCaseReportPdf(const CaseReportContent& content, const std::string& pat
 /// from entry to target; about `sizePixels` wide. No GL.
 ReportPicture alongNeedlePicture(const imaging::Volume& ct, const planning::Trajectory& trajectory,
                                  const std::string& caption, int sizePixels = 512);
+
+/// Which C-arm view a DRR shows.
+enum class DrrView
+{
+    Bullseye,    ///< the beam along the needle: entry and target on one pixel
+    Progression, ///< the beam across the needle: its depth
+};
+
+/// A DRR (digitally reconstructed radiograph) of the CT for the trajectory's bull's-eye or
+/// progression view, as the fluoroscope shows it (dense bone dark), with the needle drawn from entry
+/// to target (yellow) and the target marked (red). Isocentre at the target, source to detector
+/// 1000 mm, source to isocentre 750 mm, a 300 mm square detector of `sizePixels` square pixels.
+ReportPicture drrPicture(const imaging::AttenuationVolume& attenuation,
+                         const planning::Trajectory& trajectory, planning::PatientPosition position,
+                         DrrView view, const std::string& caption, int sizePixels = 384);
+
+/// The report of `plan` on its CT: patient and series from the CT's DICOM source, and per target the
+/// chosen trajectory's along-needle reslice and bull's-eye and progression DRRs. `ct` may be null
+/// (no patient data, no pictures: said in the notes). Throws np::Error(Cancelled) when `progress`
+/// asks to stop.
+CaseReportContent caseReportContent(const planning::Plan& plan, const imaging::Volume* ct,
+                                    ProgressSink* progress = nullptr);
 
 } // namespace np::report
