@@ -70,12 +70,18 @@ TEST(ReportCommand, PdfAndDicomObjectsOfAPlanOnTheLiverCt)
     std::ofstream(dir.path() / "plan.json") << plan.dump(1);
     const auto pdf = dir.path() / "report.pdf";
     const auto dicom = dir.path() / "dicom";
+    // The report takes the depth from the plan, the length and the C-arm angles from the two points
+    // (the plan's stored angles are recomputed). Needle direction d = (70, -20, 0) / 72.8; length
+    // sqrt(70^2 + 20^2) = 72.8. Bull's-eye: detector along -d = (-0.962, 0.275, 0); DICOM primary
+    // angle atan2(x, -y) (LAO +, from anterior) = atan2(-0.962, -0.275) = -105.9 deg, secondary 0.
+    // Progression: d is 15.9 deg from the left-right axis (< 17 deg), so the table's up axis
+    // (anterior, supine FFS) made perpendicular to d: (-0.275, -0.962, 0), primary -15.9 deg.
     const auto result = np::test::runCli({"report", "--plan", (dir.path() / "plan.json").string(), "--out",
                                           pdf.string(), "--dicom-dir", dicom.string()});
     ASSERT_EQ(result.exitCode, 0) << result.err;
     const std::string text = run("pdftotext -layout '" + pdf.string() + "' -");
     for (const char* expected :
-         {"Liver lesion segment VI", "64.3", "72.8", "-31.7", "58.3", "(-150.0, 40.0, -127.7)", "nerve roots",
+         {"Liver lesion segment VI", "64.3", "72.8", "-105.9", "-15.9", "(-150.0, 40.0, -127.7)", "nerve roots",
           "Planning aid", "JANCT000", "99000", "2003-04-17"})
         EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
     // Every page renders.

@@ -48,35 +48,12 @@ int runReport(const ReportArguments& arguments)
     report::writeCaseReportPdf(content, arguments.out);
     std::cout << "wrote " << arguments.out << "\n";
     if (!arguments.dicomDir.empty()) {
-        std::error_code folderError;
-        std::filesystem::create_directories(arguments.dicomDir, folderError);
-        if (folderError)
-            throw Error(ErrorCode::Io,
-                        arguments.dicomDir + ": cannot create the folder (" + folderError.message() + ")");
-        imaging::DerivedObjectOptions options;
-        options.seriesDescription = "NeedlePlan case report";
-        const std::string pdfObject = (std::filesystem::path(arguments.dicomDir) / "report.dcm").string();
-        for (const auto& warning : imaging::writeEncapsulatedPdf(arguments.out, "NeedlePlan case report",
-                                                                 ct.info(), pdfObject, options))
+        std::vector<std::string> warnings;
+        for (const auto& path :
+             report::writeCaseReportDicom(content, arguments.out, ct.info(), arguments.dicomDir, warnings))
+            std::cout << "wrote " << path << "\n";
+        for (const auto& warning : warnings)
             std::cerr << "needleplan-cli: warning: " << warning << "\n";
-        std::cout << "wrote " << pdfObject << "\n";
-        imaging::DerivedObjectOptions pictureOptions;
-        pictureOptions.seriesDescription = "NeedlePlan pictures";
-        pictureOptions.seriesNumber = 902;
-        pictureOptions.seriesUid = imaging::newSeriesInstanceUid(); // one series for all pictures
-        int instance = 0;
-        for (const auto& pictures : content.picturesByTarget)
-            for (const auto& picture : pictures) {
-                pictureOptions.instanceNumber = ++instance;
-                imaging::RgbPicture rgb{picture.width, picture.height, picture.rgb};
-                const std::string path = (std::filesystem::path(arguments.dicomDir) /
-                                          ("picture_" + std::to_string(instance) + ".dcm"))
-                                             .string();
-                for (const auto& warning :
-                     imaging::writeSecondaryCapture(rgb, picture.caption, ct.info(), path, pictureOptions))
-                    std::cerr << "needleplan-cli: warning: " << warning << "\n";
-                std::cout << "wrote " << path << "\n";
-            }
     }
     return ExitSuccess;
 }

@@ -1,5 +1,6 @@
 // MainWindow: menus, the toolbar and the recent files.
 
+#include "needleplan/gui/CaseReportAction.h"
 #include "needleplan/gui/MainWindow.h"
 
 #include <QAction>
@@ -71,6 +72,7 @@ void MainWindow::buildMenus()
         if (!path.isEmpty() && !saveWindowScreenshot(path, &error))
             reportError(tr("Screenshot not saved"), error);
     });
+    addCaseReportActions(*this, file);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 

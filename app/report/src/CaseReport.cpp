@@ -24,6 +24,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 
 namespace np::report {
@@ -134,9 +135,12 @@ void ensureGuiApplication()
 const planning::PlannedTrajectory* chosenTrajectory(const planning::PlanTarget& target)
 {
     const planning::PlannedTrajectory* chosen = nullptr;
-    for (const auto& p : target.trajectories)
+    for (const auto& p : target.trajectories) {
+        if (p.origin == "search-selected")
+            return &p; // the workstation's selected search result
         if (!chosen || p.rank < chosen->rank)
             chosen = &p;
+    }
     return chosen;
 }
 
@@ -289,13 +293,22 @@ std::string caseReportHtml(const CaseReportContent& content)
         }
         const planning::Evaluation& e = chosen->evaluation;
         const planning::TrajectoryAngles& a = e.angles;
+        // A trajectory placed by hand and never checked has no verdict, no clearances and no depth:
+        // say so rather than print zeros.
+        const bool evaluated = e.safe || !e.clearances.empty() || !e.reasons.empty() || e.skinFound;
+        const std::string verdict =
+            !evaluated ? "<span style=\"color: #b00000\">NOT EVALUATED (clearances unknown; check it before "
+                         "use)</span>"
+            : e.safe   ? std::string("SAFE")
+                       : std::string("<span style=\"color: #b00000\">UNSAFE</span>");
         h += "<h3>Chosen trajectory: rank " + std::to_string(chosen->rank) + " (" + escape(chosen->origin) +
-             "), " + (e.safe ? "SAFE" : "<span style=\"color: #b00000\">UNSAFE</span>") + "</h3>\n";
+             "), " + verdict + "</h3>\n";
         h += "<table cellspacing=\"0\" cellpadding=\"2\">\n";
         h += row({"Entry (LPS mm)", point(chosen->trajectory.entryLps)});
         h += row({"Skin entry (LPS mm)", e.skinFound ? point(e.skinEntryLps) : "(skin not found)"});
-        h += row({"Length entry to target", fixed(e.lengthMm) + " mm"});
-        h += row({"Depth from skin", fixed(e.depthFromSkinMm) + " mm"});
+        h += row({"Length entry to target",
+                  fixed(distance(chosen->trajectory.entryLps, chosen->trajectory.targetLps)) + " mm"});
+        h += row({"Depth from skin", evaluated ? fixed(e.depthFromSkinMm) + " mm" : "(not evaluated)"});
         h += row({"Needle", escape(chosen->trajectory.needle.name) + " (usable " +
                                 fixed(chosen->trajectory.needle.usableLengthMm) + " mm)"});
         h += row({"Craniocaudal", fixed(a.craniocaudalDeg) + " deg " + escape(a.craniocaudalName)});
@@ -400,6 +413,45 @@ void writeCaseReportPdf(const CaseReportContent& content, const std::string& pat
     // Temporary file, flush, rename (AtomicFile.h): a reader never sees half a report.
     imaging::writeFileAtomically(path,
                                  std::string(bytes.constData(), static_cast<std::size_t>(bytes.size())));
+}
+
+std::vector<std::string> writeCaseReportDicom(const CaseReportContent& content, const std::string& pdfPath,
+                                              const imaging::VolumeInfo& ct, const std::string& folder,
+                                              std::vector<std::string>& warnings)
+{
+    std::error_code folderError;
+    std::filesystem::create_directories(folder, folderError);
+    if (folderError)
+        throw Error(ErrorCode::Io, folder + ": cannot create the folder (" + folderError.message() + ")");
+    std::vector<std::string> written;
+    imaging::DerivedObjectOptions options;
+    options.seriesDescription = "NeedlePlan case report";
+    const std::string pdfObject = (std::filesystem::path(folder) / "report.dcm").string();
+    for (auto& warning :
+         imaging::writeEncapsulatedPdf(pdfPath, "NeedlePlan case report", ct, pdfObject, options))
+        warnings.push_back(std::move(warning));
+    written.push_back(pdfObject);
+    imaging::DerivedObjectOptions pictureOptions;
+    pictureOptions.seriesDescription = "NeedlePlan pictures";
+    pictureOptions.seriesNumber = 902;
+    pictureOptions.seriesUid = imaging::newSeriesInstanceUid(); // one series for all pictures
+    std::vector<const ReportPicture*> pictures;
+    for (const auto& picture : content.overviewPictures)
+        pictures.push_back(&picture);
+    for (const auto& targetPictures : content.picturesByTarget)
+        for (const auto& picture : targetPictures)
+            pictures.push_back(&picture);
+    int instance = 0;
+    for (const ReportPicture* picture : pictures) {
+        pictureOptions.instanceNumber = ++instance;
+        const imaging::RgbPicture rgb{picture->width, picture->height, picture->rgb};
+        const std::string path =
+            (std::filesystem::path(folder) / ("picture_" + std::to_string(instance) + ".dcm")).string();
+        for (auto& warning : imaging::writeSecondaryCapture(rgb, picture->caption, ct, path, pictureOptions))
+            warnings.push_back(std::move(warning));
+        written.push_back(path);
+    }
+    return written;
 }
 
 ReportPicture alongNeedlePicture(const imaging::Volume& ct, const planning::Trajectory& trajectory,
@@ -549,6 +601,16 @@ CaseReportContent caseReportContent(const planning::Plan& plan, const imaging::V
         plan.image.patientPosition.empty() ? ct->info().patientPosition : plan.image.patientPosition;
     const planning::PatientPosition position =
         planning::parsePatientPosition(positionText).value_or(planning::PatientPosition::HFS);
+    // The angles of each shown trajectory from its two points and the CT's patient position (a
+    // trajectory placed by hand in the workstation carries none); "toward the midline" is kept.
+    for (auto& target : content.plan.targets)
+        for (auto& planned : target.trajectories)
+            if (distance(planned.trajectory.entryLps, planned.trajectory.targetLps) > 1e-6) {
+                const std::optional<bool> towardMidline = planned.evaluation.angles.towardMidline;
+                planned.evaluation.angles = planning::computeTrajectoryAngles(
+                    planned.trajectory.entryLps, planned.trajectory.targetLps, position);
+                planned.evaluation.angles.towardMidline = towardMidline;
+            }
     std::unique_ptr<imaging::AttenuationVolume> attenuation;
     for (std::size_t t = 0; t < plan.targets.size(); ++t) {
         const planning::PlanTarget& target = plan.targets[t];

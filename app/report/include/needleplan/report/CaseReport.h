@@ -56,7 +56,9 @@ std::vector<std::string> missingCriticalStructures(const planning::Plan& plan);
 /// names none.
 std::string structureSource(const planning::Plan& plan, const std::string& structureName);
 
-/// The trajectory the report shows for a target: the best ranked (nullptr when there is none).
+/// The trajectory the report shows for a target: the one selected in the workstation
+/// ("search-selected"), else the lowest rank (a manual trajectory in use is rank 0); nullptr when
+/// there is none.
 const planning::PlannedTrajectory* chosenTrajectory(const planning::PlanTarget& target);
 
 /// "YYYY-MM-DD HH:MM UTC" of now.
@@ -68,6 +70,14 @@ std::string caseReportHtml(const CaseReportContent& content);
 /// Writes the report as an A4 PDF, atomically; throws np::Error(Io) naming the path. Creates a
 /// Qt GUI application on the "offscreen" platform when none exists (no display needed).
 void writeCaseReportPdf(const CaseReportContent& content, const std::string& path);
+
+/// Writes the report PDF `pdfPath` as DICOM Encapsulated PDF (`report.dcm`) and every picture
+/// (overview first) as one Secondary Capture series (`picture_N.dcm`) into `folder` (created), in the
+/// study and patient of `ct`. Returns the paths written; warnings (an unreadable CT source file) are
+/// appended to `warnings`. Throws np::Error (Io, NotFound, CorruptData) naming the file.
+std::vector<std::string> writeCaseReportDicom(const CaseReportContent& content, const std::string& pdfPath,
+                                              const imaging::VolumeInfo& ct, const std::string& folder,
+                                              std::vector<std::string>& warnings);
 
 /// The CT resliced along the chosen trajectory (the plane holding the needle and the patient's
 /// superior axis, or anterior for a craniocaudal needle), window 400/40 HU, with the needle drawn

@@ -1,0 +1,127 @@
+// File > Report… on the sample phantom: the PDF holds the target, the 3D view read back from VTK and
+// the CT pictures; the DICOM objects pass dciodvfy and sit in the phantom's study.
+
+#include "needleplan/gui/CaseReportAction.h"
+
+#include "GuiTestSupport.h"
+#include "TestSupport.h"
+#include "needleplan/gui/MainWindow.h"
+#include "needleplan/gui/ModelViewWidget.h"
+
+#include <QAction>
+#include <QFile>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <gtest/gtest.h>
+
+namespace np::gui {
+namespace {
+
+std::string run(const std::string& command)
+{
+    std::string output;
+    if (FILE* pipe = ::popen((command + " 2>&1").c_str(), "r")) {
+        char buffer[4096];
+        std::size_t n = 0;
+        while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
+            output.append(buffer, n);
+        ::pclose(pipe);
+    }
+    return output;
+}
+
+std::string dumpedValue(const std::filesystem::path& file, const std::string& tag)
+{
+    const std::string out = run("dcmdump -Un +P " + tag + " '" + file.string() + "'");
+    const auto open = out.find('['), close = out.find(']', open == std::string::npos ? 0 : open);
+    return open == std::string::npos || close == std::string::npos ? std::string()
+                                                                   : out.substr(open + 1, close - open - 1);
+}
+
+TEST(CaseReportAction, ReportOfAHandPlacedTrajectoryHoldsThe3DViewAndGoesToDicom)
+{
+    NP_REQUIRE_DISPLAY();
+    if (std::system("command -v pdftotext >/dev/null 2>&1 && command -v pdfimages >/dev/null 2>&1 && "
+                    "command -v dcmdump >/dev/null 2>&1") != 0)
+        GTEST_SKIP() << "pdftotext/pdfimages (poppler-utils) or dcmdump (dcmtk) is not installed";
+    QFile::remove(MainWindow::autosavePath());
+    MainWindow window;
+    window.setScriptedMode(true);
+    window.resize(1400, 900);
+    window.show();
+    ASSERT_TRUE(test::waitUntil([&] { return window.modelView()->isRenderingAvailable(); }, 20000));
+    bool loaded = false, ok = false, surfaces = false;
+    QObject listener;
+    QObject::connect(&window, &MainWindow::loadFinished, &listener, [&](bool success, const QString&) {
+        loaded = true;
+        ok = success;
+    });
+    QObject::connect(&window, &MainWindow::surfacesReady, &listener, [&] { surfaces = true; });
+    window.openSamplePhantom();
+    ASSERT_TRUE(test::waitUntil([&] { return loaded && (!ok || surfaces); }, 240000));
+    ASSERT_TRUE(ok);
+    ASSERT_FALSE(window.namedTargets().empty());
+
+    // The menu holds the action.
+    QAction* action = window.findChild<QAction*>("caseReportAction");
+    ASSERT_NE(action, nullptr);
+    EXPECT_EQ(action->text(), QObject::tr("&Report…"));
+
+    // A target and a hand-placed entry 60 mm behind it (not searched, hence not evaluated).
+    const NamedTargetEntry named = window.namedTargets().front();
+    window.addTarget(named.name, named.positionLps);
+    window.placeEntry(named.positionLps + Vec3{20, 55, 5});
+    ASSERT_EQ(window.planModel().targets().size(), 1u);
+    ASSERT_TRUE(window.planModel().targets()[0].entryLps);
+
+    np::test::TempDir dir;
+    const QString pdf = QString::fromStdString((dir.path() / "report.pdf").string());
+    const QString dicom = QString::fromStdString((dir.path() / "dicom").string());
+    bool finished = false, written = false;
+    QString message;
+    writeCaseReport(window, pdf, dicom, [&](bool success, const QString& text) {
+        finished = true;
+        written = success;
+        message = text;
+    });
+    ASSERT_TRUE(test::waitUntil([&] { return finished; }, 120000));
+    ASSERT_TRUE(written) << message.toStdString();
+
+    const std::string text = run("pdftotext -layout '" + pdf.toStdString() + "' -");
+    for (const std::string expected :
+         {named.name.toStdString(), std::string("3D view as shown in the workstation"),
+          std::string("NOT EVALUATED"), std::string("bull's-eye view"), std::string("Planning aid"),
+          std::string("NP-PHANTOM")})
+        EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+    // Four pictures: the 3D view, the CT along the needle, two DRRs.
+    const std::string images = run("pdfimages -list '" + pdf.toStdString() + "'");
+    int count = 0;
+    for (std::size_t at = images.find(" image "); at != std::string::npos;
+         at = images.find(" image ", at + 1))
+        ++count;
+    EXPECT_EQ(count, 4) << images;
+
+    // report.dcm and four pictures, in the phantom's study, dciodvfy-clean.
+    const auto ctFolder = std::filesystem::path(window.imageModel().path().toStdString());
+    std::filesystem::path ctFile;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(ctFolder))
+        if (entry.is_regular_file() && entry.path().extension() == ".dcm" && ctFile.empty())
+            ctFile = entry.path();
+    ASSERT_FALSE(ctFile.empty()) << ctFolder;
+    const std::string studyUid = dumpedValue(ctFile, "0020,000d");
+    ASSERT_FALSE(studyUid.empty()) << ctFile;
+    for (const char* name : {"report.dcm", "picture_1.dcm", "picture_4.dcm"}) {
+        const auto path = std::filesystem::path(dicom.toStdString()) / name;
+        ASSERT_TRUE(std::filesystem::exists(path)) << name << "\n" << message.toStdString();
+        EXPECT_EQ(dumpedValue(path, "0020,000d"), studyUid) << name;
+        const auto verdict = np::test::runDciodvfy(path);
+        NP_SKIP_UNLESS_DCIODVFY_RAN(verdict);
+        EXPECT_EQ(verdict.errorCount, 0) << name << "\n" << verdict.errors;
+    }
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(dicom.toStdString()) / "picture_5.dcm"));
+    window.undoStack().setClean();
+}
+
+} // namespace
+} // namespace np::gui
