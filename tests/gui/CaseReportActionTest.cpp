@@ -4,6 +4,7 @@
 #include "needleplan/gui/CaseReportAction.h"
 
 #include "GuiTestSupport.h"
+#include "PacsTestServers.h"
 #include "TestSupport.h"
 #include "needleplan/gui/MainWindow.h"
 #include "needleplan/gui/ModelViewWidget.h"
@@ -14,6 +15,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <iostream>
+#include <map>
 
 namespace np::gui {
 namespace {
@@ -88,12 +91,12 @@ TEST(CaseReportAction, ReportOfAHandPlacedTrajectoryHoldsThe3DViewAndGoesToDicom
     ASSERT_TRUE(test::waitUntil([&] { return finished; }, 120000));
     ASSERT_TRUE(written) << message.toStdString();
 
-    const std::string text = run("pdftotext -layout '" + pdf.toStdString() + "' -");
-    for (const std::string expected :
+    const std::string pdfText = run("pdftotext -layout '" + pdf.toStdString() + "' -");
+    for (const std::string& expected :
          {named.name.toStdString(), std::string("3D view as shown in the workstation"),
           std::string("NOT EVALUATED"), std::string("bull's-eye view"), std::string("Planning aid"),
           std::string("NP-PHANTOM")})
-        EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+        EXPECT_NE(pdfText.find(expected), std::string::npos) << expected << "\n" << pdfText;
     // Four pictures: the 3D view, the CT along the needle, two DRRs.
     const std::string images = run("pdfimages -list '" + pdf.toStdString() + "'");
     int count = 0;
@@ -120,6 +123,52 @@ TEST(CaseReportAction, ReportOfAHandPlacedTrajectoryHoldsThe3DViewAndGoesToDicom
         EXPECT_EQ(verdict.errorCount, 0) << name << "\n" << verdict.errors;
     }
     EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(dicom.toStdString()) / "picture_5.dcm"));
+
+    // Send report to PACS: a private Orthanc files the report and the pictures in the phantom's study.
+    if (np::test::orthancExecutable().empty()) {
+        std::cout << "[ SKIPPED  ] the Send to PACS part: Orthanc not found (Debian package orthanc)\n";
+        window.undoStack().setClean();
+        return;
+    }
+    EXPECT_NE(window.findChild<QAction*>("caseReportPacsAction"), nullptr);
+    // Orthanc answers C-FIND only from the modalities it knows.
+    np::test::OrthancServer orthanc({{"NPGUI", np::test::freeLoopbackPort()}});
+    imaging::PacsSettings settings;
+    settings.port = orthanc.dicomPort();
+    settings.callingAeTitle = "NPGUI";
+    settings.calledAeTitle = orthanc.aeTitle();
+    settings.connectTimeoutSeconds = 2;
+    settings.dimseTimeoutSeconds = 10;
+    finished = false;
+    sendCaseReportToPacs(window, settings, [&](bool success, const QString& text) {
+        finished = true;
+        written = success;
+        message = text;
+    });
+    ASSERT_TRUE(test::waitUntil([&] { return finished; }, 120000));
+    ASSERT_TRUE(written) << message.toStdString() << "\n" << orthanc.log();
+    EXPECT_TRUE(message.contains("5 instances")) << message.toStdString();
+    imaging::PacsQuery query;
+    query.level = imaging::PacsLevel::Series;
+    query.studyInstanceUid = studyUid;
+    std::map<std::string, int> instancesByModality;
+    for (const imaging::PacsMatch& match : imaging::PacsClient(settings).find(query))
+        instancesByModality[match.modality] += match.numberOfInstances;
+    EXPECT_EQ(instancesByModality["DOC"], 1);
+    EXPECT_EQ(instancesByModality["OT"], 4);
+
+    // A PACS that is not there: the message names the server; the window stays usable.
+    settings.port = np::test::freeLoopbackPort();
+    finished = false;
+    sendCaseReportToPacs(window, settings, [&](bool success, const QString& text) {
+        finished = true;
+        written = success;
+        message = text;
+    });
+    ASSERT_TRUE(test::waitUntil([&] { return finished; }, 120000));
+    EXPECT_FALSE(written);
+    EXPECT_TRUE(message.contains(QString::number(settings.port))) << message.toStdString();
+    EXPECT_FALSE(window.task().busy());
     window.undoStack().setClean();
 }
 
