@@ -180,7 +180,7 @@ TEST(PacsCommand, StoreFindGetAndMoveThePhantom)
                      (dir.path() / "report.pdf").string(), "--dicom-dir", reportDicom.string()});
     ASSERT_EQ(result.exitCode, 0) << result.err;
     const std::size_t reportObjects = countFiles(reportDicom);
-    EXPECT_EQ(reportObjects, 4u); // the report, along the needle, bull's-eye and progression DRRs
+    EXPECT_EQ(reportObjects, 5u); // the report, the 3D view, along the needle, two DRRs
     result = runCli(std::vector<std::string>{"pacs", "store", reportDicom.string()} + pacs);
     ASSERT_EQ(result.exitCode, 0) << result.err;
     EXPECT_NE(result.out.find("sent " + std::to_string(reportObjects) + " instances"), std::string::npos)
@@ -195,7 +195,7 @@ TEST(PacsCommand, StoreFindGetAndMoveThePhantom)
             series["numberOfInstances"].is_number() ? series["numberOfInstances"].get<int>() : -1000;
     EXPECT_EQ(instancesByModality["CT"], instances) << result.out;
     EXPECT_EQ(instancesByModality["DOC"], 1) << result.out;
-    EXPECT_EQ(instancesByModality["OT"], 3) << result.out;
+    EXPECT_EQ(instancesByModality["OT"], 4) << result.out;
 
     // An unknown called AE: association rejected, exit 5, the message says so.
     result = runCli(std::vector<std::string>{"pacs", "echo"} + connection(orthanc.dicomPort(), "WRONGAE"));

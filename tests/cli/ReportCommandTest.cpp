@@ -81,8 +81,8 @@ TEST(ReportCommand, PdfAndDicomObjectsOfAPlanOnTheLiverCt)
     ASSERT_EQ(result.exitCode, 0) << result.err;
     const std::string text = run("pdftotext -layout '" + pdf.string() + "' -");
     for (const char* expected :
-         {"Liver lesion segment VI", "64.3", "72.8", "-105.9", "-15.9", "(-150.0, 40.0, -127.7)", "nerve roots",
-          "Planning aid", "JANCT000", "99000", "2003-04-17"})
+         {"Liver lesion segment VI", "64.3", "72.8", "-105.9", "-15.9", "(-150.0, 40.0, -127.7)",
+          "nerve roots", "Planning aid", "JANCT000", "99000", "2003-04-17"})
         EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
     // Every page renders.
     const std::string info = run("pdfinfo '" + pdf.string() + "'");
@@ -95,8 +95,9 @@ TEST(ReportCommand, PdfAndDicomObjectsOfAPlanOnTheLiverCt)
     for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
         rendered += entry.path().extension() == ".png" && std::filesystem::file_size(entry.path()) > 0;
     EXPECT_EQ(rendered, pages);
-    // The pictures: along the needle, bull's-eye DRR, progression DRR.
+    // The pictures: the 3D bone surface view, along the needle, bull's-eye DRR, progression DRR.
     EXPECT_NE(text.find("CT along the needle"), std::string::npos);
+    EXPECT_NE(text.find("3D view"), std::string::npos);
     EXPECT_NE(text.find("bull's-eye view"), std::string::npos);
     EXPECT_NE(text.find("progression view"), std::string::npos);
     const std::string pdfImages = run("pdfimages -list '" + pdf.string() + "'");
@@ -104,14 +105,15 @@ TEST(ReportCommand, PdfAndDicomObjectsOfAPlanOnTheLiverCt)
     for (std::size_t at = pdfImages.find(" image "); at != std::string::npos;
          at = pdfImages.find(" image ", at + 1))
         ++images;
-    EXPECT_GE(images, 3) << pdfImages;
+    EXPECT_EQ(images, 4) << pdfImages;
 
     // The DICOM objects: dciodvfy-clean, in the CT's study and patient, the pictures in one series.
     const auto ctFile = np::test::realDicomDir() / "06_seg_ct_liver" / "ct" / "01.dcm";
     const std::string studyUid = dumpedValue(ctFile, "0020,000d");
     ASSERT_FALSE(studyUid.empty());
     std::set<std::string> pictureSeries;
-    for (const char* name : {"report.dcm", "picture_1.dcm", "picture_2.dcm", "picture_3.dcm"}) {
+    for (const char* name :
+         {"report.dcm", "picture_1.dcm", "picture_2.dcm", "picture_3.dcm", "picture_4.dcm"}) {
         ASSERT_TRUE(std::filesystem::exists(dicom / name)) << name;
         EXPECT_EQ(dumpedValue(dicom / name, "0020,000d"), studyUid) << name;
         EXPECT_EQ(dumpedValue(dicom / name, "0010,0020"), dumpedValue(ctFile, "0010,0020")) << name;

@@ -97,15 +97,16 @@ TEST(CaseReportAction, ReportOfAHandPlacedTrajectoryHoldsThe3DViewAndGoesToDicom
           std::string("NOT EVALUATED"), std::string("bull's-eye view"), std::string("Planning aid"),
           std::string("NP-PHANTOM")})
         EXPECT_NE(pdfText.find(expected), std::string::npos) << expected << "\n" << pdfText;
-    // Four pictures: the 3D view, the CT along the needle, two DRRs.
+    // Five pictures: the workstation's 3D view, the bone surface view, the CT along the needle, two
+    // DRRs.
     const std::string images = run("pdfimages -list '" + pdf.toStdString() + "'");
     int count = 0;
     for (std::size_t at = images.find(" image "); at != std::string::npos;
          at = images.find(" image ", at + 1))
         ++count;
-    EXPECT_EQ(count, 4) << images;
+    EXPECT_EQ(count, 5) << images;
 
-    // report.dcm and four pictures, in the phantom's study, dciodvfy-clean.
+    // report.dcm and five pictures, in the phantom's study, dciodvfy-clean.
     const auto ctFolder = std::filesystem::path(window.imageModel().path().toStdString());
     std::filesystem::path ctFile;
     for (const auto& entry : std::filesystem::recursive_directory_iterator(ctFolder))
@@ -114,7 +115,7 @@ TEST(CaseReportAction, ReportOfAHandPlacedTrajectoryHoldsThe3DViewAndGoesToDicom
     ASSERT_FALSE(ctFile.empty()) << ctFolder;
     const std::string studyUid = dumpedValue(ctFile, "0020,000d");
     ASSERT_FALSE(studyUid.empty()) << ctFile;
-    for (const char* name : {"report.dcm", "picture_1.dcm", "picture_4.dcm"}) {
+    for (const char* name : {"report.dcm", "picture_1.dcm", "picture_5.dcm"}) {
         const auto path = std::filesystem::path(dicom.toStdString()) / name;
         ASSERT_TRUE(std::filesystem::exists(path)) << name << "\n" << message.toStdString();
         EXPECT_EQ(dumpedValue(path, "0020,000d"), studyUid) << name;
@@ -122,7 +123,7 @@ TEST(CaseReportAction, ReportOfAHandPlacedTrajectoryHoldsThe3DViewAndGoesToDicom
         NP_SKIP_UNLESS_DCIODVFY_RAN(verdict);
         EXPECT_EQ(verdict.errorCount, 0) << name << "\n" << verdict.errors;
     }
-    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(dicom.toStdString()) / "picture_5.dcm"));
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(dicom.toStdString()) / "picture_6.dcm"));
 
     // Send report to PACS: a private Orthanc files the report and the pictures in the phantom's study.
     if (np::test::orthancExecutable().empty()) {
@@ -147,7 +148,7 @@ TEST(CaseReportAction, ReportOfAHandPlacedTrajectoryHoldsThe3DViewAndGoesToDicom
     });
     ASSERT_TRUE(test::waitUntil([&] { return finished; }, 120000));
     ASSERT_TRUE(written) << message.toStdString() << "\n" << orthanc.log();
-    EXPECT_TRUE(message.contains("5 instances")) << message.toStdString();
+    EXPECT_TRUE(message.contains("6 instances")) << message.toStdString();
     imaging::PacsQuery query;
     query.level = imaging::PacsLevel::Series;
     query.studyInstanceUid = studyUid;
@@ -155,7 +156,7 @@ TEST(CaseReportAction, ReportOfAHandPlacedTrajectoryHoldsThe3DViewAndGoesToDicom
     for (const imaging::PacsMatch& match : imaging::PacsClient(settings).find(query))
         instancesByModality[match.modality] += match.numberOfInstances;
     EXPECT_EQ(instancesByModality["DOC"], 1);
-    EXPECT_EQ(instancesByModality["OT"], 4);
+    EXPECT_EQ(instancesByModality["OT"], 5);
 
     // A PACS that is not there: the message names the server; the window stays usable.
     settings.port = np::test::freeLoopbackPort();

@@ -25,7 +25,9 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 #include <memory>
+#include <thread>
 
 namespace np::report {
 
@@ -334,8 +336,8 @@ std::string caseReportHtml(const CaseReportContent& content)
              row({"Structure", "Class", "Clearance", "Margin", "Depth from entry", ""}, true);
         // Tightest first: smallest clearance beyond the margin.
         std::vector<planning::StructureClearance> clearances = e.clearances;
-        std::stable_sort(clearances.begin(), clearances.end(), [](const auto& a, const auto& b) {
-            return a.clearanceMm - a.marginMm < b.clearanceMm - b.marginMm;
+        std::stable_sort(clearances.begin(), clearances.end(), [](const auto& first, const auto& second) {
+            return first.clearanceMm - first.marginMm < second.clearanceMm - second.marginMm;
         });
         for (const auto& c : clearances)
             h += row({escape(c.structure), planning::toString(c.structureClass), fixed(c.clearanceMm),
@@ -584,6 +586,134 @@ ReportPicture drrPicture(const imaging::AttenuationVolume& attenuation,
     return picture;
 }
 
+ReportPicture surfaceViewPicture(const imaging::Volume& ct, const planning::Trajectory& trajectory,
+                                 planning::PatientPosition position, const std::string& caption,
+                                 int sizePixels, double boneHu)
+{
+    if (sizePixels < 16 || sizePixels > 4096)
+        throw Error(ErrorCode::InvalidArgument, "3D view size must be 16 to 4096 pixels");
+    if (ct.empty())
+        throw Error(ErrorCode::InvalidArgument, "3D view: the CT is empty");
+    const Vec3 alongLps = normalized(trajectory.targetLps - trajectory.entryLps);
+    // Toward the camera: across the needle, on the table's up side, 30 degrees off the progression
+    // direction so that the surface reads as 3D.
+    const planning::TrajectoryAngles angles =
+        planning::computeTrajectoryAngles(trajectory.entryLps, trajectory.targetLps, position);
+    const Vec3 across = normalized(angles.progression.detectorDirectionLps);
+    Vec3 upTable = planning::upDirectionLps(position);
+    upTable = upTable - alongLps * dot(upTable, alongLps);
+    Vec3 tilt = norm(upTable) > 1e-6 ? normalized(upTable) : normalized(cross(alongLps, across));
+    if (std::abs(dot(tilt, across)) > 0.9)
+        tilt = normalized(cross(alongLps, across));
+    const Vec3 towardCameraLps = normalized(across * std::cos(M_PI / 6) + tilt * std::sin(M_PI / 6));
+    Vec3 upLps = Vec3{0, 0, 1} - towardCameraLps * towardCameraLps.z;
+    if (norm(upLps) < 0.2)
+        upLps = Vec3{0, -1, 0} - towardCameraLps * (-towardCameraLps.y);
+    upLps = normalized(upLps);
+    const Vec3 rightLps = cross(upLps, towardCameraLps);
+
+    const Vec3 centreLps = (trajectory.entryLps + trajectory.targetLps) * 0.5;
+    const double length = distance(trajectory.entryLps, trajectory.targetLps);
+    const double halfMm = length / 2 + 40.0;
+    const double pixelMm = 2 * halfMm / sizePixels;
+    const imaging::Geometry& g = ct.geometry();
+    // Rays start beyond the volume's bounding sphere on the camera's side.
+    double radius = 0;
+    for (int corner = 0; corner < 8; ++corner) {
+        const Vec3 ijk{corner & 1 ? double(g.size[0] - 1) : 0.0, corner & 2 ? double(g.size[1] - 1) : 0.0,
+                       corner & 4 ? double(g.size[2] - 1) : 0.0};
+        radius = std::max(radius, distance(g.lpsFromIjk(ijk), centreLps));
+    }
+    // Only bone within kSlabMm of the picture's plane (through the needle) is shown: what lies
+    // farther in front (or behind) does not hide the needle's surroundings, and rays stay short.
+    constexpr double kSlabMm = 120.0;
+    radius = std::min(radius, kSlabMm);
+    const double stepMm = 0.5;
+    const int steps = static_cast<int>(std::ceil(2 * radius / stepMm));
+
+    ReportPicture picture;
+    picture.caption = caption;
+    picture.width = picture.height = sizePixels;
+    picture.rgb.assign(std::size_t(sizePixels) * std::size_t(sizePixels) * 3, 0);
+    std::vector<double> depthMm(std::size_t(sizePixels) * std::size_t(sizePixels),
+                                std::numeric_limits<double>::infinity());
+    auto renderRows = [&](int firstRow, int endRow) {
+        for (int row = firstRow; row < endRow; ++row)
+            for (int column = 0; column < sizePixels; ++column) {
+                const double u = -halfMm + (column + 0.5) * pixelMm, v = halfMm - (row + 0.5) * pixelMm;
+                const Vec3 startLps = centreLps + rightLps * u + upLps * v + towardCameraLps * radius;
+                std::uint8_t* out =
+                    &picture.rgb[(std::size_t(row) * std::size_t(sizePixels) + std::size_t(column)) * 3];
+                out[0] = 20, out[1] = 28, out[2] = 48; // background
+                double previous = -1.0;
+                for (int s = 0; s <= steps; ++s) {
+                    const double t = s * stepMm;
+                    if (ct.sampleLps(startLps - towardCameraLps * t, -1000.0f) < boneHu) {
+                        previous = t;
+                        continue;
+                    }
+                    // Bisection between the last sample below the threshold and this one.
+                    double low = std::max(previous, 0.0), high = t;
+                    for (int n = 0; n < 4; ++n) {
+                        const double middle = 0.5 * (low + high);
+                        (ct.sampleLps(startLps - towardCameraLps * middle, -1000.0f) < boneHu ? low : high) =
+                            middle;
+                    }
+                    const Vec3 surfaceLps = startLps - towardCameraLps * high;
+                    const double h = 0.75;
+                    const Vec3 gradient{ct.sampleLps(surfaceLps + Vec3{h, 0, 0}, -1000.0f) -
+                                            ct.sampleLps(surfaceLps - Vec3{h, 0, 0}, -1000.0f),
+                                        ct.sampleLps(surfaceLps + Vec3{0, h, 0}, -1000.0f) -
+                                            ct.sampleLps(surfaceLps - Vec3{0, h, 0}, -1000.0f),
+                                        ct.sampleLps(surfaceLps + Vec3{0, 0, h}, -1000.0f) -
+                                            ct.sampleLps(surfaceLps - Vec3{0, 0, h}, -1000.0f)};
+                    const double lit = norm(gradient) > 1e-6
+                                           ? std::max(0.0, -dot(normalized(gradient), towardCameraLps))
+                                           : 1.0;
+                    const double shade = 0.25 + 0.75 * lit;
+                    out[0] = static_cast<std::uint8_t>(std::lround(240 * shade));
+                    out[1] = static_cast<std::uint8_t>(std::lround(228 * shade));
+                    out[2] = static_cast<std::uint8_t>(std::lround(200 * shade));
+                    depthMm[std::size_t(row) * std::size_t(sizePixels) + std::size_t(column)] = high;
+                    break;
+                }
+            }
+    };
+    const int workers = std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 8);
+    std::vector<std::thread> threads;
+    for (int w = 0; w < workers; ++w)
+        threads.emplace_back(renderRows, sizePixels * w / workers, sizePixels * (w + 1) / workers);
+    for (auto& thread : threads)
+        thread.join();
+
+    // The needle with a depth test against the bone surface, then the target.
+    auto pixelOf = [&](const Vec3& pointLps, double& column, double& row, double& depth) {
+        const Vec3 d = pointLps - centreLps;
+        column = (dot(d, rightLps) + halfMm) / pixelMm - 0.5;
+        row = (halfMm - dot(d, upLps)) / pixelMm - 0.5;
+        depth = radius - dot(d, towardCameraLps);
+    };
+    const std::uint8_t yellow[3] = {255, 220, 0}, orange[3] = {200, 110, 0}, red[3] = {255, 40, 40};
+    const int samples = std::max(2, static_cast<int>(std::ceil(length / (pixelMm * 0.25))));
+    for (int s = 0; s <= samples; ++s) {
+        double column = 0, row = 0, depth = 0;
+        pixelOf(trajectory.entryLps + (trajectory.targetLps - trajectory.entryLps) * (double(s) / samples),
+                column, row, depth);
+        const int c = static_cast<int>(std::lround(column)), r = static_cast<int>(std::lround(row));
+        if (c < 0 || r < 0 || c >= sizePixels || r >= sizePixels)
+            continue;
+        const bool hidden = depth > depthMm[std::size_t(r) * std::size_t(sizePixels) + std::size_t(c)] + 0.5;
+        if (!hidden)
+            paintDisc(picture, column, row, 1, yellow);
+        else if ((static_cast<int>(std::floor(s * pixelMm * 0.25 / 2.0)) % 2) == 0) // 2 mm dashes
+            paintDisc(picture, column, row, 0, orange);
+    }
+    double column = 0, row = 0, depth = 0;
+    pixelOf(trajectory.targetLps, column, row, depth);
+    paintDisc(picture, column, row, 3, red);
+    return picture;
+}
+
 CaseReportContent caseReportContent(const planning::Plan& plan, const imaging::Volume* ct,
                                     ProgressSink* progress)
 {
@@ -620,6 +750,12 @@ CaseReportContent caseReportContent(const planning::Plan& plan, const imaging::V
         const planning::PlannedTrajectory* chosen = chosenTrajectory(target);
         if (chosen != nullptr && distance(chosen->trajectory.entryLps, chosen->trajectory.targetLps) > 1e-6) {
             const std::string rank = "rank " + std::to_string(chosen->rank);
+            pictures.push_back(surfaceViewPicture(
+                *ct, chosen->trajectory, position,
+                "3D view (" + rank +
+                    "): bone surface (CT >= 250 HU) seen across the needle; needle yellow, "
+                    "orange where bone hides it, target red"));
+            throwIfCancelled(progress);
             pictures.push_back(alongNeedlePicture(*ct, chosen->trajectory,
                                                   "CT along the needle (" + rank +
                                                       "): entry left, target (red) right; window 400/40 HU"));

@@ -241,5 +241,78 @@ TEST(CaseReport, StructureSourcesComeFromThePlansDescription)
     EXPECT_EQ(structureSource(plan, "nerve_root_L4_left"), "/data/roots.seg.dcm");
 }
 
+TEST(CaseReport, SurfaceViewShowsTheBallAsADiscAndHidesTheNeedleInsideIt)
+{
+    // A 20 mm bone ball (1000 HU) in air on an anisotropic grid; the needle runs from 35 mm left of
+    // its centre to the centre. Seen orthographically from any side, the ball is a disc of radius
+    // 20 mm: pi * (20 / pixel)^2 pixels, with pixel = (35 + 2 * 40) mm / 200 = 0.575 mm. The needle's
+    // first 15 mm are in front of nothing (yellow); a point 10 mm from the centre lies
+    // sqrt(20^2 - 10^2) = 17.3 mm behind the ball's surface (hidden: not yellow).
+    imaging::Geometry g;
+    g.size = {80, 64, 54};
+    g.spacing = {1.0, 1.25, 1.5};
+    g.originLps = {-40, -40, -40};
+    imaging::Volume ct(g, -1000.0f);
+    for (std::int64_t k = 0; k < g.size[2]; ++k)
+        for (std::int64_t j = 0; j < g.size[1]; ++j)
+            for (std::int64_t i = 0; i < g.size[0]; ++i)
+                if (norm(g.lpsFromIjk({double(i), double(j), double(k)})) <= 20.0)
+                    ct.at(i, j, k) = 1000.0f;
+    const planning::Trajectory needle{Vec3{-35, 0, 0}, Vec3{0, 0, 0}, {}};
+    for (const auto position : {planning::PatientPosition::HFS, planning::PatientPosition::HFP}) {
+        const ReportPicture view = surfaceViewPicture(ct, needle, position, "3D", 200);
+        ASSERT_EQ(view.width, 200);
+        const double pixelMm = 115.0 / 200;
+        auto colour = [&](int x, int y) {
+            return &view.rgb[(std::size_t(y) * std::size_t(view.width) + std::size_t(x)) * 3];
+        };
+        auto is = [](const std::uint8_t* p, int r, int g2, int b) {
+            return p[0] == r && p[1] == g2 && p[2] == b;
+        };
+        int ball = 0, yellow = 0;
+        for (int y = 0; y < view.height; ++y)
+            for (int x = 0; x < view.width; ++x) {
+                const std::uint8_t* p = colour(x, y);
+                if (is(p, 255, 220, 0))
+                    ++yellow;
+                else if (!is(p, 20, 28, 48) && !is(p, 200, 110, 0) && !is(p, 255, 40, 40))
+                    ++ball;
+            }
+        const double disc = M_PI * std::pow(20.0 / pixelMm, 2);
+        EXPECT_NEAR(ball, disc, 0.03 * disc);
+        EXPECT_GT(yellow, 0);
+        // Where the entry and the point 10 mm from the centre project: the image is centred on the
+        // needle's midpoint (-17.5, 0, 0) and the needle lies in the picture plane's span; find the
+        // two pixels by the colour along the line from the red target dot.
+        int redX = 0, redY = 0, reds = 0;
+        for (int y = 0; y < view.height; ++y)
+            for (int x = 0; x < view.width; ++x)
+                if (is(colour(x, y), 255, 40, 40)) {
+                    redX += x;
+                    redY += y;
+                    ++reds;
+                }
+        ASSERT_GT(reds, 0);
+        // The target projects to the middle of the ball; the ball's centre is 17.5 mm from the
+        // picture's centre along the needle's projection.
+        const double cx = double(redX) / reds, cy = double(redY) / reds;
+        const double toCentreX = cx - 99.5, toCentreY = cy - 99.5;
+        const double projected = std::hypot(toCentreX, toCentreY) * pixelMm; // 17.5 mm times cos(tilt)
+        EXPECT_LE(projected, 17.5 + pixelMm);
+        EXPECT_GT(projected, 17.5 * 0.5);
+        // Along the needle from the target toward the entry (direction: away from the centre dot,
+        // through the picture's centre): 10 mm from the target is inside the ball, hidden.
+        const double ux = -toCentreX / std::hypot(toCentreX, toCentreY),
+                     uy = -toCentreY / std::hypot(toCentreX, toCentreY);
+        const double scale = projected / 17.5; // foreshortening of the needle in this view
+        const int hx = static_cast<int>(std::lround(cx + ux * 10 * scale / pixelMm));
+        const int hy = static_cast<int>(std::lround(cy + uy * 10 * scale / pixelMm));
+        EXPECT_FALSE(is(colour(hx, hy), 255, 220, 0)) << hx << "," << hy;
+        const int ex = static_cast<int>(std::lround(cx + ux * 33 * scale / pixelMm));
+        const int ey = static_cast<int>(std::lround(cy + uy * 33 * scale / pixelMm));
+        EXPECT_TRUE(is(colour(ex, ey), 255, 220, 0)) << ex << "," << ey;
+    }
+}
+
 } // namespace
 } // namespace np::report

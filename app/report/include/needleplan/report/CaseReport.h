@@ -100,8 +100,19 @@ ReportPicture drrPicture(const imaging::AttenuationVolume& attenuation,
                          const planning::Trajectory& trajectory, planning::PatientPosition position,
                          DrrView view, const std::string& caption, int sizePixels = 384);
 
+/// A 3D view without OpenGL: the bone surface of the CT (HU >= `boneHu`, ray-cast on the CPU and
+/// lit from the viewer) around the trajectory, seen across the needle from the table's up side
+/// (orthographic, superior up), with the needle drawn yellow where it is in front of the bone,
+/// orange and dotted where bone hides it, and the target red. `sizePixels` square, 40 mm around
+/// the needle; bone within 120 mm of the plane through the needle; 0.5 mm steps along each ray,
+/// refined to 0.03 mm at the surface.
+ReportPicture surfaceViewPicture(const imaging::Volume& ct, const planning::Trajectory& trajectory,
+                                 planning::PatientPosition position, const std::string& caption,
+                                 int sizePixels = 384, double boneHu = 250.0);
+
 /// The report of `plan` on its CT: patient and series from the CT's DICOM source, and per target the
-/// chosen trajectory's along-needle reslice and bull's-eye and progression DRRs. `ct` may be null
+/// chosen trajectory's 3D bone surface view (surfaceViewPicture), along-needle reslice and bull's-eye
+/// and progression DRRs. `ct` may be null
 /// (no patient data, no pictures: said in the notes). Throws np::Error(Cancelled) when `progress`
 /// asks to stop.
 CaseReportContent caseReportContent(const planning::Plan& plan, const imaging::Volume* ct,
