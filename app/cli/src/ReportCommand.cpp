@@ -43,8 +43,8 @@ int runReport(const ReportArguments& arguments)
         throw Error(ErrorCode::InvalidArgument, "--dicom-dir needs the plan's CT (give --image)");
     report::CaseReportContent content = report::caseReportContent(plan, ct.empty() ? nullptr : &ct);
     if (!ct.empty())
-        content.notes.push_back("the 3D view is not included in reports made by the command line (it needs "
-                                "an OpenGL display); the workstation's File > Report includes it");
+        content.notes.push_back("the 3D views show the CT's bone surface only (made without OpenGL); the "
+                                "workstation's File > Report adds its 3D view with every structure");
     report::writeCaseReportPdf(content, arguments.out);
     std::cout << "wrote " << arguments.out << "\n";
     if (!arguments.dicomDir.empty()) {
