@@ -4,6 +4,7 @@
 #include "CliRunner.h"
 #include "TestSupport.h"
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -14,6 +15,24 @@
 namespace {
 
 using nlohmann::json;
+
+/// Text with every run of white space (line breaks of wrapped captions too) made one space.
+std::string singleSpaced(const std::string& text)
+{
+    std::string out;
+    bool space = false;
+    for (const char c : text) {
+        if (std::isspace(static_cast<unsigned char>(c))) {
+            space = true;
+            continue;
+        }
+        if (space && !out.empty())
+            out += ' ';
+        space = false;
+        out += c;
+    }
+    return out;
+}
 
 std::string run(const std::string& command)
 {
@@ -79,7 +98,7 @@ TEST(ReportCommand, PdfAndDicomObjectsOfAPlanOnTheLiverCt)
     const auto result = np::test::runCli({"report", "--plan", (dir.path() / "plan.json").string(), "--out",
                                           pdf.string(), "--dicom-dir", dicom.string()});
     ASSERT_EQ(result.exitCode, 0) << result.err;
-    const std::string text = run("pdftotext -layout '" + pdf.string() + "' -");
+    const std::string text = singleSpaced(run("pdftotext -layout '" + pdf.string() + "' -"));
     for (const char* expected :
          {"Liver lesion segment VI", "64.3", "72.8", "-105.9", "-15.9", "(-150.0, 40.0, -127.7)",
           "nerve roots", "Planning aid", "JANCT000", "99000", "2003-04-17"})

@@ -11,6 +11,7 @@
 
 #include <QAction>
 #include <QFile>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +21,24 @@
 
 namespace np::gui {
 namespace {
+
+/// Text with every run of white space (line breaks of wrapped captions too) made one space.
+std::string singleSpaced(const std::string& text)
+{
+    std::string out;
+    bool space = false;
+    for (const char c : text) {
+        if (std::isspace(static_cast<unsigned char>(c))) {
+            space = true;
+            continue;
+        }
+        if (space && !out.empty())
+            out += ' ';
+        space = false;
+        out += c;
+    }
+    return out;
+}
 
 std::string run(const std::string& command)
 {
@@ -91,7 +110,7 @@ TEST(CaseReportAction, ReportOfAHandPlacedTrajectoryHoldsThe3DViewAndGoesToDicom
     ASSERT_TRUE(test::waitUntil([&] { return finished; }, 120000));
     ASSERT_TRUE(written) << message.toStdString();
 
-    const std::string pdfText = run("pdftotext -layout '" + pdf.toStdString() + "' -");
+    const std::string pdfText = singleSpaced(run("pdftotext -layout '" + pdf.toStdString() + "' -"));
     for (const std::string& expected :
          {named.name.toStdString(), std::string("3D view as shown in the workstation"),
           std::string("NOT EVALUATED"), std::string("bull's-eye view"), std::string("Planning aid"),

@@ -122,8 +122,9 @@ void ensureGuiApplication()
 {
     if (QGuiApplication::instance())
         return;
-    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
-        qputenv("QT_QPA_PLATFORM", "offscreen");
+    // No window is ever shown here: the off-screen platform, whatever the environment asks for
+    // (an "xcb" without an X server would abort the process).
+    qputenv("QT_QPA_PLATFORM", "offscreen");
     static int argc = 1;
     static char name[] = "needleplan-report";
     static char* argv[] = {name, nullptr};
@@ -353,17 +354,18 @@ std::string caseReportHtml(const CaseReportContent& content)
             h += "</ul>\n";
         }
         if (t < content.picturesByTarget.size() && !content.picturesByTarget[t].empty()) {
-            // Two pictures a row, each with its caption below.
-            h += "<table cellspacing=\"0\" cellpadding=\"4\">\n";
+            // Two pictures a line, their captions in the paragraph below. Images inline in a
+            // paragraph are never split across pages (table cells can be).
             const auto& pictures = content.picturesByTarget[t];
             for (std::size_t p = 0; p < pictures.size(); p += 2) {
-                h += "<tr>";
-                for (std::size_t q = p; q < std::min(p + 2, pictures.size()); ++q)
-                    h += "<td valign=\"top\" width=\"50%\">" + imageTag(pictures[q], pictureUrl(t, q), 300) +
-                         "<br>" + escape(pictures[q].caption) + "</td>";
-                h += "</tr>\n";
+                const bool pair = p + 1 < pictures.size();
+                h += "<p>" + imageTag(pictures[p], pictureUrl(t, p), 300);
+                if (pair)
+                    h += "&nbsp;&nbsp;" + imageTag(pictures[p + 1], pictureUrl(t, p + 1), 300);
+                h += "</p>\n<p>" + std::string(pair ? "<i>Left:</i> " : "") + escape(pictures[p].caption) +
+                     (pair ? ". <i>Right:</i> " + escape(pictures[p + 1].caption) : std::string()) +
+                     ".</p>\n";
             }
-            h += "</table>\n";
         }
     }
     for (const auto& note : content.notes)

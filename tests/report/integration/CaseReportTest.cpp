@@ -7,6 +7,7 @@
 #include "needleplan/imaging/DrrRenderer.h"
 #include "needleplan/imaging/Volume.h"
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +17,24 @@
 
 namespace np::report {
 namespace {
+
+/// Text with every run of white space (line breaks of wrapped captions too) made one space.
+std::string singleSpaced(const std::string& text)
+{
+    std::string out;
+    bool space = false;
+    for (const char c : text) {
+        if (std::isspace(static_cast<unsigned char>(c))) {
+            space = true;
+            continue;
+        }
+        if (space && !out.empty())
+            out += ' ';
+        space = false;
+        out += c;
+    }
+    return out;
+}
 
 std::string run(const std::string& command)
 {
@@ -94,7 +113,7 @@ TEST(CaseReport, PdfHoldsTargetsAndNumbersAndEveryPageRenders)
     writeCaseReportPdf(content, pdf);
     ASSERT_TRUE(std::filesystem::exists(pdf));
 
-    const std::string text = run("pdftotext -layout '" + pdf + "' -");
+    const std::string text = singleSpaced(run("pdftotext -layout '" + pdf + "' -"));
     for (const char* expected : {"L4 medial branch left",
                                  "L5 dorsal ramus right",
                                  "Sacral target 2",
