@@ -272,7 +272,7 @@ std::string caseReportHtml(const CaseReportContent& content)
     if (plan.structures.empty())
         h += "<p style=\"color: #b00000\"><b>The plan lists no structures.</b></p>\n";
     for (std::size_t p = 0; p < content.overviewPictures.size(); ++p)
-        h += "<p>" + imageTag(content.overviewPictures[p], pictureUrl(kOverview, p), 480) + "<br>" +
+        h += "<p>" + imageTag(content.overviewPictures[p], pictureUrl(kOverview, p), 440) + "<br>" +
              escape(content.overviewPictures[p].caption) + "</p>\n";
 
     h += "<h2>Needle</h2>\n<p>" + escape(plan.needle.name) + ": " + std::to_string(plan.needle.gauge) +
@@ -354,14 +354,15 @@ std::string caseReportHtml(const CaseReportContent& content)
             h += "</ul>\n";
         }
         if (t < content.picturesByTarget.size() && !content.picturesByTarget[t].empty()) {
-            // Two pictures a line, their captions in the paragraph below. Images inline in a
+            // Two pictures a line (2 x 250 px fit the 140 mm that print() leaves inside its own 2 cm
+            // margins), their captions in the paragraph below. Images inline in a
             // paragraph are never split across pages (table cells can be).
             const auto& pictures = content.picturesByTarget[t];
             for (std::size_t p = 0; p < pictures.size(); p += 2) {
                 const bool pair = p + 1 < pictures.size();
-                h += "<p>" + imageTag(pictures[p], pictureUrl(t, p), 300);
+                h += "<p>" + imageTag(pictures[p], pictureUrl(t, p), 250);
                 if (pair)
-                    h += "&nbsp;&nbsp;" + imageTag(pictures[p + 1], pictureUrl(t, p + 1), 300);
+                    h += "&nbsp;&nbsp;" + imageTag(pictures[p + 1], pictureUrl(t, p + 1), 250);
                 h += "</p>\n<p>" + std::string(pair ? "<i>Left:</i> " : "") + escape(pictures[p].caption) +
                      (pair ? ". <i>Right:</i> " + escape(pictures[p + 1].caption) : std::string()) +
                      ".</p>\n";
