@@ -20,6 +20,7 @@
 
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/Progress.h"
+#include "DicomObjectSupport.h"
 
 namespace np::imaging {
 
@@ -171,19 +172,9 @@ void writeSlice(const Volume& volume, std::int64_t k, const Vec3& positionLps, c
     check(ds.putAndInsertUint16Array(DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size())), path,
           "store the pixel data");
 
-    const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
-    const OFCondition saved = file.saveFile(temporary.c_str(), EXS_LittleEndianExplicit);
-    if (saved.bad()) {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
-        throw Error(ErrorCode::Io, path + ": cannot write the DICOM file: " + saved.text());
-    }
-    std::error_code ec;
-    std::filesystem::rename(temporary, path, ec);
-    if (ec) {
-        std::filesystem::remove(temporary, ec);
-        throw Error(ErrorCode::Io, path + ": cannot rename the written file into place: " + ec.message());
-    }
+    detail::saveDicomAtomically(path, path, [&](const std::string& temporary) {
+        return file.saveFile(temporary.c_str(), EXS_LittleEndianExplicit);
+    });
 }
 
 std::string sopClassFor(const std::string& modality)

@@ -5,7 +5,9 @@
 #include "TestSupport.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <fcntl.h>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -72,8 +74,10 @@ std::vector<std::string> temporaryFiles(const fs::path& folder)
 /// times, each killed after a random delay within that duration, with `old` in place beforehand.
 /// After every kill the target holds exactly `old` or exactly the new content, and at most one
 /// temporary file (the killed writer's) exists; a final complete run leaves none.
+/// Outputs that differ between runs (DICOM UIDs, PDF dates) pass `complete`, an independent check
+/// that the file is whole, instead of being compared with the first run's bytes.
 void killRepeatedly(const std::vector<std::string>& arguments, const fs::path& target, const std::string& old,
-                    int kills)
+                    int kills, const std::function<bool(const fs::path&)>& complete = {})
 {
     const fs::path folder = target.parent_path();
     const auto begin = std::chrono::steady_clock::now();
@@ -98,8 +102,9 @@ void killRepeatedly(const std::vector<std::string>& arguments, const fs::path& t
         int status = 0;
         waitpid(pid, &status, 0);
         const std::string now = slurp(target);
-        EXPECT_TRUE(now == old || now == fresh)
-            << "kill " << n << ": the file is neither the old nor the new one (" << now.size() << " bytes)";
+        const bool isNew = complete ? (now != old && complete(target)) : now == fresh;
+        EXPECT_TRUE(now == old || isNew)
+            << "kill " << n << ": the file is neither the old nor a whole new one (" << now.size() << " bytes)";
         (now == old ? sawOld : sawNew) += 1;
         EXPECT_LE(temporaryFiles(folder).size(), 1u) << "kill " << n;
     }
@@ -107,8 +112,27 @@ void killRepeatedly(const std::vector<std::string>& arguments, const fs::path& t
               << " ms: " << sawOld << " old, " << sawNew << " new\n";
     const auto last = np::test::runCli(arguments);
     EXPECT_TRUE(last.exitCode == 0 || last.exitCode == 4) << last.err;
-    EXPECT_EQ(slurp(target), fresh);
+    EXPECT_TRUE(complete ? complete(target) : slurp(target) == fresh);
     EXPECT_TRUE(temporaryFiles(folder).empty());
+}
+
+/// True when `command` (an independent tool) exits 0 on `path`.
+bool toolAccepts(const std::string& command, const fs::path& path)
+{
+    return std::system((command + " '" + path.string() + "' > /dev/null 2>&1").c_str()) == 0;
+}
+
+/// DCMTK's dcmdump parses the file and fails on one cut inside an element; a file cut between
+/// elements parses, so the pixel data, written last, must also be there.
+bool wholeDicom(const fs::path& path)
+{
+    return std::system(("dcmdump -q '" + path.string() + "' 2> /dev/null | grep -q '^(7fe0,0010)'").c_str()) == 0;
+}
+
+/// poppler's pdfinfo fails on a PDF cut short (no cross-reference table or trailer).
+bool wholePdf(const fs::path& path)
+{
+    return toolAccepts("pdfinfo", path);
 }
 
 class KillDuringWrite : public ::testing::Test
@@ -160,4 +184,37 @@ TEST_F(KillDuringWrite, PlanOutIsOldOrNew)
                     (s_phantom / "structures.seg.nrrd").string(), "--target", "26.1,32.9,9.5", "--directions", "800",
                     "--out", (out / "p.needleplan.json").string()},
                    out / "p.needleplan.json", "{\"old\": true}\n", 12);
+}
+
+TEST_F(KillDuringWrite, DicomSegExportIsOldOrNew)
+{
+    const fs::path out = s_dir->path() / "seg";
+    fs::create_directories(out);
+    killRepeatedly({"structures", "export", "--structures", (s_phantom / "structures.seg.nrrd").string(),
+                    "--reference", (s_phantom / "dicom").string(), "--out", (out / "structures.dcm").string()},
+                   out / "structures.dcm", "old SEG", 12, wholeDicom);
+}
+
+TEST_F(KillDuringWrite, DrrXaIsOldOrNew)
+{
+    const fs::path out = s_dir->path() / "drr";
+    fs::create_directories(out);
+    killRepeatedly({"drr", "--image", (s_phantom / "dicom").string(), "--primary", "30", "--secondary", "-10",
+                    "--out", (out / "ap.dcm").string()},
+                   out / "ap.dcm", "old XA", 12, wholeDicom);
+}
+
+TEST_F(KillDuringWrite, MarkupsAndReportAreOldOrNew)
+{
+    const fs::path out = s_dir->path() / "report";
+    fs::create_directories(out);
+    const fs::path plan = out / "p.needleplan.json";
+    const auto planned = np::test::runCli({"plan", "--image", (s_phantom / "dicom").string(), "--structures",
+                                           (s_phantom / "structures.seg.nrrd").string(), "--target",
+                                           "26.1,32.9,9.5", "--directions", "400", "--out", plan.string()});
+    ASSERT_TRUE(planned.exitCode == 0 || planned.exitCode == 4) << planned.err;
+    killRepeatedly({"markups", "export", "--plan", plan.string(), "--out", (out / "p.mrk.json").string()},
+                   out / "p.mrk.json", "{\"old\": true}\n", 8);
+    killRepeatedly({"report", "--plan", plan.string(), "--out", (out / "p.pdf").string()}, out / "p.pdf",
+                   "old PDF", 8, wholePdf);
 }

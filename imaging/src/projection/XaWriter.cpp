@@ -2,6 +2,7 @@
 
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/ProjectionImage.h"
+#include "DicomObjectSupport.h"
 
 #include <cmath>
 #include <cstdio>
@@ -174,19 +175,9 @@ void writeXaImage(const std::string& path, const std::vector<CArmGeometry>& view
             .bad())
         throw Error(ErrorCode::Io, path + ": cannot store the pixel data");
 
-    const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
-    const OFCondition saved = file.saveFile(temporary.c_str(), EXS_LittleEndianExplicit);
-    if (saved.bad()) {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
-        throw Error(ErrorCode::Io, path + ": cannot write the DICOM file: " + saved.text());
-    }
-    std::error_code ec;
-    std::filesystem::rename(temporary, path, ec);
-    if (ec) {
-        std::filesystem::remove(temporary, ec);
-        throw Error(ErrorCode::Io, path + ": cannot rename the written file into place: " + ec.message());
-    }
+    detail::saveDicomAtomically(path, path, [&](const std::string& temporary) {
+        return file.saveFile(temporary.c_str(), EXS_LittleEndianExplicit);
+    });
 }
 
 } // namespace np::imaging
