@@ -166,7 +166,7 @@ void PlanModel::openPlanFile(const QString& path)
     }
     if (imagePath.isEmpty() || !QFileInfo::exists(imagePath)) {
         const QString message =
-            tr("The plan's image %1 was not found. Open the image, then the plan.").arg(imagePath);
+            tr("%1: the plan's image %2 was not found. Open the image, then the plan.").arg(path, imagePath);
         emit errorOccurred(tr("Plan not opened"), message);
         emit planOpened(false, message);
         return;
