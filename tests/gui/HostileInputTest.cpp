@@ -63,6 +63,7 @@ imaging::Volume smallVolume()
     imaging::Geometry g;
     g.size = {20, 16, 10};
     g.spacing = {1.5, 1.5, 3.0};
+    g.originLps = {5.0, 15.0, -5.0}; // holds the reproducer plan's target (26.1, 32.9, 9.5)
     imaging::Volume volume(g, -1000.0f);
     for (std::int64_t k = 2; k < 8; ++k)
         for (std::int64_t j = 4; j < 12; ++j)
@@ -169,7 +170,7 @@ TEST_F(HostileInput, HostileStructuresAndAFarPlanGiveDialogsOnAnOpenImage)
 
     // Still usable: the image is still there and a target can be added.
     ASSERT_TRUE(m_window->imageModel().volume());
-    m_window->addTarget("after", Vec3{14.0, 12.0, 15.0});
+    m_window->addTarget("after", Vec3{20.0, 25.0, 10.0});
     QApplication::processEvents();
 }
 

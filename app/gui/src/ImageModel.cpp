@@ -7,7 +7,10 @@
 #include "needleplan/imaging/LabelMapIO.h"
 
 #include <QDir>
+#include <QStringList>
 #include <QFile>
+
+#include <algorithm>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -151,6 +154,15 @@ void ImageModel::open(const QString& requested)
                 failed(ErrorCode::NotFound, tr("No DICOM images were found in %1 (%2 files skipped).")
                                                 .arg(shown)
                                                 .arg(scan->skipped.size()));
+                return;
+            }
+            if (std::all_of(scan->series.begin(), scan->series.end(),
+                            [](const imaging::DicomSeriesEntry& entry) { return entry.hasError(); })) {
+                // Nothing to choose from: say what is wrong with each series (each names its file).
+                QStringList errors;
+                for (const auto& entry : scan->series)
+                    errors << QString::fromStdString(entry.error);
+                failed(scan->series.front().errorCode, errors.join(QStringLiteral("\n")));
                 return;
             }
             if ((scan->series.size() == 1 && loadable.size() == 1) || (!m_chooser && !loadable.empty())) {
