@@ -7,6 +7,7 @@
 //  - Register/<view>: a registration from a start 10 mm and 5° off (view 0 = PA, 1 = oblique
 //    primary −160 cranial 15, 2 = lateral); counters mPD (mm) and verdict.
 //  - Reregister/<view>: after a 1 mm / 1° movement, from the previous pose (refine only).
+//  Counters: processCpu_s is the CPU time of all threads (Time is wall-clock, CPU the main thread's).
 //  - `--capture-table [--trials N]`: instead of benchmarks, prints success rate, median and 95th
 //    percentile mPD and time against the starting error (translation E mm in a random direction
 //    and rotation E/2 degrees about a random axis), over the three views; then the failure cases
@@ -14,7 +15,7 @@
 //    (all threads) seconds per registration; phantom generation excluded.
 //
 //   build/<dir>/bench/np_bench_fluororegistrationbench [--benchmark_filter=...]
-//   build/<dir>/bench/np_bench_fluororegistrationbench --capture-table --trials 20
+//   build/<dir>/bench/np_bench_fluororegistrationbench --capture-table --trials 20 [--metric ncc]
 
 #include "needleplan/imaging/CArmGeometry.h"
 #include "needleplan/imaging/DrrRenderer.h"
@@ -29,6 +30,7 @@
 #include <ctime>
 #include <memory>
 #include <random>
+#include <string>
 
 using np::Vec3;
 using namespace np::imaging;
@@ -108,10 +110,13 @@ np::phantom::FluoroSimulationOptions simulation(std::uint32_t seed, bool needle)
     return o;
 }
 
+FluoroMetric gMetric = FluoroMetric::GradientCorrelation;
+
 FluoroRegistrationOptions registrationOptions()
 {
     FluoroRegistrationOptions o;
     o.threads = kThreads;
+    o.metric = gMetric;
     return o;
 }
 
@@ -123,8 +128,10 @@ void Register(benchmark::State& state)
     const FluoroFrame frame =
         np::phantom::simulateFluoroscopy(scene().source, view, truth, simulation(3, true));
     FluoroRegistrationResult result;
+    const std::clock_t cpuStart = std::clock();
     for (auto _ : state)
         result = registerFluoroscopy(scene().ct, frame, view, registrationOptions());
+    state.counters["processCpu_s"] = static_cast<double>(std::clock() - cpuStart) / CLOCKS_PER_SEC;
     state.counters["mPD_mm"] = meanProjectionDistanceMm(view, truth, result.viewFromCt, targetRegion());
     state.counters["registered"] = result.registered ? 1 : 0;
     state.counters["similarity"] = result.similarity;
@@ -146,8 +153,10 @@ void Reregister(benchmark::State& state)
     FluoroRegistrationOptions options = registrationOptions();
     options.refineOnly = true;
     FluoroRegistrationResult result;
+    const std::clock_t cpuStart = std::clock();
     for (auto _ : state)
         result = registerFluoroscopy(scene().ct, frame, view, options, previous.viewFromCt);
+    state.counters["processCpu_s"] = static_cast<double>(std::clock() - cpuStart) / CLOCKS_PER_SEC;
     state.counters["mPD_mm"] = meanProjectionDistanceMm(view, truth, result.viewFromCt, targetRegion());
     state.counters["registered"] = result.registered ? 1 : 0;
     state.counters["DRRs"] = result.evaluations;
@@ -191,9 +200,17 @@ int captureTable(int trials)
             success += mpd <= 2.0 ? 1 : 0;
             registered += r.registered ? 1 : 0;
             wrong += r.registered && mpd > 2.0 ? 1 : 0;
-            std::fprintf(stderr, "  E=%g view %d: mPD %.2f mm, %s, %.2f s, similarity %.3f, drop %.3f\n",
-                         error, t % 3, mpd, r.registered ? "registered" : "not registered", r.seconds,
-                         r.similarity, r.peakDrop);
+            std::string levels;
+            for (std::size_t l = 0; l < r.drrsPerLevel.size(); ++l)
+                levels += " " + std::to_string(r.drrsPerLevel[l]) +
+                          (l < r.secondsPerLevel.size()
+                               ? "/" + std::to_string(r.secondsPerLevel[l]).substr(0, 4) + "s"
+                               : std::string());
+            std::fprintf(
+                stderr,
+                "  E=%g view %d: mPD %.2f mm, %s, %.2f s (CPU %.2f s), similarity %.3f, drop %.3f, DRRs%s\n",
+                error, t % 3, mpd, r.registered ? "registered" : "not registered", r.seconds, cpu.back(),
+                r.similarity, r.peakDrop, levels.c_str());
         }
         std::printf("| %g mm, %g deg | %d | %d | %.0f %% | %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n", error,
                     0.5 * error, trials, registered, 100.0 * success / trials, wrong,
@@ -230,6 +247,8 @@ int main(int argc, char** argv)
             for (int j = 1; j + 1 < argc; ++j)
                 if (std::strcmp(argv[j], "--trials") == 0)
                     trials = std::max(1, std::atoi(argv[j + 1]));
+                else if (std::strcmp(argv[j], "--metric") == 0 && std::strcmp(argv[j + 1], "ncc") == 0)
+                    gMetric = FluoroMetric::NormalizedCrossCorrelation;
             return captureTable(trials);
         }
     benchmark::Initialize(&argc, argv);

@@ -206,6 +206,7 @@ int runRegister(const RegisterArguments& a)
     out["correctionDeg"] = r.rotationDeg;
     out["maskedFraction"] = r.maskedFraction;
     out["drrsRendered"] = r.evaluations;
+    out["drrsPerLevel"] = r.drrsPerLevel;
     out["registrationSeconds"] = r.seconds;
     out["totalSeconds"] = totalSeconds;
     out["fluoro"] = a.fluoro;

@@ -464,9 +464,11 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
     auto poseTransform = [&](const Pose& p) {
         return viewMotion(startView, centreLps, p.rotationDeg, p.translationMm).compose(startViewFromCt);
     };
+    result.drrsPerLevel.assign(levels.size(), 0);
     auto similarityAt = [&](const FixedLevel& level, const Pose& p) {
         throwIfCancelled(progress);
         ++evaluations;
+        ++result.drrsPerLevel[static_cast<std::size_t>(&level - levels.data())];
         std::vector<float> moving = movingFromDrr(renderDrr(ct, level.view, poseTransform(p), drrOptions));
         return similarityOf(options.metric, level, moving);
     };
@@ -621,8 +623,9 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
         const double rotationDelta = reach * std::clamp(2.0 * scale, 1.0, 4.0);
         const double shiftDelta = reach * std::clamp(2.0 * scale, 1.0, 4.0);
         const double depthDelta = 4.0 * shiftDelta;
-        const int budget = options.refineOnly ? std::min(options.evaluationsPerLevel[l], 40)
+        const int budget = options.refineOnly ? std::min(options.evaluationsPerLevel[l], 30)
                                               : options.evaluationsPerLevel[l];
+        const auto levelStarted = std::chrono::steady_clock::now();
         if (l == firstLevel) {
             for (const Pose& start : starts) {
                 double s = 0.0;
@@ -634,6 +637,19 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
         } else {
             pose = optimise(levels[l], pose, rotationDelta, shiftDelta, depthDelta, budget, similarity);
         }
+        result.secondsPerLevel.push_back(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - levelStarted).count());
+    }
+    // A low final similarity may be a simplex that stalled (often in depth, which one view barely
+    // sees): one more pass over the finer levels from where it stopped.
+    if (similarity < options.minSimilarity && levels.size() > 1 && !options.refineOnly) {
+        for (std::size_t l = std::max<std::size_t>(firstLevel, 1); l < levels.size(); ++l) {
+            const double delta = std::clamp(2.0 * options.levelPixelMm[l], 1.0, 4.0);
+            pose = optimise(levels[l], pose, delta, delta, 4.0 * delta, options.evaluationsPerLevel[l],
+                            similarity);
+        }
+        result.warnings.push_back(
+            "the finer levels were optimised twice (the first pass ended at a low similarity)");
     }
 
     // Verdict: threshold, then a clear peak at perturbed poses.

@@ -59,7 +59,7 @@ struct FluoroRegistrationOptions
     /// ... and rotations about the beam up to this many degrees. 0 and 0: no search.
     double searchRotationDeg = 12.0;
     /// Re-registration after a small movement: skip the search and the coarsest level, with a smaller
-    /// simplex and at most 40 evaluations per level.
+    /// simplex and at most 30 evaluations per level.
     bool refineOnly = false;
     bool maskCollimator = true;
     bool maskText = true;
@@ -92,7 +92,10 @@ struct FluoroRegistrationResult
     double rotationDeg = 0.0;      ///< size of the correction's rotation
     double maskedFraction = 0.0;   ///< of the region's pixels masked out (finest level)
     int evaluations = 0;           ///< DRRs rendered
-    double seconds = 0.0;          ///< wall-clock time of the registration
+    std::vector<int> drrsPerLevel; ///< of them per level, coarse to fine (the search's one DRR on the first)
+    std::vector<double>
+        secondsPerLevel;  ///< wall-clock time of each optimised level (the 2D search not included)
+    double seconds = 0.0; ///< wall-clock time of the registration
     std::vector<std::string> warnings;
 };
 
