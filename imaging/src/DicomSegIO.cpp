@@ -310,7 +310,27 @@ StructureSet importDicomSeg(const std::string& path, const Volume& reference, Pr
         if (hasLab)
             rgb = rgbFromDicomLab(lab);
         structureOfSegment[number] = result.structures().size();
-        result.add(label, rgb);
+        Segment& added = result.add(label, rgb).segment;
+        // The coded terminology, by which the planner classifies a segment before its name.
+        auto codeOf = [&](const DcmTagKey& tag) {
+            CodedConcept code;
+            const auto items = sequenceItems(*segment, tag);
+            if (!items.empty())
+                code = {dicomText(items.front(), DCM_CodingSchemeDesignator),
+                        dicomText(items.front(), DCM_CodeValue), dicomText(items.front(), DCM_CodeMeaning)};
+            return code;
+        };
+        added.categoryCode = codeOf(DCM_SegmentedPropertyCategoryCodeSequence);
+        added.typeCode = codeOf(DCM_SegmentedPropertyTypeCodeSequence);
+        if (const auto types = sequenceItems(*segment, DCM_SegmentedPropertyTypeCodeSequence);
+            !types.empty()) {
+            const auto modifiers =
+                sequenceItems(*types.front(), DCM_SegmentedPropertyTypeModifierCodeSequence);
+            if (!modifiers.empty())
+                added.typeModifierCode = {dicomText(modifiers.front(), DCM_CodingSchemeDesignator),
+                                          dicomText(modifiers.front(), DCM_CodeValue),
+                                          dicomText(modifiers.front(), DCM_CodeMeaning)};
+        }
     }
     if (structureOfSegment.empty())
         throw corrupt("the Segment Sequence defines no segment");

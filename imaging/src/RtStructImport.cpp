@@ -55,6 +55,8 @@ struct Roi
     std::vector<std::vector<Vec3>> contoursLps;
     std::vector<std::string> contourSopUids; // referenced image of each contour ("" when none)
     bool seen = false;
+    std::string interpretedType;     // RTROIInterpretedType from RT ROI Observations ("" when none)
+    CodedConcept identificationCode; // RT ROI Identification Code Sequence, when present
 };
 
 } // namespace
@@ -180,6 +182,20 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
             roi.contourSopUids.push_back(sopUid);
         }
     }
+    // Interpreted types and identification codes (RT ROI Observations), used to classify ROIs.
+    for (DcmItem* item : sequenceItems(data, DCM_RTROIObservationsSequence)) {
+        Sint32 number = 0;
+        if (item->findAndGetSint32(DCM_ReferencedROINumber, number).bad() || !rois.count(number))
+            continue;
+        Roi& roi = rois[number];
+        roi.interpretedType = trimmed(dicomText(item, DCM_RTROIInterpretedType));
+        const auto codes = sequenceItems(*item, DCM_RTROIIdentificationCodeSequence);
+        if (!codes.empty())
+            roi.identificationCode = {trimmed(dicomText(codes.front(), DCM_CodingSchemeDesignator)),
+                                      trimmed(dicomText(codes.front(), DCM_CodeValue)),
+                                      trimmed(dicomText(codes.front(), DCM_CodeMeaning))};
+    }
+
     if (openOrPointContours)
         warn(std::to_string(openOrPointContours) +
              " contours are not CLOSED_PLANAR (points or open lines) and are skipped");
@@ -198,6 +214,8 @@ StructureSet importRtStruct(const std::string& path, const Volume& reference, Pr
         throwIfCancelled(progress);
         Roi& roi = rois[number];
         auto& mask = result.add(roi.name, roi.colorRgb);
+        mask.segment.rtInterpretedType = roi.interpretedType;
+        mask.segment.typeCode = roi.identificationCode;
         if (roi.contoursLps.empty())
             warn("ROI '" + roi.name + "' has no closed contours; it is kept empty");
         // All contours of the ROI are filled together so that holes and islands combine

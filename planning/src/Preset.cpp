@@ -207,7 +207,8 @@ std::string presetToJson(const Preset& preset)
 void applyPresetRules(const Preset& preset, std::vector<StructureSpec>& structures)
 {
     for (const auto& rule : preset.structures)
-        overrideStructures(structures, rule.pattern, rule.marginMm, &rule.structureClass);
+        overrideStructures(structures, rule.pattern, rule.marginMm, &rule.structureClass,
+                           "preset " + preset.name);
 }
 
 Vec3 idealOutwardDirectionLps(const Preset& preset, int sideSign, const Vec3& nearestSkinOutwardLps)

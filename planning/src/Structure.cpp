@@ -2,10 +2,13 @@
 
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/Volume.h"
+#include "needleplan/planning/Terminology.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 
 namespace np::planning {
 
@@ -44,57 +47,88 @@ std::string lower(std::string text)
     return text;
 }
 
-bool containsAny(const std::string& text, std::initializer_list<const char*> words)
+struct FallbackRule
 {
-    for (const char* word : words)
-        if (text.find(word) != std::string::npos)
-            return true;
-    return false;
+    std::string group;
+    std::vector<std::string> words;
+};
+
+// Order matters: nerves first ("nerve_root"), then the neural axis, vessels and organs before
+// bone, so that "iliac_vena_left" or "vertebral_artery" never read as bone.
+const std::vector<FallbackRule>& fallbackRules()
+{
+    static const std::vector<FallbackRule> rules = {
+        {"nerve", {"nerve", "root", "ramus", "ganglion", "drg", "plexus"}},
+        {"neural_axis", {"spinal_canal", "canal", "dura", "thecal", "cord", "csf", "cauda", "mening"}},
+        {"vessel",
+         {"aorta", "ivc", "vena", "vein", "venous", "cava", "artery", "arteries", "arterial", "vessel",
+          "carotid", "jugular"}},
+        {"organ", {"kidney",  "renal",   "lung",    "pleura",   "bowel",   "colon",   "intestin", "rectum",
+                   "bladder", "liver",   "hepatic", "spleen",   "stomach", "gastric", "duoden",   "jejun",
+                   "ileum",   "pancrea", "esophag", "oesophag", "trachea", "bronch",  "heart",    "cardiac",
+                   "brain",   "gland",   "adrenal", "prostate", "uter",    "ovar",    "organ"}},
+        {"lesion", {"tumor", "tumour", "cyst", "lesion", "effusion", "hemorrhage", "haemorrhage", "metasta"}},
+        {"implant", {"implant", "screw", "prosthe"}},
+        {"cartilage", {"cartilage"}},
+        {"bone", {"bone",   "vertebra", "sacrum",  "sacral", "ilium",   "iliac_crest",       "pelvis",
+                  "rib",    "skull",    "coccyx",  "femur",  "hip",     "humerus",           "scapula",
+                  "clavic", "sternum",  "pedicle", "lamina", "spinous", "transverse_process"}},
+        {"psoas", {"psoas"}},
+        {"disc", {"disc", "disk"}},
+        {"joint", {"joint", "target"}},
+        {"muscle", {"muscle", "gluteus", "autochthon", "erector", "multifidus", "iliacus", "paraspinal"}},
+        {"soft_tissue", {"skin", "body", "fat", "air", "table", "couch"}},
+    };
+    return rules;
 }
 } // namespace
 
-StructureSpec defaultStructureSpec(const std::string& name, std::uint16_t labelValue)
+std::string fallbackGroup(const std::string& name, std::string* matchedWord)
+{
+    const std::string n = lower(name);
+    for (const FallbackRule& rule : fallbackRules())
+        for (const std::string& word : rule.words)
+            if (n.find(word) != std::string::npos) {
+                if (matchedWord)
+                    *matchedWord = word;
+                return rule.group;
+            }
+    return {};
+}
+
+StructureSpec fallbackStructureSpec(const std::string& name, std::uint16_t labelValue)
 {
     StructureSpec spec;
     spec.name = name;
     spec.labelValue = labelValue;
-    const std::string n = lower(name);
-    auto set = [&](StructureClass c, double marginMm) {
-        spec.structureClass = c;
-        spec.marginMm = marginMm;
+    std::string word;
+    const std::string groupName = fallbackGroup(name, &word);
+    const TerminologyGroup* group = groupName.empty() ? nullptr : Terminology::builtIn().group(groupName);
+    if (!group) {
+        spec.structureClass = StructureClass::Caution;
+        spec.marginMm = 2.0;
+        spec.rule = kNoRuleMatched;
         return spec;
-    };
-    // Order matters: "vertebral_artery" is a vessel, not bone; "nerve_root" before anything else.
-    if (containsAny(n, {"nerve", "root", "ramus", "ganglion", "drg"}))
-        return set(StructureClass::Forbidden, 2.0);
-    if (containsAny(n, {"spinal_canal", "canal", "dura", "thecal", "cord", "csf"}))
-        return set(StructureClass::Forbidden, 3.0);
-    if (containsAny(n,
-                    {"aorta", "ivc", "vena_cava", "cava", "artery", "arteries", "vein", "vessel", "carotid"}))
-        return set(StructureClass::Forbidden, 3.0);
-    // Gas pockets the automatic segmentation finds in the bowel: caution, not the bowel's rule.
-    if (n == "bowel_gas")
-        return set(StructureClass::Caution, 2.0);
-    if (containsAny(
-            n, {"kidney", "lung", "pleura", "bowel", "colon", "intestine", "bladder", "liver", "spleen"}))
-        return set(StructureClass::Forbidden, 5.0);
-    if (containsAny(n, {"bone", "vertebra", "sacrum", "sacral", "ilium", "iliac", "pelvis", "rib", "skull",
-                        "coccyx"}))
-        return set(StructureClass::Obstacle, 0.0);
-    if (containsAny(n, {"psoas"}))
-        return set(StructureClass::Caution, 0.0);
-    if (containsAny(n, {"joint", "target"}))
-        return set(StructureClass::Target, 0.0);
-    if (containsAny(n, {"skin", "body", "fat", "muscle", "air", "table", "couch"}))
-        return set(StructureClass::Ignored, 0.0);
-    return set(StructureClass::Caution, 2.0);
+    }
+    spec.structureClass = group->structureClass;
+    spec.marginMm = group->marginMm;
+    spec.rule = "fallback: contains '" + word + "'";
+    return spec;
+}
+
+StructureSpec defaultStructureSpec(const std::string& name, std::uint16_t labelValue)
+{
+    imaging::Segment segment;
+    segment.name = name;
+    segment.labelValue = labelValue;
+    return classifySegment(segment);
 }
 
 std::vector<StructureSpec> defaultStructures(const imaging::LabelMap& labels)
 {
     std::vector<StructureSpec> specs;
     for (const auto& segment : labels.segments())
-        specs.push_back(defaultStructureSpec(segment.name, segment.labelValue));
+        specs.push_back(classifySegment(segment));
     return specs;
 }
 
@@ -123,20 +157,40 @@ bool matchesPattern(const std::string& name, const std::string& pattern)
 }
 
 int overrideStructures(std::vector<StructureSpec>& structures, const std::string& pattern, double marginMm,
-                       const StructureClass* newClass)
+                       const StructureClass* newClass, const std::string& source)
 {
     if (!std::isfinite(marginMm) || marginMm < 0.0 || marginMm > 100.0)
         throw Error(ErrorCode::InvalidArgument, "margin for \"" + pattern +
                                                     "\" must be between 0 and 100 mm, got " +
                                                     std::to_string(marginMm));
+    auto ruleText = [](StructureClass c, double mm) {
+        std::ostringstream text;
+        text << toString(c) << " " << std::fixed << std::setprecision(1) << mm << " mm";
+        return text.str();
+    };
     int count = 0;
     for (auto& spec : structures) {
         if (!matchesPattern(spec.name, pattern))
             continue;
-        spec.marginMm = marginMm;
-        if (newClass)
-            spec.structureClass = *newClass;
         ++count;
+        const StructureClass target = newClass ? *newClass : spec.structureClass;
+        const bool exactName = pattern.find('*') == std::string::npos && lower(pattern) == lower(spec.name);
+        const std::string before = ruleText(spec.structureClass, spec.marginMm);
+        const std::string after = ruleText(target, marginMm);
+        if (spec.structureClass == StructureClass::Forbidden && target != StructureClass::Forbidden) {
+            if (!exactName) {
+                spec.adjustments.push_back("kept " + before + ": " + source + " rule '" + pattern + "' → " +
+                                           toString(target) +
+                                           " applies to a forbidden structure only when it names it exactly");
+                continue;
+            }
+            spec.adjustments.push_back("downgraded by " + source + " '" + pattern + "': " + before + " → " +
+                                       after);
+        } else if (before != after) {
+            spec.adjustments.push_back(source + " '" + pattern + "': " + before + " → " + after);
+        }
+        spec.marginMm = marginMm;
+        spec.structureClass = target;
     }
     return count;
 }

@@ -2,6 +2,7 @@
 
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/StructureSet.h"
+#include "needleplan/planning/Terminology.h"
 
 #include <algorithm>
 #include <array>
@@ -116,9 +117,11 @@ void appendStructureInputs(std::vector<StructureInput>& inputs, const imaging::L
     for (const auto& input : inputs)
         taken.insert(input.spec.name);
     std::vector<bool> named(65536, false);
-    auto addInput = [&](const std::string& name, std::uint16_t value) {
+    auto addInput = [&](const imaging::Segment& segment, std::uint16_t value) {
         StructureInput input;
-        input.spec = defaultStructureSpec(uniqueName(taken, name, source, notes), 0);
+        input.spec = classifySegment(segment, notes);
+        input.spec.name = uniqueName(taken, segment.name, source, notes);
+        input.spec.labelValue = 0;
         input.source = source;
         input.labelMap = &labels;
         input.sourceLabel = value;
@@ -128,7 +131,7 @@ void appendStructureInputs(std::vector<StructureInput>& inputs, const imaging::L
         if (segment.labelValue == 0 || named[segment.labelValue])
             continue;
         named[segment.labelValue] = true;
-        addInput(segment.name, segment.labelValue);
+        addInput(segment, segment.labelValue);
     }
     std::vector<bool> present(65536, false);
     const std::uint16_t* data = labels.data();
@@ -136,8 +139,11 @@ void appendStructureInputs(std::vector<StructureInput>& inputs, const imaging::L
     for (std::size_t v = 0; v < count; ++v)
         present[data[v]] = true;
     for (std::size_t value = 1; value < 65536; ++value)
-        if (present[value] && !named[value])
-            addInput("label_" + std::to_string(value), static_cast<std::uint16_t>(value));
+        if (present[value] && !named[value]) {
+            imaging::Segment unnamed;
+            unnamed.name = "label_" + std::to_string(value);
+            addInput(unnamed, static_cast<std::uint16_t>(value));
+        }
 }
 
 void appendStructureInputs(std::vector<StructureInput>& inputs, const imaging::StructureSet& set,
@@ -148,7 +154,9 @@ void appendStructureInputs(std::vector<StructureInput>& inputs, const imaging::S
         taken.insert(input.spec.name);
     for (const imaging::StructureMask& mask : set.structures()) {
         StructureInput input;
-        input.spec = defaultStructureSpec(uniqueName(taken, mask.segment.name, source, notes), 0);
+        input.spec = classifySegment(mask.segment, notes);
+        input.spec.name = uniqueName(taken, mask.segment.name, source, notes);
+        input.spec.labelValue = 0;
         input.source = source;
         input.mask = &mask;
         inputs.push_back(std::move(input));

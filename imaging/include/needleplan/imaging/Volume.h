@@ -177,6 +177,13 @@ struct Segment
     std::string name;                          ///< e.g. "nerve_root_L4_right"
     std::uint16_t labelValue = 0;              ///< voxel value that marks it (non-zero)
     std::array<double, 3> colorRgb{1, 1, 1};   ///< display colour, each in [0, 1]
+    /// DICOM SEG SegmentedPropertyCategoryCodeSequence / TypeCodeSequence / TypeModifierCodeSequence
+    /// (or an RTSTRUCT ROI's identification code) when the file had them; empty otherwise.
+    CodedConcept categoryCode{};
+    CodedConcept typeCode{};
+    CodedConcept typeModifierCode{};
+    /// RTSTRUCT RTROIInterpretedType ("ORGAN", "EXTERNAL", "PTV", ...), empty when not known.
+    std::string rtInterpretedType{};
 };
 
 /// A label image: each voxel holds 0 (background) or one segment's label value.
