@@ -14,6 +14,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 
 namespace np::planning {
 
@@ -46,10 +48,15 @@ double DistanceField::boundingBoxDistanceAtIjk(const Vec3& voxelIjk) const
 
 double DistanceField::distanceAtIjk(const Vec3& voxelIjk) const
 {
+    return sampleAtIjk(voxelIjk).distanceMm;
+}
+
+DistanceSample DistanceField::sampleAtIjk(const Vec3& voxelIjk) const
+{
     if (m_absent)
-        return std::numeric_limits<double>::infinity();
+        return {std::numeric_limits<double>::infinity(), true};
     if (m_crop.empty() || !m_roi.containsIjk(voxelIjk) || !m_crop.containsIjk(voxelIjk))
-        return boundingBoxDistanceAtIjk(voxelIjk);
+        return {boundingBoxDistanceAtIjk(voxelIjk), false};
     std::int64_t base[3];
     double frac[3];
     for (int a = 0; a < 3; ++a) {
@@ -76,8 +83,8 @@ double DistanceField::distanceAtIjk(const Vec3& voxelIjk) const
     const double c1 = c01 + fy * (c11 - c01);
     const double value = c0 + fz * (c1 - c0);
     if (value > m_capMm)
-        return std::max(m_capMm, boundingBoxDistanceAtIjk(voxelIjk));
-    return value;
+        return {std::max(m_capMm, boundingBoxDistanceAtIjk(voxelIjk)), false};
+    return {value, true};
 }
 
 ClearanceFieldSet::ClearanceFieldSet(const imaging::LabelMap& labels, ClearanceFieldOptions options)
@@ -146,18 +153,24 @@ IndexBox ClearanceFieldSet::roiBox(const Vec3& centerLps, double radiusMm) const
 void ClearanceFieldSet::prepare(const std::vector<StructureSpec>& structures, const Vec3& centerLps,
                                 double radiusMm, ProgressSink* progress)
 {
+    prepare(structures, centerLps, radiusMm, -1.0, progress);
+}
+
+void ClearanceFieldSet::prepare(const std::vector<StructureSpec>& structures, const Vec3& centerLps,
+                                double radiusMm, double exactBeyondMarginMm, ProgressSink* progress)
+{
     if (!std::isfinite(radiusMm) || radiusMm <= 0.0 || !std::isfinite(centerLps.x) ||
         !std::isfinite(centerLps.y) || !std::isfinite(centerLps.z))
         throw Error(ErrorCode::InvalidArgument,
                     "clearance fields: region of interest must have a finite centre and "
                     "a positive radius");
     prepareBoxes(structures, roiBox(centerLps, radiusMm),
-                 roiBox(centerLps, radiusMm + m_options.roiPaddingMm), progress);
+                 roiBox(centerLps, radiusMm + m_options.roiPaddingMm), exactBeyondMarginMm, progress);
 }
 
 void ClearanceFieldSet::prepareRegion(const std::vector<StructureSpec>& structures,
                                       const std::vector<Vec3>& pointsLps, double paddingMm,
-                                      ProgressSink* progress)
+                                      ProgressSink* progress, double exactBeyondMarginMm)
 {
     if (pointsLps.empty() || !std::isfinite(paddingMm) || paddingMm < 0.0)
         throw Error(ErrorCode::InvalidArgument, "clearance fields: empty region of interest");
@@ -181,12 +194,17 @@ void ClearanceFieldSet::prepareRegion(const std::vector<StructureSpec>& structur
         }
         return box;
     };
-    prepareBoxes(structures, boxOf(paddingMm), boxOf(paddingMm + m_options.roiPaddingMm), progress);
+    prepareBoxes(structures, boxOf(paddingMm), boxOf(paddingMm + m_options.roiPaddingMm), exactBeyondMarginMm,
+                 progress);
 }
 
 void ClearanceFieldSet::prepareBoxes(const std::vector<StructureSpec>& structures, const IndexBox& wanted,
-                                     const IndexBox& padded, ProgressSink* progress)
+                                     const IndexBox& padded, double exactBeyondMarginMm,
+                                     ProgressSink* progress)
 {
+    const double beyondMargin = exactBeyondMarginMm >= 0.0 && std::isfinite(exactBeyondMarginMm)
+                                    ? exactBeyondMarginMm
+                                    : m_options.exactBeyondMarginMm;
     std::vector<DistanceField*> toCompute;
     for (const auto& spec : structures) {
         if (spec.structureClass == StructureClass::Ignored)
@@ -207,8 +225,11 @@ void ClearanceFieldSet::prepareBoxes(const std::vector<StructureSpec>& structure
         }
         if (slot->m_absent)
             continue;
-        if (!slot->m_roi.empty() && slot->m_roi.contains(wanted))
+        // Exact at least up to the margin plus the search's saturation: a bound never decides.
+        const double neededCap = std::max(m_options.capMm, spec.marginMm + beyondMargin);
+        if (!slot->m_roi.empty() && slot->m_roi.contains(wanted) && slot->m_capMm >= neededCap)
             continue;
+        slot->m_capMm = std::max(slot->m_capMm, neededCap);
         if (std::find(toCompute.begin(), toCompute.end(), slot.get()) == toCompute.end())
             toCompute.push_back(slot.get());
     }
@@ -268,8 +289,7 @@ void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi, 
     const auto& g = m_labels.geometry();
     IndexBox crop;
     for (int a = 0; a < 3; ++a) {
-        const std::int64_t capVoxels =
-            static_cast<std::int64_t>(std::ceil(m_options.capMm / g.spacing[a])) + 2;
+        const std::int64_t capVoxels = static_cast<std::int64_t>(std::ceil(field.m_capMm / g.spacing[a])) + 2;
         crop.lo[a] = std::max<std::int64_t>({0, field.m_bounds.lo[a] - capVoxels, roi.lo[a] - capVoxels});
         crop.hi[a] =
             std::min<std::int64_t>({g.size[a] - 1, field.m_bounds.hi[a] + capVoxels, roi.hi[a] + capVoxels});
@@ -316,15 +336,17 @@ void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi, 
     const double minSpacing = std::min({g.spacing.x, g.spacing.y, g.spacing.z});
     const std::size_t count = static_cast<std::size_t>(out);
     if (!anyInside) {
-        // The structure lies outside this crop: every crop voxel is at least its box distance away.
+        // No voxel of the structure lies within the cap of the region of interest (the crop holds
+        // every such voxel): beyond the cap, and at least the bounding-box distance away.
         field.m_values.assign(count, static_cast<float>(std::numeric_limits<float>::max()));
         std::int64_t index = 0;
         for (std::int64_t k = crop.lo[2]; k <= crop.hi[2]; ++k)
             for (std::int64_t j = crop.lo[1]; j <= crop.hi[1]; ++j)
                 for (std::int64_t i = crop.lo[0]; i <= crop.hi[0]; ++i, ++index)
-                    field.m_values[static_cast<std::size_t>(index)] =
-                        static_cast<float>(field.boundingBoxDistanceAtIjk(
-                            Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)}));
+                    field.m_values[static_cast<std::size_t>(index)] = static_cast<float>(std::max(
+                        field.m_capMm + maxSpacing,
+                        field.boundingBoxDistanceAtIjk(
+                            Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)})));
         return;
     }
     try {
@@ -376,6 +398,8 @@ void ClearanceFieldSet::invalidate(std::uint16_t labelValue)
                 }
     m_bounds[labelValue] = bounds;
     m_fields[labelValue].reset();
+    std::lock_guard<std::mutex> lock(m_boundaryMutex);
+    m_boundaries.reset();
 }
 
 const DistanceField* ClearanceFieldSet::field(std::uint16_t labelValue) const
@@ -392,6 +416,171 @@ double ClearanceFieldSet::distanceMm(std::uint16_t labelValue, const Vec3& point
         throw Error(ErrorCode::InvalidArgument,
                     "clearance field for label " + std::to_string(labelValue) + " was not prepared");
     return f->distanceAtIjk(m_labels.geometry().ijkFromLps(pointLps));
+}
+
+struct ClearanceFieldSet::BoundaryCache
+{
+    /// Boundary voxel centres (LPS) of one structure within an 8 mm cell, with a bounding sphere.
+    struct Cell
+    {
+        Vec3 centreLps;
+        double radiusMm = 0.0;
+        std::vector<Vec3> pointsLps;
+    };
+    IndexBox box;                                ///< voxels scanned
+    std::vector<bool> gathered;                  ///< labels whose boundary voxels were gathered
+    std::vector<std::vector<Cell>> cellsByLabel; ///< indexed by label value
+};
+
+namespace {
+
+/// Distance from `p` to the segment a + t (b - a), t in [0, 1], and the t of the closest point.
+double pointSegmentDistance(const Vec3& p, const Vec3& a, const Vec3& ab, double abLengthSquared, double& t)
+{
+    t = abLengthSquared > 0.0 ? std::max(0.0, std::min(1.0, dot(p - a, ab) / abLengthSquared)) : 0.0;
+    return norm(p - (a + ab * t));
+}
+
+} // namespace
+
+void ClearanceFieldSet::gatherBoundaries(const IndexBox& box) const
+{
+    // One pass over the box for every prepared structure: an inside voxel with a 6-neighbour of
+    // another label (or at the image's edge) is a boundary voxel. The nearest inside voxel centre
+    // of any point outside a structure is such a voxel.
+    const auto& g = m_labels.geometry();
+    const auto& size = g.size;
+    auto cache = std::make_unique<BoundaryCache>();
+    cache->box = box;
+    cache->cellsByLabel.assign(m_fields.size(), {});
+    std::vector<bool> wanted(m_fields.size(), false);
+    for (std::size_t label = 1; label < m_fields.size(); ++label)
+        wanted[label] = m_fields[label] && !m_fields[label]->absent();
+    cache->gathered = wanted;
+    std::array<std::int64_t, 3> cellVoxels{};
+    for (int a = 0; a < 3; ++a)
+        cellVoxels[a] = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(8.0 / g.spacing[a])));
+    const std::int64_t cellsX = (box.hi[0] - box.lo[0]) / cellVoxels[0] + 1;
+    const std::int64_t cellsY = (box.hi[1] - box.lo[1]) / cellVoxels[1] + 1;
+    std::vector<std::unordered_map<std::int64_t, std::size_t>> cellIndex(m_fields.size());
+    const std::uint16_t* data = m_labels.data();
+    const std::int64_t sy = size[0], sz = size[0] * size[1];
+    for (std::int64_t k = box.lo[2]; k <= box.hi[2]; ++k)
+        for (std::int64_t j = box.lo[1]; j <= box.hi[1]; ++j) {
+            const std::uint16_t* row = data + sy * j + sz * k;
+            for (std::int64_t i = box.lo[0]; i <= box.hi[0]; ++i) {
+                const std::uint16_t label = row[i];
+                if (label == 0 || label >= wanted.size() || !wanted[label])
+                    continue;
+                const bool boundary = i == 0 || j == 0 || k == 0 || i == size[0] - 1 || j == size[1] - 1 ||
+                                      k == size[2] - 1 || row[i - 1] != label || row[i + 1] != label ||
+                                      row[i - sy] != label || row[i + sy] != label || row[i - sz] != label ||
+                                      row[i + sz] != label;
+                if (!boundary)
+                    continue;
+                const std::int64_t cell =
+                    (i - box.lo[0]) / cellVoxels[0] +
+                    cellsX * ((j - box.lo[1]) / cellVoxels[1] + cellsY * ((k - box.lo[2]) / cellVoxels[2]));
+                auto& cells = cache->cellsByLabel[label];
+                const auto [it, inserted] = cellIndex[label].emplace(cell, cells.size());
+                if (inserted)
+                    cells.emplace_back();
+                cells[it->second].pointsLps.push_back(g.lpsFromIjk(
+                    Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)}));
+            }
+        }
+    for (auto& cells : cache->cellsByLabel)
+        for (auto& cell : cells) {
+            Vec3 lo = cell.pointsLps.front(), hi = lo;
+            for (const Vec3& p : cell.pointsLps)
+                for (int a = 0; a < 3; ++a)
+                    lo[a] = std::min(lo[a], p[a]), hi[a] = std::max(hi[a], p[a]);
+            cell.centreLps = (lo + hi) * 0.5;
+            cell.radiusMm = 0.5 * norm(hi - lo);
+        }
+    m_boundaries = std::move(cache);
+}
+
+ClearanceFieldSet::SegmentDistance ClearanceFieldSet::exactSegmentDistance(std::uint16_t labelValue,
+                                                                           const Vec3& aLps, const Vec3& bLps,
+                                                                           double limitMm) const
+{
+    const DistanceField* f = field(labelValue);
+    if (!f)
+        throw Error(ErrorCode::InvalidArgument,
+                    "clearance field for label " + std::to_string(labelValue) + " was not prepared");
+    if (!(limitMm > 0.0) || !std::isfinite(limitMm))
+        throw Error(ErrorCode::InvalidArgument, "exact distance: the limit must be a positive number of mm");
+    SegmentDistance result;
+    result.distanceMm = limitMm;
+    result.lowerBound = true;
+    if (f->absent())
+        return result;
+    const auto& g = m_labels.geometry();
+    const double halfVoxel = 0.5 * g.maxSpacing(); // outside correction of the file comment
+    const double reach = limitMm + halfVoxel;
+    // Every voxel within `reach` of the segment lies in this box.
+    IndexBox needed;
+    {
+        const Vec3 a = g.ijkFromLps(aLps), b = g.ijkFromLps(bLps);
+        for (int ax = 0; ax < 3; ++ax) {
+            const double grow = reach / g.spacing[ax] + 2.0;
+            needed.lo[ax] =
+                static_cast<std::int64_t>(std::max(0.0, std::min(std::floor(std::min(a[ax], b[ax]) - grow),
+                                                                 static_cast<double>(g.size[ax] - 1))));
+            needed.hi[ax] =
+                static_cast<std::int64_t>(std::max(0.0, std::min(std::ceil(std::max(a[ax], b[ax]) + grow),
+                                                                 static_cast<double>(g.size[ax] - 1))));
+        }
+    }
+    std::lock_guard<std::mutex> lock(m_boundaryMutex);
+    if (!m_boundaries || !m_boundaries->box.contains(needed) || labelValue >= m_boundaries->gathered.size() ||
+        !m_boundaries->gathered[labelValue]) {
+        // Scan once for the whole region the fields were prepared for (grown by the reach), so
+        // that the other trajectories of a plan reuse it.
+        IndexBox box = needed;
+        const IndexBox& roi = f->roi();
+        if (!roi.empty())
+            for (int ax = 0; ax < 3; ++ax) {
+                const auto grow = static_cast<std::int64_t>(std::ceil(reach / g.spacing[ax])) + 2;
+                box.lo[ax] = std::max<std::int64_t>(0, std::min(box.lo[ax], roi.lo[ax] - grow));
+                box.hi[ax] = std::min<std::int64_t>(g.size[ax] - 1, std::max(box.hi[ax], roi.hi[ax] + grow));
+            }
+        gatherBoundaries(box);
+    }
+    const auto& cells = m_boundaries->cellsByLabel[labelValue];
+    const Vec3 ab = bLps - aLps;
+    const double abLengthSquared = dot(ab, ab);
+    // Cells by a lower bound of their points' distance; the nearest cell first gives a good bound,
+    // then only cells that can beat it are scanned.
+    std::vector<double> cellBound(cells.size());
+    double t = 0.0;
+    std::size_t first = 0;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+        cellBound[c] =
+            pointSegmentDistance(cells[c].centreLps, aLps, ab, abLengthSquared, t) - cells[c].radiusMm;
+        if (cellBound[c] < cellBound[first])
+            first = c;
+    }
+    double best = std::numeric_limits<double>::infinity(), bestT = 0.0;
+    auto scan = [&](std::size_t c) {
+        for (const Vec3& p : cells[c].pointsLps) {
+            const double d = pointSegmentDistance(p, aLps, ab, abLengthSquared, t);
+            if (d < best)
+                best = d, bestT = t;
+        }
+    };
+    if (!cells.empty())
+        scan(first);
+    for (std::size_t c = 0; c < cells.size(); ++c)
+        if (c != first && cellBound[c] < best)
+            scan(c);
+    if (best > reach)
+        return result;
+    result.distanceMm = best - halfVoxel;
+    result.depthFromAMm = bestT * std::sqrt(abLengthSquared);
+    result.lowerBound = false;
+    return result;
 }
 
 } // namespace np::planning

@@ -201,15 +201,19 @@ StructureClass classFromText(const Reader& r, const std::string& text)
 json evaluationToJson(const Trajectory& trajectory, const Evaluation& e)
 {
     json clearances = json::array();
-    for (const auto& c : e.clearances)
-        clearances.push_back({{"structure", c.structure},
-                              {"clearanceMm", number(c.clearanceMm)},
-                              {"marginMm", c.marginMm},
-                              {"class", toString(c.structureClass)},
-                              {"labelValue", c.labelValue},
-                              {"closestShaftPointLps", vec(c.closestShaftPointLps)},
-                              {"depthFromEntryMm", c.depthFromEntryMm},
-                              {"violated", c.violated}});
+    for (const auto& c : e.clearances) {
+        json item = {{"structure", c.structure},
+                     {"clearanceMm", number(c.clearanceMm)},
+                     {"marginMm", c.marginMm},
+                     {"class", toString(c.structureClass)},
+                     {"labelValue", c.labelValue},
+                     {"closestShaftPointLps", vec(c.closestShaftPointLps)},
+                     {"depthFromEntryMm", c.depthFromEntryMm},
+                     {"violated", c.violated}};
+        if (c.lowerBound) // the structure is farther than this; only the bound is known
+            item["lowerBound"] = true;
+        clearances.push_back(item);
+    }
     json violations = json::array();
     for (const auto& v : e.violations)
         violations.push_back({{"kind", toString(v.kind)},
@@ -242,11 +246,17 @@ json evaluationToJson(const Trajectory& trajectory, const Evaluation& e)
 json planToJson(const Plan& plan)
 {
     json structures = json::array();
-    for (const auto& s : plan.structures)
-        structures.push_back({{"name", s.name},
-                              {"labelValue", s.labelValue},
-                              {"class", toString(s.structureClass)},
-                              {"marginMm", s.marginMm}});
+    for (const auto& s : plan.structures) {
+        json item = {{"name", s.name},
+                     {"labelValue", s.labelValue},
+                     {"class", toString(s.structureClass)},
+                     {"marginMm", s.marginMm}};
+        if (!s.rule.empty()) // which rule classified it (terminology code, name, fallback)
+            item["rule"] = s.rule;
+        if (!s.adjustments.empty())
+            item["adjustments"] = s.adjustments;
+        structures.push_back(item);
+    }
     json targets = json::array();
     for (const auto& t : plan.targets) {
         json trajectories = json::array();
@@ -318,6 +328,13 @@ Plan planFromJson(const json& root, const std::string& source)
         spec.marginMm = s.num("marginMm");
         if (!(spec.marginMm >= 0.0 && spec.marginMm <= 100.0))
             s.fail("marginMm must be 0..100");
+        spec.rule = s.str("rule");
+        if (s.has("adjustments")) {
+            const json& adjustments = s.list("adjustments");
+            for (std::size_t k = 0; k < adjustments.size(); ++k)
+                if (adjustments[k].is_string())
+                    spec.adjustments.push_back(adjustments[k].get<std::string>());
+        }
         plan.structures.push_back(spec);
     }
     const json& targets = r.list("targets");
@@ -356,6 +373,7 @@ Plan planFromJson(const json& root, const std::string& source)
                 StructureClearance sc;
                 sc.structure = c.str("structure");
                 sc.clearanceMm = c.num("clearanceMm");
+                sc.lowerBound = c.boolean("lowerBound");
                 sc.marginMm = c.num("marginMm");
                 sc.structureClass = classFromText(c, c.str("class", "forbidden"));
                 sc.labelValue =

@@ -111,13 +111,18 @@ Evaluation TrajectoryEvaluator::evaluate(const Trajectory& trajectory, const Eva
         clearance.marginMm = spec.marginMm;
         clearance.clearanceMm = std::numeric_limits<double>::infinity();
         double firstViolation = -1.0, firstViolationClearance = 0.0;
-        auto sampleAt = [&](double s) { return field->distanceAtIjk(entryIjk + stepIjk * s) - radius; };
+        bool minimumIsBound = false, boundBelowMargin = false;
         auto consider = [&](double s) {
-            const double c = sampleAt(s);
+            const DistanceSample sample = field->sampleAtIjk(entryIjk + stepIjk * s);
+            const double c = sample.distanceMm - radius;
             if (c < clearance.clearanceMm)
-                clearance.clearanceMm = c, clearance.depthFromEntryMm = s;
-            if (c < spec.marginMm && firstViolation < 0.0 && spec.structureClass != StructureClass::Caution)
-                firstViolation = s, firstViolationClearance = c;
+                clearance.clearanceMm = c, clearance.depthFromEntryMm = s, minimumIsBound = !sample.exact;
+            if (c < spec.marginMm && spec.structureClass != StructureClass::Caution) {
+                if (!sample.exact) // a bound decides nothing: the exact distance below does
+                    boundBelowMargin = true;
+                else if (firstViolation < 0.0)
+                    firstViolation = s, firstViolationClearance = c;
+            }
         };
         if (checkedLength > 0.0) {
             for (int n = 0; n < sampleCount; ++n) {
@@ -136,6 +141,28 @@ Evaluation TrajectoryEvaluator::evaluate(const Trajectory& trajectory, const Eva
         }
         if (!std::isfinite(clearance.clearanceMm))
             continue; // nothing of the shaft is checked against it (obstacle entirely in the tip zone)
+        // The reported minimum comes from the structure's boundary voxels (exact within half the
+        // largest spacing, where the interpolated field may read up to a voxel low near curved
+        // surfaces, and where the field only holds a bound for far structures). Inside a structure
+        // the field is exact and kept. Decisions stay with the stricter of the two.
+        if (minimumIsBound || boundBelowMargin || clearance.clearanceMm + radius >= 0.0) {
+            const auto exact = m_fields.exactSegmentDistance(spec.labelValue, trajectory.entryLps,
+                                                             trajectory.entryLps + direction * checkedLength,
+                                                             kExactClearanceLimitMm + radius + 1.0);
+            const double c = exact.distanceMm - radius;
+            if (exact.lowerBound) {
+                if (minimumIsBound) {
+                    clearance.clearanceMm = std::max(c, clearance.clearanceMm);
+                    clearance.lowerBound = true;
+                }
+            } else {
+                clearance.clearanceMm = c;
+                clearance.depthFromEntryMm = exact.depthFromAMm;
+                if (c < spec.marginMm && spec.structureClass != StructureClass::Caution &&
+                    (firstViolation < 0.0 || exact.depthFromAMm < firstViolation))
+                    firstViolation = exact.depthFromAMm, firstViolationClearance = c;
+            }
+        }
         clearance.closestShaftPointLps = trajectory.entryLps + direction * clearance.depthFromEntryMm;
         if (firstViolation >= 0.0) {
             clearance.violated = true;

@@ -403,7 +403,10 @@ SearchResult planTarget(ClearanceFieldSet& fields, const std::vector<StructureSp
         conePoints.push_back(targetLps +
                              (w * std::cos(c) + (u * std::cos(a) + v * std::sin(a)) * std::sin(c)) * reach);
     }
-    fields.prepareRegion(structures, conePoints, 2.0, progress);
+    // Exact distances up to each margin plus the score's saturation (and 2 mm for the needle's radius
+    // and interpolation): beyond, a bound cannot change a decision or the score.
+    fields.prepareRegion(structures, conePoints, 2.0, progress,
+                         std::max(0.1, options.weights.clearanceSaturationMm) + 2.0);
     return search.run(targetLps, needle, window, options, progress);
 }
 

@@ -186,11 +186,16 @@ TEST(ClearanceField, ReusesFieldsForSmallMovesAndRecomputesForLargeOnes)
     fields.prepare(structures, {3, -2, 1}, 20.0); // within the padding: reused
     EXPECT_EQ(fields.computedMapCount(), 1);
     std::vector<StructureSpec> moreMargin = structures;
-    moreMargin[0].marginMm = 7.0; // margins do not touch the fields
+    moreMargin[0].marginMm = 7.0; // exact range 7 + 12 mm beyond the field's: recomputed once, wider
     fields.prepare(moreMargin, {0, 0, 0}, 20.0);
-    EXPECT_EQ(fields.computedMapCount(), 1);
-    fields.prepare(structures, {30, 0, 0}, 20.0); // far move: recomputed
     EXPECT_EQ(fields.computedMapCount(), 2);
+    EXPECT_GE(fields.field(1)->capMm(), 19.0);
+    moreMargin[0].marginMm = 3.0; // within the exact range: margins do not touch the fields
+    fields.prepare(moreMargin, {0, 0, 0}, 20.0);
+    fields.prepare(structures, {0, 0, 0}, 20.0);
+    EXPECT_EQ(fields.computedMapCount(), 2);
+    fields.prepare(structures, {30, 0, 0}, 20.0); // far move: recomputed
+    EXPECT_EQ(fields.computedMapCount(), 3);
 }
 
 TEST(ClearanceField, InvalidateRecomputesOnlyTheEditedStructure)

@@ -9,10 +9,16 @@
 /// never reported outside). On analytic shapes voxelised on anisotropic, oblique grids the reported
 /// distance is within 0.5 × the largest spacing of the true one (tests/planning/unit).
 ///
-/// Each field covers the structure's bounding box grown by `capMm`, cut to the region of interest
-/// grown by `capMm`. Inside the region of interest, distances up to capMm are exact in the sense
-/// above; beyond capMm, and anywhere outside the region, the value is a lower bound (the distance
-/// to the structure's bounding box), which keeps every safety decision conservative.
+/// Each field covers the structure's bounding box grown by its cap, cut to the region of interest
+/// grown by the cap. The cap is max(capMm, margin + exactBeyondMarginMm), so wherever a value is
+/// only a bound it cannot change a decision of the search (its slack saturates). Inside the region
+/// of interest, distances up to the cap are exact in the sense above; beyond the cap the value is
+/// the lower bound max(cap, distance to the structure's bounding box): every voxel of the structure
+/// within the cap of a point of the region lies in the crop, so none was missed. Outside the region
+/// the value is the bounding-box distance (a lower bound). A structure whose bounding box encloses
+/// the target but whose voxels are far (a C-shaped organ, a curved vessel, the colon) therefore
+/// reads "beyond the cap", never 0. Reported clearances that rest on a bound are made exact by
+/// exactSegmentDistance() (boundary voxels within 50 mm and more of the shaft).
 
 #include "needleplan/imaging/Geometry.h"
 #include "needleplan/imaging/Vec3.h"
@@ -21,6 +27,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace np {
@@ -50,10 +57,19 @@ struct IndexBox
     }
 };
 
+/// One value of a field and whether it is exact (see the file comment) or a lower bound.
+struct DistanceSample
+{
+    double distanceMm = 0.0;
+    bool exact = false;
+};
+
 /// Signed distance map of one structure (mm, negative inside).
 class DistanceField
 {
 public:
+    /// Signed distance at a continuous voxel index, with whether it is exact or a lower bound.
+    DistanceSample sampleAtIjk(const Vec3& voxelIjk) const;
     /// The structure has no voxels at all: every distance is +infinity.
     bool absent() const { return m_absent; }
     /// Signed distance at a continuous voxel index of the label map's grid (see the file comment).
@@ -65,6 +81,8 @@ public:
     /// Box of voxels the map was computed on.
     const IndexBox& crop() const { return m_crop; }
     std::uint16_t labelValue() const { return m_labelValue; }
+    /// Distances up to this value are exact inside the region of interest.
+    double capMm() const { return m_capMm; }
     /// Voxels of the structure in the whole label map.
     std::int64_t voxelCount() const { return m_voxelCount; }
 
@@ -85,9 +103,12 @@ private:
 /// Options of the field computation.
 struct ClearanceFieldOptions
 {
-    double capMm = 20.0;        ///< distances are exact up to this value (see the file comment)
+    double capMm = 20.0;        ///< distances are exact up to at least this value (see the file comment)
     double roiPaddingMm = 10.0; ///< extra room so small target moves reuse the fields
     int threads = 2;            ///< structures computed in parallel (one thread each)
+    /// A structure's cap is raised to its margin plus this, so that bounds lie beyond the search's
+    /// clearance saturation (TrajectorySearch passes its own saturation + 2 mm to prepareRegion).
+    double exactBeyondMarginMm = 12.0;
 };
 
 /// The distance fields of a label map, cached per structure and region of interest. Fields depend
@@ -108,11 +129,28 @@ public:
     /// segment list, and translates ITK failures into np::Error(Internal).
     void prepare(const std::vector<StructureSpec>& structures, const Vec3& centerLps, double radiusMm,
                  ProgressSink* progress = nullptr);
+    /// Same, with the field's exact range raised to margin + `exactBeyondMarginMm` (negative: the
+    /// options' value).
+    void prepare(const std::vector<StructureSpec>& structures, const Vec3& centerLps, double radiusMm,
+                 double exactBeyondMarginMm, ProgressSink* progress);
 
     /// Like prepare(), for an explicit region of interest: the index box of `pointsLps` grown by
     /// `paddingMm` (the search passes the bounding points of its cone of directions).
     void prepareRegion(const std::vector<StructureSpec>& structures, const std::vector<Vec3>& pointsLps,
-                       double paddingMm, ProgressSink* progress = nullptr);
+                       double paddingMm, ProgressSink* progress = nullptr, double exactBeyondMarginMm = -1.0);
+
+    /// Exact distance (surface convention of the file comment) from the segment [aLps, bLps] to a
+    /// structure, from its boundary voxels within `limitMm` of the segment, for reports where the
+    /// field only holds a bound. Beyond `limitMm` the result is `limitMm` with lowerBound set.
+    /// The boundary voxels of every prepared structure are gathered once per region (cached).
+    struct SegmentDistance
+    {
+        double distanceMm = 0.0;   ///< minimum over the segment
+        double depthFromAMm = 0.0; ///< where on the segment it occurs, from aLps
+        bool lowerBound = false;   ///< the structure lies farther than limitMm
+    };
+    SegmentDistance exactSegmentDistance(std::uint16_t labelValue, const Vec3& aLps, const Vec3& bLps,
+                                         double limitMm) const;
 
     /// Call after the voxels of a structure changed (an edited segmentation): re-reads its extent
     /// and drops its field, so the next prepare recomputes that structure alone.
@@ -141,13 +179,17 @@ private:
     /// Computes one map; safe to call for different fields from several threads at once.
     void computeField(DistanceField& field, const IndexBox& roi, int workUnits);
     void prepareBoxes(const std::vector<StructureSpec>& structures, const IndexBox& wanted,
-                      const IndexBox& padded, ProgressSink* progress);
+                      const IndexBox& padded, double exactBeyondMarginMm, ProgressSink* progress);
+    struct BoundaryCache;
+    void gatherBoundaries(const IndexBox& box) const;
 
     const imaging::LabelMap& m_labels;
     ClearanceFieldOptions m_options;
     std::vector<LabelBounds> m_bounds;                    ///< indexed by label value (65536 entries)
     std::vector<std::unique_ptr<DistanceField>> m_fields; ///< indexed by label value
     int m_computedMapCount = 0;
+    mutable std::mutex m_boundaryMutex;
+    mutable std::unique_ptr<BoundaryCache> m_boundaries; ///< boundary voxels for exactSegmentDistance
 };
 
 } // namespace np::planning

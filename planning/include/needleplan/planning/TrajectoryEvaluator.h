@@ -39,7 +39,14 @@ struct StructureClearance
     Vec3 closestShaftPointLps;     ///< where on the axis the minimum occurs
     double depthFromEntryMm = 0.0; ///< distance of that point from the entry
     bool violated = false;
+    /// clearanceMm is a lower bound: the structure lies farther than kExactClearanceLimitMm
+    /// (JSON "lowerBound": true, the readout prints "> N mm"). Below that limit the value is exact
+    /// within half the largest voxel spacing.
+    bool lowerBound = false;
 };
+
+/// Clearances up to this value are reported exactly; beyond it as a lower bound.
+inline constexpr double kExactClearanceLimitMm = 50.0;
 
 /// What makes a trajectory unsafe.
 enum class ViolationKind
