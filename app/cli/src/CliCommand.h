@@ -2,7 +2,9 @@
 /// Registry of needleplan-cli subcommands. Each command file registers itself with a static
 /// CommandRegistration; main() builds the CLI11 parser from the registry and dispatches.
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -45,5 +47,10 @@ struct CommandRegistration
         commandRegistry().push_back({std::move(name), std::move(description), std::move(setup)});
     }
 };
+
+/// Label names of a class map named on the command line (`--class-map`): "" gives none,
+/// "totalsegmentator-v2" / "totalsegmentator-v1" TotalSegmentator's numbering (planning's
+/// terminology table); anything else throws np::Error(InvalidArgument) listing the known names.
+std::map<std::uint16_t, std::string> classMapFor(const std::string& name);
 
 } // namespace np::cli

@@ -10,6 +10,7 @@
 #include "needleplan/imaging/Segmentation.h"
 #include "needleplan/imaging/StructureImport.h"
 #include "needleplan/imaging/StructureSet.h"
+#include "needleplan/imaging/TotalSegmentatorImport.h"
 #include "needleplan/planning/BodyModel.h"
 #include "needleplan/planning/ClearanceField.h"
 #include "needleplan/planning/PlanDocument.h"
@@ -43,6 +44,7 @@ struct CommonArguments
     std::string image;
     int series = -1;
     std::vector<std::string> structures;
+    std::string classMap; ///< --class-map: names for a multilabel NIfTI without a label table
     std::string autoSegment;                        ///< value of --auto-segment (empty: the default list)
     const CLI::Option* autoSegmentOption = nullptr; ///< to know whether --auto-segment was given
     std::string preset;
@@ -165,7 +167,10 @@ void printStructures(const StructureAssembly& assembly, std::ostream& out)
             << (s.marginRaised ? " (raised)" : "") << "  " << std::setw(10) << s.voxelCount << " voxels";
         if (s.keptVoxelCount != s.voxelCount)
             out << " (" << s.keptVoxelCount << " after overlaps)";
-        out << "  from " << s.source << "\n";
+        out << "  from " << s.source << "  ["
+            << (s.spec.rule.empty() ? std::string("set by hand") : s.spec.rule) << "]\n";
+        for (const std::string& adjustment : s.spec.adjustments)
+            out << "      " << adjustment << "\n";
     }
 }
 
@@ -216,7 +221,13 @@ Setup prepare(const CommonArguments& arguments, std::ostream& info, const ImageC
     for (const std::string& file : arguments.structures) {
         const std::size_t before = inputs.size();
         std::vector<std::string> warnings;
-        if (imaging::detectStructureFile(file) == imaging::StructureFileKind::LabelMap) {
+        if (imaging::isTotalSegmentatorFolder(file) || imaging::isNiftiFile(file)) {
+            // TotalSegmentator's folder of masks or a multilabel NIfTI, straight onto the CT grid.
+            imaging::TotalSegmentatorImportOptions options;
+            options.classMap = classMapFor(arguments.classMap);
+            labelMaps.push_back(imaging::importTotalSegmentator(file, setup.ct, options, &warnings));
+            appendStructureInputs(inputs, labelMaps.back(), file, &notes);
+        } else if (imaging::detectStructureFile(file) == imaging::StructureFileKind::LabelMap) {
             imaging::LabelMap labels = imaging::readLabelMap(file);
             if (sameGrid(labels.geometry(), setup.ct.geometry())) {
                 labelMaps.push_back(std::move(labels));
@@ -268,8 +279,10 @@ Setup prepare(const CommonArguments& arguments, std::ostream& info, const ImageC
         inputs[n].spec = specs[n];
     StructureAssembly assembly = assembleStructures(setup.ct.geometry(), inputs);
     printStructures(assembly, info);
-    for (const auto& note : notes)
-        std::cerr << "needleplan-cli: note: " << note << "\n";
+    for (const auto& note : notes) // an unknown terminology code is a warning, a renamed duplicate a note
+        std::cerr << "needleplan-cli: "
+                  << (note.find("not in the terminology table") != std::string::npos ? "warning: " : "note: ")
+                  << note << "\n";
     for (const auto& note : assembly.notes)
         std::cerr << "needleplan-cli: note: " << note << "\n";
     setup.labels = std::move(assembly.labels);
@@ -328,7 +341,7 @@ void printTable(const Plan& plan, std::ostream& out)
             std::string closest = "-";
             if (e.closestIndex >= 0) {
                 const auto& c = e.clearances[static_cast<std::size_t>(e.closestIndex)];
-                closest = fixed(c.clearanceMm) + " mm (" + c.structure + ")";
+                closest = (c.lowerBound ? "> " : "") + fixed(c.clearanceMm) + " mm (" + c.structure + ")";
             }
             char line[512];
             std::snprintf(
@@ -497,8 +510,8 @@ int runCheck(const CheckArguments& arguments)
         std::cout << "  clearances (needle surface, mm):\n";
         for (const auto& c : e.clearances)
             std::cout << "    " << c.structure << " [" << toString(c.structureClass) << "] "
-                      << fixed(c.clearanceMm) << " (margin " << fixed(c.marginMm) << ")"
-                      << (c.violated ? "  VIOLATED" : "") << "\n";
+                      << (c.lowerBound ? "> " : "") << fixed(c.clearanceMm) << " (margin "
+                      << fixed(c.marginMm) << ")" << (c.violated ? "  VIOLATED" : "") << "\n";
         std::cout << "  angles: craniocaudal " << fixed(e.angles.craniocaudalDeg) << " deg ("
                   << e.angles.craniocaudalName << "), mediolateral " << fixed(e.angles.mediolateralDeg)
                   << " deg\n"
@@ -520,8 +533,12 @@ void addCommonOptions(CLI::App& command, CommonArguments& arguments)
     command.add_option("--series", arguments.series, "series index when the path holds several (see info)");
     command.add_option("--structures", arguments.structures,
                        "structures to respect, imported onto the CT's grid: .seg.nrrd or label map "
-                       "(NRRD/NIfTI/MetaImage), DICOM SEG or RTSTRUCT (repeatable; e.g. the output of "
+                       "(NRRD/MetaImage), a TotalSegmentator output folder (segmentations/<name>.nii.gz) "
+                       "or multilabel NIfTI, DICOM SEG or RTSTRUCT (repeatable; e.g. the output of "
                        "segment or structures import). Overlaps: the more severe class owns the voxel");
+    command.add_option("--class-map", arguments.classMap,
+                       "label names for a multilabel NIfTI whose header has no label table: "
+                       "totalsegmentator-v2 (TotalSegmentator's 'total' numbering) or totalsegmentator-v1");
     arguments.autoSegmentOption =
         command
             .add_option(

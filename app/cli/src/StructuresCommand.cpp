@@ -1,6 +1,6 @@
-// needleplan-cli structures import FILE --reference PATH [--series N] --out structures.seg.nrrd
-//   [--color-table FILE] [--seg-dicom FILE]
-// needleplan-cli structures export --structures FILE --reference PATH [--series N] --out F.dcm
+// needleplan-cli structures import FILE|FOLDER --reference PATH [--series N] --out structures.seg.nrrd
+//   [--color-table FILE] [--class-map NAME] [--seg-dicom FILE]
+// needleplan-cli structures export --structures FILE|FOLDER --reference PATH [--series N] --out F.dcm
 
 #include "CliCommand.h"
 #include "needleplan/imaging/DicomSegIO.h"
@@ -8,7 +8,9 @@
 #include "needleplan/imaging/ImageLoader.h"
 #include "needleplan/imaging/LabelMapIO.h"
 #include "needleplan/imaging/StructureImport.h"
+#include "needleplan/imaging/TotalSegmentatorImport.h"
 #include "needleplan/planning/Structure.h"
+#include "needleplan/planning/Terminology.h"
 
 #include <CLI/CLI.hpp>
 #include <iomanip>
@@ -16,6 +18,22 @@
 #include <memory>
 
 namespace np::cli {
+
+std::map<std::uint16_t, std::string> classMapFor(const std::string& name)
+{
+    if (name.empty())
+        return {};
+    const auto& table = planning::Terminology::builtIn();
+    auto map = table.classMap(name);
+    if (map.empty()) {
+        std::string known;
+        for (const auto& n : table.classMapNames())
+            known += (known.empty() ? "" : ", ") + n;
+        throw Error(ErrorCode::InvalidArgument,
+                    "--class-map \"" + name + "\" is not known (known: " + known + ")");
+    }
+    return map;
+}
 
 namespace {
 
@@ -26,36 +44,68 @@ struct ImportArguments
     int seriesIndex = -1;
     std::string out;
     std::string colorTable;
+    std::string classMap;
     std::string dicomSegOut;
 };
+
+/// Prints one structure's line: name, voxels, volume, and the planner's default rule with the rule
+/// that gave it (the user can override it when planning).
+void printStructure(const imaging::Segment& segment, std::int64_t voxels, double voxelVolumeMl,
+                    std::vector<std::string>& warnings)
+{
+    std::cout << std::left << std::setw(28) << segment.name << std::right << std::setw(12) << voxels
+              << " voxels " << std::fixed << std::setprecision(2) << std::setw(10)
+              << double(voxels) * voxelVolumeMl << " ml  ";
+    const auto spec = planning::classifySegment(segment, &warnings);
+    std::cout << planning::toString(spec.structureClass) << " " << std::setprecision(1) << spec.marginMm
+              << " mm  [" << spec.rule << "]\n";
+}
 
 int runImport(const ImportArguments& arguments)
 {
     imaging::LoadOptions load;
     load.seriesIndex = arguments.seriesIndex;
     const imaging::Volume ct = imaging::loadVolume(arguments.reference, load);
-    imaging::StructureImportOptions options;
-    options.colorTablePath = arguments.colorTable;
-    const imaging::StructureSet set = imaging::importStructures(arguments.file, ct, options);
-    const std::int64_t overlaps = set.overlapVoxelCount();
-    imaging::writeSegNrrd(set.toLabelMap(), arguments.out);
-    if (!arguments.dicomSegOut.empty())
-        imaging::writeDicomSeg(set, ct, arguments.dicomSegOut);
-    for (const auto& s : set.structures()) {
-        const std::int64_t voxels = s.voxelCount();
-        std::cout << std::left << std::setw(28) << s.segment.name << std::right << std::setw(12) << voxels
-                  << " voxels " << std::fixed << std::setprecision(2) << std::setw(10)
-                  << double(voxels) * set.voxelVolumeMl() << " ml  ";
-        // The planner's default rule for the name (the user can override it when planning).
-        const auto spec = planning::defaultStructureSpec(s.segment.name, s.segment.labelValue);
-        std::cout << planning::toString(spec.structureClass) << " " << std::setprecision(1) << spec.marginMm
-                  << " mm\n";
+    std::vector<std::string> warnings;
+    std::vector<std::string> classificationWarnings;
+    const auto& g = ct.geometry();
+    const double voxelVolumeMl = g.spacing.x * g.spacing.y * g.spacing.z / 1000.0;
+    if (arguments.colorTable.empty() &&
+        (imaging::isTotalSegmentatorFolder(arguments.file) || imaging::isNiftiFile(arguments.file))) {
+        // TotalSegmentator's output folder or multilabel NIfTI (label names from its header), kept
+        // as one label map on the CT grid (its masks do not overlap).
+        imaging::TotalSegmentatorImportOptions options;
+        options.classMap = classMapFor(arguments.classMap);
+        const imaging::LabelMap labels =
+            imaging::importTotalSegmentator(arguments.file, ct, options, &warnings);
+        imaging::writeSegNrrd(labels, arguments.out);
+        if (!arguments.dicomSegOut.empty())
+            imaging::writeDicomSeg(imaging::StructureSet::fromLabelMap(labels), ct, arguments.dicomSegOut);
+        std::vector<std::int64_t> counts(65536, 0);
+        for (const std::uint16_t value : labels.labels())
+            ++counts[value];
+        for (const auto& segment : labels.segments())
+            printStructure(segment, counts[segment.labelValue], voxelVolumeMl, classificationWarnings);
+    } else {
+        imaging::StructureImportOptions options;
+        options.colorTablePath = arguments.colorTable;
+        const imaging::StructureSet set = imaging::importStructures(arguments.file, ct, options);
+        warnings = set.warnings();
+        const std::int64_t overlaps = set.overlapVoxelCount();
+        imaging::writeSegNrrd(set.toLabelMap(), arguments.out);
+        if (!arguments.dicomSegOut.empty())
+            imaging::writeDicomSeg(set, ct, arguments.dicomSegOut);
+        for (const auto& s : set.structures())
+            printStructure(s.segment, s.voxelCount(), voxelVolumeMl, classificationWarnings);
+        if (overlaps > 0)
+            warnings.push_back(
+                std::to_string(overlaps) +
+                " voxels belong to several structures; the .seg.nrrd keeps the one listed last");
     }
-    for (const auto& warning : set.warnings())
+    for (const auto& warning : warnings)
         std::cerr << "needleplan-cli: warning: " << warning << "\n";
-    if (overlaps > 0)
-        std::cerr << "needleplan-cli: warning: " << overlaps
-                  << " voxels belong to several structures; the .seg.nrrd keeps the one listed last\n";
+    for (const auto& warning : classificationWarnings)
+        std::cerr << "needleplan-cli: warning: " << warning << "\n";
     std::cout << "wrote " << arguments.out << "\n";
     if (!arguments.dicomSegOut.empty())
         std::cout << "wrote " << arguments.dicomSegOut << "\n";
@@ -98,7 +148,8 @@ int runExport(const ExportArguments& arguments)
 }
 
 const CommandRegistration registration{
-    "structures", "Import clinicians' structures (DICOM SEG, RTSTRUCT, label map) onto a CT",
+    "structures",
+    "Import clinicians' structures (DICOM SEG, RTSTRUCT, label map, TotalSegmentator) onto a CT",
     [](CLI::App& command) -> std::function<int()> {
         auto arguments = std::make_shared<ImportArguments>();
         command.require_subcommand(1);
@@ -106,7 +157,8 @@ const CommandRegistration registration{
             command.add_subcommand("import", "Import a SEG, RTSTRUCT or label map onto the reference CT");
         import
             ->add_option("FILE", arguments->file,
-                         "DICOM SEG, RTSTRUCT, .seg.nrrd, or a label NRRD/NIfTI/MetaImage")
+                         "DICOM SEG, RTSTRUCT, .seg.nrrd, a label NRRD/MetaImage, a TotalSegmentator output "
+                         "folder (segmentations/<name>.nii.gz) or multilabel NIfTI")
             ->required();
         import->add_option("--reference", arguments->reference, "the CT the structures belong to")
             ->required();
@@ -115,6 +167,9 @@ const CommandRegistration registration{
         import->add_option("--out", arguments->out, "output segmentation (.seg.nrrd)")->required();
         import->add_option("--color-table", arguments->colorTable,
                            "Slicer .ctbl or ITK-SNAP label description");
+        import->add_option("--class-map", arguments->classMap,
+                           "names for a multilabel NIfTI without a label table in its header: "
+                           "totalsegmentator-v2 or totalsegmentator-v1");
         import->add_option("--seg-dicom", arguments->dicomSegOut,
                            "also write a DICOM SEG referencing the CT");
         auto exportArguments = std::make_shared<ExportArguments>();
