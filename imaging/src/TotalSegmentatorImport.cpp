@@ -5,6 +5,7 @@
 #include "needleplan/imaging/Progress.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -148,6 +149,10 @@ std::map<std::uint16_t, std::string> parseCaretLabels(const std::string& xml)
     std::map<std::uint16_t, std::string> labels;
     std::size_t at = 0;
     while ((at = xml.find("<Label", at)) != std::string::npos) {
+        if (at + 6 < xml.size() && !std::isspace(static_cast<unsigned char>(xml[at + 6]))) {
+            at += 6; // <LabelTable>, not a label
+            continue;
+        }
         const std::size_t tagEnd = xml.find('>', at);
         const std::size_t close = xml.find("</Label>", at);
         if (tagEnd == std::string::npos || close == std::string::npos || close < tagEnd)

@@ -144,7 +144,7 @@ Evaluation TrajectoryEvaluator::evaluate(const Trajectory& trajectory, const Eva
         // The reported minimum comes from the structure's boundary voxels (exact within half the
         // largest spacing, where the interpolated field may read up to a voxel low near curved
         // surfaces, and where the field only holds a bound for far structures). Inside a structure
-        // the field is exact and kept. Decisions stay with the stricter of the two.
+        // the field is exact and kept.
         if (minimumIsBound || boundBelowMargin || clearance.clearanceMm + radius >= 0.0) {
             const auto exact = m_fields.exactSegmentDistance(spec.labelValue, trajectory.entryLps,
                                                              trajectory.entryLps + direction * checkedLength,
@@ -158,9 +158,19 @@ Evaluation TrajectoryEvaluator::evaluate(const Trajectory& trajectory, const Eva
             } else {
                 clearance.clearanceMm = c;
                 clearance.depthFromEntryMm = exact.depthFromAMm;
+                // Where the field was exact it decides (the search marched on it); where it only
+                // held a bound, the exact value does.
                 if (c < spec.marginMm && spec.structureClass != StructureClass::Caution &&
+                    (minimumIsBound || boundBelowMargin) &&
                     (firstViolation < 0.0 || exact.depthFromAMm < firstViolation))
                     firstViolation = exact.depthFromAMm, firstViolationClearance = c;
+                else if (c < spec.marginMm && spec.structureClass == StructureClass::Forbidden &&
+                         firstViolation < 0.0)
+                    result.warnings.push_back(
+                        "passes " + format("%.1f mm", c) + " from " + spec.name +
+                        format(
+                            " (margin %.1f mm): within the discretisation tolerance (%.1f mm) of the margin",
+                            spec.marginMm, 0.5 * geometry.maxSpacing()));
             }
         }
         clearance.closestShaftPointLps = trajectory.entryLps + direction * clearance.depthFromEntryMm;
