@@ -514,3 +514,21 @@ TEST(Terminology, PhantomNamesKeepTheirClasses)
         EXPECT_EQ(spec.rule.rfind("name: ", 0), 0u) << c.name << ": " << spec.rule;
     }
 }
+
+TEST(Terminology, AutomaticSegmentationNamesKeepTheirClasses)
+{
+    // imaging/README-segmentation.md: gas pockets in the bowel are caution 2 mm (never the
+    // bowel's organ rule), the canal is the neural axis, the level-named vertebrae are bone.
+    const StructureSpec gas = defaultStructureSpec("bowel_gas", 1);
+    EXPECT_EQ(gas.structureClass, StructureClass::Caution);
+    EXPECT_DOUBLE_EQ(gas.marginMm, 2.0);
+    EXPECT_EQ(gas.rule, "name: bowel_gas");
+    const StructureSpec canal = defaultStructureSpec("spinal_canal", 1);
+    EXPECT_EQ(canal.structureClass, StructureClass::Forbidden);
+    EXPECT_DOUBLE_EQ(canal.marginMm, 3.0);
+    for (const char* bone : {"bone", "vertebra_L1", "vertebra_L2", "vertebra_L5", "sacrum"})
+        EXPECT_EQ(defaultStructureSpec(bone, 1).structureClass, StructureClass::Obstacle) << bone;
+    const StructureSpec lung = defaultStructureSpec("lung", 1);
+    EXPECT_EQ(lung.structureClass, StructureClass::Forbidden);
+    EXPECT_DOUBLE_EQ(lung.marginMm, 5.0);
+}
