@@ -254,4 +254,20 @@ StructureCodes structureCodesForName(const std::string& name)
     return codes;
 }
 
+imaging::SegmentCoding segmentCodingFor(const imaging::Segment& segment)
+{
+    imaging::SegmentCoding coding;
+    if (!segment.categoryCode.empty() && !segment.typeCode.empty()) {
+        coding.category = segment.categoryCode;
+        coding.type = segment.typeCode;
+        coding.typeModifier = segment.typeModifierCode;
+        return coding;
+    }
+    const StructureCodes codes = structureCodesForName(segment.name);
+    coding.category = codes.category;
+    coding.type = codes.type;
+    coding.typeModifier = codes.modifier;
+    return coding;
+}
+
 } // namespace np::planning

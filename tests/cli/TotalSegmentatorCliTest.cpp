@@ -7,6 +7,7 @@
 #include "needleplan/imaging/ImageLoader.h"
 #include "needleplan/imaging/LabelMapIO.h"
 
+#include <algorithm>
 #include <functional>
 #include <gtest/gtest.h>
 #include <itkImage.h>
@@ -27,9 +28,11 @@ np::imaging::Geometry grid()
     return g;
 }
 
-void writeMask(const fs::path& path, const std::function<int(const Vec3&)>& value)
+/// A mask on the test grid, or on that grid moved by `shiftLps` (mm).
+void writeMask(const fs::path& path, const std::function<int(const Vec3&)>& value, const Vec3& shiftLps = {})
 {
-    const auto g = grid();
+    auto g = grid();
+    g.originLps = g.originLps + shiftLps;
     using Image = itk::Image<std::uint8_t, 3>;
     auto image = Image::New();
     Image::RegionType region;
@@ -39,7 +42,7 @@ void writeMask(const fs::path& path, const std::function<int(const Vec3&)>& valu
     spacing.Fill(2.0);
     image->SetSpacing(spacing);
     Image::PointType origin;
-    origin[0] = -59.0, origin[1] = -59.0, origin[2] = -29.0;
+    origin[0] = g.originLps.x, origin[1] = g.originLps.y, origin[2] = g.originLps.z;
     image->SetOrigin(origin);
     image->Allocate();
     for (std::int64_t k = 0; k < 30; ++k)
@@ -133,6 +136,26 @@ TEST(TotalSegmentatorCli, MultilabelNiftiWithAndWithoutAClassMap)
                                "--class-map", "mine"});
     EXPECT_EQ(result.exitCode, 2);
     EXPECT_NE(result.err.find("totalsegmentator-v2"), std::string::npos) << result.err;
+}
+
+TEST(TotalSegmentatorCli, AMaskThatMissesTheCtIsBadInputNamingTheFile)
+{
+    np::test::TempDir dir;
+    const fs::path ct = writeCt(dir.path());
+    const fs::path folder = dir.path() / "ts" / "segmentations";
+    fs::create_directories(folder);
+    writeMask(folder / "liver.nii.gz", ball({20, -10, 0}, 8.0));
+    // The colon's mask lies 500 mm to the patient's left of the CT: it covers none of it.
+    writeMask(
+        folder / "colon.nii.gz", [](const Vec3&) { return 1; }, Vec3{500.0, 0.0, 0.0});
+    const fs::path out = dir.path() / "o.seg.nrrd";
+    const auto result = np::test::runCli({"structures", "import", (dir.path() / "ts").string(), "--reference",
+                                          ct.string(), "--out", out.string()});
+    EXPECT_EQ(result.exitCode, 2) << result.out << result.err;
+    EXPECT_NE(result.err.find("colon.nii.gz"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("does not overlap the CT"), std::string::npos) << result.err;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err; // one line
+    EXPECT_FALSE(fs::exists(out));
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 #include "needleplan/imaging/LabelMapIO.h"
 #include "needleplan/imaging/Segmentation.h"
 #include "needleplan/planning/Structure.h"
+#include "needleplan/planning/Terminology.h"
 
 #include <CLI/CLI.hpp>
 #include <iomanip>
@@ -59,7 +60,9 @@ int runSegment(SegmentArguments& arguments)
     if (!arguments.dicomSegOut.empty()) {
         imaging::DicomSegWriteOptions segOptions;
         segOptions.automatic = true;
-        imaging::writeDicomSeg(set, ct, arguments.dicomSegOut, segOptions);
+        segOptions.coding = planning::segmentCodingFor; // SNOMED CT codes of the terminology table
+        for (const auto& warning : imaging::writeDicomSeg(set, ct, arguments.dicomSegOut, segOptions))
+            std::cerr << "needleplan-cli: warning: " << warning << "\n";
     }
     printStructures(set);
     for (const auto& warning : ct.info().warnings)

@@ -61,6 +61,16 @@ void printStructure(const imaging::Segment& segment, std::int64_t voxels, double
               << " mm  [" << spec.rule << "]\n";
 }
 
+/// Writes a DICOM SEG whose segments carry the SNOMED CT codes of planning's terminology table
+/// (or the codes they were read with); the writer's warnings are added to `warnings`.
+void writeSegWithCodes(const imaging::StructureSet& set, const imaging::Volume& ct, const std::string& path,
+                       imaging::DicomSegWriteOptions options, std::vector<std::string>& warnings)
+{
+    options.coding = planning::segmentCodingFor;
+    for (auto& warning : imaging::writeDicomSeg(set, ct, path, options))
+        warnings.push_back(std::move(warning));
+}
+
 int runImport(const ImportArguments& arguments)
 {
     imaging::LoadOptions load;
@@ -80,7 +90,8 @@ int runImport(const ImportArguments& arguments)
             imaging::importTotalSegmentator(arguments.file, ct, options, &warnings);
         imaging::writeSegNrrd(labels, arguments.out);
         if (!arguments.dicomSegOut.empty())
-            imaging::writeDicomSeg(imaging::StructureSet::fromLabelMap(labels), ct, arguments.dicomSegOut);
+            writeSegWithCodes(imaging::StructureSet::fromLabelMap(labels), ct, arguments.dicomSegOut, {},
+                              warnings);
         std::vector<std::int64_t> counts(65536, 0);
         for (const std::uint16_t value : labels.labels())
             ++counts[value];
@@ -94,7 +105,7 @@ int runImport(const ImportArguments& arguments)
         const std::int64_t overlaps = set.overlapVoxelCount();
         imaging::writeSegNrrd(set.toLabelMap(), arguments.out);
         if (!arguments.dicomSegOut.empty())
-            imaging::writeDicomSeg(set, ct, arguments.dicomSegOut);
+            writeSegWithCodes(set, ct, arguments.dicomSegOut, {}, warnings);
         for (const auto& s : set.structures())
             printStructure(s.segment, s.voxelCount(), voxelVolumeMl, classificationWarnings);
         if (overlaps > 0)
@@ -119,6 +130,7 @@ struct ExportArguments
     int seriesIndex = -1;
     std::string out;
     std::string colorTable;
+    std::string classMap;
     std::string seriesDescription = "NeedlePlan structures";
 };
 
@@ -129,14 +141,23 @@ int runExport(const ExportArguments& arguments)
     imaging::LoadOptions load;
     load.seriesIndex = arguments.seriesIndex;
     const imaging::Volume ct = imaging::loadVolume(arguments.reference, load);
-    imaging::StructureImportOptions options;
-    options.colorTablePath = arguments.colorTable;
-    const imaging::StructureSet set = imaging::importStructures(arguments.structures, ct, options);
+    std::vector<std::string> warnings;
+    imaging::StructureSet set;
+    if (arguments.colorTable.empty() && (imaging::isTotalSegmentatorFolder(arguments.structures) ||
+                                         imaging::isNiftiFile(arguments.structures))) {
+        imaging::TotalSegmentatorImportOptions options;
+        options.classMap = classMapFor(arguments.classMap);
+        set = imaging::StructureSet::fromLabelMap(
+            imaging::importTotalSegmentator(arguments.structures, ct, options, &warnings));
+    } else {
+        imaging::StructureImportOptions options;
+        options.colorTablePath = arguments.colorTable;
+        set = imaging::importStructures(arguments.structures, ct, options);
+        warnings = set.warnings();
+    }
     imaging::DicomSegWriteOptions segOptions;
     segOptions.seriesDescription = arguments.seriesDescription;
-    const auto warnings = imaging::writeDicomSeg(set, ct, arguments.out, segOptions);
-    for (const auto& warning : set.warnings())
-        std::cerr << "needleplan-cli: warning: " << warning << "\n";
+    writeSegWithCodes(set, ct, arguments.out, segOptions, warnings);
     for (const auto& warning : warnings)
         std::cerr << "needleplan-cli: warning: " << warning << "\n";
     int withVoxels = 0;
@@ -177,7 +198,10 @@ const CommandRegistration registration{
             "export", "Write structures as a DICOM SEG in the reference CT's study (dciodvfy-clean)");
         exporter
             ->add_option("--structures", exportArguments->structures,
-                         "structures to write: .seg.nrrd, label map, DICOM SEG or RTSTRUCT")
+                         "structures to write: .seg.nrrd, label map, DICOM SEG, RTSTRUCT, a "
+                         "TotalSegmentator output folder or multilabel NIfTI. Each segment carries the "
+                         "SNOMED CT category and type codes of the terminology table (by name), or the "
+                         "codes it was read with")
             ->required();
         exporter->add_option("--reference", exportArguments->reference, "the CT the structures belong to")
             ->required();
@@ -186,6 +210,9 @@ const CommandRegistration registration{
         exporter->add_option("--out", exportArguments->out, "output DICOM SEG file")->required();
         exporter->add_option("--color-table", exportArguments->colorTable,
                              "Slicer .ctbl or ITK-SNAP label description for a label map");
+        exporter->add_option("--class-map", exportArguments->classMap,
+                             "names for a multilabel NIfTI without a label table: totalsegmentator-v2 or "
+                             "totalsegmentator-v1");
         exporter->add_option("--series-description", exportArguments->seriesDescription,
                              "Series Description of the SEG");
         return [arguments, import, exportArguments, exporter]() -> int {

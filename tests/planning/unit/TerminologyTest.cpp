@@ -532,3 +532,26 @@ TEST(Terminology, AutomaticSegmentationNamesKeepTheirClasses)
     EXPECT_EQ(lung.structureClass, StructureClass::Forbidden);
     EXPECT_DOUBLE_EQ(lung.marginMm, 5.0);
 }
+
+TEST(Terminology, SegmentCodingKeepsTheCodesASegmentWasReadWith)
+{
+    // Read from a SEG with its own codes (SNOMED CT 64033007 Kidney, 24028007 Right): kept.
+    imaging::Segment read;
+    read.name = "Segment_1";
+    read.categoryCode = {"SCT", "123037004", "Anatomical Structure"};
+    read.typeCode = {"SCT", "64033007", "Kidney"};
+    read.typeModifierCode = {"SCT", "24028007", "Right"};
+    imaging::SegmentCoding coding = segmentCodingFor(read);
+    EXPECT_EQ(coding.type.value, "64033007");
+    EXPECT_EQ(coding.typeModifier.value, "24028007");
+    // A name only: the table's codes (46027005 Common iliac vein, 7771000 Left).
+    imaging::Segment named;
+    named.name = "iliac_vena_left";
+    coding = segmentCodingFor(named);
+    EXPECT_EQ(coding.category.value, "123037004");
+    EXPECT_EQ(coding.type.value, "46027005");
+    EXPECT_EQ(coding.typeModifier.value, "7771000");
+    // A type without a category is not a usable coding: the name decides.
+    named.typeCode = {"SCT", "64033007", "Kidney"};
+    EXPECT_EQ(segmentCodingFor(named).type.value, "46027005");
+}

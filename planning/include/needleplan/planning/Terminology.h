@@ -5,6 +5,7 @@
 /// table is data, `planning/terminology/structures.json`, compiled into the library at build time
 /// so that tests, the CLI and the workstation read the same table from any install location.
 
+#include "needleplan/imaging/DicomSegIO.h"
 #include "needleplan/imaging/Volume.h"
 #include "needleplan/planning/Structure.h"
 
@@ -106,5 +107,10 @@ struct StructureCodes
 /// The codes of `name`: the table's entry when it names the structure, otherwise the generic code
 /// of the group the fallback puts it in, otherwise SCT 85756007 Tissue for category and type.
 StructureCodes structureCodesForName(const std::string& name);
+
+/// The DICOM SEG codes of a segment, for imaging::DicomSegWriteOptions::coding (imaging takes the
+/// codes as data): the category, type and modifier the segment already carries (read from a SEG or
+/// an RTSTRUCT) when it has both a category and a type, otherwise structureCodesForName(its name).
+imaging::SegmentCoding segmentCodingFor(const imaging::Segment& segment);
 
 } // namespace np::planning
