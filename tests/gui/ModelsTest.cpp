@@ -11,6 +11,10 @@
 
 #include <QUndoStack>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <gtest/gtest.h>
 
 namespace np::gui {
@@ -93,6 +97,22 @@ TEST(StructuresModel, ANewImageDropsTheStructuresAndThePlan)
     EXPECT_TRUE(m.structures.rows().empty());
     EXPECT_TRUE(m.plan.targets().empty());
     EXPECT_EQ(m.undo.count(), 0) << "the undo history of another image is gone";
+}
+
+TEST(StructuresModel, DicomSegExportCarriesTheTerminologyCodes)
+{
+    // The workstation's export codes bone_sacrum as SNOMED CT "Bone structure" (272673000), read
+    // back with DCMTK's dcmdump, not as generic tissue.
+    Models m;
+    const std::string path = ::testing::TempDir() + "np-models-seg.dcm";
+    QString error;
+    ASSERT_TRUE(m.structures.exportDicomSeg(QString::fromStdString(path), &error)) << error.toStdString();
+    const std::string dump = "/tmp/np-models-seg.txt";
+    ASSERT_EQ(std::system(("dcmdump -q '" + path + "' > '" + dump + "'").c_str()), 0);
+    std::ifstream in(dump);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("[272673000]"), std::string::npos) << "no SNOMED bone code in the SEG";
+    std::remove(path.c_str());
 }
 
 TEST(PlanModel, TargetsAreAddedRenamedAndRemovedAsUndoSteps)

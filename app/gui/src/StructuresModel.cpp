@@ -3,6 +3,7 @@
 #include "needleplan/gui/BackgroundTask.h"
 #include "needleplan/gui/ImageModel.h"
 #include "needleplan/gui/StructureMerge.h"
+#include "needleplan/planning/Terminology.h"
 #include "needleplan/imaging/DicomSegIO.h"
 #include "needleplan/imaging/LabelMapIO.h"
 #include "needleplan/imaging/Segmentation.h"
@@ -288,6 +289,7 @@ bool StructuresModel::exportDicomSeg(const QString& path, QString* error) const
         const imaging::StructureSet set =
             imaging::StructureSet::fromLabelMap(labelMapForExport(*m_labels, m_rows));
         imaging::DicomSegWriteOptions options;
+        options.coding = planning::segmentCodingFor; // SNOMED CT codes of the terminology table
         imaging::writeDicomSeg(set, *volume, path.toStdString(), options);
     } catch (const std::exception& failure) {
         if (error)
