@@ -486,19 +486,36 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
             2;
         const int bigSize = size + 2 * margin;
         const CArmGeometry bigView = levelView(startView, coarse.pixelMm, bigSize);
-        throwIfCancelled(progress);
-        ++evaluations;
-        const std::vector<float> big = movingFromDrr(renderDrr(ct, bigView, startViewFromCt, drrOptions));
+        // One DRR per out-of-plane tilt (none, and ± the tilt about the column and the row axes); the
+        // in-plane shifts and rotations are 2D warps of it.
+        std::vector<Vec3> tilts{Vec3{}};
+        if (options.searchTiltDeg > 0.0)
+            for (int axis = 0; axis < 2; ++axis)
+                for (int sign = -1; sign <= 1; sign += 2) {
+                    Vec3 tilt;
+                    tilt[axis] = sign * options.searchTiltDeg;
+                    tilts.push_back(tilt);
+                }
+        std::vector<std::vector<float>> bigs;
+        for (const Vec3& tilt : tilts) {
+            throwIfCancelled(progress);
+            ++evaluations;
+            ++result.drrsPerLevel[firstLevel];
+            bigs.push_back(movingFromDrr(
+                renderDrr(ct, bigView, viewMotion(startView, centreLps, tilt, {}).compose(startViewFromCt),
+                          drrOptions)));
+        }
         const Vec3 u = startView.columnDirectionLps(), w = startView.rowDirectionLps();
         struct Candidate
         {
             Pose pose;
             double similarity;
         };
-        auto score = [&](const Pose& p) {
-            // Δ⁻¹ maps the isocentre plane onto itself: an affine map of (a, b) in mm.
+        auto score = [&](const Pose& p, const std::vector<float>& big) {
+            // The in-plane part Δ of the pose (applied after the tilt) maps the isocentre plane onto
+            // itself: Δ⁻¹ is an affine map of (a, b) in mm.
             const RigidTransform back =
-                viewMotion(startView, centreLps, p.rotationDeg, p.translationMm).inverse();
+                viewMotion(startView, centreLps, {0.0, 0.0, p.rotationDeg.z}, p.translationMm).inverse();
             auto planeOf = [&](double a, double b) {
                 const Vec3 y = back.apply(centreLps + u * a + w * b) - centreLps;
                 return std::pair<double, double>{dot(y, u), dot(y, w)};
@@ -525,18 +542,26 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
         std::vector<Candidate> candidates;
         const double shiftStep = 2.0 * coarse.pixelMm;
         const int shiftSteps = static_cast<int>(std::floor(options.searchShiftMm / shiftStep));
-        const double rotationStep = 4.0;
+        const double rotationStep = 6.0;
         const int rotationSteps = static_cast<int>(std::floor(options.searchRotationDeg / rotationStep));
-        for (int k = -rotationSteps; k <= rotationSteps; ++k) {
-            throwIfCancelled(progress);
-            for (int j = -shiftSteps; j <= shiftSteps; ++j)
-                for (int i = -shiftSteps; i <= shiftSteps; ++i) {
-                    Pose p;
-                    p.rotationDeg.z = k * rotationStep;
-                    p.translationMm = {i * shiftStep, j * shiftStep, 0.0};
-                    candidates.push_back({p, score(p)});
-                }
-        }
+        std::vector<std::size_t> tiltOf;
+        for (std::size_t t = 0; t < tilts.size(); ++t)
+            for (int k = -rotationSteps; k <= rotationSteps; ++k) {
+                throwIfCancelled(progress);
+                for (int j = -shiftSteps; j <= shiftSteps; ++j)
+                    for (int i = -shiftSteps; i <= shiftSteps; ++i) {
+                        Pose p;
+                        p.rotationDeg = {tilts[t].x, tilts[t].y, k * rotationStep};
+                        p.translationMm = {i * shiftStep, j * shiftStep, 0.0};
+                        candidates.push_back({p, score(p, bigs[t])});
+                    }
+            }
+        auto bigOf = [&](const Pose& p) -> const std::vector<float>& {
+            for (std::size_t t = 0; t < tilts.size(); ++t)
+                if (tilts[t].x == p.rotationDeg.x && tilts[t].y == p.rotationDeg.y)
+                    return bigs[t];
+            return bigs.front();
+        };
         std::sort(candidates.begin(), candidates.end(),
                   [](const Candidate& a, const Candidate& b) { return a.similarity > b.similarity; });
         // The best three distinct candidates, each refined on a finer grid.
@@ -545,7 +570,7 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
             bool distinct = true;
             for (const Pose& s : starts)
                 if (norm(s.translationMm - c.pose.translationMm) < 8.0 &&
-                    std::abs(s.rotationDeg.z - c.pose.rotationDeg.z) < 8.0)
+                    norm(s.rotationDeg - c.pose.rotationDeg) < 8.0)
                     distinct = false;
             if (!distinct)
                 continue;
@@ -554,10 +579,10 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
                 for (int j = -1; j <= 1; ++j)
                     for (int i = -1; i <= 1; ++i) {
                         Pose p = c.pose;
-                        p.rotationDeg.z += k * 2.0;
+                        p.rotationDeg.z += k * 3.0;
                         p.translationMm.x += i * 0.5 * shiftStep;
                         p.translationMm.y += j * 0.5 * shiftStep;
-                        const double s = score(p);
+                        const double s = score(p, bigOf(c.pose));
                         if (s > best.similarity)
                             best = {p, s};
                     }

@@ -58,6 +58,9 @@ struct FluoroRegistrationOptions
     double searchShiftMm = 26.0;
     /// ... and rotations about the beam up to this many degrees. 0 and 0: no search.
     double searchRotationDeg = 12.0;
+    /// ... for the DRR as it is and tilted out of plane by ± this many degrees about the column and
+    /// the row axes (0: no tilts).
+    double searchTiltDeg = 6.0;
     /// Re-registration after a small movement: skip the search and the coarsest level, with a smaller
     /// simplex and at most 30 evaluations per level.
     bool refineOnly = false;
@@ -65,8 +68,8 @@ struct FluoroRegistrationOptions
     bool maskText = true;
     bool maskNeedle = true;
     /// Verdict: the final similarity must reach this (gradient correlation; set on simulated frames,
-    /// where correct poses scored 0.69-0.85 and wrong ones up to 0.59) ...
-    double minSimilarity = 0.65;
+    /// where correct poses mostly scored 0.66-0.85 and wrong optima up to 0.63) ...
+    double minSimilarity = 0.68;
     /// ... and the similarity at the perturbed poses must lie at least this fraction of the final
     /// similarity below it on average (a clear peak).
     double minPeakDrop = 0.08;
