@@ -5,6 +5,7 @@
 
 #include <QAction>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QLabel>
 #include <QMenu>
@@ -89,6 +90,12 @@ void MainWindow::buildMenus()
         view->addAction(tr("Window: %1").arg(preset.name), this,
                         [this, name = preset.name] { applyWindowPreset(name); });
     view->addSeparator();
+    QAction* volumeRendering = view->addAction(tr("&Volume rendering in 3D"));
+    volumeRendering->setObjectName("volumeRenderingAction");
+    volumeRendering->setCheckable(true);
+    connect(volumeRendering, &QAction::toggled, m_view, &ViewStateModel::setVolumeRendering);
+    connect(m_view, &ViewStateModel::volumeRenderingChanged, volumeRendering,
+            [this, volumeRendering] { volumeRendering->setChecked(m_view->volumeRendering()); });
     QAction* accessMap = view->addAction(tr("Accessibility map on the skin"));
     accessMap->setCheckable(true);
     accessMap->setChecked(true);
@@ -128,6 +135,44 @@ void MainWindow::buildMenus()
             m_windowCombo->setCurrentText(preset);
     });
     toolbar->addWidget(m_windowCombo);
+    // Window and level typed in (HU); a drag in a slice view or a preset updates them.
+    auto* windowSpin = new QDoubleSpinBox(toolbar);
+    windowSpin->setObjectName("windowSpin");
+    windowSpin->setRange(1.0, 10000.0);
+    windowSpin->setDecimals(0);
+    windowSpin->setPrefix(tr("W "));
+    windowSpin->setKeyboardTracking(false);
+    auto* levelSpin = new QDoubleSpinBox(toolbar);
+    levelSpin->setObjectName("levelSpin");
+    levelSpin->setRange(-3000.0, 5000.0);
+    levelSpin->setDecimals(0);
+    levelSpin->setPrefix(tr("L "));
+    levelSpin->setKeyboardTracking(false);
+    auto showWindowLevel = [this, windowSpin, levelSpin] {
+        const QSignalBlocker blockWindow(windowSpin), blockLevel(levelSpin);
+        windowSpin->setValue(m_view->window());
+        levelSpin->setValue(m_view->level());
+    };
+    showWindowLevel();
+    connect(m_view, &ViewStateModel::windowLevelChanged, windowSpin, showWindowLevel);
+    connect(windowSpin, &QDoubleSpinBox::valueChanged, this,
+            [this](double window) { m_view->setWindowLevel(window, m_view->level()); });
+    connect(levelSpin, &QDoubleSpinBox::valueChanged, this,
+            [this](double level) { m_view->setWindowLevel(m_view->window(), level); });
+    toolbar->addWidget(windowSpin);
+    toolbar->addWidget(levelSpin);
+    // Thick-slab maximum intensity projection on the axial, coronal and sagittal views.
+    auto* slabSpin = new QDoubleSpinBox(toolbar);
+    slabSpin->setObjectName("slabSpin");
+    slabSpin->setRange(0.0, 200.0);
+    slabSpin->setDecimals(0);
+    slabSpin->setSingleStep(5.0);
+    slabSpin->setPrefix(tr("MIP "));
+    slabSpin->setSuffix(tr(" mm"));
+    slabSpin->setSpecialValueText(tr("MIP off"));
+    slabSpin->setToolTip(tr("Thick-slab maximum intensity projection (0: thin slices)"));
+    connect(slabSpin, &QDoubleSpinBox::valueChanged, m_view, &ViewStateModel::setSlabThicknessMm);
+    toolbar->addWidget(slabSpin);
     toolbar->addWidget(new QLabel(tr("  Layout "), toolbar));
     m_layoutCombo = new QComboBox(toolbar);
     m_layoutCombo->setObjectName("layoutCombo");

@@ -106,6 +106,7 @@ ViewGrid::ViewGrid(ImageModel& image, StructuresModel& structures, PlanModel& pl
         }
         m_modelView->scene().clearSurfaces();
         m_modelView->scene().setAccessMap({});
+        m_modelView->scene().setVolumeRendering(m_view.volumeRendering() ? m_image.volume() : nullptr);
         updateCornerText();
         refreshSliceViews();
     });
@@ -133,6 +134,16 @@ ViewGrid::ViewGrid(ImageModel& image, StructuresModel& structures, PlanModel& pl
         for (SliceViewWidget* slice : allSliceViews())
             slice->scene().setWindowLevel(m_view.window(), m_view.level());
         refreshSliceViews();
+    });
+    // The slab applies to the standard views; the trajectory views stay thin.
+    connect(&m_view, &ViewStateModel::slabChanged, this, [this] {
+        for (SliceViewWidget* slice : m_sliceViews)
+            slice->scene().setSlabThicknessMm(m_view.slabThicknessMm());
+        refreshSliceViews();
+    });
+    connect(&m_view, &ViewStateModel::volumeRenderingChanged, this, [this] {
+        m_modelView->scene().setVolumeRendering(m_view.volumeRendering() ? m_image.volume() : nullptr);
+        m_modelView->refresh();
     });
     connect(&m_view, &ViewStateModel::overlayOpacityChanged, this, [this] {
         for (SliceViewWidget* slice : allSliceViews())

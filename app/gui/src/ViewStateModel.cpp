@@ -3,6 +3,7 @@
 #include "needleplan/gui/ImageModel.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace np::gui {
 
@@ -52,7 +53,8 @@ void ViewStateModel::setWindowLevel(double window, double level)
 const std::vector<WindowPreset>& ViewStateModel::windowPresets()
 {
     static const std::vector<WindowPreset> presets = {
-        {"Spine", 1200, 300}, {"Bone", 2000, 500}, {"Soft tissue", 400, 40}, {"Full range", 4000, 1000}};
+        {"Spine", 1200, 300}, {"Bone", 2000, 500}, {"Soft tissue", 400, 40},  {"Abdomen", 350, 50},
+        {"Lung", 1500, -600}, {"Brain", 80, 40},   {"Full range", 4000, 1000}};
     return presets;
 }
 
@@ -72,6 +74,23 @@ bool ViewStateModel::applyWindowPreset(const QString& name)
             return true;
         }
     return false;
+}
+
+void ViewStateModel::setSlabThicknessMm(double thicknessMm)
+{
+    const double slab = std::isfinite(thicknessMm) ? std::clamp(thicknessMm, 0.0, 200.0) : 0.0;
+    if (slab == m_slabMm)
+        return;
+    m_slabMm = slab;
+    emit slabChanged();
+}
+
+void ViewStateModel::setVolumeRendering(bool on)
+{
+    if (on == m_volumeRendering)
+        return;
+    m_volumeRendering = on;
+    emit volumeRenderingChanged();
 }
 
 void ViewStateModel::setLayoutMode(int mode)

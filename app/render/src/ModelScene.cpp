@@ -1,23 +1,27 @@
 #include "needleplan/render/ModelScene.h"
 
+#include "needleplan/imaging/Error.h"
+#include "needleplan/render/VtkImageBridge.h"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <functional>
 #include <map>
-
 #include <vtkActor.h>
 #include <vtkAnnotatedCubeActor.h>
 #include <vtkCamera.h>
 #include <vtkCellArray.h>
-#include <vtkFlyingEdges3D.h>
+#include <vtkColorTransferFunction.h>
 #include <vtkFloatArray.h>
+#include <vtkFlyingEdges3D.h>
 #include <vtkImageData.h>
 #include <vtkImageGaussianSmooth.h>
 #include <vtkLineSource.h>
 #include <vtkMatrix4x4.h>
 #include <vtkNew.h>
 #include <vtkOrientationMarkerWidget.h>
+#include <vtkPiecewiseFunction.h>
 #include <vtkPointData.h>
 #include <vtkPointLocator.h>
 #include <vtkPoints.h>
@@ -27,15 +31,16 @@
 #include <vtkProperty.h>
 #include <vtkRenderWindowInteractor.h>
 #include <vtkRenderer.h>
+#include <vtkSmartVolumeMapper.h>
 #include <vtkSphereSource.h>
 #include <vtkTextProperty.h>
 #include <vtkTransform.h>
 #include <vtkTransformPolyDataFilter.h>
 #include <vtkTubeFilter.h>
 #include <vtkUnsignedCharArray.h>
+#include <vtkVolume.h>
+#include <vtkVolumeProperty.h>
 #include <vtkWindowedSincPolyDataFilter.h>
-
-#include "needleplan/imaging/Error.h"
 
 namespace np::render {
 
@@ -228,6 +233,7 @@ struct ModelScene::Impl
     vtkNew<vtkActor> accessActor;
     vtkNew<vtkOrientationMarkerWidget> marker;
     vtkNew<vtkAnnotatedCubeActor> cube;
+    vtkSmartPointer<vtkVolume> volumeProp;
     bool accessVisible = true;
     std::uint16_t skinLabel = 0;
     std::vector<AccessPoint> accessMap;
@@ -541,6 +547,57 @@ vtkPolyData* ModelScene::surfacePolyData(std::uint16_t labelValue) const
 const char* ModelScene::accessColorArrayName()
 {
     return kAccessColorArray;
+}
+
+void ModelScene::setVolumeRendering(std::shared_ptr<const imaging::Volume> volume)
+{
+    Impl& d = *m_impl;
+    if (d.volumeProp) {
+        d.renderer->RemoveVolume(d.volumeProp);
+        d.volumeProp = nullptr;
+    }
+    if (!volume || volume->empty())
+        return;
+    // The image on its own grid (origin 0, identity axes); the prop's matrix places it in LPS.
+    vtkSmartPointer<vtkImageData> image = toVtkImage(*volume);
+    image->SetOrigin(0.0, 0.0, 0.0);
+    image->SetDirectionMatrix(1, 0, 0, 0, 1, 0, 0, 0, 1);
+    const imaging::Geometry& g = volume->geometry();
+    vtkNew<vtkMatrix4x4> lpsFromGrid;
+    for (int r = 0; r < 3; ++r) {
+        for (int c = 0; c < 3; ++c)
+            lpsFromGrid->SetElement(r, c, g.directionLps.m[static_cast<std::size_t>(3 * r + c)]);
+        lpsFromGrid->SetElement(r, 3, g.originLps[r]);
+    }
+    vtkNew<vtkSmartVolumeMapper> mapper;
+    mapper->SetRequestedRenderModeToRayCast(); // CPU ray casting: no GPU needed
+    mapper->SetInputData(image);
+    vtkNew<vtkPiecewiseFunction> opacity;
+    opacity->AddPoint(-1000.0, 0.0);
+    opacity->AddPoint(100.0, 0.0);
+    opacity->AddPoint(200.0, 0.05);
+    opacity->AddPoint(500.0, 0.5);
+    opacity->AddPoint(1500.0, 0.85);
+    vtkNew<vtkColorTransferFunction> color;
+    color->AddRGBPoint(-1000.0, 0.0, 0.0, 0.0);
+    color->AddRGBPoint(100.0, 0.75, 0.45, 0.35);
+    color->AddRGBPoint(300.0, 0.95, 0.85, 0.7);
+    color->AddRGBPoint(1500.0, 1.0, 1.0, 0.97);
+    vtkNew<vtkVolumeProperty> property;
+    property->SetScalarOpacity(opacity);
+    property->SetColor(color);
+    property->SetInterpolationTypeToLinear();
+    property->ShadeOn();
+    d.volumeProp = vtkSmartPointer<vtkVolume>::New();
+    d.volumeProp->SetMapper(mapper);
+    d.volumeProp->SetProperty(property);
+    d.volumeProp->SetUserMatrix(lpsFromGrid);
+    d.renderer->AddVolume(d.volumeProp);
+}
+
+bool ModelScene::volumeRenderingShown() const
+{
+    return m_impl->volumeProp != nullptr;
 }
 
 void ModelScene::resetCamera()

@@ -99,6 +99,26 @@ std::vector<float> resliceVolume(const imaging::Volume& volume, const PlaneFrame
     return pixels;
 }
 
+std::vector<float> resliceVolumeMip(const imaging::Volume& volume, const PlaneFrame& frame,
+                                    const SliceGrid& grid, double w, double thicknessMm, double stepMm,
+                                    float outside)
+{
+    if (!(thicknessMm > 0.0) || !(stepMm > 0.0))
+        return resliceVolume(volume, frame, grid, w, outside);
+    const int intervals = std::max(1, static_cast<int>(std::ceil(thicknessMm / stepMm - 1e-9)));
+    std::vector<float> mip;
+    for (int s = 0; s <= intervals; ++s) {
+        const double depth = w - 0.5 * thicknessMm + thicknessMm * s / intervals;
+        std::vector<float> slice = resliceVolume(volume, frame, grid, depth, outside);
+        if (mip.empty())
+            mip = std::move(slice);
+        else
+            for (std::size_t p = 0; p < mip.size(); ++p)
+                mip[p] = std::max(mip[p], slice[p]);
+    }
+    return mip;
+}
+
 std::vector<std::uint16_t> resliceLabels(const imaging::LabelMap& labels, const PlaneFrame& frame,
                                          const SliceGrid& grid, double w)
 {

@@ -146,6 +146,7 @@ struct SliceScene::Impl
     std::string topRight;
     std::string viewName;
     std::string positionText;
+    double slabMm = 0.0;
 
     vtkNew<vtkRenderer> renderer;
     vtkNew<vtkImageData> image;
@@ -171,7 +172,11 @@ struct SliceScene::Impl
             labelActor->VisibilityOff();
             return;
         }
-        std::vector<float> pixels = resliceVolume(*volume, frame, grid, w(), kOutsideHu);
+        const imaging::Geometry& g = volume->geometry();
+        const double step = std::min({g.spacing.x, g.spacing.y, g.spacing.z});
+        std::vector<float> pixels =
+            slabMm > 0.0 ? resliceVolumeMip(*volume, frame, grid, w(), slabMm, step, kOutsideHu)
+                         : resliceVolume(*volume, frame, grid, w(), kOutsideHu);
         auto* scalars = vtkFloatArray::SafeDownCast(image->GetPointData()->GetScalars());
         std::copy(pixels.begin(), pixels.end(), scalars->GetPointer(0));
         scalars->Modified();
@@ -407,7 +412,12 @@ struct SliceScene::Impl
             const double coordinate = cursorLps[axis];
             static const char* positive[3] = {"L", "P", "S"};
             static const char* negative[3] = {"R", "A", "I"};
-            const std::string name = viewName.empty() ? toString(orientation) : viewName;
+            std::string name = viewName.empty() ? toString(orientation) : viewName;
+            if (slabMm > 0.0) {
+                char slab[48];
+                std::snprintf(slab, sizeof slab, " MIP %.0f mm", slabMm);
+                name += slab;
+            }
             if (!positionText.empty())
                 std::snprintf(bottomLeft, sizeof bottomLeft, "%s\n%s", name.c_str(), positionText.c_str());
             else
@@ -573,6 +583,22 @@ void SliceScene::setCursorLps(const Vec3& cursorLps)
 Vec3 SliceScene::cursorLps() const { return m_impl->cursorLps; }
 double SliceScene::sliceStepMm() const { return m_impl->sliceStep(); }
 std::array<int, 2> SliceScene::sliceIndexAndCount() const { return m_impl->sliceIndexAndCount(); }
+
+void SliceScene::setSlabThicknessMm(double thicknessMm)
+{
+    Impl& d = *m_impl;
+    const double slab = std::isfinite(thicknessMm) ? std::max(0.0, thicknessMm) : 0.0;
+    if (slab == d.slabMm)
+        return;
+    d.slabMm = slab;
+    d.rebuildImage();
+    d.rebuildText();
+}
+
+double SliceScene::slabThicknessMm() const
+{
+    return m_impl->slabMm;
+}
 
 void SliceScene::setWindowLevel(double window, double level)
 {

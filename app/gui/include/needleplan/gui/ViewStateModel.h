@@ -63,6 +63,14 @@ public:
     double probeDepthFraction() const { return m_depthFraction; }
     void setTrajectoryView(double rotationDeg, double depthFraction);
 
+    /// Thickness (mm) of the maximum intensity projection on the axial, coronal and sagittal
+    /// views; 0: thin slices.
+    double slabThicknessMm() const { return m_slabMm; }
+    void setSlabThicknessMm(double thicknessMm);
+    /// Volume rendering of the CT in the 3D view.
+    bool volumeRendering() const { return m_volumeRendering; }
+    void setVolumeRendering(bool on);
+
     /// Opacity of the structure colours in the slice views (0…1).
     double overlayOpacity() const { return m_overlayOpacity; }
     void setOverlayOpacity(double opacity);
@@ -74,6 +82,8 @@ signals:
     void pickModeChanged();
     void trajectoryViewChanged();
     void overlayOpacityChanged();
+    void slabChanged();
+    void volumeRenderingChanged();
 
 private:
     void imageChanged();
@@ -87,6 +97,8 @@ private:
     double m_rotationDeg = 0.0;
     double m_depthFraction = 1.0;
     double m_overlayOpacity = 0.45;
+    double m_slabMm = 0.0;
+    bool m_volumeRendering = false;
 };
 
 } // namespace np::gui

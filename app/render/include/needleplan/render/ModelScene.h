@@ -75,6 +75,10 @@ public:
     vtkPolyData* surfacePolyData(std::uint16_t labelValue) const;
     /// Name of the skin mesh's accessibility colour array.
     static const char* accessColorArrayName();
+    /// Volume rendering of `volume` (CPU ray casting through vtkSmartVolumeMapper, so it works
+    /// without a GPU): soft tissue faint, bone white and opaque. nullptr removes it.
+    void setVolumeRendering(std::shared_ptr<const imaging::Volume> volume);
+    bool volumeRenderingShown() const;
     /// Posterior view of the bounds of everything shown (spine procedures are done prone).
     void resetCamera();
     /// Looks along `directionLps` at `focusLps` (e.g. down the needle), from `distanceMm` away

@@ -83,6 +83,12 @@ SliceGrid sliceGridFor(const imaging::Geometry& geometry, const PlaneFrame& fram
 std::vector<float> resliceVolume(const imaging::Volume& volume, const PlaneFrame& frame,
                                  const SliceGrid& grid, double w, float outside);
 
+/// Thick-slab maximum intensity projection: the largest trilinear sample of `volume` over the
+/// depths w − thicknessMm/2 … w + thicknessMm/2, taken at most `stepMm` apart (both ends included).
+/// thicknessMm ≤ 0 gives resliceVolume.
+std::vector<float> resliceVolumeMip(const imaging::Volume& volume, const PlaneFrame& frame, const SliceGrid& grid,
+                                    double w, double thicknessMm, double stepMm, float outside);
+
 /// Nearest-neighbour samples of a label map on the grid at depth w (0 outside).
 std::vector<std::uint16_t> resliceLabels(const imaging::LabelMap& labels, const PlaneFrame& frame,
                                          const SliceGrid& grid, double w);

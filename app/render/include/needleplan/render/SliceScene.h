@@ -51,6 +51,10 @@ public:
     /// Index of the current slice and the number of slices (for the corner text).
     std::array<int, 2> sliceIndexAndCount() const;
 
+    /// Thick-slab maximum intensity projection of this thickness (mm) around the slice; 0: off.
+    void setSlabThicknessMm(double thicknessMm);
+    double slabThicknessMm() const;
+
     void setWindowLevel(double window, double level);
     double window() const;
     double level() const;
