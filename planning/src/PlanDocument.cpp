@@ -243,6 +243,11 @@ json evaluationToJson(const Trajectory& trajectory, const Evaluation& e)
     return j;
 }
 
+std::size_t measurementPointCount(const std::string& kind)
+{
+    return kind == "distance" ? 2 : kind == "angle" ? 3 : kind == "ellipse" ? 3 : 0;
+}
+
 json planToJson(const Plan& plan)
 {
     json structures = json::array();
@@ -276,8 +281,16 @@ json planToJson(const Plan& plan)
                            {"feasibleDirections", t.feasibleDirections},
                            {"trajectories", trajectories}});
     }
+    json measurements = json::array();
+    for (const Measurement& m : plan.measurements) {
+        json points = json::array();
+        for (const Vec3& p : m.pointsLps)
+            points.push_back(vec(p));
+        measurements.push_back({{"kind", m.kind}, {"pointsLps", points}});
+    }
     return {{"schema", kPlanSchema},
             {"coordinateSystem", "LPS"},
+            {"measurements", measurements},
             {"units", {{"length", "mm"}, {"angle", "deg"}}},
             {"createdWith", plan.createdWith},
             {"image",
@@ -417,6 +430,26 @@ Plan planFromJson(const json& root, const std::string& source)
             target.trajectories.push_back(std::move(planned));
         }
         plan.targets.push_back(std::move(target));
+    }
+    if (r.has("measurements")) {
+        const json& measurements = r.list("measurements");
+        for (std::size_t n = 0; n < measurements.size(); ++n) {
+            const Reader m = r.element(measurements[n], n, "measurements");
+            Measurement measurement;
+            measurement.kind = m.str("kind");
+            const std::size_t count = measurementPointCount(measurement.kind);
+            if (count == 0)
+                m.fail("kind must be distance, angle or ellipse, not \"" + measurement.kind + "\"");
+            const json& points = m.list("pointsLps");
+            if (points.size() != count)
+                m.fail("a " + measurement.kind + " needs " + std::to_string(count) + " points, not " +
+                       std::to_string(points.size()));
+            for (std::size_t k = 0; k < count; ++k) {
+                const json wrapper = {{"point", points[k]}};
+                measurement.pointsLps.push_back(m.element(wrapper, k, "pointsLps").vec3("point"));
+            }
+            plan.measurements.push_back(std::move(measurement));
+        }
     }
     return plan;
 }

@@ -356,6 +356,7 @@ void PlanModel::replaceTarget(int index, const PlanTarget& target)
 void PlanModel::clear()
 {
     m_accessMaps.clear();
+    setMeasurements({});
     m_targets.clear();
     m_activeTarget = -1;
     m_dragKey = 0;

@@ -26,6 +26,7 @@ planning::Plan PlanModel::toDocument() const
     if (auto needle = planning::findNeedle(m_needleName))
         plan.needle = *needle;
     plan.structures = m_structures.specs();
+    plan.measurements = m_measurements;
     for (const PlanTarget& target : m_targets) {
         planning::PlanTarget out;
         out.name = target.name;
@@ -97,6 +98,7 @@ void PlanModel::applyDocument(const planning::Plan& plan)
             target.searchContext = currentSearchContext();
         insertTarget(static_cast<int>(m_targets.size()), target);
     }
+    setMeasurements(plan.measurements);
     setActiveTarget(m_targets.empty() ? -1 : 0);
 }
 

@@ -1,6 +1,7 @@
 #include "needleplan/gui/PlanningPanel.h"
 
 #include "needleplan/gui/ImageModel.h"
+#include "needleplan/gui/Measurements.h"
 #include "needleplan/gui/PlanModel.h"
 #include "needleplan/gui/StructuresModel.h"
 #include "needleplan/gui/TrajectoryReadout.h"
@@ -13,6 +14,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QListWidget>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QTableWidget>
@@ -172,6 +174,32 @@ PlanningPanel::PlanningPanel(PlanModel& plan, ImageModel& image, StructuresModel
     connect(m_rankedTable, &QTableWidget::cellClicked, this,
             [this](int row, int) { m_plan.selectCandidate(row); });
     layout->addWidget(m_rankedTable, 1);
+
+    // Measurements on the slice views: distance, angle, HU ellipse; kept in the plan.
+    auto* measureRow = new QHBoxLayout();
+    measureRow->addWidget(new QLabel(tr("Measure"), this));
+    const std::pair<const char*, PickMode> tools[] = {{"Distance", PickMode::MeasureDistance},
+                                                      {"Angle", PickMode::MeasureAngle},
+                                                      {"HU ellipse", PickMode::MeasureEllipse}};
+    for (const auto& [label, mode] : tools) {
+        auto* button = new QPushButton(tr(label), this);
+        button->setObjectName(QStringLiteral("measure%1Button").arg(QString(label).remove(' ')));
+        connect(button, &QPushButton::clicked, this, [this, mode = mode] { m_view.setPickMode(mode); });
+        measureRow->addWidget(button);
+    }
+    auto* deleteMeasurement = new QPushButton(tr("Delete"), this);
+    deleteMeasurement->setObjectName("deleteMeasurementButton");
+    deleteMeasurement->setToolTip(tr("Delete the selected measurement (Undo restores it)"));
+    measureRow->addWidget(deleteMeasurement);
+    layout->addLayout(measureRow);
+    m_measurementsList = new QListWidget(this);
+    m_measurementsList->setObjectName("measurementsList");
+    m_measurementsList->setMaximumHeight(90);
+    layout->addWidget(m_measurementsList);
+    connect(deleteMeasurement, &QPushButton::clicked, this,
+            [this] { m_plan.removeMeasurement(m_measurementsList->currentRow()); });
+    connect(&m_plan, &PlanModel::measurementsChanged, this, &PlanningPanel::refreshMeasurements);
+
     for (QComboBox* combo : {m_presetCombo, m_needleCombo, m_namedTargetCombo}) {
         combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
         combo->setMinimumContentsLength(18);
@@ -302,6 +330,15 @@ void PlanningPanel::refreshRankedTable()
         m_rankedTable->selectRow(target->selectedRank);
     else
         m_rankedTable->clearSelection();
+}
+
+void PlanningPanel::refreshMeasurements()
+{
+    m_measurementsList->clear();
+    const imaging::Volume* volume = m_image.volume().get();
+    for (const planning::Measurement& measurement : m_plan.measurements())
+        m_measurementsList->addItem(measurementText(volume, measurement));
+    m_measurementsList->setCurrentRow(m_measurementsList->count() - 1);
 }
 
 void PlanningPanel::confirmRemoveTarget()

@@ -3,6 +3,7 @@
 #include "needleplan/gui/BackgroundTask.h"
 #include "needleplan/gui/Dialogs.h"
 #include "needleplan/gui/ImageModel.h"
+#include "needleplan/gui/Measurements.h"
 #include "needleplan/gui/ModelViewWidget.h"
 #include "needleplan/gui/PlanGraphics.h"
 #include "needleplan/gui/PlanModel.h"
@@ -150,7 +151,17 @@ ViewGrid::ViewGrid(ImageModel& image, StructuresModel& structures, PlanModel& pl
             slice->scene().setLabelOpacity(m_view.overlayOpacity());
         refreshSliceViews();
     });
+    connect(&m_plan, &PlanModel::measurementsChanged, this, [this] {
+        std::vector<std::pair<Vec3, Vec3>> lines;
+        for (const planning::Measurement& measurement : m_plan.measurements())
+            for (const auto& segment : measurementSegments(measurement))
+                lines.push_back(segment);
+        for (SliceViewWidget* slice : m_sliceViews)
+            slice->scene().setMeasurementLines(lines);
+        refreshSliceViews();
+    });
     connect(&m_view, &ViewStateModel::pickModeChanged, this, [this] {
+        m_measurePoints.clear();
         for (SliceViewWidget* slice : m_sliceViews) {
             slice->setPickMode(m_view.pickMode());
             slice->setCursor(m_view.pickMode() == PickMode::Navigate ? Qt::ArrowCursor : Qt::CrossCursor);
@@ -274,6 +285,22 @@ void ViewGrid::toggleMaximised(QWidget* view)
 
 void ViewGrid::pointPicked(const Vec3& pointLps, PickMode mode)
 {
+    if (mode == PickMode::MeasureDistance || mode == PickMode::MeasureAngle ||
+        mode == PickMode::MeasureEllipse) {
+        // Clicks collect the points; the last one adds the measurement to the plan.
+        planning::Measurement measurement;
+        measurement.kind = mode == PickMode::MeasureDistance ? "distance"
+                           : mode == PickMode::MeasureAngle  ? "angle"
+                                                             : "ellipse";
+        m_measurePoints.push_back(pointLps);
+        if (m_measurePoints.size() < planning::measurementPointCount(measurement.kind))
+            return;
+        measurement.pointsLps = m_measurePoints;
+        m_measurePoints.clear();
+        m_view.setPickMode(PickMode::Navigate);
+        m_plan.addMeasurement(measurement);
+        return;
+    }
     m_view.setPickMode(PickMode::Navigate);
     if (mode == PickMode::SetTarget || mode == PickMode::AddTarget) {
         if (mode == PickMode::AddTarget)

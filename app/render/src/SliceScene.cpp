@@ -147,6 +147,7 @@ struct SliceScene::Impl
     std::string viewName;
     std::string positionText;
     double slabMm = 0.0;
+    std::vector<std::pair<Vec3, Vec3>> measurementLines;
 
     vtkNew<vtkRenderer> renderer;
     vtkNew<vtkImageData> image;
@@ -293,6 +294,12 @@ struct SliceScene::Impl
             thin.segment(t.x + 3 * mpp, t.y, t.x + 8 * mpp, t.y, 3.0, toRgba(color, alpha));
             thin.segment(t.x, t.y - 8 * mpp, t.x, t.y - 3 * mpp, 3.0, toRgba(color, alpha));
             thin.segment(t.x, t.y + 3 * mpp, t.x, t.y + 8 * mpp, 3.0, toRgba(color, alpha));
+        }
+        for (const auto& [startLps, endLps] : measurementLines) {
+            const Vec3 a = frame.planeFromLps(startLps) - Vec3{0, 0, cursorUvw.z};
+            const Vec3 b = frame.planeFromLps(endLps) - Vec3{0, 0, cursorUvw.z};
+            const bool near = std::abs(a.z) <= nearMm && std::abs(b.z) <= nearMm;
+            thin.segment(a.x, a.y, b.x, b.y, 2.0, toRgba({0.3, 0.95, 0.95}, near ? 1.0 : 0.25));
         }
         thin.fill(thinLines);
         thick.fill(thickLines);
@@ -629,6 +636,12 @@ void SliceScene::setCrosshairVisible(bool visible)
 void SliceScene::setTrajectories(std::vector<TrajectoryGraphic> trajectories)
 {
     m_impl->trajectories = std::move(trajectories);
+    m_impl->rebuildOverlays();
+}
+
+void SliceScene::setMeasurementLines(std::vector<std::pair<Vec3, Vec3>> segmentsLps)
+{
+    m_impl->measurementLines = std::move(segmentsLps);
     m_impl->rebuildOverlays();
 }
 

@@ -50,12 +50,24 @@ struct PlanTarget
 };
 
 /// A whole plan.
+/// A measurement made on a slice view, stored with the plan (key "measurements", optional).
+struct Measurement
+{
+    /// "distance" (2 points), "angle" (3 points, the vertex in the middle) or "ellipse" (an HU
+    /// region: centre, end of one semi-axis, a point fixing the other semi-axis in the plane).
+    std::string kind;
+    std::vector<Vec3> pointsLps;
+};
+/// Points a measurement of `kind` needs (0 for an unknown kind).
+std::size_t measurementPointCount(const std::string& kind);
+
 struct Plan
 {
     ImageReference image;
     Needle needle;
     std::vector<StructureSpec> structures;
     std::vector<PlanTarget> targets;
+    std::vector<Measurement> measurements;
     std::string createdWith = "NeedlePlan 0.1.0";
 };
 

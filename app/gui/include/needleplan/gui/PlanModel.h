@@ -5,6 +5,7 @@
 /// signals every change. No widgets.
 
 #include "needleplan/imaging/Vec3.h"
+#include "needleplan/planning/PlanDocument.h"
 #include "needleplan/planning/TrajectoryEvaluator.h"
 #include "needleplan/render/SceneTypes.h"
 
@@ -18,10 +19,6 @@
 #include <vector>
 
 class QUndoStack;
-
-namespace np::planning {
-struct Plan;
-}
 
 namespace np::gui {
 
@@ -158,6 +155,15 @@ public:
     /// Accessibility map of target `index` from its last search (empty when none or stale).
     std::vector<render::AccessPoint> accessMap(int index) const;
 
+    // Measurements on slice views, stored with the plan (PlanModelMeasurements.cpp).
+    const std::vector<planning::Measurement>& measurements() const { return m_measurements; }
+    /// Adds a measurement as one undo step; false for a kind or point count the plan cannot hold.
+    bool addMeasurement(const planning::Measurement& measurement);
+    /// Deletes measurement `index` as one undo step.
+    void removeMeasurement(int index);
+    /// Replaces every measurement without undo (undo commands, opening plans).
+    void setMeasurements(std::vector<planning::Measurement> measurements);
+
     // Plan files (PlanModelFiles.cpp).
     /// The plan as a document (the image actually opened, its structures file).
     planning::Plan toDocument() const;
@@ -175,6 +181,7 @@ public:
 signals:
     void planChanged();
     void activeTargetChanged();
+    void measurementsChanged();
     void searchFinished(bool ok, const QString& message);
     void fieldsReady();
     void planOpened(bool ok, const QString& message);
@@ -197,6 +204,7 @@ private:
     std::map<std::string, std::vector<render::AccessPoint>> m_accessMaps;
     QString m_planPath;
     std::vector<PlanTarget> m_targets;
+    std::vector<planning::Measurement> m_measurements;
     int m_activeTarget = -1;
     std::string m_needleName = "22G-90mm";
     std::string m_presetName;

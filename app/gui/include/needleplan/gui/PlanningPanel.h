@@ -9,6 +9,7 @@ class QComboBox;
 class QLabel;
 class QPushButton;
 class QTableWidget;
+class QListWidget;
 class QTreeWidget;
 
 namespace np::gui {
@@ -32,6 +33,7 @@ public:
 private:
     /// Asks, then removes the active target (one undo step).
     void confirmRemoveTarget();
+    void refreshMeasurements();
     void refreshPresetAndNeedle();
     void refreshNamedTargets();
     void refreshTargetsTree();
@@ -48,6 +50,7 @@ private:
     QTreeWidget* m_targetsTree = nullptr;
     QTableWidget* m_rankedTable = nullptr;
     QLabel* m_readout = nullptr;
+    QListWidget* m_measurementsList = nullptr;
 };
 
 } // namespace np::gui

@@ -69,6 +69,7 @@ private:
     ViewStateModel& m_view;
     BackgroundTask& m_task;
     std::vector<SliceViewWidget*> m_sliceViews;
+    std::vector<Vec3> m_measurePoints; ///< clicks of the measurement being made
     ModelViewWidget* m_modelView = nullptr;
     SliceViewWidget* m_needleView = nullptr;
     SliceViewWidget* m_probeView = nullptr;

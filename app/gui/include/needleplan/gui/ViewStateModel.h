@@ -15,10 +15,13 @@ class ImageModel;
 /// What a left click does in a slice view.
 enum class PickMode
 {
-    Navigate,  ///< move the linked crosshair (or drag a handle under the mouse)
-    SetTarget, ///< place the active target
-    AddTarget, ///< add a new target where clicked
-    SetEntry,  ///< place the entry of the manual trajectory
+    Navigate,        ///< move the linked crosshair (or drag a handle under the mouse)
+    SetTarget,       ///< place the active target
+    AddTarget,       ///< add a new target where clicked
+    SetEntry,        ///< place the entry of the manual trajectory
+    MeasureDistance, ///< two clicks: a distance
+    MeasureAngle,    ///< three clicks: an angle at the second
+    MeasureEllipse,  ///< three clicks: centre, end of one semi-axis, the other semi-axis (HU region)
 };
 
 /// A named window/level (HU).

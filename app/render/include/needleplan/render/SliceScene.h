@@ -3,14 +3,15 @@
 /// projected needle paths with their handles, orientation letters, a scale bar and corner text.
 /// Screen geometry is handled here so that a GUI only forwards pixel positions.
 
-#include <array>
-#include <memory>
-#include <string>
-#include <vector>
-
 #include "needleplan/imaging/Volume.h"
 #include "needleplan/render/SceneTypes.h"
 #include "needleplan/render/SliceGeometry.h"
+
+#include <array>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 class vtkRenderer;
 
@@ -65,6 +66,8 @@ public:
     void setCrosshairVisible(bool visible);
     void setTrajectories(std::vector<TrajectoryGraphic> trajectories);
     void setTargets(std::vector<TargetGraphic> targets);
+    /// Measurement lines (LPS segments): drawn opaque near this slice, faint elsewhere.
+    void setMeasurementLines(std::vector<std::pair<Vec3, Vec3>> segmentsLps);
 
     /// Size of the render area in device pixels; needed for picking and the scale bar.
     void setViewportSize(int widthPx, int heightPx);
