@@ -14,7 +14,7 @@ struct LoadOptions
 {
     int seriesIndex = -1;                    ///< index in the scanDicom listing; -1: the only (or first) volume series
     std::string seriesUid;                   ///< when set, load the volume series with this SeriesInstanceUID
-    std::uint64_t memoryCapBytes = 8ull << 30; ///< refuse (ErrorCode::TooLarge) headers needing more than this
+    std::uint64_t memoryCapBytes = 4ull << 30; ///< refuse (ErrorCode::TooLarge) reads needing more than this (a 512x512x3000 CT needs 3 GiB)
 };
 
 /// The memory cap loading actually applies: the smaller of `requestedCapBytes`, three quarters of the
