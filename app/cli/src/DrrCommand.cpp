@@ -2,6 +2,7 @@
 // bull's-eye / progression / AP / lateral view of a planned trajectory, as PNG (display image with
 // the plan drawn), NRRD (water-equivalent path length, mm) or DICOM XA (full geometry).
 
+#include "ArgumentText.h"
 #include "CliCommand.h"
 #include "needleplan/imaging/CArmGeometry.h"
 #include "needleplan/imaging/DrrRenderer.h"
@@ -48,49 +49,15 @@ struct DrrArguments
     bool invert = false;
 };
 
-[[noreturn]] void bad(const std::string& message)
-{
-    throw Error(ErrorCode::InvalidArgument, message);
-}
-
-double number(const std::string& text, const std::string& what)
-{
-    std::size_t used = 0;
-    double value = 0.0;
-    try {
-        value = std::stod(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used != text.size() || text.empty() || !std::isfinite(value))
-        bad(what + " \"" + text + "\" is not a number");
-    return value;
-}
-
 /// "W" or "WxH".
 std::pair<double, double> pair(const std::string& text, const std::string& what)
 {
     const auto x = text.find('x');
     if (x == std::string::npos) {
-        const double v = number(text, what);
+        const double v = parseNumber(text, what);
         return {v, v};
     }
-    return {number(text.substr(0, x), what), number(text.substr(x + 1), what)};
-}
-
-Vec3 point(const std::string& text, const std::string& what)
-{
-    Vec3 p;
-    std::string rest = text;
-    for (int a = 0; a < 3; ++a) {
-        const auto comma = rest.find(',');
-        if ((a < 2) != (comma != std::string::npos))
-            bad(what + " \"" + text + "\" must be X,Y,Z in LPS mm");
-        p[a] = number(a < 2 ? rest.substr(0, comma) : rest, what);
-        if (a < 2)
-            rest = rest.substr(comma + 1);
-    }
-    return p;
+    return {parseNumber(text.substr(0, x), what), parseNumber(text.substr(x + 1), what)};
 }
 
 json vec(const Vec3& v)
@@ -141,35 +108,36 @@ int runDrr(const DrrArguments& a)
 {
     const std::string extension = extensionOf(a.out);
     if (extension != ".png" && extension != ".nrrd" && extension != ".dcm")
-        bad("--out \"" + a.out + "\" must end in .png, .nrrd or .dcm");
+        badArgument("--out \"" + a.out + "\" must end in .png, .nrrd or .dcm");
     const bool anglesGiven = a.primary || a.secondary;
     if (anglesGiven == !a.plan.empty())
-        bad("give either --primary and --secondary, or --plan with --view");
+        badArgument("give either --primary and --secondary, or --plan with --view");
     if (anglesGiven && (!a.primary || !a.secondary))
-        bad("--primary and --secondary go together");
+        badArgument("--primary and --secondary go together");
     if (!a.plan.empty() && a.view.empty())
-        bad("--plan needs --view bullseye|progression|ap|lateral");
+        badArgument("--plan needs --view bullseye|progression|ap|lateral");
     if (a.rank < 1)
-        bad("--rank must be 1 or more");
+        badArgument("--rank must be 1 or more");
     const auto [columnsValue, rowsValue] = pair(a.size, "--size");
     const auto [detectorWidth, detectorHeight] = pair(a.detectorMm, "--detector-mm");
     if (columnsValue < 1 || rowsValue < 1 || columnsValue > 8192 || rowsValue > 8192 ||
         columnsValue != std::floor(columnsValue) || rowsValue != std::floor(rowsValue))
-        bad("--size must be W or WxH pixels, 1 to 8192");
+        badArgument("--size must be W or WxH pixels, 1 to 8192");
     if (!(detectorWidth > 0) || !(detectorHeight > 0))
-        bad("--detector-mm must be positive");
+        badArgument("--detector-mm must be positive");
 
     // Sweep: FROM:TO:COUNT primary angles.
     std::vector<double> sweep;
     if (!a.sweepPrimary.empty()) {
         const auto first = a.sweepPrimary.find(':'), second = a.sweepPrimary.rfind(':');
         if (first == std::string::npos || first == second)
-            bad("--sweep-primary \"" + a.sweepPrimary + "\" must be FROM:TO:COUNT");
-        const double from = number(a.sweepPrimary.substr(0, first), "--sweep-primary FROM");
-        const double to = number(a.sweepPrimary.substr(first + 1, second - first - 1), "--sweep-primary TO");
-        const double count = number(a.sweepPrimary.substr(second + 1), "--sweep-primary COUNT");
+            badArgument("--sweep-primary \"" + a.sweepPrimary + "\" must be FROM:TO:COUNT");
+        const double from = parseNumber(a.sweepPrimary.substr(0, first), "--sweep-primary FROM");
+        const double to =
+            parseNumber(a.sweepPrimary.substr(first + 1, second - first - 1), "--sweep-primary TO");
+        const double count = parseNumber(a.sweepPrimary.substr(second + 1), "--sweep-primary COUNT");
         if (count < 1 || count > 3600 || count != std::floor(count))
-            bad("--sweep-primary COUNT must be a whole number from 1 to 3600");
+            badArgument("--sweep-primary COUNT must be a whole number from 1 to 3600");
         for (int n = 0; n < static_cast<int>(count); ++n)
             sweep.push_back(count == 1 ? from : from + (to - from) * n / (count - 1));
     }
@@ -219,12 +187,12 @@ int runDrr(const DrrArguments& a)
         } else if (a.view == "lateral") {
             detector = {1.0, 0.0, 0.0};
         } else {
-            bad("--view must be bullseye, progression, ap or lateral (got \"" + a.view + "\")");
+            badArgument("--view must be bullseye, progression, ap or lateral (got \"" + a.view + "\")");
         }
         planning::dicomAnglesFromDetectorDirection(detector, primaryDeg, secondaryDeg);
     }
     if (!a.isocenter.empty())
-        isocenterLps = point(a.isocenter, "--isocenter");
+        isocenterLps = parseLpsPoint(a.isocenter, "--isocenter");
     if (sweep.empty())
         sweep.push_back(primaryDeg);
 

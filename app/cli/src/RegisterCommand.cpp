@@ -1,6 +1,7 @@
 // needleplan-cli register: 2D/3D registration of one fluoroscopy frame to a CT, with the isocentre
 // at a target; prints and writes the pose (exit 0 registered, 4 not registered, 2 bad input).
 
+#include "ArgumentText.h"
 #include "CliCommand.h"
 #include "needleplan/imaging/AtomicFile.h"
 #include "needleplan/imaging/DrrRenderer.h"
@@ -42,40 +43,6 @@ struct RegisterArguments
     bool json = false;
 };
 
-[[noreturn]] void bad(const std::string& message)
-{
-    throw Error(ErrorCode::InvalidArgument, message);
-}
-
-double number(const std::string& text, const std::string& what)
-{
-    std::size_t used = 0;
-    double value = 0.0;
-    try {
-        value = std::stod(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used != text.size() || text.empty() || !std::isfinite(value))
-        bad(what + " \"" + text + "\" is not a number");
-    return value;
-}
-
-Vec3 point(const std::string& text, const std::string& what)
-{
-    Vec3 p;
-    std::string rest = text;
-    for (int a = 0; a < 3; ++a) {
-        const auto comma = rest.find(',');
-        if ((a < 2) != (comma != std::string::npos))
-            bad(what + " \"" + text + "\" must be X,Y,Z in LPS mm");
-        p[a] = number(a < 2 ? rest.substr(0, comma) : rest, what);
-        if (a < 2)
-            rest = rest.substr(comma + 1);
-    }
-    return p;
-}
-
 json vec(const Vec3& v)
 {
     return json::array({v.x, v.y, v.z});
@@ -89,18 +56,18 @@ std::vector<std::string> completeGeometry(ProjectionImage& image, const Register
     if (g.confidence == GeometryConfidence::Full)
         return assumed;
     if (g.confidence == GeometryConfidence::None)
-        bad(image.sourcePath +
-            ": no positioner angles (geometry confidence none): registration needs the C-arm "
-            "angles of the frame as its start");
+        badArgument(image.sourcePath +
+                    ": no positioner angles (geometry confidence none): registration needs the C-arm "
+                    "angles of the frame as its start");
     auto fill = [&](std::optional<double>& field, const std::optional<double>& given, const char* option,
                     const char* attribute) {
         if (field)
             return;
         if (!given)
-            bad(image.sourcePath + ": " + attribute + " is missing; give " + option +
-                " (the value of this C-arm)");
+            badArgument(image.sourcePath + ": " + attribute + " is missing; give " + option +
+                        " (the value of this C-arm)");
         if (!(*given > 0.0))
-            bad(std::string(option) + " must be positive");
+            badArgument(std::string(option) + " must be positive");
         field = *given;
         assumed.push_back(std::string(attribute) + " = " + std::to_string(*given) + " (" + option + ")");
     };
@@ -125,11 +92,12 @@ int runRegister(const RegisterArguments& a)
 {
     const auto started = std::chrono::steady_clock::now();
     if (a.isocenter.empty() == a.plan.empty())
-        bad("give either --isocenter X,Y,Z (the target, LPS mm) or --plan with an optional --target-name");
+        badArgument(
+            "give either --isocenter X,Y,Z (the target, LPS mm) or --plan with an optional --target-name");
     if (a.metric != "gc" && a.metric != "ncc")
-        bad("--metric must be gc (gradient correlation) or ncc (normalised cross-correlation)");
+        badArgument("--metric must be gc (gradient correlation) or ncc (normalised cross-correlation)");
     if (a.frame < 1)
-        bad("--frame counts from 1");
+        badArgument("--frame counts from 1");
     Vec3 isocenterLps;
     std::string targetName;
     if (!a.plan.empty()) {
@@ -145,13 +113,13 @@ int runRegister(const RegisterArguments& a)
         isocenterLps = target->targetLps;
         targetName = target->name;
     } else {
-        isocenterLps = point(a.isocenter, "--isocenter");
+        isocenterLps = parseLpsPoint(a.isocenter, "--isocenter");
     }
 
     ProjectionImage fluoro = loadProjectionImage(a.fluoro);
     if (a.frame > fluoro.frameCount)
-        bad(a.fluoro + ": frame " + std::to_string(a.frame) + " does not exist (" +
-            std::to_string(fluoro.frameCount) + " frames)");
+        badArgument(a.fluoro + ": frame " + std::to_string(a.frame) + " does not exist (" +
+                    std::to_string(fluoro.frameCount) + " frames)");
     const std::vector<std::string> assumed = completeGeometry(fluoro, a);
     const CArmGeometry view = fluoro.frameView(a.frame - 1, isocenterLps);
 

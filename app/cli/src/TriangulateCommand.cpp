@@ -2,6 +2,7 @@
 // registered poses of `register`, in the CT's LPS; without them, relative to the shared isocentre
 // of a C-arm turning about it (LPS directions), from the headers' angles and distances.
 
+#include "ArgumentText.h"
 #include "CliCommand.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/ProjectionImage.h"
@@ -29,25 +30,6 @@ struct TriangulateArguments
     bool json = false;
 };
 
-[[noreturn]] void bad(const std::string& message)
-{
-    throw Error(ErrorCode::InvalidArgument, message);
-}
-
-double number(const std::string& text, const std::string& what)
-{
-    std::size_t used = 0;
-    double value = 0.0;
-    try {
-        value = std::stod(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used != text.size() || text.empty() || !std::isfinite(value))
-        bad(what + ": \"" + text + "\" is not a number");
-    return value;
-}
-
 struct ViewMark
 {
     std::string path;
@@ -59,13 +41,14 @@ ViewMark parseView(const std::string& text)
 {
     const auto colon = text.rfind(':');
     if (colon == std::string::npos || colon == 0)
-        bad("--view \"" + text + "\" must be FILE:COLUMN,ROW");
+        badArgument("--view \"" + text + "\" must be FILE:COLUMN,ROW");
     const std::string pixel = text.substr(colon + 1);
     const auto comma = pixel.find(',');
     if (comma == std::string::npos)
-        bad("--view \"" + text + "\" must be FILE:COLUMN,ROW");
+        badArgument("--view \"" + text + "\" must be FILE:COLUMN,ROW");
     return {text.substr(0, colon),
-            {number(pixel.substr(0, comma), "--view column"), number(pixel.substr(comma + 1), "--view row")}};
+            {parseNumber(pixel.substr(0, comma), "--view column"),
+             parseNumber(pixel.substr(comma + 1), "--view row")}};
 }
 
 std::string stringField(const json& object, const char* key);
@@ -129,11 +112,11 @@ json vec(const Vec3& v)
 int runTriangulate(const TriangulateArguments& a)
 {
     if (a.views.size() != 2)
-        bad("give exactly two --view FILE:COLUMN,ROW");
+        badArgument("give exactly two --view FILE:COLUMN,ROW");
     if (a.pose1.empty() != a.pose2.empty())
-        bad("--pose1 and --pose2 go together");
+        badArgument("--pose1 and --pose2 go together");
     if (!(a.warnGapMm > 0.0))
-        bad("--warn-gap-mm must be positive");
+        badArgument("--warn-gap-mm must be positive");
     const bool withPoses = !a.pose1.empty();
     ViewMark marks[2] = {parseView(a.views[0]), parseView(a.views[1])};
     ProjectionMatrix projections[2];
@@ -141,9 +124,9 @@ int runTriangulate(const TriangulateArguments& a)
         const ProjectionImage image = loadProjectionImage(marks[v].path, false);
         if (marks[v].pixel.column < -0.5 || marks[v].pixel.row < -0.5 ||
             marks[v].pixel.column > image.columns - 0.5 || marks[v].pixel.row > image.rows - 0.5)
-            bad(marks[v].path + ": the mark (" + std::to_string(marks[v].pixel.column) + ", " +
-                std::to_string(marks[v].pixel.row) + ") lies outside the " + std::to_string(image.columns) +
-                " x " + std::to_string(image.rows) + " image");
+            badArgument(marks[v].path + ": the mark (" + std::to_string(marks[v].pixel.column) + ", " +
+                        std::to_string(marks[v].pixel.row) + ") lies outside the " +
+                        std::to_string(image.columns) + " x " + std::to_string(image.rows) + " image");
         if (withPoses)
             projections[v] = readPose(v == 0 ? a.pose1 : a.pose2, image);
         else
