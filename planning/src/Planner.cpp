@@ -1,33 +1,11 @@
 #include "needleplan/planning/Planner.h"
 
 #include "needleplan/imaging/Error.h"
-#include "needleplan/imaging/Progress.h"
+#include "needleplan/imaging/ProgressRange.h"
 #include "needleplan/planning/BodyModel.h"
 #include "needleplan/planning/ClearanceField.h"
 
 namespace np::planning {
-
-namespace {
-/// Forwards progress of one target as a slice of the whole.
-class SliceProgress : public ProgressSink
-{
-public:
-    SliceProgress(ProgressSink* outer, double begin, double width, std::string name)
-        : m_outer(outer), m_begin(begin), m_width(width), m_name(std::move(name))
-    {
-    }
-    void report(double fraction, const std::string& stage) override
-    {
-        reportProgress(m_outer, m_begin + m_width * fraction, m_name + ": " + stage);
-    }
-    bool cancelRequested() const override { return m_outer && m_outer->cancelRequested(); }
-
-private:
-    ProgressSink* m_outer;
-    double m_begin, m_width;
-    std::string m_name;
-};
-} // namespace
 
 PlanOutcome planTargets(ClearanceFieldSet& fields, const BodyModel& body, const PlanRequest& request,
                         ProgressSink* progress)
@@ -42,7 +20,8 @@ PlanOutcome planTargets(ClearanceFieldSet& fields, const BodyModel& body, const 
     const double width = 1.0 / static_cast<double>(request.targets.size());
     for (std::size_t n = 0; n < request.targets.size(); ++n) {
         const TargetRequest& t = request.targets[n];
-        SliceProgress slice(progress, width * static_cast<double>(n), width, t.name);
+        ProgressRange slice(progress, width * static_cast<double>(n), width * static_cast<double>(n + 1),
+                            t.name + ": ");
         SearchResult result = planTarget(fields, request.structures, body, t.targetLps, request.needle,
                                          request.preset, request.options, progress ? &slice : nullptr);
         PlanTarget target;

@@ -1,30 +1,10 @@
 #include "needleplan/planning/PostInsertionValidation.h"
 
 #include "needleplan/imaging/Error.h"
-#include "needleplan/imaging/Progress.h"
+#include "needleplan/imaging/ProgressRange.h"
 #include "needleplan/imaging/Volume.h"
 
 namespace np::planning {
-
-namespace {
-
-/// Forwards a stage's progress into its share of the whole.
-class StageProgress : public ProgressSink
-{
-public:
-    StageProgress(ProgressSink* target, double from, double to) : m_target(target), m_from(from), m_to(to) {}
-    void report(double fraction, const std::string& stage) override
-    {
-        reportProgress(m_target, m_from + (m_to - m_from) * fraction, stage);
-    }
-    bool cancelRequested() const override { return m_target && m_target->cancelRequested(); }
-
-private:
-    ProgressSink* m_target;
-    double m_from, m_to;
-};
-
-} // namespace
 
 std::vector<Trajectory> plannedTrajectories(const Plan& plan, std::vector<std::string>* targetNames)
 {
@@ -54,7 +34,7 @@ ValidationResult validatePostInsertion(const Plan& plan, const imaging::Volume& 
     if (result.planned.empty())
         result.warnings.push_back("the plan has no trajectory: every needle found is reported unmatched");
 
-    StageProgress registrationProgress(progress, 0.0, 0.7);
+    ProgressRange registrationProgress(progress, 0.0, 0.7);
     result.registration =
         imaging::registerRigid(planningCt, postCt, options.registration, &registrationProgress);
     for (const auto& w : result.registration.warnings)
@@ -64,7 +44,7 @@ ValidationResult validatePostInsertion(const Plan& plan, const imaging::Volume& 
         return result;
     }
 
-    StageProgress detectionProgress(progress, 0.7, 0.9);
+    ProgressRange detectionProgress(progress, 0.7, 0.9);
     // The planning CT seen through the registration is what the post CT would show without the
     // needles: the detector weighs the metal against it (exact even where bone flanks the tip).
     imaging::NeedleDetectionOptions detection = options.detection;

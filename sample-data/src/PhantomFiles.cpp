@@ -1,38 +1,21 @@
 // Writing the phantom to disk (DICOM series, segmentation, targets catalogue) and reading targets.
 
-#include <nlohmann/json.hpp>
+#include "needleplan/imaging/AtomicFile.h"
+#include "needleplan/imaging/DicomSeriesWriter.h"
+#include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/LabelMapIO.h"
+#include "needleplan/imaging/ProgressRange.h"
+#include "needleplan/phantom/LumbarPhantom.h"
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
-
-#include "needleplan/imaging/DicomSeriesWriter.h"
-#include "needleplan/imaging/AtomicFile.h"
-#include "needleplan/imaging/Error.h"
-#include "needleplan/imaging/LabelMapIO.h"
-#include "needleplan/imaging/Progress.h"
-#include "needleplan/phantom/LumbarPhantom.h"
 
 namespace np::phantom {
 
 namespace {
-
-/// Forwards the DICOM writer's progress into the first part of the whole write.
-class ScaledProgress : public ProgressSink
-{
-public:
-    ScaledProgress(ProgressSink* target, double from, double to) : m_target(target), m_from(from), m_to(to) {}
-    void report(double fraction, const std::string& stage) override
-    {
-        reportProgress(m_target, m_from + (m_to - m_from) * fraction, stage);
-    }
-    bool cancelRequested() const override { return m_target && m_target->cancelRequested(); }
-
-private:
-    ProgressSink* m_target;
-    double m_from, m_to;
-};
 
 /// The string member `key` of `object`, "" when absent; throws CorruptData when not a string.
 std::string stringMember(const nlohmann::json& object, const char* key, const std::string& path)
@@ -93,14 +76,18 @@ std::vector<NamedTarget> readTargets(const std::string& path)
                 throw Error(ErrorCode::CorruptData, path + ": a target has no name");
             const auto& p = entry.at("positionLps");
             if (!p.is_array() || p.size() != 3)
-                throw Error(ErrorCode::CorruptData, path + ": target '" + t.name + "' needs positionLps [x, y, z]");
+                throw Error(ErrorCode::CorruptData,
+                            path + ": target '" + t.name + "' needs positionLps [x, y, z]");
             for (int a = 0; a < 3; ++a) {
                 if (!p[static_cast<std::size_t>(a)].is_number())
-                    throw Error(ErrorCode::CorruptData, path + ": target '" + t.name + "' has a non-numeric position");
+                    throw Error(ErrorCode::CorruptData,
+                                path + ": target '" + t.name + "' has a non-numeric position");
                 t.positionLps[a] = p[static_cast<std::size_t>(a)].get<double>();
             }
-            if (!std::isfinite(t.positionLps.x) || !std::isfinite(t.positionLps.y) || !std::isfinite(t.positionLps.z))
-                throw Error(ErrorCode::CorruptData, path + ": target '" + t.name + "' has a non-finite position");
+            if (!std::isfinite(t.positionLps.x) || !std::isfinite(t.positionLps.y) ||
+                !std::isfinite(t.positionLps.z))
+                throw Error(ErrorCode::CorruptData,
+                            path + ": target '" + t.name + "' has a non-finite position");
             t.level = stringMember(entry, "level", path);
             t.side = stringMember(entry, "side", path);
             t.kind = stringMember(entry, "kind", path);
@@ -131,12 +118,13 @@ void writePhantom(const Phantom& phantom, const std::string& folder, ProgressSin
         }
     imaging::DicomWriteOptions options;
     options.modality = "CT";
-    options.patientPosition = phantom.ct.info().patientPosition.empty() ? "HFP" : phantom.ct.info().patientPosition;
+    options.patientPosition =
+        phantom.ct.info().patientPosition.empty() ? "HFP" : phantom.ct.info().patientPosition;
     options.patientName = "Phantom^Lumbar";
     options.patientId = "NP-PHANTOM";
-    options.seriesDescription = phantom.ct.info().description.empty() ? "NeedlePlan lumbar phantom"
-                                                                      : phantom.ct.info().description;
-    ScaledProgress dicomProgress(progress, 0.0, 0.8);
+    options.seriesDescription =
+        phantom.ct.info().description.empty() ? "NeedlePlan lumbar phantom" : phantom.ct.info().description;
+    ProgressRange dicomProgress(progress, 0.0, 0.8);
     imaging::writeDicomSeries(phantom.ct, dicom.string(), options, &dicomProgress);
     throwIfCancelled(progress);
     reportProgress(progress, 0.8, "Writing structures");

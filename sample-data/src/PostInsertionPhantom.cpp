@@ -2,7 +2,7 @@
 
 #include "needleplan/imaging/DicomSeriesWriter.h"
 #include "needleplan/imaging/Error.h"
-#include "needleplan/imaging/Progress.h"
+#include "needleplan/imaging/ProgressRange.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,22 +14,6 @@
 namespace np::phantom {
 
 namespace {
-
-/// Forwards a stage's progress into its share of the whole.
-class StageProgress : public ProgressSink
-{
-public:
-    StageProgress(ProgressSink* target, double from, double to) : m_target(target), m_from(from), m_to(to) {}
-    void report(double fraction, const std::string& stage) override
-    {
-        reportProgress(m_target, m_from + (m_to - m_from) * fraction, stage);
-    }
-    bool cancelRequested() const override { return m_target && m_target->cancelRequested(); }
-
-private:
-    ProgressSink* m_target;
-    double m_from, m_to;
-};
 
 /// Nominal outer diameters of thin-wall hypodermic tubing (ISO 9626), as in the needle catalogue.
 double outerDiameterMm(int gauge)
@@ -171,7 +155,7 @@ PostInsertionPhantom generatePostInsertionCt(const PostInsertionOptions& options
 
     PhantomOptions phantomOptions = options.phantom;
     phantomOptions.anatomyMotion = result.postFromPlanning;
-    StageProgress anatomyProgress(progress, 0.0, 0.7);
+    ProgressRange anatomyProgress(progress, 0.0, 0.7);
     Phantom moved = generateLumbarPhantom(phantomOptions, &anatomyProgress);
     result.ct = std::move(moved.ct);
     result.ct.info().description = "NeedlePlan lumbar phantom, post-insertion";
@@ -268,7 +252,7 @@ void writePostInsertionPhantom(const PostInsertionPhantom& phantom, const PostIn
     dicomOptions.patientId = "NP-PHANTOM";
     dicomOptions.seriesDescription = phantom.ct.info().description;
     dicomOptions.seriesNumber = 2;
-    StageProgress dicomProgress(progress, 0.0, 0.95);
+    ProgressRange dicomProgress(progress, 0.0, 0.95);
     imaging::writeDicomSeries(phantom.ct, dicom.string(), dicomOptions, &dicomProgress);
 
     nlohmann::json truth;
