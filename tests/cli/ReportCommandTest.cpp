@@ -16,46 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-/// Text with every run of white space (line breaks of wrapped captions too) made one space.
-std::string singleSpaced(const std::string& text)
-{
-    std::string out;
-    bool space = false;
-    for (const char c : text) {
-        if (std::isspace(static_cast<unsigned char>(c))) {
-            space = true;
-            continue;
-        }
-        if (space && !out.empty())
-            out += ' ';
-        space = false;
-        out += c;
-    }
-    return out;
-}
-
-std::string run(const std::string& command)
-{
-    std::string output;
-    if (FILE* pipe = ::popen((command + " 2>&1").c_str(), "r")) {
-        char buffer[4096];
-        std::size_t n = 0;
-        while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
-            output.append(buffer, n);
-        ::pclose(pipe);
-    }
-    return output;
-}
-
-/// An attribute's value as DCMTK's dcmdump prints it ("" when absent), e.g. tag "0020,000d".
-std::string dumpedValue(const std::filesystem::path& file, const std::string& tag)
-{
-    const std::string out = run("dcmdump -Un +P " + tag + " '" + file.string() + "'");
-    const auto open = out.find('['), close = out.find(']', open == std::string::npos ? 0 : open);
-    return open == std::string::npos || close == std::string::npos ? std::string()
-                                                                   : out.substr(open + 1, close - open - 1);
-}
-
 TEST(ReportCommand, PdfAndDicomObjectsOfAPlanOnTheLiverCt)
 {
     NP_REQUIRE_REALDICOM();
@@ -98,18 +58,20 @@ TEST(ReportCommand, PdfAndDicomObjectsOfAPlanOnTheLiverCt)
     const auto result = np::test::runCli({"report", "--plan", (dir.path() / "plan.json").string(), "--out",
                                           pdf.string(), "--dicom-dir", dicom.string()});
     ASSERT_EQ(result.exitCode, 0) << result.err;
-    const std::string text = singleSpaced(run("pdftotext -layout '" + pdf.string() + "' -"));
+    const std::string text =
+        np::test::singleSpaced(np::test::runCommand("pdftotext -layout '" + pdf.string() + "' -"));
     for (const char* expected :
          {"Liver lesion segment VI", "64.3", "72.8", "-105.9", "-15.9", "(-150.0, 40.0, -127.7)",
           "nerve roots", "Planning aid", "JANCT000", "99000", "2003-04-17"})
         EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
     // Every page renders.
-    const std::string info = run("pdfinfo '" + pdf.string() + "'");
+    const std::string info = np::test::runCommand("pdfinfo '" + pdf.string() + "'");
     const auto pagesAt = info.find("Pages:");
     ASSERT_NE(pagesAt, std::string::npos) << info;
     const int pages = std::atoi(info.c_str() + pagesAt + 6);
     EXPECT_GE(pages, 1);
-    run("pdftoppm -r 20 -png '" + pdf.string() + "' '" + (dir.path() / "page").string() + "'");
+    np::test::runCommand("pdftoppm -r 20 -png '" + pdf.string() + "' '" + (dir.path() / "page").string() +
+                         "'");
     int rendered = 0;
     for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
         rendered += entry.path().extension() == ".png" && std::filesystem::file_size(entry.path()) > 0;
@@ -119,7 +81,7 @@ TEST(ReportCommand, PdfAndDicomObjectsOfAPlanOnTheLiverCt)
     EXPECT_NE(text.find("3D view"), std::string::npos);
     EXPECT_NE(text.find("bull's-eye view"), std::string::npos);
     EXPECT_NE(text.find("progression view"), std::string::npos);
-    const std::string pdfImages = run("pdfimages -list '" + pdf.string() + "'");
+    const std::string pdfImages = np::test::runCommand("pdfimages -list '" + pdf.string() + "'");
     int images = 0;
     for (std::size_t at = pdfImages.find(" image "); at != std::string::npos;
          at = pdfImages.find(" image ", at + 1))
@@ -128,24 +90,28 @@ TEST(ReportCommand, PdfAndDicomObjectsOfAPlanOnTheLiverCt)
 
     // The DICOM objects: dciodvfy-clean, in the CT's study and patient, the pictures in one series.
     const auto ctFile = np::test::realDicomDir() / "06_seg_ct_liver" / "ct" / "01.dcm";
-    const std::string studyUid = dumpedValue(ctFile, "0020,000d");
+    const std::string studyUid = np::test::dumpedDicomValue(ctFile, "0020,000d");
     ASSERT_FALSE(studyUid.empty());
     std::set<std::string> pictureSeries;
     for (const char* name :
          {"report.dcm", "picture_1.dcm", "picture_2.dcm", "picture_3.dcm", "picture_4.dcm"}) {
         ASSERT_TRUE(std::filesystem::exists(dicom / name)) << name;
-        EXPECT_EQ(dumpedValue(dicom / name, "0020,000d"), studyUid) << name;
-        EXPECT_EQ(dumpedValue(dicom / name, "0010,0020"), dumpedValue(ctFile, "0010,0020")) << name;
-        EXPECT_EQ(dumpedValue(dicom / name, "0010,0010"), dumpedValue(ctFile, "0010,0010")) << name;
+        EXPECT_EQ(np::test::dumpedDicomValue(dicom / name, "0020,000d"), studyUid) << name;
+        EXPECT_EQ(np::test::dumpedDicomValue(dicom / name, "0010,0020"),
+                  np::test::dumpedDicomValue(ctFile, "0010,0020"))
+            << name;
+        EXPECT_EQ(np::test::dumpedDicomValue(dicom / name, "0010,0010"),
+                  np::test::dumpedDicomValue(ctFile, "0010,0010"))
+            << name;
         if (std::string(name) != "report.dcm")
-            pictureSeries.insert(dumpedValue(dicom / name, "0020,000e"));
+            pictureSeries.insert(np::test::dumpedDicomValue(dicom / name, "0020,000e"));
         const auto verdict = np::test::runDciodvfy(dicom / name);
         NP_SKIP_UNLESS_DCIODVFY_RAN(verdict);
         EXPECT_EQ(verdict.errorCount, 0) << name << "\n" << verdict.errors;
     }
     EXPECT_EQ(pictureSeries.size(), 1u);
-    EXPECT_EQ(dumpedValue(dicom / "report.dcm", "0008,0016"), "1.2.840.10008.5.1.4.1.1.104.1");
-    EXPECT_EQ(dumpedValue(dicom / "picture_1.dcm", "0008,0016"), "1.2.840.10008.5.1.4.1.1.7");
+    EXPECT_EQ(np::test::dumpedDicomValue(dicom / "report.dcm", "0008,0016"), "1.2.840.10008.5.1.4.1.1.104.1");
+    EXPECT_EQ(np::test::dumpedDicomValue(dicom / "picture_1.dcm", "0008,0016"), "1.2.840.10008.5.1.4.1.1.7");
 }
 
 TEST(ReportCommand, MissingPlanIsBadInput)

@@ -22,45 +22,6 @@
 namespace np::gui {
 namespace {
 
-/// Text with every run of white space (line breaks of wrapped captions too) made one space.
-std::string singleSpaced(const std::string& text)
-{
-    std::string out;
-    bool space = false;
-    for (const char c : text) {
-        if (std::isspace(static_cast<unsigned char>(c))) {
-            space = true;
-            continue;
-        }
-        if (space && !out.empty())
-            out += ' ';
-        space = false;
-        out += c;
-    }
-    return out;
-}
-
-std::string run(const std::string& command)
-{
-    std::string output;
-    if (FILE* pipe = ::popen((command + " 2>&1").c_str(), "r")) {
-        char buffer[4096];
-        std::size_t n = 0;
-        while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
-            output.append(buffer, n);
-        ::pclose(pipe);
-    }
-    return output;
-}
-
-std::string dumpedValue(const std::filesystem::path& file, const std::string& tag)
-{
-    const std::string out = run("dcmdump -Un +P " + tag + " '" + file.string() + "'");
-    const auto open = out.find('['), close = out.find(']', open == std::string::npos ? 0 : open);
-    return open == std::string::npos || close == std::string::npos ? std::string()
-                                                                   : out.substr(open + 1, close - open - 1);
-}
-
 TEST(CaseReportAction, ReportOfAHandPlacedTrajectoryHoldsThe3DViewAndGoesToDicom)
 {
     NP_REQUIRE_DISPLAY();
@@ -110,7 +71,8 @@ TEST(CaseReportAction, ReportOfAHandPlacedTrajectoryHoldsThe3DViewAndGoesToDicom
     ASSERT_TRUE(test::waitUntil([&] { return finished; }, 120000));
     ASSERT_TRUE(written) << message.toStdString();
 
-    const std::string pdfText = singleSpaced(run("pdftotext -layout '" + pdf.toStdString() + "' -"));
+    const std::string pdfText =
+        test::singleSpaced(test::runCommand("pdftotext -layout '" + pdf.toStdString() + "' -"));
     for (const std::string& expected :
          {named.name.toStdString(), std::string("3D view as shown in the workstation"),
           std::string("NOT EVALUATED"), std::string("bull's-eye view"), std::string("Planning aid"),
@@ -118,7 +80,7 @@ TEST(CaseReportAction, ReportOfAHandPlacedTrajectoryHoldsThe3DViewAndGoesToDicom
         EXPECT_NE(pdfText.find(expected), std::string::npos) << expected << "\n" << pdfText;
     // Five pictures: the workstation's 3D view, the bone surface view, the CT along the needle, two
     // DRRs.
-    const std::string images = run("pdfimages -list '" + pdf.toStdString() + "'");
+    const std::string images = test::runCommand("pdfimages -list '" + pdf.toStdString() + "'");
     int count = 0;
     for (std::size_t at = images.find(" image "); at != std::string::npos;
          at = images.find(" image ", at + 1))
@@ -132,12 +94,12 @@ TEST(CaseReportAction, ReportOfAHandPlacedTrajectoryHoldsThe3DViewAndGoesToDicom
         if (entry.is_regular_file() && entry.path().extension() == ".dcm" && ctFile.empty())
             ctFile = entry.path();
     ASSERT_FALSE(ctFile.empty()) << ctFolder;
-    const std::string studyUid = dumpedValue(ctFile, "0020,000d");
+    const std::string studyUid = test::dumpedDicomValue(ctFile, "0020,000d");
     ASSERT_FALSE(studyUid.empty()) << ctFile;
     for (const char* name : {"report.dcm", "picture_1.dcm", "picture_5.dcm"}) {
         const auto path = std::filesystem::path(dicom.toStdString()) / name;
         ASSERT_TRUE(std::filesystem::exists(path)) << name << "\n" << message.toStdString();
-        EXPECT_EQ(dumpedValue(path, "0020,000d"), studyUid) << name;
+        EXPECT_EQ(test::dumpedDicomValue(path, "0020,000d"), studyUid) << name;
         const auto verdict = np::test::runDciodvfy(path);
         NP_SKIP_UNLESS_DCIODVFY_RAN(verdict);
         EXPECT_EQ(verdict.errorCount, 0) << name << "\n" << verdict.errors;

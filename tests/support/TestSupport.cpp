@@ -1,6 +1,7 @@
 #include "TestSupport.h"
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +24,44 @@ std::filesystem::path realDicomDir()
 std::filesystem::path binaryDir()
 {
     return NP_BINARY_DIR;
+}
+
+std::string runCommand(const std::string& command)
+{
+    std::string output;
+    if (FILE* pipe = ::popen((command + " 2>&1").c_str(), "r")) {
+        char buffer[4096];
+        std::size_t n = 0;
+        while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
+            output.append(buffer, n);
+        ::pclose(pipe);
+    }
+    return output;
+}
+
+std::string singleSpaced(const std::string& text)
+{
+    std::string out;
+    bool space = false;
+    for (const char c : text) {
+        if (std::isspace(static_cast<unsigned char>(c))) {
+            space = true;
+            continue;
+        }
+        if (space && !out.empty())
+            out += ' ';
+        space = false;
+        out += c;
+    }
+    return out;
+}
+
+std::string dumpedDicomValue(const std::filesystem::path& file, const std::string& tag)
+{
+    const std::string out = runCommand("dcmdump -Un +P " + tag + " '" + file.string() + "'");
+    const auto open = out.find('['), close = out.find(']', open == std::string::npos ? 0 : open);
+    return open == std::string::npos || close == std::string::npos ? std::string()
+                                                                   : out.substr(open + 1, close - open - 1);
 }
 
 DciodvfyResult runDciodvfy(const std::filesystem::path& path)
@@ -56,9 +95,9 @@ TempDir::TempDir(const std::string& prefix)
 {
     static std::atomic<int> counter{0};
     const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    m_path = std::filesystem::temp_directory_path() /
-             (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(stamp) + "-" +
-              std::to_string(counter++));
+    m_path =
+        std::filesystem::temp_directory_path() / (prefix + "-" + std::to_string(::getpid()) + "-" +
+                                                  std::to_string(stamp) + "-" + std::to_string(counter++));
     std::filesystem::create_directories(m_path);
 }
 

@@ -24,6 +24,15 @@ struct DciodvfyResult
 /// Runs dciodvfy on `path`.
 DciodvfyResult runDciodvfy(const std::filesystem::path& path);
 
+/// Runs a shell command and returns what it printed (stdout and stderr together); "" when it cannot start.
+std::string runCommand(const std::string& command);
+
+/// `text` with every run of white space (line breaks of wrapped captions too) made one space.
+std::string singleSpaced(const std::string& text);
+
+/// An attribute's value as DCMTK's dcmdump prints it, e.g. tag "0020,000d"; "" when absent.
+std::string dumpedDicomValue(const std::filesystem::path& file, const std::string& tag);
+
 /// A fresh, empty folder removed when the object goes out of scope.
 class TempDir
 {
@@ -51,6 +60,7 @@ private:
 #define NP_REQUIRE_REALDICOM()                                                                               \
     do {                                                                                                     \
         if (::np::test::realDicomDir().empty())                                                              \
-            GTEST_SKIP() << "real DICOM data not found (expected ../shared/data/realdicom beside the project " \
-                            "or $NP_REALDICOM_DIR)";                                                         \
+            GTEST_SKIP()                                                                                     \
+                << "real DICOM data not found (expected ../shared/data/realdicom beside the project "        \
+                   "or $NP_REALDICOM_DIR)";                                                                  \
     } while (0)

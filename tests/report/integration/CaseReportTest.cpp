@@ -18,37 +18,6 @@
 namespace np::report {
 namespace {
 
-/// Text with every run of white space (line breaks of wrapped captions too) made one space.
-std::string singleSpaced(const std::string& text)
-{
-    std::string out;
-    bool space = false;
-    for (const char c : text) {
-        if (std::isspace(static_cast<unsigned char>(c))) {
-            space = true;
-            continue;
-        }
-        if (space && !out.empty())
-            out += ' ';
-        space = false;
-        out += c;
-    }
-    return out;
-}
-
-std::string run(const std::string& command)
-{
-    std::string output;
-    if (FILE* pipe = ::popen((command + " 2>&1").c_str(), "r")) {
-        char buffer[4096];
-        std::size_t n = 0;
-        while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
-            output.append(buffer, n);
-        ::pclose(pipe);
-    }
-    return output;
-}
-
 bool havePoppler()
 {
     return std::system("command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && "
@@ -113,7 +82,7 @@ TEST(CaseReport, PdfHoldsTargetsAndNumbersAndEveryPageRenders)
     writeCaseReportPdf(content, pdf);
     ASSERT_TRUE(std::filesystem::exists(pdf));
 
-    const std::string text = singleSpaced(run("pdftotext -layout '" + pdf + "' -"));
+    const std::string text = test::singleSpaced(test::runCommand("pdftotext -layout '" + pdf + "' -"));
     for (const char* expected : {"L4 medial branch left",
                                  "L5 dorsal ramus right",
                                  "Sacral target 2",
@@ -138,12 +107,12 @@ TEST(CaseReport, PdfHoldsTargetsAndNumbersAndEveryPageRenders)
                                  "spinal canal"})
         EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
 
-    const std::string info = run("pdfinfo '" + pdf + "'");
+    const std::string info = test::runCommand("pdfinfo '" + pdf + "'");
     const auto at = info.find("Pages:");
     ASSERT_NE(at, std::string::npos) << info;
     const int pages = std::atoi(info.c_str() + at + 6);
     EXPECT_GE(pages, 1);
-    run("pdftoppm -r 30 -png '" + pdf + "' '" + (dir.path() / "page").string() + "'");
+    test::runCommand("pdftoppm -r 30 -png '" + pdf + "' '" + (dir.path() / "page").string() + "'");
     int rendered = 0;
     for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
         rendered += entry.path().extension() == ".png" && std::filesystem::file_size(entry.path()) > 0;
