@@ -41,4 +41,13 @@ np::Vec3 parseLpsPoint(const std::string& text, const std::string& what)
     return p;
 }
 
+const planning::PlanTarget& planTargetNamed(const planning::Plan& plan, const std::string& planPath,
+                                            const std::string& name)
+{
+    for (const auto& t : plan.targets)
+        if (name.empty() || t.name == name)
+            return t;
+    throw np::Error(np::ErrorCode::NotFound, planPath + ": no target named \"" + name + "\"");
+}
+
 } // namespace np::cli

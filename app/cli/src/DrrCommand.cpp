@@ -156,14 +156,7 @@ int runDrr(const DrrArguments& a)
     std::optional<Vec3> targetLps, entryLps;
     if (!a.plan.empty()) {
         const planning::Plan plan = planning::loadPlan(a.plan);
-        const planning::PlanTarget* target = nullptr;
-        for (const auto& t : plan.targets)
-            if (a.targetName.empty() || t.name == a.targetName) {
-                target = &t;
-                break;
-            }
-        if (target == nullptr)
-            throw Error(ErrorCode::NotFound, a.plan + ": no target named \"" + a.targetName + "\"");
+        const planning::PlanTarget* target = &planTargetNamed(plan, a.plan, a.targetName);
         targetLps = target->targetLps;
         isocenterLps = target->targetLps;
         const planning::PlannedTrajectory* chosen = nullptr;

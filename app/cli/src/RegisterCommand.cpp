@@ -102,14 +102,7 @@ int runRegister(const RegisterArguments& a)
     std::string targetName;
     if (!a.plan.empty()) {
         const planning::Plan plan = planning::loadPlan(a.plan);
-        const planning::PlanTarget* target = nullptr;
-        for (const auto& t : plan.targets)
-            if (a.targetName.empty() || t.name == a.targetName) {
-                target = &t;
-                break;
-            }
-        if (target == nullptr)
-            throw Error(ErrorCode::NotFound, a.plan + ": no target named \"" + a.targetName + "\"");
+        const planning::PlanTarget* target = &planTargetNamed(plan, a.plan, a.targetName);
         isocenterLps = target->targetLps;
         targetName = target->name;
     } else {
