@@ -1,5 +1,7 @@
 #include "needleplan/imaging/ProjectionImage.h"
 
+#include "needleplan/imaging/ImageLoader.h"
+
 #include "DcmtkAccess.h"
 #include "DicomHeader.h"
 #include "DicomPixelDecoder.h"
@@ -461,6 +463,16 @@ ProjectionImage loadProjectionImage(const std::string& path, bool withPixels, Pr
         throwIfCancelled(progress);
         const std::size_t frameSize =
             static_cast<std::size_t>(image.rows) * static_cast<std::size_t>(image.columns);
+        // The header's claim is checked against the memory cap before anything is allocated.
+        const std::uint64_t bytes = static_cast<std::uint64_t>(frameSize) *
+                                    static_cast<std::uint64_t>(image.frameCount) * sizeof(float);
+        const std::uint64_t cap = effectiveMemoryCap(LoadOptions{}.memoryCapBytes);
+        if (bytes > cap)
+            throw Error(ErrorCode::TooLarge,
+                        path + ": " + std::to_string(image.columns) + " x " + std::to_string(image.rows) +
+                            " pixels in " + std::to_string(image.frameCount) + " frames need " +
+                            std::to_string(bytes >> 20) + " MiB, more than the memory cap of " +
+                            std::to_string(cap >> 20) + " MiB");
         image.pixels.resize(frameSize * static_cast<std::size_t>(image.frameCount));
         detail::DecodeRequest request;
         request.path = path;

@@ -350,3 +350,37 @@ TEST(ProjectionImage, EnhancedXaFramesTakeTheirFunctionalGroups)
         EXPECT_NE(std::string(e.what()).find("PerFrameFunctionalGroupsSequence"), std::string::npos);
     }
 }
+
+TEST(ProjectionImage, AHeaderClaimingMorePixelsThanMemoryHoldsIsRefusedBeforeReading)
+{
+    // 65535 x 65535 pixels in 100000 frames would need 65535 * 65535 * 100000 * 4 bytes (about
+    // 1.7 PB) of display values: refused from the header (TooLarge, the file named), never allocated.
+    np::test::TempDir dir;
+    const CArmParameters p = baseView(0, 0);
+    const std::string path = (dir.path() / "huge.dcm").string();
+    writeXaImage(path, {CArmGeometry(p)}, {ramp(p, 0)});
+    setAttribute(path, DCM_Rows, "65535");
+    setAttribute(path, DCM_Columns, "65535");
+    setAttribute(path, DCM_NumberOfFrames, "100000");
+    try {
+        (void)loadProjectionImage(path);
+        FAIL() << "a 1.7 PB projection image was read";
+    } catch (const np::Error& e) {
+        EXPECT_EQ(e.code(), np::ErrorCode::TooLarge) << e.what();
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+    // The header alone (a listing) is still readable.
+    const ProjectionImage header = loadProjectionImage(path, false);
+    EXPECT_EQ(header.rows, 65535);
+    EXPECT_EQ(header.frameCount, 100000);
+    // 2000 x 2000 pixels in 300 frames (4.8 GB of values) is over the 4 GiB default cap as well.
+    setAttribute(path, DCM_Rows, "2000");
+    setAttribute(path, DCM_Columns, "2000");
+    setAttribute(path, DCM_NumberOfFrames, "300");
+    try {
+        (void)loadProjectionImage(path);
+        FAIL() << "a 4.8 GB projection image was read";
+    } catch (const np::Error& e) {
+        EXPECT_EQ(e.code(), np::ErrorCode::TooLarge) << e.what();
+    }
+}

@@ -396,8 +396,9 @@ TEST(LumbarPhantom, MedialBranchTargetsSitOnTheBoneSurfaceAtTheSapTpJunction)
 {
     const Phantom& p = defaultPhantom();
     const std::map<std::string, std::string> vertebraOfNerve = {{"L2", "L3"}, {"L3", "L4"}, {"L4", "L5"}};
-    for (const auto& [nerve, vertebra] : vertebraOfNerve)
+    for (const auto& [nerve, vertebraName] : vertebraOfNerve)
         for (const char* side : {"left", "right"}) {
+            const std::string vertebra = vertebraName; // a lambda may not capture a structured binding (C++17)
             const NamedTarget& t = target(p, nerve + " medial branch " + side + " (SAP-TP junction)");
             const double sign = std::string(side) == "left" ? 1.0 : -1.0;
             const Vec3 body = np::phantom::vertebralBodyCentreLps(vertebra);
