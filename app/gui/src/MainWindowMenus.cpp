@@ -2,6 +2,7 @@
 
 #include "needleplan/gui/CaseReportAction.h"
 #include "needleplan/gui/MainWindow.h"
+#include "needleplan/gui/RehearsalPanel.h"
 
 #include <QAction>
 #include <QComboBox>
@@ -101,6 +102,7 @@ void MainWindow::buildMenus()
     accessMap->setChecked(true);
     connect(accessMap, &QAction::toggled, m_grid, &ViewGrid::setAccessMapVisible);
     view->addAction(tr("Reset views"), m_grid, &ViewGrid::resetViews);
+    addRehearsalMode(*this, menuBar()->addMenu(tr("&Plan")));
 
     toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     toolbar->addAction(style()->standardIcon(QStyle::SP_DirOpenIcon), tr("Open DICOM"), openDicom,

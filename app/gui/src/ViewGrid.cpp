@@ -377,22 +377,26 @@ void ViewGrid::focus3dOnActiveTarget()
 void ViewGrid::refreshAccessMap()
 {
     // The accessibility map shown is the active target's, while its search results stand.
-    m_modelView->scene().setAccessMap(m_plan.accessMap(m_plan.activeTarget()));
+    m_modelView->scene().setAccessMap(m_planHidden ? std::vector<render::AccessPoint>{}
+                                                   : m_plan.accessMap(m_plan.activeTarget()));
     m_modelView->scene().setAccessMapVisible(m_accessMapVisible);
     m_modelView->refresh();
 }
 
 void ViewGrid::refreshTrajectoryViews()
 {
-    const PlanTarget* target = m_plan.active();
-    if (!target || !target->entryLps || distance(*target->entryLps, target->targetLps) < 1e-6 ||
-        !m_image.volume()) {
+    const PlanTarget* active = m_plan.active();
+    std::optional<std::pair<Vec3, Vec3>> path = m_followed;
+    if (!m_planHidden && active && active->entryLps)
+        path = std::make_pair(*active->entryLps, active->targetLps);
+    if (!path || distance(path->first, path->second) < 1e-6 || !m_image.volume()) {
         m_needleView->scene().setPositionText("no trajectory");
         m_probeView->scene().setPositionText("no trajectory");
         return;
     }
-    const Vec3 entryLps = *target->entryLps;
-    const Vec3 along = normalized(target->targetLps - entryLps);
+    const Vec3 entryLps = path->first;
+    const Vec3 targetLps = path->second;
+    const Vec3 along = normalized(targetLps - entryLps);
     Vec3 reference = cross(along, Vec3{0, 0, 1});
     if (norm(reference) < 1e-3)
         reference = Vec3{1, 0, 0};
@@ -400,13 +404,13 @@ void ViewGrid::refreshTrajectoryViews()
     const double rotationDeg = std::lround(m_view.trajectoryRotationDeg());
     const double angle = rotationDeg * 3.14159265358979323846 / 180.0;
     const Vec3 rotated = reference * std::cos(angle) + cross(along, reference) * std::sin(angle);
-    const double length = distance(entryLps, target->targetLps);
+    const double length = distance(entryLps, targetLps);
 
     // Along the needle: entry at the top, tip below.
     render::SliceScene& needle = m_needleView->scene();
     needle.setAxes(render::axesFromRightUp(rotated, -along));
-    needle.setCursorLps(target->targetLps);
-    needle.centreOn(0.5 * (entryLps + target->targetLps), 1.6 * length);
+    needle.setCursorLps(targetLps);
+    needle.centreOn(0.5 * (entryLps + targetLps), 1.6 * length);
     char text[96];
     std::snprintf(text, sizeof text, "rotation %+d°", static_cast<int>(rotationDeg));
     needle.setPositionText(text);
@@ -428,9 +432,33 @@ void ViewGrid::refreshTrajectoryViews()
     m_probeView->refresh();
 }
 
+void ViewGrid::setPlanHidden(bool hidden, std::optional<std::pair<Vec3, Vec3>> followedEntryTargetLps)
+{
+    m_planHidden = hidden;
+    m_followed = hidden ? followedEntryTargetLps : std::nullopt;
+    refreshPlanGraphics();
+    refreshAccessMap();
+    refreshTrajectoryViews();
+}
+
+void ViewGrid::setOverlay(const QString& owner, const PlanGraphics& graphics)
+{
+    if (graphics.trajectories.empty() && graphics.targets.empty())
+        m_overlays.erase(owner);
+    else
+        m_overlays[owner] = graphics;
+    refreshPlanGraphics();
+}
+
 void ViewGrid::refreshPlanGraphics()
 {
-    const PlanGraphics graphics = planGraphics(m_plan);
+    PlanGraphics graphics = m_planHidden ? PlanGraphics{} : planGraphics(m_plan);
+    for (const auto& [owner, overlay] : m_overlays) {
+        graphics.trajectories.insert(graphics.trajectories.end(), overlay.trajectories.begin(),
+                                     overlay.trajectories.end());
+        graphics.targets.insert(graphics.targets.end(), overlay.targets.begin(), overlay.targets.end());
+    }
+    m_drawn = graphics;
     for (SliceViewWidget* slice : allSliceViews()) {
         slice->scene().setTrajectories(graphics.trajectories);
         slice->scene().setTargets(graphics.targets);

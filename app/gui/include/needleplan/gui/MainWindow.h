@@ -49,6 +49,7 @@ public:
     {
         return m_grid->sliceView(orientation);
     }
+    ViewGrid* viewGrid() const { return m_grid; }
     ModelViewWidget* modelView() const { return m_grid->modelView(); }
     SliceViewWidget* needleView() const { return m_grid->needleView(); }
     SliceViewWidget* probeView() const { return m_grid->probeView(); }

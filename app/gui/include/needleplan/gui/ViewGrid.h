@@ -4,9 +4,11 @@
 /// views bound to the models: they draw the models' state and turn clicks and drags into model
 /// calls; the 3D view builds its surfaces off the GUI thread when the structures change.
 
+#include "needleplan/gui/PlanGraphics.h"
 #include "needleplan/gui/SliceViewWidget.h"
 
 #include <QWidget>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -45,6 +47,14 @@ public:
     void renderNow();
     /// Writes one view's VTK image as PNG; false with a message.
     static bool saveViewScreenshot(QWidget* view, const QString& path, QString* error = nullptr);
+    /// Hides everything of the plan (trajectories, candidates, targets, accessibility map), as
+    /// rehearsal mode needs; the trajectory views then follow `followedEntryTargetLps` (if any).
+    void setPlanHidden(bool hidden, std::optional<std::pair<Vec3, Vec3>> followedEntryTargetLps = {});
+    /// Extra graphics drawn over the plan's in every view, by owner (rehearsal, needles found
+    /// after insertion); an empty one removes it.
+    void setOverlay(const QString& owner, const PlanGraphics& graphics);
+    /// What the views draw now (plan and overlays).
+    const PlanGraphics& drawnGraphics() const { return m_drawn; }
 
 signals:
     void surfacesReady();
@@ -79,6 +89,10 @@ private:
     QGridLayout* m_grid = nullptr;
     QWidget* m_maximised = nullptr;
     bool m_accessMapVisible = true;
+    bool m_planHidden = false;
+    std::optional<std::pair<Vec3, Vec3>> m_followed;
+    std::map<QString, PlanGraphics> m_overlays;
+    PlanGraphics m_drawn;
 };
 
 } // namespace np::gui

@@ -22,6 +22,8 @@ enum class PickMode
     MeasureDistance, ///< two clicks: a distance
     MeasureAngle,    ///< three clicks: an angle at the second
     MeasureEllipse,  ///< three clicks: centre, end of one semi-axis, the other semi-axis (HU region)
+    RehearsalTarget, ///< the resident's target in rehearsal mode (RehearsalSession takes it)
+    RehearsalEntry,  ///< the resident's entry in rehearsal mode
 };
 
 /// A named window/level (HU).
