@@ -150,6 +150,9 @@ void ImageModel::open(const QString& requested)
             for (const auto& entry : scan->series)
                 if (entry.kind == imaging::DicomSeriesKind::Volume && !entry.hasError())
                     loadable.push_back(entry.index);
+            for (const auto& entry : scan->series) // projections open in a fluoroscopy view
+                if (loadable.empty() && entry.kind == imaging::DicomSeriesKind::Projection && !entry.hasError())
+                    loadable.push_back(entry.index);
             if (scan->series.empty()) {
                 failed(ErrorCode::NotFound, tr("No DICOM images were found in %1 (%2 files skipped).")
                                                 .arg(shown)
@@ -187,6 +190,12 @@ void ImageModel::open(const QString& requested)
 
 void ImageModel::loadSeries(std::shared_ptr<imaging::DicomScanResult> scan, int index, const QString& path)
 {
+    if (scan->series[index].kind == imaging::DicomSeriesKind::Projection && !scan->series[index].frames.empty()) {
+        m_loading = false; // a projection never replaces the CT: it opens beside it
+        emit projectionChosen(QString::fromStdString(scan->series[index].frames.front().path));
+        emit loadFinished(false, tr("%1 is a projection image: opened in a fluoroscopy view").arg(path));
+        return;
+    }
     auto volume = std::make_shared<imaging::Volume>();
     m_task.start(
         tr("Loading series"),

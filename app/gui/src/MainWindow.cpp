@@ -40,6 +40,7 @@ MainWindow::MainWindow(QWidget* parent)
     resize(1560, 980);
     m_grid = new ViewGrid(*m_image, *m_structures, *m_plan, *m_view, *m_task, this);
     setCentralWidget(m_grid);
+    m_fluoro = new FluoroWorkspace(*this, *m_image, *m_plan, *m_structures, *m_task);
     buildDocks();
     buildMenus();
     buildStatusBar();
@@ -68,6 +69,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_structures, &StructuresModel::errorOccurred, this, &MainWindow::reportError);
     connect(m_plan, &PlanModel::errorOccurred, this, &MainWindow::reportError);
     connect(m_grid, &ViewGrid::errorOccurred, this, &MainWindow::reportError);
+    connect(m_fluoro, &FluoroWorkspace::errorOccurred, this, &MainWindow::reportError);
     connect(m_image, &ImageModel::loadFinished, this, &MainWindow::loadFinished);
     connect(m_image, &ImageModel::loadFinished, this, [this](bool ok) {
         if (!ok || !m_image->volume())
@@ -219,6 +221,8 @@ void MainWindow::structuresAdded(const QString& summary, const QStringList& warn
 // Every action that replaces the plan asks first when it has unsaved changes.
 void MainWindow::openPath(const QString& path)
 {
+    if (m_fluoro->openIfProjection(path))
+        return; // beside the CT, which stays
     if (confirmDiscardPlan(tr("opening another image")))
         m_image->open(path);
     else

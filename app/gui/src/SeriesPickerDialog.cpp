@@ -121,7 +121,8 @@ SeriesPickerDialog::SeriesPickerDialog(const imaging::DicomScanResult& scan, con
         auto* warningItem = new QTableWidgetItem(warnings.join("\n"));
         warningItem->setToolTip(warnings.join("\n"));
         m_table->setItem(row, 7, warningItem);
-        const bool loadable = !entry.hasError() && entry.kind == imaging::DicomSeriesKind::Volume;
+        const bool loadable = !entry.hasError() && (entry.kind == imaging::DicomSeriesKind::Volume ||
+                                                       entry.kind == imaging::DicomSeriesKind::Projection);
         for (int c = 0; c < m_table->columnCount(); ++c) {
             QTableWidgetItem* item = m_table->item(row, c);
             if (!loadable)

@@ -81,6 +81,8 @@ signals:
     void errorOccurred(const QString& title, const QString& message);
     /// A note about the image (for the status bar).
     void warning(const QString& text);
+    /// The series chosen is a projection image (XA, RF, DX, CR) in `file`: the volume is kept.
+    void projectionChosen(const QString& file);
 
 private:
     void loadSeries(std::shared_ptr<imaging::DicomScanResult> scan, int index, const QString& path);

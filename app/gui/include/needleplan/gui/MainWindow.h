@@ -5,6 +5,7 @@
 /// scripted runs and tests.
 
 #include "needleplan/gui/BackgroundTask.h"
+#include "needleplan/gui/FluoroWorkspace.h"
 #include "needleplan/gui/ImageModel.h"
 #include "needleplan/gui/PlanModel.h"
 #include "needleplan/gui/SliceViewWidget.h"
@@ -45,6 +46,8 @@ public:
     ViewStateModel& viewStateModel() { return *m_view; }
     QUndoStack& undoStack() { return *m_undo; }
     BackgroundTask& task() { return *m_task; }
+    /// Projection images (XA, RF, DX, CR) in tabs beside the CT views.
+    FluoroWorkspace& fluoro() { return *m_fluoro; }
     SliceViewWidget* sliceView(render::SliceOrientation orientation) const
     {
         return m_grid->sliceView(orientation);
@@ -153,6 +156,7 @@ private:
     StructuresModel* m_structures = nullptr;
     PlanModel* m_plan = nullptr;
     ViewGrid* m_grid = nullptr;
+    FluoroWorkspace* m_fluoro = nullptr;
     PlanningPanel* m_planningPanel = nullptr;
     QComboBox* m_windowCombo = nullptr;
     QComboBox* m_layoutCombo = nullptr;

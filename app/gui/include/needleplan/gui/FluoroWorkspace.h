@@ -1,0 +1,92 @@
+#pragma once
+/// Fluoroscopy in the workstation: projection images (XA, RF, DX, CR) open in tabs beside the CT
+/// views (the CT, its structures and the plan stay), each with its cine and display controls,
+/// "Register to CT", the plan overlay and the needle-tip mark. With one registered view the tip's
+/// ray is compared with the planned path; with two, the tip is triangulated.
+
+#include "needleplan/gui/FluoroModel.h"
+#include "needleplan/imaging/FluoroRegistration.h"
+
+#include <QObject>
+#include <QWidget>
+#include <vector>
+
+class QLabel;
+class QMainWindow;
+class QPushButton;
+class QTabWidget;
+
+namespace np::gui {
+
+class BackgroundTask;
+class FluoroViewWidget;
+class ImageModel;
+class PlanModel;
+class StructuresModel;
+
+/// One fluoroscopy image: its model, the controls and the view.
+class FluoroPanel : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit FluoroPanel(std::shared_ptr<const imaging::ProjectionImage> image, QWidget* parent = nullptr);
+    FluoroModel& model() { return *m_model; }
+    FluoroViewWidget* view() const { return m_view; }
+    QPushButton* registerButton() const { return m_register; }
+    /// The readout under the image (registration verdict and the needle tip).
+    QString readoutText() const;
+    void setReadout(const QString& text);
+
+signals:
+    void registerRequested();
+
+private:
+    FluoroModel* m_model = nullptr;
+    FluoroViewWidget* m_view = nullptr;
+    QPushButton* m_register = nullptr;
+    QLabel* m_readout = nullptr;
+};
+
+class FluoroWorkspace : public QObject
+{
+    Q_OBJECT
+public:
+    FluoroWorkspace(QMainWindow& window, ImageModel& image, PlanModel& plan, StructuresModel& structures,
+                    BackgroundTask& task);
+
+    /// Opens `path` in a fluoroscopy tab when it is a projection image file; false otherwise
+    /// (folders, volumes, non-DICOM files: the caller opens them as usual).
+    bool openIfProjection(const QString& path);
+    /// Loads a projection image off the GUI thread and adds its tab; opened reports.
+    void openFile(const QString& path);
+    int count() const { return static_cast<int>(m_panels.size()); }
+    FluoroPanel* panel(int index) const { return m_panels.at(static_cast<std::size_t>(index)); }
+    /// The tabs (CT first), created when the first projection opens; nullptr before.
+    QTabWidget* tabs() const { return m_tabs; }
+    /// Registers `panel`'s frame to the CT at the active target (what its button does).
+    void registerPanel(FluoroPanel* panel, const imaging::FluoroRegistrationOptions& options = {});
+    /// Where the registration puts the header's isocentre: the active target, else the first one,
+    /// else the CT's centre.
+    Vec3 isocenterLps() const;
+
+signals:
+    void opened(bool ok, const QString& message);
+    void errorOccurred(const QString& title, const QString& message);
+    void registrationFinished(bool registered, const QString& reason);
+
+private:
+    void addPanel(std::shared_ptr<const imaging::ProjectionImage> image);
+    void updatePlan();
+    void updateStructures();
+    void updateReadouts();
+
+    QMainWindow& m_window;
+    ImageModel& m_image;
+    PlanModel& m_plan;
+    StructuresModel& m_structures;
+    BackgroundTask& m_task;
+    QTabWidget* m_tabs = nullptr;
+    std::vector<FluoroPanel*> m_panels;
+};
+
+} // namespace np::gui
