@@ -9,6 +9,7 @@
 #include "needleplan/gui/FluoroViewWidget.h"
 #include "needleplan/gui/FluoroWorkspace.h"
 #include "needleplan/gui/MainWindow.h"
+#include "needleplan/gui/VirtualCArmPanel.h"
 #include "needleplan/imaging/DrrRenderer.h"
 #include "needleplan/imaging/ProjectionImage.h"
 #include "needleplan/phantom/LumbarPhantom.h"
@@ -421,6 +422,60 @@ TEST_F(FluoroView, Monochrome1IsShownInvertedAndDistancesSayTheirCalibration)
     EXPECT_TRUE(uncalibrated.model().measurementText().startsWith("40.0 px"))
         << uncalibrated.model().measurementText().toStdString();
     EXPECT_TRUE(uncalibrated.model().cornerText().join("\n").contains("missing"));
+}
+
+TEST_F(FluoroView, VirtualCArmPresetsDragAndDegreesFromTheBullseyeView)
+{
+    VirtualCArmPanel panel;
+    panel.resize(700, 700);
+    panel.show();
+    BackgroundTask task;
+    VirtualCArmModel& model = panel.model();
+    model.setPlan({{scene().entryLps, scene().targetLps, 0.45}}, 0, {scene().targetLps});
+    model.setCt(scene().ct, task);
+    ASSERT_TRUE(test::waitUntil([&] { return model.ready(); }, 60000));
+    // AP of a prone patient: the detector posterior, (0, 1, 0): primary 180, secondary 0.
+    EXPECT_NEAR(std::fabs(model.primaryDeg()), 180.0, 1e-9);
+    EXPECT_NEAR(model.secondaryDeg(), 0.0, 1e-9);
+    // The bull's-eye detector direction is entry - target = (25, 60, 10): acos(60 / |.|) away.
+    const double expected = std::acos(60.0 / std::sqrt(25.0 * 25 + 60.0 * 60 + 10.0 * 10)) * 180.0 / kPi;
+    ASSERT_TRUE(model.degreesFromBullseye());
+    EXPECT_NEAR(*model.degreesFromBullseye(), expected, 0.05);
+    EXPECT_TRUE(panel.readoutText().contains(QString::number(expected, 'f', 1) + "° from the bull's-eye"))
+        << panel.readoutText().toStdString();
+    // Bull's-eye preset: 0°, and the entry projects onto the target.
+    panel.findChild<QAbstractButton*>("carmBullsEye")->click();
+    EXPECT_LT(*model.degreesFromBullseye(), 0.05);
+    const imaging::ProjectionMatrix p = model.view().projectionMatrix();
+    const DetectorPixel t = p.project(scene().targetLps), e = p.project(scene().entryLps);
+    EXPECT_LT(std::hypot(t.column - e.column, t.row - e.row), 1.0);
+    // Progression: perpendicular to the needle.
+    panel.findChild<QAbstractButton*>("carmProgression")->click();
+    EXPECT_NEAR(*model.degreesFromBullseye(), 90.0, 0.05);
+    // Dragging turns the C-arm, coarse (128²) while dragging, full (384²) on release.
+    panel.findChild<QAbstractButton*>("carmAP")->click();
+    std::vector<int> widthsWhileCoarse;
+    QObject::connect(&model, &VirtualCArmModel::changed, [&] {
+        if (model.coarse())
+            widthsWhileCoarse.push_back(model.image().width());
+    });
+    VirtualCArmView* v = panel.view();
+    test::dragFromTo(v, QPointF(200, 300), QPointF(240, 300), 4);
+    ASSERT_FALSE(widthsWhileCoarse.empty());
+    EXPECT_EQ(widthsWhileCoarse.back(), 128);
+    EXPECT_FALSE(model.coarse());
+    EXPECT_EQ(model.image().width(), 384);
+    EXPECT_NEAR(model.primaryDeg(), -160.0, 1e-6); // 180 + 0.5°/px × 40 px, wrapped
+    // The target is drawn (red) where it projects.
+    const QImage shot = v->grab().toImage();
+    const QPointF at = v->widgetFromPixel(model.view().project(scene().targetLps)) * v->devicePixelRatioF();
+    int red = 0;
+    for (int dy = -8; dy <= 8; ++dy)
+        for (int dx = -8; dx <= 8; ++dx) {
+            const QColor c = shot.pixelColor(int(at.x()) + dx, int(at.y()) + dy);
+            red += c.red() > 200 && c.green() < 120 && c.blue() < 120;
+        }
+    EXPECT_GT(red, 10);
 }
 
 TEST(FluoroGeometry, TipReadoutsAgainstHandGeometry)

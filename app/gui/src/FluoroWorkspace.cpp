@@ -5,6 +5,7 @@
 #include "needleplan/gui/ImageModel.h"
 #include "needleplan/gui/PlanModel.h"
 #include "needleplan/gui/StructuresModel.h"
+#include "needleplan/gui/VirtualCArmPanel.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/Triangulation.h"
 
@@ -107,6 +108,8 @@ FluoroWorkspace::FluoroWorkspace(QMainWindow& window, ImageModel& image, PlanMod
     connect(&m_image, &ImageModel::volumeChanged, this, [this] {
         for (FluoroPanel* panel : m_panels) // another CT: the registrations no longer hold
             panel->model().clearRegistration();
+        if (m_carm)
+            m_carm->model().setCt(m_image.volume(), m_task);
         updateReadouts();
     });
     connect(&m_plan, &PlanModel::planChanged, this, &FluoroWorkspace::updatePlan);
@@ -147,27 +150,38 @@ void FluoroWorkspace::openFile(const QString& path)
         });
 }
 
+void FluoroWorkspace::ensureTabs()
+{
+    if (m_tabs)
+        return;
+    // The CT views become the first tab; projections open beside them.
+    QWidget* ct = m_window.takeCentralWidget();
+    m_tabs = new QTabWidget(&m_window);
+    m_tabs->setObjectName("imageTabs");
+    m_tabs->setTabsClosable(true);
+    m_tabs->addTab(ct, tr("CT"));
+    m_tabs->tabBar()->setTabButton(0, QTabBar::RightSide, nullptr);
+    m_window.setCentralWidget(m_tabs);
+    connect(m_tabs, &QTabWidget::tabCloseRequested, this, [this](int index) {
+        if (m_carm && m_tabs->widget(index) == m_carm) {
+            m_tabs->removeTab(index);
+            m_carm->deleteLater();
+            m_carm = nullptr;
+            return;
+        }
+        auto* panel = qobject_cast<FluoroPanel*>(m_tabs->widget(index));
+        if (!panel)
+            return;
+        m_panels.erase(std::find(m_panels.begin(), m_panels.end(), panel));
+        m_tabs->removeTab(index);
+        panel->deleteLater();
+        updateReadouts();
+    });
+}
+
 void FluoroWorkspace::addPanel(std::shared_ptr<const imaging::ProjectionImage> image)
 {
-    if (!m_tabs) {
-        // The CT views become the first tab; projections open beside them.
-        QWidget* ct = m_window.takeCentralWidget();
-        m_tabs = new QTabWidget(&m_window);
-        m_tabs->setObjectName("imageTabs");
-        m_tabs->setTabsClosable(true);
-        m_tabs->addTab(ct, tr("CT"));
-        m_tabs->tabBar()->setTabButton(0, QTabBar::RightSide, nullptr);
-        m_window.setCentralWidget(m_tabs);
-        connect(m_tabs, &QTabWidget::tabCloseRequested, this, [this](int index) {
-            auto* panel = qobject_cast<FluoroPanel*>(m_tabs->widget(index));
-            if (!panel)
-                return;
-            m_panels.erase(std::find(m_panels.begin(), m_panels.end(), panel));
-            m_tabs->removeTab(index);
-            panel->deleteLater();
-            updateReadouts();
-        });
-    }
+    ensureTabs();
     auto* panel = new FluoroPanel(std::move(image), m_tabs);
     m_panels.push_back(panel);
     m_tabs->addTab(panel, panel->model().title());
@@ -182,6 +196,19 @@ void FluoroWorkspace::addPanel(std::shared_ptr<const imaging::ProjectionImage> i
             });
     updatePlan();
     updateStructures();
+}
+
+VirtualCArmPanel* FluoroWorkspace::openVirtualCArm()
+{
+    ensureTabs();
+    if (!m_carm) {
+        m_carm = new VirtualCArmPanel(m_tabs);
+        m_tabs->addTab(m_carm, tr("Virtual C-arm"));
+        m_carm->model().setCt(m_image.volume(), m_task);
+        updatePlan();
+    }
+    m_tabs->setCurrentWidget(m_carm);
+    return m_carm;
 }
 
 Vec3 FluoroWorkspace::isocenterLps() const
@@ -227,6 +254,8 @@ void FluoroWorkspace::updatePlan()
         active = 0;
     for (FluoroPanel* panel : m_panels)
         panel->model().setPlan(paths, active, targets);
+    if (m_carm)
+        m_carm->model().setPlan(paths, active, targets);
     updateReadouts();
 }
 

@@ -91,6 +91,7 @@ void MainWindow::buildMenus()
         view->addAction(tr("Window: %1").arg(preset.name), this,
                         [this, name = preset.name] { applyWindowPreset(name); });
     view->addSeparator();
+    view->addAction(tr("Virtual &C-arm (DRR)"), this, [this] { m_fluoro->openVirtualCArm(); });
     QAction* volumeRendering = view->addAction(tr("&Volume rendering in 3D"));
     volumeRendering->setObjectName("volumeRenderingAction");
     volumeRendering->setCheckable(true);

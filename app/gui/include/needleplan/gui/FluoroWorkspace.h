@@ -23,6 +23,7 @@ class FluoroViewWidget;
 class ImageModel;
 class PlanModel;
 class StructuresModel;
+class VirtualCArmPanel;
 
 /// One fluoroscopy image: its model, the controls and the view.
 class FluoroPanel : public QWidget
@@ -68,6 +69,9 @@ public:
     /// Where the registration puts the header's isocentre: the active target, else the first one,
     /// else the CT's centre.
     Vec3 isocenterLps() const;
+    /// Opens (or shows) the virtual C-arm tab of the loaded CT.
+    VirtualCArmPanel* openVirtualCArm();
+    VirtualCArmPanel* virtualCArm() const { return m_carm; }
 
 signals:
     void opened(bool ok, const QString& message);
@@ -76,6 +80,7 @@ signals:
 
 private:
     void addPanel(std::shared_ptr<const imaging::ProjectionImage> image);
+    void ensureTabs();
     void updatePlan();
     void updateStructures();
     void updateReadouts();
@@ -87,6 +92,7 @@ private:
     BackgroundTask& m_task;
     QTabWidget* m_tabs = nullptr;
     std::vector<FluoroPanel*> m_panels;
+    VirtualCArmPanel* m_carm = nullptr;
 };
 
 } // namespace np::gui
