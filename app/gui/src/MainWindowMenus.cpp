@@ -2,6 +2,7 @@
 
 #include "needleplan/gui/CaseReportAction.h"
 #include "needleplan/gui/MainWindow.h"
+#include "needleplan/gui/PacsActions.h"
 #include "needleplan/gui/RehearsalPanel.h"
 
 #include <QAction>
@@ -47,6 +48,7 @@ void MainWindow::buildMenus()
             openSegmentation(path);
     });
     auto* sample = file->addAction(tr("Open sample &phantom"), this, [this] { openSamplePhantom(); });
+    addOpenFromPacsAction(*this, file);
     m_recentMenu = file->addMenu(tr("&Recent"));
     rebuildRecentMenu();
     file->addSeparator();

@@ -293,7 +293,7 @@ void Association::reportReceived()
 {
     const int received = static_cast<int>(receivedFiles.size());
     const double fraction = expectedTotal > 0 ? std::min(1.0, double(received) / expectedTotal) : 0.0;
-    reportProgress(progress, fraction, "received " + std::to_string(received) + " instances");
+    reportProgress(progress, fraction, retrieveProgressStage({received, expectedTotal}));
 }
 
 OFCondition Association::handleSTORERequest(const T_ASC_PresentationContextID /*presID*/,

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -111,6 +112,26 @@ void collectFiles(const std::filesystem::path& path, std::vector<std::filesystem
 std::string describeServer(const PacsSettings& settings)
 {
     return settings.calledAeTitle + "@" + settings.host + ":" + std::to_string(settings.port);
+}
+
+std::string retrieveProgressStage(const PacsInstanceCount& count)
+{
+    return "received " + std::to_string(count.received) +
+           (count.expected > 0 ? " of " + std::to_string(count.expected) : std::string()) + " instances";
+}
+
+bool parseRetrieveProgressStage(const std::string& stage, PacsInstanceCount& count)
+{
+    int received = 0, expected = 0;
+    char tail[16] = {};
+    if (std::sscanf(stage.c_str(), "received %d of %d instance%15s", &received, &expected, tail) == 3 ||
+        (expected = 0, std::sscanf(stage.c_str(), "received %d instance%15s", &received, tail) == 2)) {
+        if (received < 0 || expected < 0)
+            return false;
+        count = {received, expected};
+        return true;
+    }
+    return false;
 }
 
 void validatePacsSettings(const PacsSettings& settings)
@@ -403,7 +424,8 @@ PacsRetrieveResult PacsClient::retrieve(const PacsRetrieveRequest& request, Prog
     if (result.files.empty())
         association.fail("the PACS holds no instances of " + what);
     association.release();
-    reportProgress(progress, 1.0, "received " + std::to_string(result.files.size()) + " instances");
+    const int received = static_cast<int>(result.files.size());
+    reportProgress(progress, 1.0, retrieveProgressStage({received, std::max(received, reported)}));
     return result;
 }
 

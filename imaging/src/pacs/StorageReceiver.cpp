@@ -63,7 +63,7 @@ protected:
             }
             const int total = expectedTotal.load();
             reportProgress(m_progress, total > 0 ? std::min(1.0, double(count) / total) : 0.0,
-                           "received " + std::to_string(count) + " instances");
+                           retrieveProgressStage({count, total}));
         } catch (const std::exception& error) {
             std::lock_guard<std::mutex> lock(m_mutex);
             if (m_firstError.empty())

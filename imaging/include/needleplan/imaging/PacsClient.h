@@ -97,6 +97,20 @@ struct PacsRetrieveResult
     int warnings = 0;                         ///< sub-operations that completed with a warning
 };
 
+/// Instances received so far by a retrieval and the total the PACS announced (0 until it does).
+struct PacsInstanceCount
+{
+    int received = 0;
+    int expected = 0;
+};
+
+/// The progress stage a retrieval reports after each instance: "received N of M instances"
+/// ("received N instances" while M is unknown).
+std::string retrieveProgressStage(const PacsInstanceCount& count);
+
+/// Reads a stage written by retrieveProgressStage; false (count untouched) for any other stage.
+bool parseRetrieveProgressStage(const std::string& stage, PacsInstanceCount& count);
+
 /// Outcome of sending files.
 struct PacsStoreResult
 {
