@@ -31,19 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string run(const std::string& command)
-{
-    std::string output;
-    if (FILE* pipe = ::popen((command + " 2>/dev/null").c_str(), "r")) {
-        char buffer[4096];
-        std::size_t n = 0;
-        while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
-            output.append(buffer, n);
-        ::pclose(pipe);
-    }
-    return output;
-}
-
 /// The values between [ and ] of each line of dcmdump's output that holds `tag` ("(0028,0030)").
 std::vector<std::string> dumpedValues(const std::string& dump, const std::string& tag)
 {
@@ -85,8 +72,8 @@ PhantomFacts readPhantomFacts(const fs::path& folder)
     PhantomFacts facts;
     facts.folder = folder;
     const std::string dump =
-        run("dcmdump -q +P 0010,0010 +P 0028,0010 +P 0028,0011 +P 0028,0030 +P 0020,0032 '" +
-            folder.string() + "'/*.dcm");
+        test::runCommand("dcmdump -q +P 0010,0010 +P 0028,0010 +P 0028,0011 +P 0028,0030 +P 0020,0032 '" +
+                         folder.string() + "'/*.dcm");
     const auto names = dumpedValues(dump, "(0010,0010)");
     const auto pixelSpacing = dumpedValues(dump, "(0028,0030)");
     const auto positions = dumpedValues(dump, "(0020,0032)");

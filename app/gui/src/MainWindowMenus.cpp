@@ -77,6 +77,7 @@ void MainWindow::buildMenus()
             reportError(tr("Screenshot not saved"), error);
     });
     addCaseReportActions(*this, file);
+    addSendToPacsAction(*this, file);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
