@@ -305,6 +305,20 @@ TEST_F(PacsBrowser, CancelledRetrievalKeepsNothingAndTheBrowserStaysUsable)
     // The browser still works: the search runs again.
     EXPECT_TRUE(dialog->findChild<QPushButton*>("pacsRetrieveButton")->isEnabled());
     searchPhantom(*dialog);
+
+    // The PACS refuses an AE title it does not know: the message names the server and C-FIND.
+    dialog->findChild<QLineEdit*>("pacsCalledAe")->setText("NOSUCHAE");
+    bool searched = false, searchOk = true;
+    QObject::connect(&dialog->model(), &PacsBrowserModel::searchFinished, &listener,
+                     [&](bool success, const QString&) { searched = true, searchOk = success; });
+    dialog->findChild<QPushButton*>("pacsSearchButton")->click();
+    ASSERT_TRUE(test::waitUntil([&] { return searched; }, 20000));
+    EXPECT_FALSE(searchOk);
+    const QString status = dialog->statusText();
+    EXPECT_TRUE(status.contains(QString("NOSUCHAE@127.0.0.1:%1").arg(m_orthanc->dicomPort())))
+        << status.toStdString();
+    EXPECT_TRUE(status.contains("C-FIND")) << status.toStdString();
+    EXPECT_TRUE(status.contains("rejected")) << status.toStdString();
     dialog->reject();
 }
 
