@@ -3,6 +3,7 @@
 #include "needleplan/gui/CaseReportAction.h"
 #include "needleplan/gui/MainWindow.h"
 #include "needleplan/gui/PacsActions.h"
+#include "needleplan/gui/PostInsertionPanel.h"
 #include "needleplan/gui/RehearsalPanel.h"
 
 #include <QAction>
@@ -78,6 +79,7 @@ void MainWindow::buildMenus()
     });
     addCaseReportActions(*this, file);
     addSendToPacsAction(*this, file);
+    addPostInsertionValidation(*this, file);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
