@@ -376,9 +376,13 @@ void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi, 
 
 void ClearanceFieldSet::invalidate(std::uint16_t labelValue)
 {
-    if (labelValue == 0 || labelValue >= m_bounds.size())
+    if (labelValue == 0)
         return;
     const auto& size = m_labels.geometry().size;
+    if (labelValue >= m_bounds.size()) { // a structure added since the set was made
+        m_bounds.resize(static_cast<std::size_t>(labelValue) + 1);
+        m_fields.resize(m_bounds.size());
+    }
     LabelBounds bounds;
     bounds.box.lo = {size[0], size[1], size[2]};
     bounds.box.hi = {-1, -1, -1};

@@ -362,9 +362,9 @@ TEST_F(ClinicianFaults, ResizingTheWindowKeepsTheZoom)
 // Fault 7: clearances that are lower bounds printed as exact values.
 TEST(ReadoutFault, LowerBoundClearancesPrintAsGreaterThan)
 {
-    EXPECT_EQ(formatClearance(4.24, 19.64), "4.2 mm");
-    EXPECT_EQ(formatClearance(19.64, 19.64), "> 19 mm");
-    EXPECT_EQ(formatClearance(37.0, 19.64), "> 37 mm");
+    EXPECT_EQ(formatClearance(4.24, false), "4.2 mm");
+    EXPECT_EQ(formatClearance(19.64, true), "> 19 mm");
+    EXPECT_EQ(formatClearance(37.0, false), "37.0 mm");
     PlanTarget target;
     target.name = "L4 left";
     target.targetLps = {0, 0, 0};
@@ -374,11 +374,10 @@ TEST(ReadoutFault, LowerBoundClearancesPrintAsGreaterThan)
     planning::Evaluation evaluation;
     evaluation.safe = true;
     evaluation.clearances.push_back(
-        {"aorta", 3, planning::StructureClass::Forbidden, 19.64, 3.0, {}, 0.0, false});
+        {"aorta", 3, planning::StructureClass::Forbidden, 19.64, 3.0, {}, 0.0, false, true});
     evaluation.clearances.push_back(
         {"nerve_root_L4_left", 2, planning::StructureClass::Forbidden, 6.25, 2.0, {}, 0.0, false});
     input.evaluation = evaluation;
-    input.exactClearanceUpToMm = 19.64; // a 20 mm cap less a 0.36 mm radius
     const QString html = trajectoryReadoutHtml(input);
     EXPECT_TRUE(html.contains("&gt; 19 mm")) << html.toStdString();
     EXPECT_FALSE(html.contains("19.6 mm")) << html.toStdString();

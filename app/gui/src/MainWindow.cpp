@@ -2,6 +2,7 @@
 
 #include "needleplan/gui/Dialogs.h"
 #include "needleplan/gui/PlanningPanel.h"
+#include "needleplan/gui/SegmentToolsPanel.h"
 #include "needleplan/gui/SeriesPickerDialog.h"
 #include "needleplan/gui/StructuresPanel.h"
 #include "needleplan/imaging/Segmentation.h"
@@ -133,6 +134,7 @@ void MainWindow::buildDocks()
     planDock->setMaximumWidth(460);
     addDockWidget(Qt::RightDockWidgetArea, planDock);
     resizeDocks({structuresDock, planDock}, {380, 420}, Qt::Horizontal);
+    SegmentToolsPanel::addDock(*this, *m_image, *m_structures, *m_view, *m_undo, m_grid->allSliceViews());
 }
 
 void MainWindow::buildStatusBar()

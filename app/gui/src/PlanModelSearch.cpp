@@ -24,13 +24,6 @@ void PlanModel::resetSession()
     emit planChanged();
 }
 
-double PlanModel::exactClearanceUpToMm() const
-{
-    const double cap = m_session && m_session->fields() ? m_session->fields()->options().capMm
-                                                        : planning::ClearanceFieldOptions().capMm;
-    return cap - needleRadiusMm();
-}
-
 QString PlanModel::positionNote() const
 {
     // Only a position the image states: an image without one gets no note.
@@ -134,6 +127,7 @@ SearchContext PlanModel::currentSearchContext() const
     context.needle = m_needleName;
     context.preset = m_presetName;
     context.labels = m_structures.labels().get();
+    context.labelsAlive = m_structures.labels();
     context.specs = m_structures.specs();
     return context;
 }
@@ -152,7 +146,8 @@ QStringList PlanModel::staleBecause(int index) const
         reasons << tr("the procedure");
     if (then.needle != now.needle)
         reasons << tr("the needle");
-    bool sameSpecs = then.labels == now.labels && then.specs.size() == now.specs.size();
+    const bool sameLabels = then.labels == now.labels && (!then.labels || !then.labelsAlive.expired());
+    bool sameSpecs = sameLabels && then.specs.size() == now.specs.size();
     for (std::size_t s = 0; sameSpecs && s < now.specs.size(); ++s) {
         const planning::StructureSpec& a = then.specs[s];
         const planning::StructureSpec& b = now.specs[s];

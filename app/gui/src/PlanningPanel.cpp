@@ -305,8 +305,7 @@ void PlanningPanel::refreshRankedTable()
         QString clearance = QStringLiteral("–"), closest;
         if (e.closestIndex >= 0 && e.closestIndex < static_cast<int>(e.clearances.size())) {
             const auto& c = e.clearances[static_cast<std::size_t>(e.closestIndex)];
-            clearance =
-                formatClearance(std::min(c.clearanceMm, 1e6), std::min(m_plan.exactClearanceUpToMm(), 99.0));
+            clearance = formatClearance(c);
             closest = QString::fromStdString(c.structure);
         }
         auto* clearanceItem = new QTableWidgetItem(clearance);
@@ -367,7 +366,6 @@ void PlanningPanel::refreshReadout()
         input.haveLabels = m_structures.labels() != nullptr;
     }
     input.staleBecause = m_plan.staleBecause(m_plan.activeTarget());
-    input.exactClearanceUpToMm = m_plan.exactClearanceUpToMm();
     input.positionNote = m_plan.positionNote();
     m_readout->setText(trajectoryReadoutHtml(input));
 }

@@ -35,12 +35,14 @@ bool PlanningSession::updateLabels(std::shared_ptr<const imaging::LabelMap> labe
         distance(before.originLps, after.originLps) > 1e-9 ||
         labels->labels().size() != m_fieldLabels->labels().size())
         return false;
+    // Structures added since (new segments, e.g. painted in the workstation) are taken on.
+    std::uint16_t maxLabelValue = m_maxLabelValue;
     for (const imaging::Segment& segment : labels->segments())
-        if (segment.labelValue > m_maxLabelValue)
-            return false;
+        maxLabelValue = std::max(maxLabelValue, segment.labelValue);
     for (const std::uint16_t* p = labels->data(); p != labels->data() + labels->labels().size(); ++p)
-        if (*p > m_maxLabelValue)
+        if (*p > maxLabelValue)
             return false;
+    m_maxLabelValue = maxLabelValue;
     // Label values whose voxels changed, or whose segment was renamed, added or removed.
     std::vector<bool> differs(static_cast<std::size_t>(m_maxLabelValue) + 1, false);
     const std::uint16_t* oldData = m_fieldLabels->data();

@@ -74,6 +74,11 @@ void SliceViewWidget::mousePressEvent(QMouseEvent* event)
     if (event->button() != Qt::LeftButton)
         return;
     const Vec3 pointLps = m_scene->lpsFromDisplay(device.x(), device.y());
+    if (m_pickMode == PickMode::Segment) {
+        m_drag = Drag::Stroke;
+        emit strokeStarted(pointLps);
+        return;
+    }
     if (m_pickMode != PickMode::Navigate) {
         emit pointPicked(pointLps, m_pickMode);
         return;
@@ -109,6 +114,9 @@ void SliceViewWidget::mouseMoveEvent(QMouseEvent* event)
     case Drag::Cursor:
         emit cursorMoved(m_scene->lpsFromDisplay(device.x(), device.y()));
         break;
+    case Drag::Stroke:
+        emit strokeMoved(m_scene->lpsFromDisplay(device.x(), device.y()));
+        break;
     case Drag::Handle:
         emit handleDragged(m_dragHandle, m_scene->lpsFromDisplay(device.x(), device.y()));
         break;
@@ -136,6 +144,8 @@ void SliceViewWidget::mouseReleaseEvent(QMouseEvent*)
 {
     if (m_drag == Drag::Handle)
         emit handleDragFinished(m_dragHandle);
+    if (m_drag == Drag::Stroke)
+        emit strokeFinished();
     m_drag = Drag::None;
     m_dragHandle = -1;
 }

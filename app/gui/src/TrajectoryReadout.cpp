@@ -32,11 +32,16 @@ QString formatCarm(const planning::CarmAngles& angles, int decimals)
         .arg(std::abs(angles.secondaryDeg), 0, 'f', decimals);
 }
 
-QString formatClearance(double clearanceMm, double exactUpToMm)
+QString formatClearance(double clearanceMm, bool lowerBound)
 {
-    if (clearanceMm >= exactUpToMm - 1e-6)
+    if (lowerBound)
         return QStringLiteral("> %1 mm").arg(std::floor(std::min(clearanceMm, 1e6)), 0, 'f', 0);
     return formatMm(clearanceMm);
+}
+
+QString formatClearance(const planning::StructureClearance& clearance)
+{
+    return formatClearance(clearance.clearanceMm, clearance.lowerBound);
 }
 
 QString patientPositionNote(const std::string& approachFrom, const std::string& procedureTitle,
@@ -163,9 +168,7 @@ QString trajectoryReadoutHtml(const ReadoutInput& input)
             html += QStringLiteral("<tr><td>%1</td><td style='color:%2'>%3</td><td "
                                    "style='color:#9aa3ad'>margin %4</td></tr>")
                         .arg(QString::fromStdString(c.structure).toHtmlEscaped(), color,
-                             formatClearance(std::min(c.clearanceMm, 1e6),
-                                             std::min(input.exactClearanceUpToMm, 99.0))
-                                 .toHtmlEscaped(),
+                             formatClearance(c).toHtmlEscaped(),
                              formatMm(c.marginMm));
         }
         html += QStringLiteral("</table>");

@@ -153,7 +153,8 @@ public:
                                          double limitMm) const;
 
     /// Call after the voxels of a structure changed (an edited segmentation): re-reads its extent
-    /// and drops its field, so the next prepare recomputes that structure alone.
+    /// and drops its field, so the next prepare recomputes that structure alone. A label value
+    /// beyond those the set knew (a structure added to the label map's segments) is taken on.
     void invalidate(std::uint16_t labelValue);
 
     /// Field of a label value prepared earlier, or nullptr.

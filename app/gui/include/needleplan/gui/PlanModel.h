@@ -45,6 +45,8 @@ struct SearchContext
     std::string needle;
     std::string preset;
     const void* labels = nullptr; ///< identity of the label map searched
+    /// Whether that label map still exists: once it is gone its address may be reused by another.
+    std::weak_ptr<const void> labelsAlive;
     std::vector<planning::StructureSpec> specs;
 };
 
@@ -138,9 +140,6 @@ public:
     /// Clearance minus margin (mm) along target `index`'s shaft at `samples` points; empty when
     /// not measured.
     std::vector<double> slackAlong(int index, int samples) const;
-    /// Clearances at or above this are lower bounds: the clearance fields are exact up to their
-    /// cap (less the needle's radius).
-    double exactClearanceUpToMm() const;
     /// A note when the CT's patient position does not suit the procedure's approach ("" if it does).
     QString positionNote() const;
     /// Patient position of the image (HFS without one).

@@ -34,8 +34,9 @@ public:
     const imaging::LabelMap* labels() const { return m_labels.get(); }
     /// Takes new labels on the same grid in place: only the clearance fields of label values whose
     /// voxels (or segment) changed are dropped, to be computed again by the next prepareFields;
-    /// the body model goes when a skin or body label changed. False (nothing changed) when the
-    /// labels cannot be taken in place (another grid, a label value beyond the session's);
+    /// the body model goes when a skin or body label changed; new segments are taken on. False
+    /// (nothing changed) when the labels cannot be taken in place (another grid, a voxel value
+    /// that no segment names beyond the session's);
     /// then a new session is needed. Not while a job uses the session. `changed` lists the values.
     bool updateLabels(std::shared_ptr<const imaging::LabelMap> labels, std::vector<std::uint16_t>* changed = nullptr);
     planning::PatientPosition patientPosition() const { return m_patientPosition; }

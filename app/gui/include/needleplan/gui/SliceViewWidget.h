@@ -44,6 +44,10 @@ signals:
     void handleDragFinished(int handle);
     void windowLevelChanged(double window, double level);
     void maximiseToggled();
+    /// A left press, drag and release while the pick mode is Segment (the segmentation tools).
+    void strokeStarted(const np::Vec3& pointLps);
+    void strokeMoved(const np::Vec3& pointLps);
+    void strokeFinished();
 
 protected:
     void renderingInitialised() override;
@@ -56,7 +60,7 @@ protected:
     void keyPressEvent(QKeyEvent* event) override;
 
 private:
-    enum class Drag { None, Cursor, Handle, Pan, WindowLevel, Zoom };
+    enum class Drag { None, Cursor, Handle, Pan, WindowLevel, Zoom, Stroke };
     QPointF devicePosition(const QPointF& position) const;
     void scroll(int steps);
 

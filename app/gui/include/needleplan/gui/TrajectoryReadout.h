@@ -23,13 +23,13 @@ struct ReadoutInput
     bool measuring = false;  ///< clearance fields are being computed
     bool haveLabels = false; ///< structures are loaded
     QStringList staleBecause; ///< what changed since the target's search ("the needle", ...)
-    /// Clearances at or above this are lower bounds (the fields are exact only up to their cap).
-    double exactClearanceUpToMm = std::numeric_limits<double>::infinity();
     QString positionNote; ///< the CT's patient position does not suit the procedure
 };
 
-/// A clearance as text: "4.2 mm", or "> 19 mm" when it is only a lower bound.
-QString formatClearance(double clearanceMm, double exactUpToMm);
+/// A clearance as text: "4.2 mm", or "> 50 mm" when the planner reports it as a lower bound
+/// (StructureClearance::lowerBound, JSON "lowerBound": true).
+QString formatClearance(double clearanceMm, bool lowerBound);
+QString formatClearance(const planning::StructureClearance& clearance);
 
 /// A note when the CT's patient position does not suit the procedure's approach (a supine CT with
 /// a posterior, prone procedure, or a prone CT with an anterior one); empty otherwise.

@@ -24,6 +24,7 @@ enum class PickMode
     MeasureEllipse,  ///< three clicks: centre, end of one semi-axis, the other semi-axis (HU region)
     RehearsalTarget, ///< the resident's target in rehearsal mode (RehearsalSession takes it)
     RehearsalEntry,  ///< the resident's entry in rehearsal mode
+    Segment,         ///< left clicks and drags are strokes of the segmentation tools
 };
 
 /// A named window/level (HU).
