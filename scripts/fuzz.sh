@@ -1,32 +1,38 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (CMake preset `fuzz`: clang, ASan, UBSan) and runs each for a bounded
 # time on its corpus. Seeds come from ../shared/data/realdicom (when present), the sample phantom,
-# the presets and fuzz/seeds; corpora grow in build/fuzz/corpus/<target> and are kept between runs.
+# the presets and fuzz/seeds; corpora grow in build/<preset>/corpus/<target> and are kept between runs.
 #
 #   scripts/fuzz.sh                  # every target, NP_FUZZ_SECONDS (default 60) each
 #   scripts/fuzz.sh LabelMapFuzzer   # one target
 #
-# Environment: NP_FUZZ_SECONDS (per target), NP_FUZZ_JOBS (parallel fuzzing processes per target,
+# Environment: NP_FUZZ_PRESET (fuzz or sanitize: the CMake preset and build/<preset> folder), NP_FUZZ_SECONDS (per target), NP_FUZZ_JOBS (parallel fuzzing processes per target,
 # default 1), NP_FUZZ_RSS_MB (memory limit per input, default 2048), NP_FUZZ_BUILD_ONLY=1 (build and
 # seed only). Exit status 1 when a target found a crash, leak or timeout; its reproducer is in
-# build/fuzz/artifacts/<target>/ (rerun: build/fuzz/fuzz/<target> ARTIFACT).
+# build/<preset>/artifacts/<target>/ (rerun: build/<preset>/fuzz/<target> ARTIFACT).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 seconds=${NP_FUZZ_SECONDS:-60}
 jobs=${NP_FUZZ_JOBS:-1}
 rss=${NP_FUZZ_RSS_MB:-2048}
-build=$root/build/fuzz
+# NP_FUZZ_PRESET=sanitize uses the build of scripts/test.sh's sanitizer stage (tests and fuzzers in one).
+preset=${NP_FUZZ_PRESET:-fuzz}
+case $preset in
+  fuzz | sanitize) ;;
+  *) echo "fuzz: NP_FUZZ_PRESET must be fuzz or sanitize, not \"$preset\"" >&2; exit 2 ;;
+esac
+build=$root/build/$preset
 
 launcher=()
 if command -v ccache > /dev/null; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 fi
-cmake --preset fuzz "${launcher[@]}" > "$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
-cmake --build --preset fuzz
+cmake --preset "$preset" "${launcher[@]}" > "$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
+cmake --build "$build" -j "${NP_JOBS:-2}" --target np_fuzzers
 
 targets=(DicomScannerFuzzer DicomPixelFuzzer SegImportFuzzer RtStructImportFuzzer LabelMapFuzzer
-  PlanDocumentFuzzer PresetFuzzer TargetCatalogueFuzzer)
+  PlanDocumentFuzzer PresetFuzzer TargetCatalogueFuzzer ProjectionImageFuzzer)
 if (($#)); then targets=("$@"); fi
 
 # Seeds: small files only (libFuzzer's default -max_len is derived from them; big seeds slow it down).
@@ -57,9 +63,18 @@ while IFS= read -r -d '' file; do
   seed DicomScannerFuzzer "$file"
   seed DicomPixelFuzzer "$file"
 done < <(find "$shared/realdicom" "$phantom/dicom" -type f ! -name '*.md' -size -1024k -print0 2> /dev/null | head -z -n 60)
+while IFS= read -r -d '' file; do
+  seed ProjectionImageFuzzer "$file"
+done < <(find "$shared/realdicom" "$phantom/dicom" -type f ! -name '*.md' -size -1024k -print0 2> /dev/null | head -z -n 60)
 while IFS= read -r -d '' file; do seed SegImportFuzzer "$file"; done < <(find "$shared/realdicom" -type f -path '*seg*' -print0 2> /dev/null)
 while IFS= read -r -d '' file; do seed RtStructImportFuzzer "$file"; done < <(find "$shared/realdicom" -type f -path '*rtstruct*' -print0 2> /dev/null)
 seed LabelMapFuzzer "$phantom/structures.seg.nrrd" 00
+# Projection images: besides the DICOM files above, a 3-frame XA cine with per-frame angles rendered
+# from the small phantom.
+if [ ! -f "$phantom/sweep.dcm" ] && [ -x "$cli" ]; then
+  "$cli" drr --image "$phantom/dicom" --primary 0 --secondary 10 --sweep-primary=-30:30:3 --size 32 --out "$phantom/sweep.dcm" > /dev/null 2>&1 || true
+fi
+seed ProjectionImageFuzzer "$phantom/sweep.dcm"
 for file in fuzz/seeds/label*.seed; do seed LabelMapFuzzer "$file"; done
 seed PlanDocumentFuzzer "$phantom/plan.needleplan.json"
 for file in planning/presets/*.json; do seed PresetFuzzer "$file"; done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages NeedlePlan needs (only those missing), then configures and builds.
 # Idempotent: a second run installs nothing and rebuilds only what changed.
-# Environment: NP_BUILD_DIR (default build/release), NP_JOBS (default 2), NP_BUILD_TYPE (Release).
+# Environment: NP_BUILD_DIR (default build/release), NP_JOBS (default 2), NP_BUILD_TYPE (Release),
+# NP_BUILD_TARGETS (default: everything).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -35,4 +36,7 @@ build_dir=${NP_BUILD_DIR:-$root/build/release}
 mkdir -p "$(dirname "$build_dir")"
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE="${NP_BUILD_TYPE:-Release}" > "$build_dir.configure.log" 2>&1 \
   || { mkdir -p "$build_dir"; cat "$build_dir.configure.log"; echo "setup: cmake configure failed"; exit 1; }
-cmake --build "$build_dir" -j "${NP_JOBS:-2}"
+# NP_BUILD_TARGETS: build only these targets (scripts/test.sh: what the release stage runs).
+targets=()
+for target in ${NP_BUILD_TARGETS:-}; do targets+=(--target "$target"); done
+cmake --build "$build_dir" -j "${NP_JOBS:-2}" "${targets[@]}"

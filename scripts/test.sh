@@ -2,16 +2,21 @@
 # Builds NeedlePlan (installing missing Debian packages first) and runs every test.
 # GUI tests need an X server: without $DISPLAY the tests run under Xvfb, started here.
 #
-# After the release tests, two more stages can run (switched on by environment variables):
-#   NP_TEST_ASAN=1   the AddressSanitizer + UndefinedBehaviorSanitizer build (build/asan, no GUI) and
-#                    its unit, integration and realdata tests
-#   NP_TEST_FUZZ=1   the libFuzzer targets (scripts/fuzz.sh), NP_FUZZ_SECONDS each (default 20)
-# Each stage prints how long it took.
+# Stages (each prints how long it took); 3 and 4 run with NP_TEST_SANITIZE=1:
+#   1. set-up and the release build (scripts/setup.sh);
+#   2. the release tests: all of them, or only the GUI tests when the sanitizer stage runs;
+#   3. the sanitizer build (CMake preset `sanitize`: clang, AddressSanitizer, UndefinedBehaviorSanitizer
+#      and fuzzer coverage, no GUI) and the unit, integration and realdata tests under it;
+#   4. every libFuzzer target for NP_FUZZ_SECONDS (default 20) on its corpus, from the same build.
+# NP_TEST_FUZZ=0 skips stage 4. Arguments are passed to ctest and run only in the release build, e.g.
+# `./scripts/test.sh -L unit` (no sanitizer stage then).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-run_asan=${NP_TEST_ASAN:-0}
-run_fuzz=${NP_TEST_FUZZ:-0}
-export NP_SETUP_FUZZ=$run_fuzz # setup.sh installs clang's libFuzzer runtime only when needed
+run_sanitize=${NP_TEST_SANITIZE:-${NP_TEST_ASAN:-0}}
+run_fuzz=${NP_TEST_FUZZ:-1}
+if (($#)); then run_sanitize=0; fi # a ctest selection given by hand: the release build only
+if [ "$run_sanitize" != 1 ]; then run_fuzz=0; fi
+export NP_SETUP_FUZZ=$run_sanitize # setup.sh installs clang and its sanitizer/libFuzzer runtime only when needed
 
 stage_start=$SECONDS
 stage() { # stage NAME: prints the time since the previous stage
@@ -19,7 +24,14 @@ stage() { # stage NAME: prints the time since the previous stage
   stage_start=$SECONDS
 }
 
-"$root/scripts/setup.sh"
+if [ "$run_sanitize" = 1 ]; then
+  # The release build is for the workstation, its GUI tests, the CLI and the benchmarks (built, not
+  # run); the other test executables are built and run in the sanitizer stage.
+  NP_BUILD_TARGETS=${NP_BUILD_TARGETS:-needleplan needleplan-cli np_gui_tests np_sample_phantom np_benchmarks} \
+    "$root/scripts/setup.sh"
+else
+  "$root/scripts/setup.sh"
+fi
 stage "setup and release build"
 build_dir=${NP_BUILD_DIR:-$root/build/release}
 ctest_args=(--output-on-failure -j "${NP_JOBS:-2}" --timeout 600)
@@ -36,29 +48,35 @@ run_ctest() { # run_ctest BUILD_DIR ARGS...: under Xvfb when there is no display
   fi
 }
 status=0
-run_ctest "$build_dir" "${ctest_args[@]}" "$@" || status=$?
-stage "release tests"
+if [ "$run_sanitize" = 1 ]; then
+  # The unit, integration and realdata tests run once, under the sanitizers (stage 3).
+  run_ctest "$build_dir" "${ctest_args[@]}" -L gui || status=$?
+  stage "release tests (gui)"
+else
+  run_ctest "$build_dir" "${ctest_args[@]}" "$@" || status=$?
+  stage "release tests"
+fi
 
-if [ "$run_asan" = 1 ]; then
-  asan_dir=${NP_ASAN_BUILD_DIR:-$root/build/asan}
+if [ "$run_sanitize" = 1 ]; then
+  san_dir=$root/build/sanitize
   launcher=()
   if command -v ccache > /dev/null; then
     launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
   fi
-  cmake -S "$root" -B "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNP_SANITIZE=ON -DNP_BUILD_GUI=OFF \
-    -DNP_BUILD_BENCHMARKS=OFF "${launcher[@]}" > "$asan_dir.configure.log" 2>&1 ||
-    { cat "$asan_dir.configure.log"; exit 1; }
-  cmake --build "$asan_dir" -j "${NP_JOBS:-2}"
-  stage "sanitizer build"
+  mkdir -p "$root/build"
+  (cd "$root" && cmake --preset sanitize "${launcher[@]}") > "$san_dir.configure.log" 2>&1 ||
+    { cat "$san_dir.configure.log"; exit 1; }
+  cmake --build "$san_dir" -j "${NP_JOBS:-2}"
+  stage "sanitizer build (clang, ASan, UBSan; tests and fuzz targets)"
   # Sanitized code runs several times slower: generous per-test limit.
-  run_ctest "$asan_dir" --output-on-failure -j "${NP_JOBS:-2}" --timeout 1200 -L 'unit|integration|realdata' ||
+  run_ctest "$san_dir" --output-on-failure -j "${NP_JOBS:-2}" --timeout 1200 -L 'unit|integration|realdata' ||
     status=$?
   stage "sanitizer tests (unit, integration, realdata)"
 fi
 
 if [ "$run_fuzz" = 1 ]; then
-  NP_FUZZ_SECONDS=${NP_FUZZ_SECONDS:-20} NP_CLI="$build_dir/app/cli/needleplan-cli" "$root/scripts/fuzz.sh" ||
-    status=$?
-  stage "fuzzing (build and ${NP_FUZZ_SECONDS:-20} s per target)"
+  NP_FUZZ_PRESET=sanitize NP_FUZZ_SECONDS=${NP_FUZZ_SECONDS:-20} NP_CLI="$build_dir/app/cli/needleplan-cli" \
+    "$root/scripts/fuzz.sh" || status=$?
+  stage "fuzzing (${NP_FUZZ_SECONDS:-20} s per target)"
 fi
 exit "$status"

@@ -274,12 +274,15 @@ json planToJson(const Plan& plan)
             j["needle"] = needleToJson(p.trajectory.needle);
             trajectories.push_back(j);
         }
-        targets.push_back({{"name", t.name},
-                           {"targetLps", vec(t.targetLps)},
-                           {"preset", t.preset},
-                           {"directionsSearched", t.directionsSearched},
-                           {"feasibleDirections", t.feasibleDirections},
-                           {"trajectories", trajectories}});
+        json target = {{"name", t.name},
+                       {"targetLps", vec(t.targetLps)},
+                       {"preset", t.preset},
+                       {"directionsSearched", t.directionsSearched},
+                       {"feasibleDirections", t.feasibleDirections},
+                       {"trajectories", trajectories}};
+        if (!t.vertebralLevel.empty())
+            target["vertebralLevel"] = t.vertebralLevel;
+        targets.push_back(target);
     }
     json measurements = json::array();
     for (const Measurement& m : plan.measurements) {
@@ -357,6 +360,8 @@ Plan planFromJson(const json& root, const std::string& source)
         target.name = t.str("name");
         target.targetLps = t.vec3("targetLps");
         target.preset = t.str("preset");
+        if (t.has("vertebralLevel"))
+            target.vertebralLevel = t.str("vertebralLevel");
         target.directionsSearched = static_cast<int>(t.num("directionsSearched", 0.0));
         target.feasibleDirections = static_cast<int>(t.num("feasibleDirections", 0.0));
         const json& trajectories = t.list("trajectories");

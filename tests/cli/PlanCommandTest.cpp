@@ -203,7 +203,11 @@ TEST(PlanCommandPhantom, PlansANamedPhantomTargetWithItsPreset)
     const json saved = json::parse(in);
     ASSERT_EQ(saved["targets"].size(), 2u);
     EXPECT_EQ(saved["image"]["patientPosition"], "HFP");
+    EXPECT_NE(r.out.find("LPS mm (L5), preset lumbar-mbb"), std::string::npos) << r.out;
     for (const auto& target : saved["targets"]) {
+        // The L4 medial branch crosses the root of L5's transverse process: the target sits on L5
+        // (the phantom's vertebra_L5 label), and the printed table says so.
+        EXPECT_EQ(target.value("vertebralLevel", ""), "L5");
         ASSERT_GE(target["trajectories"].size(), 1u);
         const auto& best = target["trajectories"][0];
         EXPECT_TRUE(best["safe"].get<bool>());

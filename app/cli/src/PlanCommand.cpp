@@ -10,6 +10,7 @@
 #include "needleplan/imaging/Segmentation.h"
 #include "needleplan/imaging/StructureImport.h"
 #include "needleplan/imaging/StructureSet.h"
+#include "needleplan/planning/VertebralLevel.h"
 #include "needleplan/imaging/TotalSegmentatorImport.h"
 #include "needleplan/planning/BodyModel.h"
 #include "needleplan/planning/ClearanceField.h"
@@ -326,7 +327,8 @@ std::string point(const Vec3& p)
 void printTable(const Plan& plan, std::ostream& out)
 {
     for (const auto& target : plan.targets) {
-        out << "\nTarget \"" << target.name << "\" at " << point(target.targetLps) << " LPS mm, preset "
+        out << "\nTarget \"" << target.name << "\" at " << point(target.targetLps) << " LPS mm"
+            << (target.vertebralLevel.empty() ? std::string() : " (" + target.vertebralLevel + ")") << ", preset "
             << target.preset << ", needle " << plan.needle.name << ": " << target.feasibleDirections << " of "
             << target.directionsSearched << " directions feasible\n";
         if (target.trajectories.empty()) {
@@ -451,7 +453,11 @@ int runPlan(const PlanArguments& arguments)
     request.image.frameOfReferenceUid = setup.ct.info().frameOfReferenceUid;
     request.image.patientPosition = setup.ct.info().patientPosition;
     request.image.structuresPath = setup.structuresDescription;
-    const PlanOutcome outcome = planTargets(fields, body, request);
+    PlanOutcome outcome = planTargets(fields, body, request);
+    // Each target carries the vertebra it sits on when the structures name vertebrae.
+    for (auto& t : outcome.plan.targets)
+        if (const auto level = vertebralLevelAt(setup.labels, t.targetLps))
+            t.vertebralLevel = level->ambiguous ? level->level + " (or " + level->runnerUp + ")" : level->level;
     savePlan(outcome.plan, arguments.out);
     if (!arguments.accessibility.empty())
         writeFileAtomically(

@@ -47,6 +47,9 @@ struct PlanTarget
     int directionsSearched = 0;
     int feasibleDirections = 0;
     std::vector<PlannedTrajectory> trajectories;
+    /// The vertebra the target sits on ("L5", "L4 (or L5)" between two), from the structures' vertebra
+    /// labels (VertebralLevel.h); "" when they have none. Key "vertebralLevel", optional.
+    std::string vertebralLevel;
 };
 
 /// A whole plan.
