@@ -1,16 +1,18 @@
 #include "GuiTestSupport.h"
 
+#include "needleplan/gui/MainWindow.h"
+#include "needleplan/gui/SliceViewWidget.h"
+#include "needleplan/gui/Theme.h"
+#include "needleplan/gui/VtkOpenGLWidget.h"
+
 #include <QApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QMouseEvent>
 #include <QWidget>
-
 #include <cstdlib>
 #include <memory>
-
-#include "needleplan/gui/Theme.h"
-#include "needleplan/gui/VtkOpenGLWidget.h"
 
 namespace np::test {
 
@@ -29,7 +31,8 @@ bool ensureGuiApplication()
     qputenv("QT_QPA_PLATFORM", "xcb");
     // Each test process gets its own settings and autosave folder (ctest runs tests in parallel);
     // the cache, where a generated phantom lives, stays shared.
-    const QByteArray own = QDir::tempPath().toUtf8() + "/np-gui-tests-" + QByteArray::number(QCoreApplication::applicationPid());
+    const QByteArray own =
+        QDir::tempPath().toUtf8() + "/np-gui-tests-" + QByteArray::number(QCoreApplication::applicationPid());
     qputenv("XDG_DATA_HOME", own + "/data");
     qputenv("XDG_CONFIG_HOME", own + "/config");
     np::gui::VtkOpenGLWidget::installDefaultSurfaceFormat();
@@ -53,8 +56,8 @@ bool waitUntil(const std::function<bool()>& done, int timeoutMs)
 }
 
 namespace {
-void send(QWidget* widget, QEvent::Type type, const QPointF& position, Qt::MouseButton button, Qt::MouseButtons buttons,
-          Qt::KeyboardModifiers modifiers)
+void send(QWidget* widget, QEvent::Type type, const QPointF& position, Qt::MouseButton button,
+          Qt::MouseButtons buttons, Qt::KeyboardModifiers modifiers)
 {
     QMouseEvent event(type, position, widget->mapToGlobal(position), button, buttons, modifiers);
     QApplication::sendEvent(widget, &event);
@@ -79,6 +82,18 @@ void dragFromTo(QWidget* widget, const QPointF& from, const QPointF& to, int ste
     }
     send(widget, QEvent::MouseButtonRelease, to, Qt::LeftButton, Qt::NoButton, Qt::NoModifier);
     QApplication::processEvents();
+}
+
+std::unique_ptr<gui::MainWindow> openScriptedWindow(int width, int height)
+{
+    QFile::remove(gui::MainWindow::autosavePath());
+    auto window = std::make_unique<gui::MainWindow>();
+    window->setScriptedMode(true);
+    window->resize(width, height);
+    window->show();
+    waitUntil([&] { return window->sliceView(render::SliceOrientation::Axial)->isRenderingAvailable(); },
+              20000);
+    return window;
 }
 
 } // namespace np::test

@@ -149,13 +149,8 @@ protected:
     void SetUp() override
     {
         NP_REQUIRE_DISPLAY();
-        QFile::remove(MainWindow::autosavePath());
-        m_window = std::make_unique<MainWindow>();
-        m_window->setScriptedMode(true);
-        m_window->resize(1500, 950);
-        m_window->show();
-        ASSERT_TRUE(test::waitUntil(
-            [&] { return m_window->sliceView(SliceOrientation::Axial)->isRenderingAvailable(); }, 20000));
+        m_window = test::openScriptedWindow(1500, 950);
+        ASSERT_TRUE(m_window->sliceView(SliceOrientation::Axial)->isRenderingAvailable());
         bool loaded = false, ok = false;
         QObject listener;
         QObject::connect(m_window.get(), &MainWindow::loadFinished, &listener,

@@ -205,13 +205,8 @@ protected:
     void SetUp() override
     {
         NP_REQUIRE_DISPLAY();
-        QFile::remove(MainWindow::autosavePath());
-        m_window = std::make_unique<MainWindow>();
-        m_window->setScriptedMode(true);
-        m_window->resize(1400, 900);
-        m_window->show();
-        ASSERT_TRUE(test::waitUntil(
-            [&] { return m_window->sliceView(SliceOrientation::Axial)->isRenderingAvailable(); }, 20000));
+        m_window = test::openScriptedWindow(1400, 900);
+        ASSERT_TRUE(m_window->sliceView(SliceOrientation::Axial)->isRenderingAvailable());
         m_panel = m_window->findChild<SegmentToolsPanel*>();
         ASSERT_NE(m_panel, nullptr);
     }
