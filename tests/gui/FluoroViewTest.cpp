@@ -4,6 +4,7 @@
 // a pinhole computed here from SID, SOD, the detector pitch and the positioner angles (DICOM PS3.3
 // C.8.7.5 directions), not from the C-arm model under test.
 
+#include "FluoroTestScene.h"
 #include "GuiTestSupport.h"
 #include "needleplan/gui/FluoroGeometry.h"
 #include "needleplan/gui/FluoroViewWidget.h"
@@ -12,7 +13,6 @@
 #include "needleplan/gui/VirtualCArmPanel.h"
 #include "needleplan/imaging/DrrRenderer.h"
 #include "needleplan/imaging/ProjectionImage.h"
-#include "needleplan/phantom/LumbarPhantom.h"
 #include "needleplan/phantom/SimulatedFluoroscopy.h"
 
 #include <QAbstractButton>
@@ -41,30 +41,11 @@ constexpr double kSod = 750.0;
 constexpr int kSize = 512;
 constexpr double kPitch = 300.0 / 512; // detector mm per pixel
 
-struct Scene
+/// The phantom, its attenuation volume, the target and the entry: generated once per test run
+/// and shared by the test processes (FluoroTestScene.h).
+const test::FluoroScene& scene()
 {
-    std::shared_ptr<imaging::Volume> ct;
-    imaging::AttenuationVolume attenuation;
-    Vec3 targetLps;
-    Vec3 entryLps;
-};
-
-const Scene& scene()
-{
-    static std::unique_ptr<Scene> s;
-    if (!s) {
-        s = std::make_unique<Scene>();
-        phantom::PhantomOptions options;
-        options.spacing = {1.2, 1.2, 1.5};
-        phantom::Phantom p = phantom::generateLumbarPhantom(options);
-        for (const auto& t : p.targets)
-            if (t.name.find("L4 medial branch left") != std::string::npos)
-                s->targetLps = t.positionLps;
-        s->entryLps = s->targetLps + Vec3{25.0, 60.0, 10.0}; // posterior, lateral, cranial (prone)
-        s->ct = std::make_shared<imaging::Volume>(std::move(p.ct));
-        s->attenuation = imaging::AttenuationVolume(*s->ct);
-    }
-    return *s;
+    return test::fluoroScene();
 }
 
 /// Pinhole by hand: detector direction v from the angles, source SOD before the isocentre, the

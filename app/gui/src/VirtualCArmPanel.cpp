@@ -1,5 +1,7 @@
 #include "needleplan/gui/VirtualCArmPanel.h"
 
+#include "needleplan/gui/DrrExport.h"
+
 #include <QDoubleSpinBox>
 #include <QHBoxLayout>
 #include <QKeyEvent>
@@ -174,6 +176,8 @@ VirtualCArmPanel::VirtualCArmPanel(QWidget* parent) : QWidget(parent), m_model(n
     layout->addLayout(bar);
     layout->addWidget(m_view, 1);
     layout->addWidget(m_readout);
+    m_export = new DrrExportBar(*m_model, this);
+    layout->addWidget(m_export);
     connect(m_model, &VirtualCArmModel::changed, this, [this] {
         const QSignalBlocker a(m_primary), b(m_secondary);
         m_primary->setValue(m_model->primaryDeg());

@@ -43,6 +43,9 @@ public:
     /// The CT; its attenuation volume is built on `task` (ready() then).
     void setCt(std::shared_ptr<const imaging::Volume> ct, BackgroundTask& task);
     bool ready() const { return m_attenuation != nullptr; }
+    std::shared_ptr<const imaging::Volume> ct() const { return m_ct; }
+    /// The CT's attenuation volume (null before ready()), shared with exports.
+    std::shared_ptr<const imaging::AttenuationVolume> attenuation() const { return m_attenuation; }
     /// The planned paths and the active one (-1: none); the isocentre is the active target.
     void setPlan(std::vector<PlannedPath> paths, int activePath, std::vector<Vec3> targetsLps);
     const std::vector<PlannedPath>& paths() const { return m_paths; }

@@ -13,6 +13,8 @@ class QLabel;
 
 namespace np::gui {
 
+class DrrExportBar;
+
 class VirtualCArmView : public QWidget
 {
     Q_OBJECT
@@ -42,9 +44,12 @@ public:
     VirtualCArmModel& model() { return *m_model; }
     VirtualCArmView* view() const { return m_view; }
     QString readoutText() const;
+    /// Export of the DRR (PNG, XA, a sweep as multi-frame XA).
+    DrrExportBar* exportBar() const { return m_export; }
 
 private:
     VirtualCArmModel* m_model = nullptr;
+    DrrExportBar* m_export = nullptr;
     VirtualCArmView* m_view = nullptr;
     QDoubleSpinBox* m_primary = nullptr;
     QDoubleSpinBox* m_secondary = nullptr;
