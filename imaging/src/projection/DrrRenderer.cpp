@@ -26,7 +26,9 @@ struct AttenuationVolume::Data
     Geometry geometry;
     std::int64_t padded[3] = {0, 0, 0};
     std::int64_t stride[3] = {0, 0, 0};
-    VoxelVector<std::uint16_t> values; ///< μ/μw × 1000, padded grid plus 4 spare elements
+    /// Elements past the padded grid, so that a 16-voxel window starting at any voxel can be loaded.
+    static constexpr std::int64_t kSpare = 32;
+    VoxelVector<std::uint16_t> values; ///< μ/μw × 1000, padded grid plus kSpare elements
     VoxelVector<std::uint16_t>
         valuesYFirst; ///< the same with y fastest (index pj + Py·(pi + Px·pk)); may be empty
     static constexpr int kBrick = 8;
@@ -79,7 +81,10 @@ namespace {
 
 constexpr float kValueScale = 1000.0f; // stored value = μ/μw × 1000
 constexpr int kLanes = 8;
-constexpr int kTile = 8;
+// Tiles of kTileColumns × kTileRows pixels are the unit of work: the groups of one tile row read
+// neighbouring voxels one after the other, while they are still in the first-level cache.
+constexpr int kTileColumns = 32;
+constexpr int kTileRows = 4;
 
 int threadCount(int requested)
 {
@@ -108,7 +113,7 @@ AttenuationVolume::AttenuationVolume(const Volume& ctHu, const AttenuationOption
     data->stride[1] = data->padded[0];
     data->stride[2] = data->padded[0] * data->padded[1];
     const std::int64_t total = data->stride[2] * data->padded[2];
-    data->values.resize(static_cast<std::size_t>(total + 4));
+    data->values.resize(static_cast<std::size_t>(total + Data::kSpare));
     data->ijkFromLpsLinear = g.lpsFromIjkLinear().inverse();
     for (int a = 0; a < 3; ++a)
         data->bricks[a] = (data->padded[a] + Data::kBrick - 1) / Data::kBrick;
@@ -185,7 +190,7 @@ AttenuationVolume::AttenuationVolume(const Volume& ctHu, const AttenuationOption
                 reportProgress(progress, static_cast<double>(done) / static_cast<double>(nz + 2),
                                "attenuation volume");
         });
-    for (std::int64_t e = total; e < total + 4; ++e)
+    for (std::int64_t e = total; e < total + Data::kSpare; ++e)
         data->values[static_cast<std::size_t>(e)] = 0;
     data->anyOccupied = hi[0] >= lo[0];
     for (int a = 0; a < 3; ++a) {
@@ -212,7 +217,7 @@ AttenuationVolume::AttenuationVolume(const Volume& ctHu, const AttenuationOption
     data->occupiedFraction = static_cast<double>(occupiedCount) / static_cast<double>(brickCount);
     if (options.firstAxisCopy) {
         throwIfCancelled(progress);
-        data->valuesYFirst.resize(static_cast<std::size_t>(total + 4));
+        data->valuesYFirst.resize(static_cast<std::size_t>(total + Data::kSpare));
         std::uint16_t* copy = data->valuesYFirst.data();
         const std::uint16_t* original = data->values.data();
         const std::int64_t pz = data->padded[2];
@@ -228,7 +233,7 @@ AttenuationVolume::AttenuationVolume(const Volume& ctHu, const AttenuationOption
                                             for (std::int64_t j = j0; j < std::min(py, j0 + 16); ++j)
                                                 to[j + py * i] = from[i + px * j];
                             });
-        for (std::int64_t e = total; e < total + 4; ++e)
+        for (std::int64_t e = total; e < total + Data::kSpare; ++e)
             data->valuesYFirst[static_cast<std::size_t>(e)] = 0;
     }
     m_data = std::move(data);
@@ -433,11 +438,63 @@ void trimGroup(const Data& d, int a, const Lane* lanes, int count, std::int64_t&
         nEnd -= skip;
 }
 
+#define NP_DRR_AVX2 __attribute__((target("avx2,fma")))
+
+/// Every lane of the vector set to the smallest of v's eight lanes.
+NP_DRR_AVX2 inline __m256i broadcastMin(__m256i v)
+{
+    v = _mm256_min_epi32(v, _mm256_permute2x128_si256(v, v, 1));
+    v = _mm256_min_epi32(v, _mm256_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm256_min_epi32(v, _mm256_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
+}
+
+/// The voxel pairs (offset, offset + 1) at offsets 0..15 from `row` that the lanes ask for, as
+/// the masked gathers would read them (low 16 bits: offset): 16 voxels from `row` hold the pairs of
+/// even offsets, 16 from `row` + 1 those of odd ones; `pairIndex` is offset / 2 and `odd` has the
+/// sign bit set where the offset is odd.
+NP_DRR_AVX2 inline __m256i pairsFromWindows(const std::uint16_t* row, __m256i pairIndex, __m256 odd)
+{
+    const __m256i even =
+        _mm256_permutevar8x32_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row)), pairIndex);
+    const __m256i shifted =
+        _mm256_permutevar8x32_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 1)), pairIndex);
+    return _mm256_castps_si256(
+        _mm256_blendv_ps(_mm256_castsi256_ps(even), _mm256_castsi256_ps(shifted), odd));
+}
+
+/// True when every lane's position at every plane from nStart to nEnd lies where both bilinear
+/// neighbours along b and c are inside the padded grid, so that the lanes may read there whether
+/// they are active or not. Positions are linear in the plane, so the two ends decide (with a
+/// margin for rounding).
+NP_DRR_AVX2 bool lanesStayInGrid(const Data& d, int a, const float* b0, const float* c0, const float* kb,
+                                 const float* kc, std::int64_t planes)
+{
+    int b = 0, c = 0;
+    inPlaneAxes(a, b, c);
+    const float bMax = static_cast<float>(d.padded[b] - 1) - 0.01f;
+    const float cMax = static_cast<float>(d.padded[c] - 1) - 0.01f;
+    const float last = static_cast<float>(planes - 1);
+    for (int l = 0; l < kLanes; ++l) {
+        const float bEnd = std::fma(last, kb[l], b0[l]);
+        const float cEnd = std::fma(last, kc[l], c0[l]);
+        if (!(std::min(b0[l], bEnd) >= 0.01f && std::max(b0[l], bEnd) <= bMax &&
+              std::min(c0[l], cEnd) >= 0.01f && std::max(c0[l], cEnd) <= cMax))
+            return false;
+    }
+    return true;
+}
+
 /// Joseph integrals of up to 8 lanes sharing main axis a, 8 rays per AVX2 instruction. Every
-/// active lane's position lies inside the padded grid (prepareLane's clipping), and inactive lanes
-/// read nothing (masked gathers).
-__attribute__((target("avx2,fma"))) void integrateLanesAvx2(const Data& d, int a, const Lane* lanes,
-                                                            int count, float* out)
+/// active lane's position lies inside the padded grid (prepareLane's clipping); inactive lanes add
+/// nothing.
+///
+/// Samples come from one of two sources, with the same sums either way:
+///  - windows: when the in-plane axis b is contiguous and all eight lanes stay inside the grid over
+///    the group's planes, each plane's voxels for the group are read as 16-voxel row windows
+///    (ordinary loads and in-register permutes) as long as the lanes' b indices lie within 16 voxels
+///    of each other and their c indices within two neighbouring rows;
+///  - masked gathers otherwise (one per voxel pair or voxel).
+NP_DRR_AVX2 void integrateLanesAvx2(const Data& d, int a, const Lane* lanes, int count, float* out)
 {
     std::int64_t nStart = LLONG_MAX, nEnd = LLONG_MIN;
     for (int l = 0; l < count; ++l)
@@ -454,18 +511,25 @@ __attribute__((target("avx2,fma"))) void integrateLanesAvx2(const Data& d, int a
     }
     alignas(32) float b0[kLanes], c0[kLanes], kb[kLanes], kc[kLanes];
     alignas(32) std::int32_t first[kLanes], last[kLanes];
+    bool allPrepared = count == kLanes;
     for (int l = 0; l < kLanes; ++l) {
-        const bool used = l < count && lanes[l].n1 >= lanes[l].n0;
-        b0[l] = used ? static_cast<float>(lanes[l].bAt0 + nStart * lanes[l].kb) : 0.0f;
-        c0[l] = used ? static_cast<float>(lanes[l].cAt0 + nStart * lanes[l].kc) : 0.0f;
-        kb[l] = used ? static_cast<float>(lanes[l].kb) : 0.0f;
-        kc[l] = used ? static_cast<float>(lanes[l].kc) : 0.0f;
+        // A prepared lane has a position on every plane even when it integrates nothing.
+        const bool prepared = l < count && lanes[l].prepared;
+        const bool used = prepared && lanes[l].n1 >= lanes[l].n0;
+        allPrepared = allPrepared && prepared;
+        b0[l] = prepared ? static_cast<float>(lanes[l].bAt0 + nStart * lanes[l].kb) : 0.0f;
+        c0[l] = prepared ? static_cast<float>(lanes[l].cAt0 + nStart * lanes[l].kc) : 0.0f;
+        kb[l] = prepared ? static_cast<float>(lanes[l].kb) : 0.0f;
+        kc[l] = prepared ? static_cast<float>(lanes[l].kc) : 0.0f;
         first[l] = used ? static_cast<std::int32_t>(std::max<std::int64_t>(-1, lanes[l].n0 - nStart)) : 1;
         last[l] =
             used ? static_cast<std::int32_t>(std::min<std::int64_t>(nEnd - nStart + 1, lanes[l].n1 - nStart))
                  : 0;
     }
     const Layout layout = layoutFor(d, a);
+    const bool contiguousB = layout.strideB == 1;
+    const bool windowed =
+        contiguousB && allPrepared && lanesStayInGrid(d, a, b0, c0, kb, kc, nEnd - nStart + 1);
     const __m256 vb0 = _mm256_load_ps(b0), vc0 = _mm256_load_ps(c0);
     const __m256 vkb = _mm256_load_ps(kb), vkc = _mm256_load_ps(kc);
     const __m256i vFirst =
@@ -478,24 +542,27 @@ __attribute__((target("avx2,fma"))) void integrateLanesAvx2(const Data& d, int a
     const __m256i strideC = _mm256_set1_epi32(static_cast<std::int32_t>(layout.strideC));
     const __m256i strideBC = _mm256_add_epi32(strideB, strideC);
     const __m256i low16 = _mm256_set1_epi32(0xFFFF);
+    const __m256i windowLast = _mm256_set1_epi32(15);
     const std::uint16_t* values = layout.base;
     const std::int64_t sa = layout.strideA;
+    const std::int64_t sc = layout.strideC;
     __m256 sum = zero;
     __m256 t = zero;
     __m256i step = _mm256_setzero_si256();
     const __m256 one = _mm256_set1_ps(1.0f);
     const __m256i oneI = _mm256_set1_epi32(1);
-    const bool contiguousB = layout.strideB == 1;
     // Gathers do not train the hardware prefetchers: fetch the rows lane 0 and the last lane will
     // read kPrefetch planes ahead (the lanes in between read the same or neighbouring lines).
+    // Window loads are ordinary loads, which the prefetchers follow better than these hints.
     constexpr int kPrefetch = 6;
     const int lastLane = count - 1;
     const float pb0 = b0[0] + kPrefetch * kb[0], pc0 = c0[0] + kPrefetch * kc[0];
     const float pb1 = b0[lastLane] + kPrefetch * kb[lastLane], pc1 = c0[lastLane] + kPrefetch * kc[lastLane];
-    const std::int64_t prefetchEnd = nEnd - kPrefetch;
+    const std::int64_t prefetchEnd = windowed ? nStart - 1 : nEnd - kPrefetch;
     float tScalar = 0.0f;
     for (std::int64_t n = nStart; n <= nEnd; ++n, tScalar += 1.0f) {
-        const int* plane = reinterpret_cast<const int*>(values + n * sa);
+        const std::uint16_t* planeValues = values + n * sa;
+        const int* plane = reinterpret_cast<const int*>(planeValues);
         if (n <= prefetchEnd) {
             const std::uint16_t* ahead = values + (n + kPrefetch) * sa;
             const auto bA = static_cast<std::int64_t>(std::max(0.0f, pb0 + tScalar * kb[0]));
@@ -518,7 +585,36 @@ __attribute__((target("avx2,fma"))) void integrateLanesAvx2(const Data& d, int a
         const __m256 fb = _mm256_sub_ps(bf, _mm256_cvtepi32_ps(bi));
         const __m256 fc = _mm256_sub_ps(cf, _mm256_cvtepi32_ps(ci));
         __m256 v00, v10, v01, v11;
-        if (contiguousB) {
+        bool fromWindows = false;
+        if (windowed) {
+            const __m256i bBase = broadcastMin(bi);
+            const __m256i cBase = broadcastMin(ci);
+            const __m256i offset = _mm256_sub_epi32(bi, bBase);
+            const __m256i nextRow = _mm256_sub_epi32(ci, cBase); // 0 or 1 when windows apply
+            const __m256i outside =
+                _mm256_or_si256(_mm256_cmpgt_epi32(offset, windowLast), _mm256_cmpgt_epi32(nextRow, oneI));
+            if (_mm256_testz_si256(outside, outside)) {
+                fromWindows = true;
+                const __m256i pairIndex = _mm256_srli_epi32(offset, 1);
+                const __m256 odd = _mm256_castsi256_ps(_mm256_slli_epi32(offset, 31));
+                const std::uint16_t* row0 = planeValues +
+                                            _mm_cvtsi128_si32(_mm256_castsi256_si128(cBase)) * sc +
+                                            _mm_cvtsi128_si32(_mm256_castsi256_si128(bBase));
+                __m256i g0 = pairsFromWindows(row0, pairIndex, odd);
+                __m256i g1 = pairsFromWindows(row0 + sc, pairIndex, odd);
+                const __m256i shifted = _mm256_cmpgt_epi32(nextRow, zeroI);
+                if (!_mm256_testz_si256(shifted, shifted)) {
+                    // Some lanes are one row further along c: their rows are the next two.
+                    g0 = _mm256_blendv_epi8(g0, g1, shifted);
+                    g1 = _mm256_blendv_epi8(g1, pairsFromWindows(row0 + 2 * sc, pairIndex, odd), shifted);
+                }
+                v00 = _mm256_cvtepi32_ps(_mm256_and_si256(g0, low16));
+                v10 = _mm256_cvtepi32_ps(_mm256_srli_epi32(g0, 16));
+                v01 = _mm256_cvtepi32_ps(_mm256_and_si256(g1, low16));
+                v11 = _mm256_cvtepi32_ps(_mm256_srli_epi32(g1, 16));
+            }
+        }
+        if (!fromWindows && contiguousB) {
             const __m256i index = _mm256_add_epi32(bi, _mm256_mullo_epi32(ci, strideC));
             const __m256i g0 = _mm256_mask_i32gather_epi32(zeroI, plane, index, active, 2);
             const __m256i g1 =
@@ -527,7 +623,7 @@ __attribute__((target("avx2,fma"))) void integrateLanesAvx2(const Data& d, int a
             v10 = _mm256_cvtepi32_ps(_mm256_srli_epi32(g0, 16));
             v01 = _mm256_cvtepi32_ps(_mm256_and_si256(g1, low16));
             v11 = _mm256_cvtepi32_ps(_mm256_srli_epi32(g1, 16));
-        } else {
+        } else if (!fromWindows) {
             const __m256i index =
                 _mm256_add_epi32(_mm256_mullo_epi32(bi, strideB), _mm256_mullo_epi32(ci, strideC));
 #define NP_DRR_GATHER(offset)                                                                                \
@@ -541,8 +637,9 @@ __attribute__((target("avx2,fma"))) void integrateLanesAvx2(const Data& d, int a
         }
         const __m256 top = _mm256_fmadd_ps(fb, _mm256_sub_ps(v10, v00), v00);
         const __m256 bottom = _mm256_fmadd_ps(fb, _mm256_sub_ps(v11, v01), v01);
-        // Inactive lanes read zeros, so their value is zero whatever their position.
-        sum = _mm256_add_ps(sum, _mm256_fmadd_ps(fc, _mm256_sub_ps(bottom, top), top));
+        // Inactive lanes add exactly zero (masked gathers read zeros; window reads are masked here).
+        const __m256 sample = _mm256_fmadd_ps(fc, _mm256_sub_ps(bottom, top), top);
+        sum = _mm256_add_ps(sum, _mm256_and_ps(sample, _mm256_castsi256_ps(active)));
         t = _mm256_add_ps(t, one);
         step = _mm256_add_epi32(step, oneI);
     }
@@ -605,8 +702,8 @@ DrrImage renderDrr(const AttenuationVolume& volume, const CArmGeometry& view,
     (void)paddedTotal;
     const bool simd = false;
 #endif
-    const int tilesX = (p.columns + kTile - 1) / kTile;
-    const int tilesY = (p.rows + kTile - 1) / kTile;
+    const int tilesX = (p.columns + kTileColumns - 1) / kTileColumns;
+    const int tilesY = (p.rows + kTileRows - 1) / kTileRows;
     const int tileCount = tilesX * tilesY;
     std::atomic<int> nextTile{0};
     std::atomic<bool> stop{false};
@@ -628,10 +725,10 @@ DrrImage renderDrr(const AttenuationVolume& volume, const CArmGeometry& view,
                     return;
                 }
                 const int tx = tile % tilesX, ty = tile / tilesX;
-                const int columnEnd = std::min(p.columns, (tx + 1) * kTile);
-                const int rowEnd = std::min(p.rows, (ty + 1) * kTile);
-                for (int row = ty * kTile; row < rowEnd; ++row) {
-                    for (int column0 = tx * kTile; column0 < columnEnd; column0 += kLanes) {
+                const int columnEnd = std::min(p.columns, (tx + 1) * kTileColumns);
+                const int rowEnd = std::min(p.rows, (ty + 1) * kTileRows);
+                for (int row = ty * kTileRows; row < rowEnd; ++row) {
+                    for (int column0 = tx * kTileColumns; column0 < columnEnd; column0 += kLanes) {
                         const int count = std::min(kLanes, columnEnd - column0);
                         Vec3 endIjk[kLanes];
                         double lengthMm[kLanes];

@@ -89,7 +89,7 @@ struct DrrImage
 };
 
 /// Renders the DRR of `volume` for `view`. Throws np::Error(InvalidArgument) for an empty volume,
-/// Cancelled when `progress` asks to stop (checked between tiles of 8 × 8 pixels).
+/// Cancelled when `progress` asks to stop (checked between tiles of 32 × 4 pixels).
 DrrImage renderDrr(const AttenuationVolume& volume, const CArmGeometry& view, const DrrOptions& options = {},
                    ProgressSink* progress = nullptr);
 
