@@ -11,11 +11,10 @@
 #include <itkCommand.h>
 #include <itkEuler3DTransform.h>
 #include <itkImage.h>
-#include <itkImageMaskSpatialObject.h>
-#include <itkImageRegistrationMethodv4.h>
 #include <itkMeanSquaresImageToImageMetricv4.h>
 #include <itkRegistrationParameterScalesFromPhysicalShift.h>
 #include <itkRegularStepGradientDescentOptimizerv4.h>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -26,11 +25,9 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 
 using ItkImage = itk::Image<float, 3>;
-using ItkMask = itk::Image<unsigned char, 3>;
 using ItkTransform = itk::Euler3DTransform<double>;
 using ItkMetric = itk::MeanSquaresImageToImageMetricv4<ItkImage, ItkImage>;
 using ItkOptimizer = itk::RegularStepGradientDescentOptimizerv4<double>;
-using ItkRegistration = itk::ImageRegistrationMethodv4<ItkImage, ItkImage, ItkTransform>;
 
 /// Runs `work(k)` for every slice k on the hardware's threads.
 template <typename Work> void parallelSlices(std::int64_t count, Work&& work)
@@ -53,22 +50,34 @@ template <typename Work> void parallelSlices(std::int64_t count, Work&& work)
 struct Level
 {
     Volume image;                    ///< block means, clamped to the options' range
+    std::vector<float> maxima;       ///< the largest original value in each block (unclamped)
     std::vector<unsigned char> mask; ///< 1 where samples may be drawn
     std::int64_t maskCount = 0;
 };
 
-/// Block-averages `volume` to about `targetSpacingMm` per axis (never finer), clamping values; for
-/// the post CT also marks blocks with metal (their largest value above `metalHu`).
-Level blockAverage(const Volume& volume, double targetSpacingMm, const RegistrationOptions& options,
-                   bool maskMetal)
+/// Block factors that bring `g`'s spacing to about `targetSpacingMm` per axis (never finer).
+std::array<std::int64_t, 3> blockFactors(const Geometry& g, double targetSpacingMm)
 {
-    const Geometry& g = volume.geometry();
     std::array<std::int64_t, 3> factor{};
-    Geometry coarse = g;
     for (int a = 0; a < 3; ++a) {
         const auto ua = static_cast<std::size_t>(a);
         factor[ua] = std::max<std::int64_t>(1, std::llround(targetSpacingMm / g.spacing[a]));
         factor[ua] = std::min(factor[ua], std::max<std::int64_t>(1, g.size[ua]));
+    }
+    return factor;
+}
+
+/// Block-averages `volume` by `factor` (the values clamped to the options' range); with
+/// `keepMaxima`, also keeps each block's largest value, taken from `maxima` (one per voxel of
+/// `volume`) when given, else from the values themselves. The mask is left for finishLevel().
+Level blockAverage(const Volume& volume, const std::vector<float>* maxima,
+                   const std::array<std::int64_t, 3>& factor, const RegistrationOptions& options,
+                   bool keepMaxima)
+{
+    const Geometry& g = volume.geometry();
+    Geometry coarse = g;
+    for (int a = 0; a < 3; ++a) {
+        const auto ua = static_cast<std::size_t>(a);
         coarse.size[ua] = std::max<std::int64_t>(1, g.size[ua] / factor[ua]);
         coarse.spacing[a] = g.spacing[a] * static_cast<double>(factor[ua]);
     }
@@ -78,42 +87,64 @@ Level blockAverage(const Volume& volume, double targetSpacingMm, const Registrat
                           0.5 * static_cast<double>(factor[2] - 1)});
     Level level;
     level.image = Volume(coarse, uninitializedVoxels);
-    std::vector<unsigned char> metal(static_cast<std::size_t>(coarse.voxelCount()), 0);
-    level.mask.assign(static_cast<std::size_t>(coarse.voxelCount()), 0);
-    const double inverseCount = 1.0 / static_cast<double>(factor[0] * factor[1] * factor[2]);
+    if (keepMaxima)
+        level.maxima.resize(static_cast<std::size_t>(coarse.voxelCount()));
+    const float inverseCount = 1.0f / static_cast<float>(factor[0] * factor[1] * factor[2]);
+    const std::int64_t rowLength = coarse.size[0] * factor[0];
     parallelSlices(coarse.size[2], [&](std::int64_t kc) {
-        std::vector<double> sums(static_cast<std::size_t>(coarse.size[0]));
-        std::vector<float> maxima(static_cast<std::size_t>(coarse.size[0]));
+        // The block's rows are summed voxel by voxel first (a loop the compiler vectorises), then
+        // collapsed along i.
+        std::vector<float> sums(static_cast<std::size_t>(rowLength));
+        std::vector<float> largest(keepMaxima ? static_cast<std::size_t>(rowLength) : 0);
         for (std::int64_t jc = 0; jc < coarse.size[1]; ++jc) {
-            std::fill(sums.begin(), sums.end(), 0.0);
-            std::fill(maxima.begin(), maxima.end(), -HUGE_VALF);
+            std::fill(sums.begin(), sums.end(), 0.0f);
+            std::fill(largest.begin(), largest.end(), -HUGE_VALF);
             for (std::int64_t dk = 0; dk < factor[2]; ++dk)
                 for (std::int64_t dj = 0; dj < factor[1]; ++dj) {
-                    const float* row =
-                        volume.data() + volume.linearIndex(0, jc * factor[1] + dj, kc * factor[2] + dk);
-                    for (std::int64_t ic = 0; ic < coarse.size[0]; ++ic) {
-                        const float* block = row + ic * factor[0];
-                        double sum = 0.0;
-                        float largest = maxima[static_cast<std::size_t>(ic)];
-                        for (std::int64_t di = 0; di < factor[0]; ++di) {
-                            const float v = block[di];
-                            sum += std::clamp(v, options.clampLowHu, options.clampHighHu);
-                            largest = std::max(largest, v);
-                        }
-                        sums[static_cast<std::size_t>(ic)] += sum;
-                        maxima[static_cast<std::size_t>(ic)] = largest;
+                    const std::int64_t rowStart =
+                        volume.linearIndex(0, jc * factor[1] + dj, kc * factor[2] + dk);
+                    const float* row = volume.data() + rowStart;
+                    for (std::int64_t i = 0; i < rowLength; ++i)
+                        sums[static_cast<std::size_t>(i)] +=
+                            std::min(std::max(row[i], options.clampLowHu), options.clampHighHu);
+                    if (keepMaxima) {
+                        const float* rowMaxima = maxima ? maxima->data() + rowStart : row;
+                        for (std::int64_t i = 0; i < rowLength; ++i)
+                            largest[static_cast<std::size_t>(i)] =
+                                std::max(largest[static_cast<std::size_t>(i)], rowMaxima[i]);
                     }
                 }
             for (std::int64_t ic = 0; ic < coarse.size[0]; ++ic) {
-                const std::int64_t index = level.image.linearIndex(ic, jc, kc);
-                const float mean = static_cast<float>(sums[static_cast<std::size_t>(ic)] * inverseCount);
-                level.image.data()[index] = mean;
-                level.mask[static_cast<std::size_t>(index)] = mean > options.clampLowHu + 50.0f ? 1 : 0;
-                metal[static_cast<std::size_t>(index)] =
-                    maskMetal && maxima[static_cast<std::size_t>(ic)] > options.metalHu ? 1 : 0;
+                const auto index = static_cast<std::size_t>(level.image.linearIndex(ic, jc, kc));
+                float sum = 0.0f, top = -HUGE_VALF;
+                for (std::int64_t di = 0; di < factor[0]; ++di) {
+                    const auto i = static_cast<std::size_t>(ic * factor[0] + di);
+                    sum += sums[i];
+                    if (keepMaxima)
+                        top = std::max(top, largest[i]);
+                }
+                level.image.data()[index] = sum * inverseCount;
+                if (keepMaxima)
+                    level.maxima[index] = top;
             }
         }
     });
+    return level;
+}
+
+/// The level's sampling mask: the body (block means above air), for the post CT less the blocks
+/// with metal (their largest value above `metalHu`) grown by the margin, against the streaks.
+void finishLevel(Level& level, const RegistrationOptions& options, bool maskMetal)
+{
+    const Geometry& coarse = level.image.geometry();
+    const auto count = static_cast<std::size_t>(coarse.voxelCount());
+    level.mask.resize(count);
+    std::vector<unsigned char> metal(maskMetal ? count : 0, 0);
+    for (std::size_t v = 0; v < count; ++v) {
+        level.mask[v] = level.image.data()[v] > options.clampLowHu + 50.0f ? 1 : 0;
+        if (maskMetal)
+            metal[v] = level.maxima[v] > options.metalHu ? 1 : 0;
+    }
     if (maskMetal) {
         // Grow the metal by the margin (a box, axis by axis) and take it out of the mask.
         for (int a = 0; a < 3; ++a) {
@@ -141,10 +172,36 @@ Level blockAverage(const Volume& volume, double targetSpacingMm, const Registrat
                 level.mask[v] = 0;
     }
     level.maskCount = std::count(level.mask.begin(), level.mask.end(), static_cast<unsigned char>(1));
-    return level;
 }
 
-template <typename Image> typename Image::Pointer makeItkImage(const Geometry& g)
+/// The pyramid of `volume`, one level per spacing of the options. The original voxels are read
+/// once, into the finest level; the coarser levels are block averages of it (their blocks are
+/// whole blocks of the finest level, so their means and maxima are those of the original voxels).
+std::vector<Level> pyramid(const Volume& volume, const RegistrationOptions& options, bool maskMetal)
+{
+    const double finestMm = *std::min_element(options.levelSpacingsMm.begin(), options.levelSpacingsMm.end());
+    Level finest =
+        blockAverage(volume, nullptr, blockFactors(volume.geometry(), finestMm), options, maskMetal);
+    std::vector<Level> levels(options.levelSpacingsMm.size());
+    std::optional<std::size_t> finestIndex; // the level that is the finest grid itself
+    for (std::size_t l = 0; l < levels.size(); ++l) {
+        const auto factor = blockFactors(finest.image.geometry(), options.levelSpacingsMm[l]);
+        if (factor == std::array<std::int64_t, 3>{1, 1, 1} && !finestIndex) {
+            finestIndex = l;
+            continue;
+        }
+        levels[l] =
+            blockAverage(finest.image, maskMetal ? &finest.maxima : nullptr, factor, options, maskMetal);
+        finishLevel(levels[l], options, maskMetal);
+    }
+    if (finestIndex) {
+        levels[*finestIndex] = std::move(finest);
+        finishLevel(levels[*finestIndex], options, maskMetal);
+    }
+    return levels;
+}
+
+template <typename Image> typename Image::Pointer makeItkImage(const Geometry& g, bool allocate)
 {
     auto image = Image::New();
     typename Image::RegionType region;
@@ -162,25 +219,63 @@ template <typename Image> typename Image::Pointer makeItkImage(const Geometry& g
     image->SetSpacing(spacing);
     image->SetOrigin(origin);
     image->SetDirection(direction);
-    image->Allocate();
+    if (allocate)
+        image->Allocate();
     return image;
 }
 
-ItkImage::Pointer toItk(const Volume& volume)
+/// An ITK view of `volume`'s voxels (no copy): `volume` must outlive the image.
+ItkImage::Pointer viewAsItk(Volume& volume)
 {
-    auto image = makeItkImage<ItkImage>(volume.geometry());
-    std::copy(volume.data(), volume.data() + volume.geometry().voxelCount(), image->GetBufferPointer());
+    auto image = makeItkImage<ItkImage>(volume.geometry(), false);
+    image->GetPixelContainer()->SetImportPointer(
+        volume.data(),
+        static_cast<ItkImage::PixelContainer::ElementIdentifier>(volume.geometry().voxelCount()), false);
     return image;
 }
 
-itk::ImageMaskSpatialObject<3>::Pointer toItkMask(const Geometry& g, const std::vector<unsigned char>& mask)
+/// Up to `count` sample points (LPS) drawn at random from the level's masked voxels (all of them
+/// when there are fewer), each moved at random within its voxel so that the samples do not sit on
+/// the grid of either image.
+ItkMetric::FixedSampledPointSetType::Pointer samplePoints(const Level& level, int count, unsigned seed)
 {
-    auto image = makeItkImage<ItkMask>(g);
-    std::copy(mask.begin(), mask.end(), image->GetBufferPointer());
-    auto spatialObject = itk::ImageMaskSpatialObject<3>::New();
-    spatialObject->SetImage(image);
-    spatialObject->Update();
-    return spatialObject;
+    const Geometry& g = level.image.geometry();
+    const std::int64_t voxels = g.voxelCount();
+    std::vector<std::int64_t> chosen;
+    std::mt19937 random(seed);
+    if (level.maskCount <= count) {
+        for (std::int64_t v = 0; v < voxels; ++v)
+            if (level.mask[static_cast<std::size_t>(v)])
+                chosen.push_back(v);
+    } else {
+        // Voxels drawn uniformly from the grid, kept when masked and not yet chosen: a uniform
+        // sample of the mask without a pass over the whole grid.
+        std::vector<bool> taken(static_cast<std::size_t>(voxels), false);
+        std::uniform_int_distribution<std::int64_t> pick(0, voxels - 1);
+        chosen.reserve(static_cast<std::size_t>(count));
+        while (static_cast<std::int64_t>(chosen.size()) < count) {
+            const std::int64_t v = pick(random);
+            if (level.mask[static_cast<std::size_t>(v)] && !taken[static_cast<std::size_t>(v)]) {
+                taken[static_cast<std::size_t>(v)] = true;
+                chosen.push_back(v);
+            }
+        }
+    }
+    std::uniform_real_distribution<double> jitter(-0.5, 0.5);
+    auto points = ItkMetric::FixedSampledPointSetType::New();
+    points->GetPoints()->Reserve(static_cast<itk::IdentifierType>(chosen.size()));
+    itk::IdentifierType id = 0;
+    for (std::int64_t v : chosen) {
+        const Vec3 ijk{static_cast<double>(v % g.size[0]) + jitter(random),
+                       static_cast<double>((v / g.size[0]) % g.size[1]) + jitter(random),
+                       static_cast<double>(v / (g.size[0] * g.size[1])) + jitter(random)};
+        const Vec3 lps = g.lpsFromIjk(ijk);
+        ItkMetric::FixedSampledPointSetType::PointType point;
+        for (unsigned a = 0; a < 3; ++a)
+            point[a] = lps[static_cast<int>(a)];
+        points->SetPoint(id++, point);
+    }
+    return points;
 }
 
 RigidTransform fromItk(const ItkTransform& t)
@@ -304,15 +399,20 @@ RegistrationResult registerRigid(const Volume& planning, const Volume& post,
     // The post CT is the fixed image (its metal is masked out of the samples); the planning CT
     // moves. ITK's transform then maps post points onto planning points: planningFromPost.
     auto transform = ItkTransform::New();
-    Level coarsestFixed, coarsestMoving, finestFixed, finestMoving;
     RigidTransform start;
+    std::vector<Level> fixedLevels, movingLevels;
     try {
+        throwIfCancelled(progress);
+        reportProgress(progress, 0.0, "Registering: preparing the images");
+        fixedLevels = pyramid(post, options, true);
+        throwIfCancelled(progress);
+        movingLevels = pyramid(planning, options, false);
         for (std::size_t l = 0; l < levels; ++l) {
             throwIfCancelled(progress);
             const double levelStart = static_cast<double>(l) / static_cast<double>(levels);
             reportProgress(progress, levelStart, "Registering: preparing level " + std::to_string(l + 1));
-            Level fixed = blockAverage(post, options.levelSpacingsMm[l], options, true);
-            Level moving = blockAverage(planning, options.levelSpacingsMm[l], options, false);
+            Level& fixed = fixedLevels[l];
+            Level& moving = movingLevels[l];
             if (fixed.maskCount < 100 || moving.maskCount < 100) {
                 result.verdict = "registration failed: the CTs hold almost no tissue to match at " +
                                  format("%.1f mm", options.levelSpacingsMm[l]);
@@ -335,16 +435,27 @@ RegistrationResult registerRigid(const Volume& planning, const Volume& post,
             }
 
             auto metric = ItkMetric::New();
-            // Coarse levels take gradients from a smoothed gradient image (a wide capture range);
-            // the finest takes central differences at the samples only, since a gradient image of
-            // the whole fine grid would cost more than the matching itself on large CTs.
+            // The coarsest level takes gradients from a smoothed gradient image (a wide capture
+            // range); the finer ones take central differences at the samples only, since a
+            // gradient image of a whole fine grid costs more than the matching itself on large CTs.
             metric->SetUseFixedImageGradientFilter(false);
-            metric->SetUseMovingImageGradientFilter(l + 1 < levels);
-            metric->SetFixedImageMask(toItkMask(fixed.image.geometry(), fixed.mask));
+            metric->SetUseMovingImageGradientFilter(l == 0 && levels > 1);
+            const ItkImage::Pointer fixedItk = viewAsItk(fixed.image);
+            metric->SetFixedImage(fixedItk);
+            metric->SetMovingImage(viewAsItk(moving.image));
+            metric->SetVirtualDomainFromImage(fixedItk);
+            metric->SetMovingTransform(transform);
+            // The samples are drawn from the masked voxels once per level, so the metric needs no
+            // mask test per sample and iteration.
+            metric->SetFixedSampledPointSet(
+                samplePoints(fixed, options.samplesPerLevel, options.seed + static_cast<unsigned>(l)));
+            metric->SetUseSampledPointSet(true);
+            metric->Initialize();
+
             auto optimizer = ItkOptimizer::New();
             const double levelSpacing = fixed.image.geometry().maxSpacing();
             optimizer->SetLearningRate(levelSpacing);
-            optimizer->SetMinimumStepLength(0.002 * levelSpacing);
+            optimizer->SetMinimumStepLength(options.minimumStepFraction * levelSpacing);
             optimizer->SetRelaxationFactor(0.6);
             optimizer->SetGradientMagnitudeTolerance(1e-10);
             optimizer->SetNumberOfIterations(static_cast<itk::SizeValueType>(options.iterationsPerLevel[l]));
@@ -354,29 +465,8 @@ RegistrationResult registerRigid(const Volume& planning, const Volume& post,
             auto scales = itk::RegistrationParameterScalesFromPhysicalShift<ItkMetric>::New();
             scales->SetMetric(metric);
             optimizer->SetScalesEstimator(scales);
+            optimizer->SetMetric(metric);
 
-            auto registration = ItkRegistration::New();
-            registration->SetFixedImage(toItk(fixed.image));
-            registration->SetMovingImage(toItk(moving.image));
-            registration->SetMetric(metric);
-            registration->SetOptimizer(optimizer);
-            registration->SetInitialTransform(transform);
-            registration->InPlaceOn();
-            registration->SetNumberOfLevels(1);
-            ItkRegistration::ShrinkFactorsArrayType shrink(1);
-            shrink[0] = 1;
-            registration->SetShrinkFactorsPerLevel(shrink);
-            ItkRegistration::SmoothingSigmasArrayType sigmas(1);
-            sigmas[0] = 0.0;
-            registration->SetSmoothingSigmasPerLevel(sigmas);
-            const double fraction = std::min(1.0, static_cast<double>(options.samplesPerLevel) /
-                                                      static_cast<double>(fixed.maskCount));
-            if (fraction < 1.0) {
-                registration->SetMetricSamplingStrategy(ItkRegistration::MetricSamplingStrategyEnum::RANDOM);
-                // The sampler draws over the whole grid and drops points outside the mask.
-                registration->SetMetricSamplingPercentage(fraction);
-                registration->MetricSamplingReinitializeSeed(static_cast<int>(options.seed + l));
-            }
             auto observer = IterationObserver::New();
             observer->progress = progress;
             observer->optimizer = optimizer;
@@ -385,14 +475,10 @@ RegistrationResult registerRigid(const Volume& planning, const Volume& post,
             observer->iterations = options.iterationsPerLevel[l];
             observer->stage = format("Registering at %.1f mm", options.levelSpacingsMm[l]);
             optimizer->AddObserver(itk::IterationEvent(), observer);
-            registration->Update();
+            optimizer->StartOptimization();
             if (observer->cancelled)
                 throw Error(ErrorCode::Cancelled, "registration cancelled");
             result.iterations += static_cast<int>(optimizer->GetCurrentIteration());
-            if (l == 0)
-                coarsestFixed = std::move(fixed), coarsestMoving = std::move(moving);
-            if (l + 1 == levels)
-                finestFixed = std::move(fixed), finestMoving = std::move(moving);
         }
     } catch (const itk::ExceptionObject& e) {
         result.verdict = std::string("registration failed: ") + e.GetDescription();
@@ -400,8 +486,8 @@ RegistrationResult registerRigid(const Volume& planning, const Volume& post,
     }
 
     result.planningFromPost = fromItk(*transform);
-    const Level& fixed = levels == 1 ? coarsestFixed : finestFixed;
-    const Level& moving = levels == 1 ? coarsestMoving : finestMoving;
+    const Level& fixed = fixedLevels.back();
+    const Level& moving = movingLevels.back();
     std::tie(result.correlation, result.overlapFraction) =
         correlation(fixed, moving, result.planningFromPost);
     if (result.overlapFraction < options.minOverlapFraction) {

@@ -1,7 +1,9 @@
 #pragma once
 /// Rigid registration of a post-insertion CT onto the planning CT of the same patient or phantom
-/// (ITK v4 registration, mean squares on CT values clamped to the bone range, multi-resolution,
-/// the needle's metal and its streaks masked out), with progress, cancel and a verdict.
+/// (ITK v4 metric and optimizer, mean squares on CT values clamped to the bone range,
+/// multi-resolution, the needle's metal and its streaks masked out), with progress, cancel and a
+/// verdict. The original voxels are read once, into the finest level; each level draws its random
+/// samples once from the post CT's body outside the metal.
 
 #include "needleplan/imaging/RigidTransform.h"
 #include "needleplan/imaging/Vec3.h"
@@ -23,8 +25,12 @@ struct RegistrationOptions
     /// Grid spacing (mm) of each level, coarse to fine; the images are block-averaged to about it
     /// (never finer than the image itself).
     std::vector<double> levelSpacingsMm{6.0, 3.0, 1.5};
-    std::vector<int> iterationsPerLevel{200, 100, 50};
-    int samplesPerLevel = 60000; ///< random fixed samples per level (all voxels when fewer)
+    std::vector<int> iterationsPerLevel{100, 100, 50};
+    /// Random samples per level, drawn once per level from the post CT's body outside the metal
+    /// (all of its voxels when fewer).
+    int samplesPerLevel = 10000;
+    /// A level ends when the optimizer's step falls below this fraction of the level's spacing.
+    double minimumStepFraction = 0.002;
     float clampLowHu = -1000.0f; ///< values are clamped to [low, high] before matching
     float clampHighHu = 1500.0f; ///< (the needle's metal stops at bone level)
     float metalHu = 2000.0f;     ///< post-CT voxels above this are metal ...
