@@ -16,6 +16,7 @@
 //
 //   build/<dir>/bench/np_bench_fluororegistrationbench [--benchmark_filter=...]
 //   build/<dir>/bench/np_bench_fluororegistrationbench --capture-table --trials 20 [--metric ncc]
+//       [--errors 0,5,10,15,20]
 
 #include "needleplan/imaging/CArmGeometry.h"
 #include "needleplan/imaging/DrrRenderer.h"
@@ -173,6 +174,8 @@ double quantile(std::vector<double> v, double q)
     return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
 }
 
+std::vector<double> gErrors{0.0, 5.0, 10.0, 15.0, 20.0};
+
 int captureTable(int trials)
 {
     std::printf(
@@ -182,7 +185,7 @@ int captureTable(int trials)
         "|---|---|---|---|---|---|---|---|---|---|\n");
     std::mt19937 random(2026);
     std::uint32_t seed = 100;
-    for (double error : {0.0, 5.0, 10.0, 15.0, 20.0}) {
+    for (double error : gErrors) {
         std::vector<double> distances, times, cpu;
         int success = 0, registered = 0, wrong = 0;
         for (int t = 0; t < trials; ++t) {
@@ -206,11 +209,13 @@ int captureTable(int trials)
                           (l < r.secondsPerLevel.size()
                                ? "/" + std::to_string(r.secondsPerLevel[l]).substr(0, 4) + "s"
                                : std::string());
-            std::fprintf(
-                stderr,
-                "  E=%g view %d: mPD %.2f mm, %s, %.2f s (CPU %.2f s), similarity %.3f, drop %.3f, DRRs%s\n",
-                error, t % 3, mpd, r.registered ? "registered" : "not registered", r.seconds, cpu.back(),
-                r.similarity, r.peakDrop, levels.c_str());
+            std::fprintf(stderr,
+                         "  E=%g view %d: mPD %.2f mm, %s, %.2f s (CPU %.2f s), similarity %.3f, drop %.3f, "
+                         "coarse %.3f, "
+                         "runner-up %.3f, DRRs%s\n",
+                         error, t % 3, mpd, r.registered ? "registered" : "not registered", r.seconds,
+                         cpu.back(), r.similarity, r.peakDrop, r.coarseSimilarity, r.runnerUpSimilarity,
+                         levels.c_str());
         }
         std::printf("| %g mm, %g deg | %d | %d | %.0f %% | %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n", error,
                     0.5 * error, trials, registered, 100.0 * success / trials, wrong,
@@ -228,12 +233,31 @@ int captureTable(int trials)
         const FluoroFrame frame = np::phantom::simulateFluoroscopy(scene().source, view, RigidTransform{}, o);
         const FluoroRegistrationResult r =
             registerFluoroscopy(scene().ct, frame, view, registrationOptions());
-        std::fprintf(stderr, "  flipped (%s) view %d: %s\n", o.flipVertically ? "vertical" : "horizontal",
-                     t % 3, r.reason.c_str());
+        std::fprintf(stderr, "  flipped (%s) view %d: coarse %.3f, runner-up %.3f: %s\n",
+                     o.flipVertically ? "vertical" : "horizontal", t % 3, r.coarseSimilarity,
+                     r.runnerUpSimilarity, r.reason.c_str());
         falseRegistrations += r.registered ? 1 : 0;
         ++cases;
     }
     std::printf("\nflipped frames: %d of %d came out \"registered\"\n", falseRegistrations, cases);
+    // Another body region: frames centred 90 mm from the target along the image's columns (the
+    // flank or the abdomen), registered as if they showed the target.
+    int regionRegistrations = 0, regionCases = 0;
+    for (int t = 0; t < std::max(3, trials / 2); ++t) {
+        const CArmGeometry view = viewOf(t % 3);
+        const RigidTransform elsewhere =
+            viewMotion(view, scene().targetLps, {}, Vec3{t % 2 == 0 ? 90.0 : -90.0, 0.0, 0.0});
+        const FluoroFrame frame =
+            np::phantom::simulateFluoroscopy(scene().source, view, elsewhere, simulation(++seed, false));
+        const FluoroRegistrationResult r =
+            registerFluoroscopy(scene().ct, frame, view, registrationOptions());
+        std::fprintf(stderr, "  another region view %d: coarse %.3f, runner-up %.3f: %s\n", t % 3,
+                     r.coarseSimilarity, r.runnerUpSimilarity, r.reason.c_str());
+        regionRegistrations += r.registered ? 1 : 0;
+        ++regionCases;
+    }
+    std::printf("another body region (90 mm along the columns): %d of %d came out \"registered\"\n",
+                regionRegistrations, regionCases);
     return 0;
 }
 
@@ -249,6 +273,16 @@ int main(int argc, char** argv)
                     trials = std::max(1, std::atoi(argv[j + 1]));
                 else if (std::strcmp(argv[j], "--metric") == 0 && std::strcmp(argv[j + 1], "ncc") == 0)
                     gMetric = FluoroMetric::NormalizedCrossCorrelation;
+                else if (std::strcmp(argv[j], "--errors") == 0) {
+                    // Comma-separated starting errors in mm (the rotation is half as many degrees).
+                    gErrors.clear();
+                    std::string list = argv[j + 1];
+                    for (std::size_t at = 0; at <= list.size();) {
+                        const std::size_t comma = std::min(list.find(',', at), list.size());
+                        gErrors.push_back(std::atof(list.substr(at, comma - at).c_str()));
+                        at = comma + 1;
+                    }
+                }
             return captureTable(trials);
         }
     benchmark::Initialize(&argc, argv);

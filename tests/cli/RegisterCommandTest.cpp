@@ -194,3 +194,42 @@ TEST(RegisterCommand, TheRealXaCineAgainstThePhantomFailsCleanly)
     EXPECT_FALSE(pose["registered"].get<bool>());
     EXPECT_EQ(pose["assumedGeometry"].size(), 3u);
 }
+
+TEST(RegisterCommand, LandmarksRefineTheStartAndBadOnesExitTwo)
+{
+    const Files& f = files();
+    const std::string out = (f.dir.path() / "landmark.json").string();
+    auto run = [&](std::vector<std::string> landmarks) {
+        std::vector<std::string> args{
+            "register",          "--image", f.ct, "--fluoro", f.fluoro,    "--isocenter",
+            triple(f.targetLps), "--out",   out,  "--json",   "--threads", "2"};
+        for (const std::string& l : landmarks) {
+            args.push_back("--landmark");
+            args.push_back(l);
+        }
+        return np::test::runCli(args);
+    };
+    const std::string point = triple(f.targetLps);
+    for (const std::vector<std::string>& bad : {std::vector<std::string>{"100,200"},
+                                                {"100:" + point},
+                                                {"a,200:" + point},
+                                                {"100,200:1,2"},
+                                                {"9000,200:" + point},
+                                                {"100,200:" + point, "300,200:1,2,3", "200,300:4,5,6"},
+                                                {"100,200:" + point, "101,200:" + point}}) {
+        const auto r = run(bad);
+        EXPECT_EQ(r.exitCode, 2) << bad.front() << ": " << r.out << r.err;
+        EXPECT_FALSE(r.err.empty());
+    }
+    EXPECT_FALSE(fs::exists(out));
+
+    // The target marked where the frame shows it.
+    const DetectorPixel drawn = f.pa.project(f.truth.apply(f.targetLps));
+    const auto r = run({std::to_string(drawn.column) + "," + std::to_string(drawn.row) + ":" + point});
+    ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
+    const json pose = json::parse(r.out);
+    ASSERT_EQ(pose["landmarks"].size(), 1u);
+    EXPECT_NEAR(pose["landmarks"][0]["pixel"][0].get<double>(), drawn.column, 1e-3);
+    EXPECT_NEAR(pose["targetPixel"][0].get<double>(), drawn.column, 1.5);
+    EXPECT_NEAR(pose["targetPixel"][1].get<double>(), drawn.row, 1.5);
+}

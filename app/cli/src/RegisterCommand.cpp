@@ -37,6 +37,7 @@ struct RegisterArguments
     std::string targetName;
     std::optional<double> sid, sod, pixelSpacing;
     std::string metric = "gc";
+    std::vector<std::string> landmarks;
     bool refine = false;
     int threads = 0;
     std::string out;
@@ -88,6 +89,27 @@ std::vector<std::string> completeGeometry(ProjectionImage& image, const Register
     return assumed;
 }
 
+/// "COL,ROW:X,Y,Z": a pixel of the frame (zero-based column and row) and the CT point (LPS mm).
+FluoroLandmark parseLandmark(const std::string& text, int columns, int rows)
+{
+    const std::size_t colon = text.find(':');
+    if (colon == std::string::npos || text.find(':', colon + 1) != std::string::npos)
+        badArgument("--landmark \"" + text + "\" is not COLUMN,ROW:X,Y,Z");
+    const std::string pixel = text.substr(0, colon);
+    const std::size_t comma = pixel.find(',');
+    if (comma == std::string::npos || pixel.find(',', comma + 1) != std::string::npos)
+        badArgument("--landmark \"" + text + "\": the pixel is not COLUMN,ROW");
+    FluoroLandmark l;
+    l.pixel.column = parseNumber(pixel.substr(0, comma), "--landmark column");
+    l.pixel.row = parseNumber(pixel.substr(comma + 1), "--landmark row");
+    if (l.pixel.column < -0.5 || l.pixel.row < -0.5 || l.pixel.column > columns - 0.5 ||
+        l.pixel.row > rows - 0.5)
+        badArgument("--landmark \"" + text + "\": the pixel lies outside the frame (" +
+                    std::to_string(columns) + " x " + std::to_string(rows) + ")");
+    l.ctLps = parseLpsPoint(text.substr(colon + 1), "--landmark CT point");
+    return l;
+}
+
 int runRegister(const RegisterArguments& a)
 {
     const auto started = std::chrono::steady_clock::now();
@@ -98,6 +120,8 @@ int runRegister(const RegisterArguments& a)
         badArgument("--metric must be gc (gradient correlation) or ncc (normalised cross-correlation)");
     if (a.frame < 1)
         badArgument("--frame counts from 1");
+    if (a.landmarks.size() > 2)
+        badArgument("--landmark: give at most two landmarks");
     Vec3 isocenterLps;
     std::string targetName;
     if (!a.plan.empty()) {
@@ -115,6 +139,11 @@ int runRegister(const RegisterArguments& a)
                     std::to_string(fluoro.frameCount) + " frames)");
     const std::vector<std::string> assumed = completeGeometry(fluoro, a);
     const CArmGeometry view = fluoro.frameView(a.frame - 1, isocenterLps);
+    std::vector<FluoroLandmark> landmarks;
+    for (const std::string& text : a.landmarks)
+        landmarks.push_back(parseLandmark(text, fluoro.columns, fluoro.rows));
+    const RigidTransform startViewFromCt =
+        landmarks.empty() ? RigidTransform{} : landmarkStart(view, landmarks);
 
     LoadOptions load;
     load.seriesIndex = a.series;
@@ -133,7 +162,7 @@ int runRegister(const RegisterArguments& a)
         a.metric == "gc" ? FluoroMetric::GradientCorrelation : FluoroMetric::NormalizedCrossCorrelation;
     options.threads = a.threads;
     options.refineOnly = a.refine;
-    const FluoroRegistrationResult r = registerFluoroscopy(volume, frame, view, options);
+    const FluoroRegistrationResult r = registerFluoroscopy(volume, frame, view, options, startViewFromCt);
     const double totalSeconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
@@ -176,6 +205,12 @@ int runRegister(const RegisterArguments& a)
     out["image"] = a.image;
     out["frameOfReferenceUid"] = ct.info().frameOfReferenceUid;
     out["assumedGeometry"] = assumed;
+    json marks = json::array();
+    for (const FluoroLandmark& l : landmarks)
+        marks.push_back({{"pixel", json::array({l.pixel.column, l.pixel.row})}, {"ctLps", vec(l.ctLps)}});
+    out["landmarks"] = marks;
+    out["coarseSimilarity"] = r.coarseSimilarity;
+    out["runnerUpSimilarity"] = r.runnerUpSimilarity;
     out["warnings"] = r.warnings;
     const std::string text = out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
     writeFileAtomically(a.out, text);
@@ -209,6 +244,12 @@ const CommandRegistration registration{
         command.add_option("--pixel-spacing", a->pixelSpacing,
                            "detector pixel pitch (mm) when the header lacks it");
         command.add_option("--metric", a->metric, "gc (gradient correlation, default) or ncc");
+        command
+            .add_option("--landmark", a->landmarks,
+                        "COLUMN,ROW:X,Y,Z: a point marked on the frame (zero-based pixel) and in the CT "
+                        "(LPS mm); one refines the start's shift, two also its rotation about the beam "
+                        "(repeatable, at most 2)")
+            ->allow_extra_args(false);
         command.add_flag("--refine", a->refine, "small correction only (no search, no coarsest level)");
         command.add_option("--threads", a->threads, "threads (default: all cores)");
         command.add_option("--out", a->out, "pose file (JSON, needleplan.fluoro-pose/1)")->required();

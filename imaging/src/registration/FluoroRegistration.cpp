@@ -473,6 +473,15 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
         return similarityOf(options.metric, level, moving);
     };
     auto rotationSize = [](const Pose& p) { return norm(p.rotationDeg); };
+    // Where poses are compared: a 3 × 3 × 3 grid over a 30 mm cube about the target (CT LPS).
+    std::vector<Vec3> regionPoints;
+    {
+        const RigidTransform ctFromView = startViewFromCt.inverse();
+        for (int i = -1; i <= 1; ++i)
+            for (int j = -1; j <= 1; ++j)
+                for (int k = -1; k <= 1; ++k)
+                    regionPoints.push_back(ctFromView.apply(centreLps + Vec3{15.0 * i, 15.0 * j, 15.0 * k}));
+    }
 
     // 2D search on the coarsest level: in-plane shifts and rotations of one DRR rendered with a margin.
     std::vector<Pose> starts{Pose{}};
@@ -486,16 +495,14 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
             2;
         const int bigSize = size + 2 * margin;
         const CArmGeometry bigView = levelView(startView, coarse.pixelMm, bigSize);
-        // One DRR per out-of-plane tilt (none, and ± the tilt about the column and the row axes); the
-        // in-plane shifts and rotations are 2D warps of it.
+        // One DRR per out-of-plane tilt (a 3 × 3 grid of 0 and ± the tilt about the column and the
+        // row axes); the in-plane shifts and rotations are 2D warps of it.
         std::vector<Vec3> tilts{Vec3{}};
         if (options.searchTiltDeg > 0.0)
-            for (int axis = 0; axis < 2; ++axis)
-                for (int sign = -1; sign <= 1; sign += 2) {
-                    Vec3 tilt;
-                    tilt[axis] = sign * options.searchTiltDeg;
-                    tilts.push_back(tilt);
-                }
+            for (int a = -1; a <= 1; ++a)
+                for (int b = -1; b <= 1; ++b)
+                    if (a != 0 || b != 0)
+                        tilts.push_back(Vec3{a * options.searchTiltDeg, b * options.searchTiltDeg, 0.0});
         std::vector<std::vector<float>> bigs;
         for (const Vec3& tilt : tilts) {
             throwIfCancelled(progress);
@@ -564,13 +571,13 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
         };
         std::sort(candidates.begin(), candidates.end(),
                   [](const Candidate& a, const Candidate& b) { return a.similarity > b.similarity; });
-        // The best three distinct candidates, each refined on a finer grid.
+        // The best distinct candidates, each refined on a finer grid.
         starts.clear();
         for (const Candidate& c : candidates) {
             bool distinct = true;
             for (const Pose& s : starts)
-                if (norm(s.translationMm - c.pose.translationMm) < 8.0 &&
-                    norm(s.rotationDeg - c.pose.rotationDeg) < 8.0)
+                if (norm(s.translationMm - c.pose.translationMm) < 6.0 &&
+                    norm(s.rotationDeg - c.pose.rotationDeg) < 6.0)
                     distinct = false;
             if (!distinct)
                 continue;
@@ -587,14 +594,14 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
                             best = {p, s};
                     }
             starts.push_back(best.pose);
-            if (starts.size() == 3)
+            if (starts.size() >= static_cast<std::size_t>(std::max(1, options.searchStarts)))
                 break;
         }
     }
 
     // Amoeba on each level, from each start on the first, from the best afterwards.
     auto optimise = [&](const FixedLevel& level, const Pose& from, double rotationDelta, double shiftDelta,
-                        double depthDelta, int budget, double& similarity) {
+                        double depthDelta, int budget, double& similarity, bool restarts) {
         auto cost = PoseCost::New();
         cost->evaluate = [&](const itk::OptimizerParameters<double>& x) {
             Pose p;
@@ -619,7 +626,7 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
         optimizer->SetParametersConvergenceTolerance(0.05 * shiftDelta);
         optimizer->SetFunctionConvergenceTolerance(1e-4);
         // On the coarsest level the simplex is restarted where it converged, to leave shallow optima.
-        optimizer->SetOptimizeWithRestarts(&level == &levels.front() && !options.refineOnly);
+        optimizer->SetOptimizeWithRestarts(restarts && !options.refineOnly);
         try {
             optimizer->StartOptimization();
         } catch (const Error&) {
@@ -651,16 +658,30 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
         const int budget = options.refineOnly ? std::min(options.evaluationsPerLevel[l], 30)
                                               : options.evaluationsPerLevel[l];
         const auto levelStarted = std::chrono::steady_clock::now();
-        if (l == firstLevel) {
+        if (l == firstLevel && starts.size() > 1) {
+            // Each start gets a short run; the best is then run to the full budget. The best
+            // run that ended elsewhere is the runner-up of the verdict.
+            std::vector<std::pair<Pose, double>> ends;
+            const int shortBudget = std::max(10, budget / 3);
             for (const Pose& start : starts) {
                 double s = 0.0;
                 const Pose found =
-                    optimise(levels[l], start, rotationDelta, shiftDelta, depthDelta, budget, s);
+                    optimise(levels[l], start, rotationDelta, shiftDelta, depthDelta, shortBudget, s, false);
+                ends.emplace_back(found, s);
                 if (s > similarity)
                     similarity = s, pose = found;
             }
+            pose = optimise(levels[l], pose, rotationDelta, shiftDelta, depthDelta, budget, similarity, true);
+            for (const auto& [end, s] : ends)
+                if (meanProjectionDistanceMm(startView, poseTransform(end), poseTransform(pose),
+                                             regionPoints) > options.distinctMm)
+                    result.runnerUpSimilarity = std::max(result.runnerUpSimilarity, s);
+            result.coarseSimilarity = similarity;
         } else {
-            pose = optimise(levels[l], pose, rotationDelta, shiftDelta, depthDelta, budget, similarity);
+            pose =
+                optimise(levels[l], pose, rotationDelta, shiftDelta, depthDelta, budget, similarity, l == 0);
+            if (l == firstLevel)
+                result.coarseSimilarity = similarity;
         }
         result.secondsPerLevel.push_back(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - levelStarted).count());
@@ -671,7 +692,7 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
         for (std::size_t l = std::max<std::size_t>(firstLevel, 1); l < levels.size(); ++l) {
             const double delta = std::clamp(2.0 * options.levelPixelMm[l], 1.0, 4.0);
             pose = optimise(levels[l], pose, delta, delta, 4.0 * delta, options.evaluationsPerLevel[l],
-                            similarity);
+                            similarity, false);
         }
         result.warnings.push_back(
             "the finer levels were optimised twice (the first pass ended at a low similarity)");
@@ -733,6 +754,10 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
             << options.perturbationMm << " mm or " << options.perturbationDeg << " degrees away (mean drop "
             << 100.0 * result.peakDrop << " %, needed " << 100.0 * options.minPeakDrop
             << " %): no clear match";
+    } else if (result.runnerUpSimilarity > result.coarseSimilarity - options.minMargin) {
+        why << "not registered: two distinct poses match almost equally on the coarsest level ("
+            << result.coarseSimilarity << " and " << result.runnerUpSimilarity << ", more than "
+            << options.distinctMm << " mm apart at the target region): ambiguous";
     } else if (result.translationMm > options.maxTranslationMm - 1.0 ||
                result.rotationDeg > options.maxRotationDeg - 0.5) {
         why << "not registered: the pose ran to the search bounds (" << result.translationMm << " mm, "
@@ -742,13 +767,74 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
         why << "registered: " << toString(options.metric) << " " << result.similarity << " (start "
             << result.similarityBefore << "), a clear peak (mean drop " << 100.0 * result.peakDrop
             << " % at poses " << options.perturbationMm << " mm or " << options.perturbationDeg
-            << " degrees away); correction " << result.translationMm << " mm and " << result.rotationDeg
-            << " degrees";
+            << " degrees away)";
+        if (result.runnerUpSimilarity > -1.0)
+            why << ", ahead of the best distinct pose by "
+                << result.coarseSimilarity - result.runnerUpSimilarity << " on the coarsest level";
+        why << "; correction " << result.translationMm << " mm and " << result.rotationDeg << " degrees";
     }
     result.reason = why.str();
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     reportProgress(progress, 1.0, "registration finished");
     return result;
+}
+
+FluoroRegistrationResult reregisterFluoroscopy(const AttenuationVolume& ct, const FluoroFrame& frame,
+                                               const CArmGeometry& startView,
+                                               const RigidTransform& previousViewFromCt,
+                                               FluoroRegistrationOptions options, ProgressSink* progress)
+{
+    options.refineOnly = true;
+    return registerFluoroscopy(ct, frame, startView, options, previousViewFromCt, progress);
+}
+
+RigidTransform landmarkStart(const CArmGeometry& view, const std::vector<FluoroLandmark>& landmarks,
+                             const RigidTransform& startViewFromCt)
+{
+    if (landmarks.empty() || landmarks.size() > 2)
+        throw Error(ErrorCode::InvalidArgument, "landmark start: give one or two landmarks (got " +
+                                                    std::to_string(landmarks.size()) + ")");
+    const Vec3 sourceLps = view.sourceLps(), beam = view.detectorDirectionLps();
+    // Each landmark's CT point where the start pose puts it (view frame), and the point of the ray
+    // through its pixel at the same depth.
+    std::vector<Vec3> placed, onRay;
+    for (std::size_t i = 0; i < landmarks.size(); ++i) {
+        const FluoroLandmark& l = landmarks[i];
+        const std::string which = "landmark " + std::to_string(i + 1);
+        if (!std::isfinite(l.pixel.column) || !std::isfinite(l.pixel.row) || !std::isfinite(l.ctLps.x) ||
+            !std::isfinite(l.ctLps.y) || !std::isfinite(l.ctLps.z))
+            throw Error(ErrorCode::InvalidArgument, "landmark start: " + which + " holds a non-finite value");
+        const Vec3 p = startViewFromCt.apply(l.ctLps);
+        const double depth = dot(p - sourceLps, beam);
+        if (!(depth > 1.0))
+            throw Error(ErrorCode::InvalidArgument,
+                        "landmark start: the CT point of " + which + " lies at or behind the X-ray source");
+        const RayLps ray = view.ray(l.pixel);
+        const double along = dot(ray.directionLps, beam);
+        if (!(along > 1e-6))
+            throw Error(ErrorCode::InvalidArgument,
+                        "landmark start: the pixel of " + which + " gives no ray toward the detector");
+        placed.push_back(p);
+        onRay.push_back(ray.originLps + ray.directionLps * (depth / along));
+    }
+    auto across = [&](const Vec3& d) { return d - beam * dot(d, beam); };
+    RigidTransform motion; // view frame → view frame
+    Vec3 from = placed[0], to = onRay[0];
+    if (landmarks.size() == 2) {
+        const Vec3 a = across(placed[1] - placed[0]), b = across(onRay[1] - onRay[0]);
+        if (norm(a) < 5.0 || norm(b) < 5.0)
+            throw Error(ErrorCode::InvalidArgument,
+                        "landmark start: the two landmarks lie less than 5 mm apart across the beam "
+                        "(in the CT or on the image); give points further apart");
+        const double angle = std::atan2(dot(beam, cross(a, b)), dot(a, b));
+        from = (placed[0] + placed[1]) * 0.5;
+        to = (onRay[0] + onRay[1]) * 0.5;
+        motion.rotation = rotationAbout(beam, angle);
+        motion.translationMm = from - motion.rotation * from;
+    }
+    RigidTransform shift;
+    shift.translationMm = to - from;
+    return shift.compose(motion).compose(startViewFromCt);
 }
 
 } // namespace np::imaging

@@ -173,3 +173,117 @@ TEST(FluoroRegistration, CancelStopsTheRegistration)
         EXPECT_EQ(e.code(), np::ErrorCode::Cancelled);
     }
 }
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+/// The PA view's pixel pitch at a distance `depthMm` from the source along the beam: the detector
+/// pitch (300 mm / 512) scaled by depth / SID (1000 mm).
+double pitchAtDepthMm(double depthMm)
+{
+    return (300.0 / 512.0) * depthMm / 1000.0;
+}
+
+} // namespace
+
+TEST(FluoroRegistration, OneLandmarkShiftsTheStartOntoItsRayAtItsDepth)
+{
+    const CArmGeometry pa = view(180.0, 0.0);
+    const Vec3 u = pa.columnDirectionLps(), w = pa.rowDirectionLps(), v = pa.detectorDirectionLps();
+    const Vec3 c = scene().targetLps; // the isocentre, 750 mm from the source, at pixel (255.5, 255.5)
+    // A CT point in the isocentre plane 10 mm along the columns and 5 mm along the rows, clicked
+    // 40 mm and −7 mm (at the isocentre) from the image centre: the start moves by (30, −12) mm.
+    const double s = pitchAtDepthMm(750.0); // 0.439453125 mm
+    const FluoroLandmark inPlane{{255.5 + 40.0 / s, 255.5 - 7.0 / s}, c + u * 10.0 + w * 5.0};
+    const RigidTransform moved = landmarkStart(pa, {inPlane});
+    EXPECT_NEAR(distance(moved.translationMm, u * 30.0 - w * 12.0), 0.0, 1e-6);
+    EXPECT_NEAR(moved.rotationAngleDeg(), 0.0, 1e-9);
+    // A point 150 mm nearer the source on the central ray, clicked 20 pixels to the right: at a
+    // depth of 600 mm a pixel spans 0.3515625 mm, so the start moves 7.03125 mm along the columns.
+    const FluoroLandmark near{{275.5, 255.5}, c - v * 150.0};
+    const RigidTransform nearMoved = landmarkStart(pa, {near});
+    EXPECT_NEAR(distance(nearMoved.translationMm, u * 7.03125), 0.0, 1e-6);
+    // It composes with a given start: the CT point is taken where that start puts it.
+    RigidTransform start;
+    start.translationMm = w * 3.0;
+    const FluoroLandmark onCentre{{255.5, 255.5}, c};
+    EXPECT_NEAR(distance(landmarkStart(pa, {onCentre}, start).apply(c), c), 0.0, 1e-6);
+}
+
+TEST(FluoroRegistration, TwoLandmarksAlsoTurnTheStartAboutTheBeam)
+{
+    const CArmGeometry pa = view(180.0, 0.0);
+    const Vec3 u = pa.columnDirectionLps(), w = pa.rowDirectionLps(), v = pa.detectorDirectionLps();
+    const Vec3 c = scene().targetLps;
+    // The patient turned 8° about the beam through the target and shifted (15, −10) mm in the
+    // isocentre plane. Rodrigues for a vector d across the beam: d cos θ + (v × d) sin θ.
+    const double theta = 8.0 * kPi / 180.0;
+    auto truth = [&](const Vec3& p) {
+        const Vec3 d = p - c;
+        return c + d * std::cos(theta) + cross(v, d) * std::sin(theta) + u * 15.0 - w * 10.0;
+    };
+    const double s = pitchAtDepthMm(750.0);
+    auto clicked = [&](const Vec3& p) { // points in the isocentre plane project affinely
+        const Vec3 q = truth(p) - c;
+        return DetectorPixel{255.5 + dot(q, u) / s, 255.5 + dot(q, w) / s};
+    };
+    const Vec3 a = c - u * 20.0 + w * 6.0, b = c + u * 25.0 - w * 4.0;
+    const RigidTransform start = landmarkStart(pa, {{clicked(a), a}, {clicked(b), b}});
+    for (const Vec3& p : {a, b, c, c + u * 30.0 + w * 30.0})
+        EXPECT_NEAR(distance(start.apply(p), truth(p)), 0.0, 1e-6);
+    EXPECT_NEAR(start.rotationAngleDeg(), 8.0, 1e-6);
+}
+
+TEST(FluoroRegistration, LandmarkStartRejectsBadLandmarks)
+{
+    const CArmGeometry pa = view(180.0, 0.0);
+    const Vec3 c = scene().targetLps;
+    const FluoroLandmark centre{{255.5, 255.5}, c};
+    EXPECT_THROW(landmarkStart(pa, {}), np::Error);
+    EXPECT_THROW(landmarkStart(pa, {centre, centre, centre}), np::Error);
+    // Two landmarks 2 mm apart: no rotation can be read from them.
+    EXPECT_THROW(landmarkStart(pa, {centre, {{255.5, 260.0}, c + pa.rowDirectionLps() * 2.0}}), np::Error);
+    // A CT point behind the source.
+    EXPECT_THROW(landmarkStart(pa, {{{255.5, 255.5}, pa.sourceLps() - pa.detectorDirectionLps() * 10.0}}),
+                 np::Error);
+    EXPECT_THROW(landmarkStart(pa, {{{std::nan(""), 255.5}, c}}), np::Error);
+}
+
+TEST(FluoroRegistration, AStartFortyMmOffRegistersWithALandmarkButNotWithout)
+{
+    // The patient 40 mm to the side (along the columns of the PA view) and turned 3° about the beam:
+    // beyond the search. The target clicked where the frame shows it (hand computed: the target
+    // stays in the isocentre plane, 40 mm from the centre along the columns).
+    const CArmGeometry pa = view(180.0, 0.0);
+    const Vec3 u = pa.columnDirectionLps();
+    const RigidTransform truth = viewMotion(pa, scene().targetLps, {0.0, 0.0, 3.0}, {40.0, 0.0, 0.0});
+    const FluoroFrame frame = np::phantom::simulateFluoroscopy(scene().source, pa, truth, simulation(8));
+    ASSERT_NEAR(distance(truth.apply(scene().targetLps), scene().targetLps + u * 40.0), 0.0, 1e-9);
+
+    const FluoroRegistrationResult without = registerFluoroscopy(scene().ct, frame, pa);
+    EXPECT_FALSE(without.registered) << without.reason;
+
+    const FluoroLandmark target{{255.5 + 40.0 / pitchAtDepthMm(750.0), 255.5}, scene().targetLps};
+    const FluoroRegistrationResult with =
+        registerFluoroscopy(scene().ct, frame, pa, {}, landmarkStart(pa, {target}));
+    EXPECT_TRUE(with.registered) << with.reason;
+    EXPECT_LE(meanProjectionDistanceMm(pa, truth, with.viewFromCt, targetRegion()), 1.0);
+}
+
+TEST(FluoroRegistration, ReregistersAfterASmallMovementOnTheFinerLevelsOnly)
+{
+    // A registered pose, then the patient moves 1.2 mm and 1°: the re-registration starts from
+    // the previous pose, runs no search and no coarsest level, and lands within 1 mm.
+    const CArmGeometry oblique = view(-160.0, 15.0);
+    const RigidTransform before =
+        RigidTransform::fromAnglesDeg({1.0, -2.0, 1.5}, {4.0, 3.0, -2.0}, scene().targetLps);
+    const RigidTransform after =
+        RigidTransform::fromAnglesDeg({0.6, 0.0, -0.8}, {0.8, -0.9, 0.0}, scene().targetLps).compose(before);
+    const FluoroFrame frame = np::phantom::simulateFluoroscopy(scene().source, oblique, after, simulation(9));
+    const FluoroRegistrationResult r = reregisterFluoroscopy(scene().ct, frame, oblique, before);
+    EXPECT_TRUE(r.registered) << r.reason;
+    EXPECT_LE(meanProjectionDistanceMm(oblique, after, r.viewFromCt, targetRegion()), 1.0);
+    ASSERT_EQ(r.drrsPerLevel.size(), 3u);
+    EXPECT_EQ(r.drrsPerLevel[0], 0);
+}

@@ -3,17 +3,20 @@
 /// (6 degrees of freedom) that makes the CT's DRR match the frame.
 ///
 /// Method: the frame and the DRR are compared on a square region around the target (the start
-/// view's isocentre, at the image centre), coarse to fine (pixel sizes at the isocentre per level);
-/// a 2D search over in-plane shifts and rotations on the coarsest level finds the start, then ITK's
-/// Amoeba (Nelder-Mead) optimiser refines all six parameters on each level. The similarity is
+/// view's isocentre, at the image centre), coarse to fine (pixel sizes at the isocentre per level).
+/// On the coarsest level an exhaustive search over in-plane shifts and rotations (2D warps of DRRs
+/// rendered with a margin), for each of a 3 × 3 grid of out-of-plane tilts, gives the best few
+/// distinct starts; each gets a short run of ITK's Amoeba (Nelder-Mead) optimiser over all six
+/// parameters, the best continues, and the finer levels refine it. The similarity is
 /// gradient correlation (the mean of the normalised cross-correlations of the horizontal and of the
 /// vertical gradients) or normalised cross-correlation of the intensities. Pixels the CT cannot
 /// explain are masked: collimator edges (flat regions touching the border), burnt-in text
 /// (saturated pixels), the needle (thin structures much darker than their surroundings).
 ///
-/// The verdict errs toward "not registered": the final similarity must reach a threshold, and the
-/// pose must be a clear peak: the similarity must drop at poses perturbed by a few millimetres and
-/// degrees (a wrong image or a wrong local optimum gives a flat, low landscape).
+/// The verdict errs toward "not registered": the final similarity must reach a threshold, the
+/// pose must be a clear peak (the similarity must drop at poses perturbed by a few millimetres and
+/// degrees: a wrong image or a wrong local optimum gives a flat, low landscape), and it must beat
+/// the best start that converged to a distinct pose (no near tie between two poses).
 
 #include "needleplan/imaging/CArmGeometry.h"
 #include "needleplan/imaging/RigidTransform.h"
@@ -58,9 +61,18 @@ struct FluoroRegistrationOptions
     double searchShiftMm = 26.0;
     /// ... and rotations about the beam up to this many degrees. 0 and 0: no search.
     double searchRotationDeg = 12.0;
-    /// ... for the DRR as it is and tilted out of plane by ± this many degrees about the column and
-    /// the row axes (0: no tilts).
-    double searchTiltDeg = 6.0;
+    /// ... for the DRR as it is and tilted out of plane on a 3 × 3 grid of 0 and ± this many degrees
+    /// about the column and the row axes (0: no tilts).
+    double searchTiltDeg = 7.0;
+    /// The best this many distinct poses of the search each start a short simplex run on the
+    /// coarsest level; the best of them continues with the full budget.
+    int searchStarts = 4;
+    /// Two poses are distinct when their mean projection distance at the target region exceeds
+    /// this (mm): the runner-up of the verdict is the best start that ended this far from the winner.
+    double distinctMm = 4.0;
+    /// ... and the winner must beat that runner-up by this much on the coarsest level (a near tie
+    /// between two distinct poses is ambiguous: not registered).
+    double minMargin = 0.02;
     /// Re-registration after a small movement: skip the search and the coarsest level, with a smaller
     /// simplex and at most 30 evaluations per level.
     bool refineOnly = false;
@@ -91,6 +103,9 @@ struct FluoroRegistrationResult
     double similarity = 0.0;       ///< final similarity (1 = perfect)
     double similarityBefore = 0.0; ///< at the start pose, finest level
     double peakDrop = 0.0;         ///< mean relative drop at the perturbed poses
+    double coarseSimilarity = 0.0; ///< the winner's similarity on the first level optimised
+    /// The best similarity on that level of a start that ended at a distinct pose (−1: none did).
+    double runnerUpSimilarity = -1.0;
     double translationMm = 0.0;    ///< size of the correction from the start pose (at the isocentre)
     double rotationDeg = 0.0;      ///< size of the correction's rotation
     double maskedFraction = 0.0;   ///< of the region's pixels masked out (finest level)
@@ -112,6 +127,35 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
                                              const FluoroRegistrationOptions& options = {},
                                              const RigidTransform& startViewFromCt = {},
                                              ProgressSink* progress = nullptr);
+
+/// Re-registration after a small movement (a breath, a table nudge): registers `frame` from a
+/// previous pose (`previousViewFromCt`, e.g. the last result's viewFromCt) on the finer levels only,
+/// with no search and a small simplex (options.refineOnly set). Same errors and verdict as
+/// registerFluoroscopy.
+FluoroRegistrationResult reregisterFluoroscopy(const AttenuationVolume& ct, const FluoroFrame& frame,
+                                               const CArmGeometry& startView,
+                                               const RigidTransform& previousViewFromCt,
+                                               FluoroRegistrationOptions options = {},
+                                               ProgressSink* progress = nullptr);
+
+/// A point the user marks both in the frame and in the CT.
+struct FluoroLandmark
+{
+    DetectorPixel pixel; ///< in the full frame: zero-based (column, row) of pixel centres
+    Vec3 ctLps;          ///< the same point in the CT (LPS mm)
+};
+
+/// The starting pose `startViewFromCt` refined by one or two landmarks. One: the CT is translated so
+/// that the landmark's CT point lands on the ray through its pixel at the point's own depth (its
+/// distance from the source along the beam). Two: first a rotation about the beam through the two
+/// points' midpoint that turns the segment between them (across the beam) onto the segment between
+/// the two points on their rays, then the translation that puts the midpoint onto the middle of
+/// those two points. Depth, the out-of-plane rotations and scale are left to the registration.
+/// Throws np::Error(InvalidArgument) for no or more than two landmarks, a non-finite value, a CT
+/// point at or behind the source, or two landmarks less than 5 mm apart across the beam (in the CT
+/// or on the image at the isocentre).
+RigidTransform landmarkStart(const CArmGeometry& view, const std::vector<FluoroLandmark>& landmarks,
+                             const RigidTransform& startViewFromCt = {});
 
 /// Mean projection distance (mm) of `pointsLps` between two poses in `view`: for each point, the
 /// distance from where `truthViewFromCt` puts it to the ray through the pixel where `viewFromCt`
