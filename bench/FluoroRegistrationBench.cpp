@@ -16,7 +16,9 @@
 //
 //   build/<dir>/bench/np_bench_fluororegistrationbench [--benchmark_filter=...]
 //   build/<dir>/bench/np_bench_fluororegistrationbench --capture-table --trials 20 [--metric ncc]
-//       [--errors 0,5,10,15,20]
+//       [--errors 0,5,10,15,20] [--landmark-errors 30,40]
+//   --landmark-errors adds rows whose start is refined by one landmark: the target, clicked at its
+//   true pixel with a 1.5-pixel (standard deviation) click error.
 
 #include "needleplan/imaging/CArmGeometry.h"
 #include "needleplan/imaging/DrrRenderer.h"
@@ -175,6 +177,7 @@ double quantile(std::vector<double> v, double q)
 }
 
 std::vector<double> gErrors{0.0, 5.0, 10.0, 15.0, 20.0};
+std::vector<double> gLandmarkErrors; ///< rows started from one landmark (the target, clicked)
 
 int captureTable(int trials)
 {
@@ -185,7 +188,7 @@ int captureTable(int trials)
         "|---|---|---|---|---|---|---|---|---|---|\n");
     std::mt19937 random(2026);
     std::uint32_t seed = 100;
-    for (double error : gErrors) {
+    auto row = [&](double error, bool landmark) {
         std::vector<double> distances, times, cpu;
         int success = 0, registered = 0, wrong = 0;
         for (int t = 0; t < trials; ++t) {
@@ -193,9 +196,19 @@ int captureTable(int trials)
             const RigidTransform truth = randomMotion(random, error, 0.5 * error);
             const FluoroFrame frame =
                 np::phantom::simulateFluoroscopy(scene().source, view, truth, simulation(++seed, t % 2 == 0));
+            // With a landmark: the target clicked where the frame shows it, give or take a click
+            // error of 1.5 pixels (standard deviation, each axis).
+            RigidTransform start;
+            if (landmark) {
+                std::normal_distribution<double> click(0.0, 1.5);
+                DetectorPixel pixel = view.project(truth.apply(scene().targetLps));
+                pixel.column += click(random);
+                pixel.row += click(random);
+                start = landmarkStart(view, {FluoroLandmark{pixel, scene().targetLps}});
+            }
             const std::clock_t cpuStart = std::clock();
             const FluoroRegistrationResult r =
-                registerFluoroscopy(scene().ct, frame, view, registrationOptions());
+                registerFluoroscopy(scene().ct, frame, view, registrationOptions(), start);
             cpu.push_back(static_cast<double>(std::clock() - cpuStart) / CLOCKS_PER_SEC);
             const double mpd = meanProjectionDistanceMm(view, truth, r.viewFromCt, targetRegion());
             distances.push_back(mpd);
@@ -217,12 +230,16 @@ int captureTable(int trials)
                          cpu.back(), r.similarity, r.peakDrop, r.coarseSimilarity, r.runnerUpSimilarity,
                          levels.c_str());
         }
-        std::printf("| %g mm, %g deg | %d | %d | %.0f %% | %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n", error,
-                    0.5 * error, trials, registered, 100.0 * success / trials, wrong,
-                    quantile(distances, 0.5), quantile(distances, 0.95), quantile(times, 0.5),
-                    *std::max_element(times.begin(), times.end()), quantile(cpu, 0.5));
+        std::printf("| %g mm, %g deg%s | %d | %d | %.0f %% | %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+                    error, 0.5 * error, landmark ? ", one landmark" : "", trials, registered,
+                    100.0 * success / trials, wrong, quantile(distances, 0.5), quantile(distances, 0.95),
+                    quantile(times, 0.5), *std::max_element(times.begin(), times.end()), quantile(cpu, 0.5));
         std::fflush(stdout);
-    }
+    };
+    for (double error : gErrors)
+        row(error, false);
+    for (double error : gLandmarkErrors)
+        row(error, true);
     // Failure cases: frames turned upside down and mirrored must not register.
     int falseRegistrations = 0, cases = 0;
     for (int t = 0; t < std::max(3, trials / 2); ++t) {
@@ -273,13 +290,15 @@ int main(int argc, char** argv)
                     trials = std::max(1, std::atoi(argv[j + 1]));
                 else if (std::strcmp(argv[j], "--metric") == 0 && std::strcmp(argv[j + 1], "ncc") == 0)
                     gMetric = FluoroMetric::NormalizedCrossCorrelation;
-                else if (std::strcmp(argv[j], "--errors") == 0) {
+                else if (std::strcmp(argv[j], "--errors") == 0 ||
+                         std::strcmp(argv[j], "--landmark-errors") == 0) {
                     // Comma-separated starting errors in mm (the rotation is half as many degrees).
-                    gErrors.clear();
+                    std::vector<double>& errors = argv[j][2] == 'e' ? gErrors : gLandmarkErrors;
+                    errors.clear();
                     std::string list = argv[j + 1];
-                    for (std::size_t at = 0; at <= list.size();) {
+                    for (std::size_t at = 0; at < list.size();) {
                         const std::size_t comma = std::min(list.find(',', at), list.size());
-                        gErrors.push_back(std::atof(list.substr(at, comma - at).c_str()));
+                        errors.push_back(std::atof(list.substr(at, comma - at).c_str()));
                         at = comma + 1;
                     }
                 }

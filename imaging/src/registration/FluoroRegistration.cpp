@@ -655,7 +655,7 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
         const double rotationDelta = reach * std::clamp(2.0 * scale, 1.0, 4.0);
         const double shiftDelta = reach * std::clamp(2.0 * scale, 1.0, 4.0);
         const double depthDelta = 4.0 * shiftDelta;
-        const int budget = options.refineOnly ? std::min(options.evaluationsPerLevel[l], 30)
+        const int budget = options.refineOnly ? std::min(options.evaluationsPerLevel[l], 24)
                                               : options.evaluationsPerLevel[l];
         const auto levelStarted = std::chrono::steady_clock::now();
         if (l == firstLevel && starts.size() > 1) {

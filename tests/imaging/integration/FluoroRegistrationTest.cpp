@@ -178,6 +178,17 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
+/// A PA view of a prone patient centred on a made-up isocentre (no phantom needed: the landmark
+/// tests are geometry only).
+CArmGeometry handView()
+{
+    CArmParameters p;
+    p.primaryDeg = 180.0;
+    p.isocenterLps = {12.0, -30.0, 85.0};
+    p.patientPosition = "HFP";
+    return CArmGeometry(p);
+}
+
 /// The PA view's pixel pitch at a distance `depthMm` from the source along the beam: the detector
 /// pitch (300 mm / 512) scaled by depth / SID (1000 mm).
 double pitchAtDepthMm(double depthMm)
@@ -189,9 +200,10 @@ double pitchAtDepthMm(double depthMm)
 
 TEST(FluoroRegistration, OneLandmarkShiftsTheStartOntoItsRayAtItsDepth)
 {
-    const CArmGeometry pa = view(180.0, 0.0);
+    const CArmGeometry pa = handView();
     const Vec3 u = pa.columnDirectionLps(), w = pa.rowDirectionLps(), v = pa.detectorDirectionLps();
-    const Vec3 c = scene().targetLps; // the isocentre, 750 mm from the source, at pixel (255.5, 255.5)
+    const Vec3 c =
+        pa.parameters().isocenterLps; // the isocentre, 750 mm from the source, at pixel (255.5, 255.5)
     // A CT point in the isocentre plane 10 mm along the columns and 5 mm along the rows, clicked
     // 40 mm and −7 mm (at the isocentre) from the image centre: the start moves by (30, −12) mm.
     const double s = pitchAtDepthMm(750.0); // 0.439453125 mm
@@ -213,9 +225,9 @@ TEST(FluoroRegistration, OneLandmarkShiftsTheStartOntoItsRayAtItsDepth)
 
 TEST(FluoroRegistration, TwoLandmarksAlsoTurnTheStartAboutTheBeam)
 {
-    const CArmGeometry pa = view(180.0, 0.0);
+    const CArmGeometry pa = handView();
     const Vec3 u = pa.columnDirectionLps(), w = pa.rowDirectionLps(), v = pa.detectorDirectionLps();
-    const Vec3 c = scene().targetLps;
+    const Vec3 c = pa.parameters().isocenterLps;
     // The patient turned 8° about the beam through the target and shifted (15, −10) mm in the
     // isocentre plane. Rodrigues for a vector d across the beam: d cos θ + (v × d) sin θ.
     const double theta = 8.0 * kPi / 180.0;
@@ -237,8 +249,8 @@ TEST(FluoroRegistration, TwoLandmarksAlsoTurnTheStartAboutTheBeam)
 
 TEST(FluoroRegistration, LandmarkStartRejectsBadLandmarks)
 {
-    const CArmGeometry pa = view(180.0, 0.0);
-    const Vec3 c = scene().targetLps;
+    const CArmGeometry pa = handView();
+    const Vec3 c = pa.parameters().isocenterLps;
     const FluoroLandmark centre{{255.5, 255.5}, c};
     EXPECT_THROW(landmarkStart(pa, {}), np::Error);
     EXPECT_THROW(landmarkStart(pa, {centre, centre, centre}), np::Error);

@@ -56,7 +56,7 @@ struct FluoroRegistrationOptions
     double regionMm = 100.0; ///< side of the square region around the target, mm at the isocentre
     /// Pixel size at the isocentre of each level, coarse to fine (mm).
     std::vector<double> levelPixelMm{2.0, 1.0, 0.6};
-    std::vector<int> evaluationsPerLevel{120, 80, 60}; ///< most similarity evaluations per level
+    std::vector<int> evaluationsPerLevel{120, 80, 45}; ///< most simplex iterations per level
     /// The 2D search on the coarsest level: in-plane shifts up to this far (mm at the isocentre) ...
     double searchShiftMm = 26.0;
     /// ... and rotations about the beam up to this many degrees. 0 and 0: no search.
@@ -74,7 +74,7 @@ struct FluoroRegistrationOptions
     /// between two distinct poses is ambiguous: not registered).
     double minMargin = 0.02;
     /// Re-registration after a small movement: skip the search and the coarsest level, with a smaller
-    /// simplex and at most 30 evaluations per level.
+    /// simplex and at most 24 iterations per level.
     bool refineOnly = false;
     bool maskCollimator = true;
     bool maskText = true;
