@@ -85,6 +85,7 @@ constexpr int kLanes = 8;
 // neighbouring voxels one after the other, while they are still in the first-level cache.
 constexpr int kTileColumns = 32;
 constexpr int kTileRows = 4;
+constexpr std::int64_t kPlaneRun = 32; ///< planes a group integrates before the next group's turn
 
 int threadCount(int requested)
 {
@@ -484,18 +485,30 @@ NP_DRR_AVX2 bool lanesStayInGrid(const Data& d, int a, const float* b0, const fl
     return true;
 }
 
-/// Joseph integrals of up to 8 lanes sharing main axis a, 8 rays per AVX2 instruction. Every
-/// active lane's position lies inside the padded grid (prepareLane's clipping); inactive lanes add
-/// nothing.
-///
-/// Samples come from one of two sources, with the same sums either way:
-///  - windows: when the in-plane axis b is contiguous and all eight lanes stay inside the grid over
-///    the group's planes, each plane's voxels for the group are read as 16-voxel row windows
-///    (ordinary loads and in-register permutes) as long as the lanes' b indices lie within 16 voxels
-///    of each other and their c indices within two neighbouring rows;
-///  - masked gathers otherwise (one per voxel pair or voxel).
-NP_DRR_AVX2 void integrateLanesAvx2(const Data& d, int a, const Lane* lanes, int count, float* out)
+/// Up to 8 lanes sharing main axis a, prepared for the AVX2 kernel: positions are linear in the
+/// plane index, b = b0 + (n − nStart)·kb (c alike), and lane l adds planes first..last (relative to
+/// nStart). Integrated in runs of planes (advanceGroup), so that the groups of a tile can take turns
+/// on the same planes while those are in cache; the sums do not depend on how the range is cut.
+struct alignas(32) LaneGroup
 {
+    float b0[kLanes], c0[kLanes], kb[kLanes], kc[kLanes];
+    std::int32_t first[kLanes], last[kLanes];
+    float sum[kLanes];
+    double stepMm[kLanes];
+    std::int64_t nStart = 1;
+    std::int64_t nEnd = 0; ///< nEnd < nStart: nothing to integrate
+    int a = 0;
+    int count = 0;
+    bool windowed = false; ///< samples may come from row windows (see advanceGroup)
+    float* out = nullptr;
+};
+
+/// Prepares `count` lanes (up to 8) of main axis a whose sums go to out[0..count).
+NP_DRR_AVX2 void prepareGroup(const Data& d, int a, const Lane* lanes, int count, float* out, LaneGroup& g)
+{
+    g.a = a;
+    g.count = count;
+    g.out = out;
     std::int64_t nStart = LLONG_MAX, nEnd = LLONG_MIN;
     for (int l = 0; l < count; ++l)
         if (lanes[l].n1 >= lanes[l].n0) {
@@ -504,39 +517,58 @@ NP_DRR_AVX2 void integrateLanesAvx2(const Data& d, int a, const Lane* lanes, int
         }
     if (nStart <= nEnd)
         trimGroup(d, a, lanes, count, nStart, nEnd);
+    _mm256_store_ps(g.sum, _mm256_setzero_ps());
+    for (int l = 0; l < kLanes; ++l)
+        g.stepMm[l] = l < count ? lanes[l].stepMm : 0.0;
     if (nStart > nEnd) {
-        for (int l = 0; l < count; ++l)
-            out[l] = 0.0f;
+        g.nStart = 1;
+        g.nEnd = 0;
         return;
     }
-    alignas(32) float b0[kLanes], c0[kLanes], kb[kLanes], kc[kLanes];
-    alignas(32) std::int32_t first[kLanes], last[kLanes];
+    g.nStart = nStart;
+    g.nEnd = nEnd;
     bool allPrepared = count == kLanes;
     for (int l = 0; l < kLanes; ++l) {
         // A prepared lane has a position on every plane even when it integrates nothing.
         const bool prepared = l < count && lanes[l].prepared;
         const bool used = prepared && lanes[l].n1 >= lanes[l].n0;
         allPrepared = allPrepared && prepared;
-        b0[l] = prepared ? static_cast<float>(lanes[l].bAt0 + nStart * lanes[l].kb) : 0.0f;
-        c0[l] = prepared ? static_cast<float>(lanes[l].cAt0 + nStart * lanes[l].kc) : 0.0f;
-        kb[l] = prepared ? static_cast<float>(lanes[l].kb) : 0.0f;
-        kc[l] = prepared ? static_cast<float>(lanes[l].kc) : 0.0f;
-        first[l] = used ? static_cast<std::int32_t>(std::max<std::int64_t>(-1, lanes[l].n0 - nStart)) : 1;
-        last[l] =
+        g.b0[l] = prepared ? static_cast<float>(lanes[l].bAt0 + nStart * lanes[l].kb) : 0.0f;
+        g.c0[l] = prepared ? static_cast<float>(lanes[l].cAt0 + nStart * lanes[l].kc) : 0.0f;
+        g.kb[l] = prepared ? static_cast<float>(lanes[l].kb) : 0.0f;
+        g.kc[l] = prepared ? static_cast<float>(lanes[l].kc) : 0.0f;
+        g.first[l] = used ? static_cast<std::int32_t>(std::max<std::int64_t>(-1, lanes[l].n0 - nStart)) : 1;
+        g.last[l] =
             used ? static_cast<std::int32_t>(std::min<std::int64_t>(nEnd - nStart + 1, lanes[l].n1 - nStart))
                  : 0;
     }
-    const Layout layout = layoutFor(d, a);
+    g.windowed = layoutFor(d, a).strideB == 1 && allPrepared &&
+                 lanesStayInGrid(d, a, g.b0, g.c0, g.kb, g.kc, nEnd - nStart + 1);
+}
+
+/// Adds the group's samples on planes nFrom..nTo (clipped to its range), 8 rays per AVX2
+/// instruction. Every active lane's position lies inside the padded grid (prepareLane's clipping);
+/// inactive lanes add nothing. Samples come from one of two sources, with the same sums either way:
+///  - windows: when the in-plane axis b is contiguous and all eight lanes stay inside the grid over
+///    the group's planes, each plane's voxels for the group are read as 16-voxel row windows
+///    (ordinary loads and in-register permutes) as long as the lanes' b indices lie within 16 voxels
+///    of each other and their c indices within two neighbouring rows;
+///  - masked gathers otherwise (one per voxel pair or voxel).
+NP_DRR_AVX2 void advanceGroup(const Data& d, LaneGroup& g, std::int64_t nFrom, std::int64_t nTo)
+{
+    const std::int64_t nBegin = std::max(nFrom, g.nStart);
+    const std::int64_t nLast = std::min(nTo, g.nEnd);
+    if (nBegin > nLast)
+        return;
+    const Layout layout = layoutFor(d, g.a);
     const bool contiguousB = layout.strideB == 1;
-    const bool windowed =
-        contiguousB && allPrepared && lanesStayInGrid(d, a, b0, c0, kb, kc, nEnd - nStart + 1);
-    const __m256 vb0 = _mm256_load_ps(b0), vc0 = _mm256_load_ps(c0);
-    const __m256 vkb = _mm256_load_ps(kb), vkc = _mm256_load_ps(kc);
+    const bool windowed = g.windowed;
+    const __m256 vb0 = _mm256_load_ps(g.b0), vc0 = _mm256_load_ps(g.c0);
+    const __m256 vkb = _mm256_load_ps(g.kb), vkc = _mm256_load_ps(g.kc);
     const __m256i vFirst =
-        _mm256_sub_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(first)), _mm256_set1_epi32(1));
+        _mm256_sub_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(g.first)), _mm256_set1_epi32(1));
     const __m256i vLast =
-        _mm256_add_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(last)), _mm256_set1_epi32(1));
-    const __m256 zero = _mm256_setzero_ps();
+        _mm256_add_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(g.last)), _mm256_set1_epi32(1));
     const __m256i zeroI = _mm256_setzero_si256();
     const __m256i strideB = _mm256_set1_epi32(static_cast<std::int32_t>(layout.strideB));
     const __m256i strideC = _mm256_set1_epi32(static_cast<std::int32_t>(layout.strideC));
@@ -546,29 +578,32 @@ NP_DRR_AVX2 void integrateLanesAvx2(const Data& d, int a, const Lane* lanes, int
     const std::uint16_t* values = layout.base;
     const std::int64_t sa = layout.strideA;
     const std::int64_t sc = layout.strideC;
-    __m256 sum = zero;
-    __m256 t = zero;
-    __m256i step = _mm256_setzero_si256();
+    // t and step count planes from nStart: exact in float, so the positions do not depend on nFrom.
+    const auto step0 = static_cast<std::int32_t>(nBegin - g.nStart);
+    float tScalar = static_cast<float>(step0);
+    __m256 sum = _mm256_load_ps(g.sum);
+    __m256 t = _mm256_set1_ps(tScalar);
+    __m256i step = _mm256_set1_epi32(step0);
     const __m256 one = _mm256_set1_ps(1.0f);
     const __m256i oneI = _mm256_set1_epi32(1);
     // Gathers do not train the hardware prefetchers: fetch the rows lane 0 and the last lane will
     // read kPrefetch planes ahead (the lanes in between read the same or neighbouring lines).
     // Window loads are ordinary loads, which the prefetchers follow better than these hints.
     constexpr int kPrefetch = 6;
-    const int lastLane = count - 1;
-    const float pb0 = b0[0] + kPrefetch * kb[0], pc0 = c0[0] + kPrefetch * kc[0];
-    const float pb1 = b0[lastLane] + kPrefetch * kb[lastLane], pc1 = c0[lastLane] + kPrefetch * kc[lastLane];
-    const std::int64_t prefetchEnd = windowed ? nStart - 1 : nEnd - kPrefetch;
-    float tScalar = 0.0f;
-    for (std::int64_t n = nStart; n <= nEnd; ++n, tScalar += 1.0f) {
+    const int lastLane = g.count - 1;
+    const float pb0 = g.b0[0] + kPrefetch * g.kb[0], pc0 = g.c0[0] + kPrefetch * g.kc[0];
+    const float pb1 = g.b0[lastLane] + kPrefetch * g.kb[lastLane];
+    const float pc1 = g.c0[lastLane] + kPrefetch * g.kc[lastLane];
+    const std::int64_t prefetchEnd = windowed ? nBegin - 1 : g.nEnd - kPrefetch;
+    for (std::int64_t n = nBegin; n <= nLast; ++n, tScalar += 1.0f) {
         const std::uint16_t* planeValues = values + n * sa;
         const int* plane = reinterpret_cast<const int*>(planeValues);
         if (n <= prefetchEnd) {
             const std::uint16_t* ahead = values + (n + kPrefetch) * sa;
-            const auto bA = static_cast<std::int64_t>(std::max(0.0f, pb0 + tScalar * kb[0]));
-            const auto cA = static_cast<std::int64_t>(std::max(0.0f, pc0 + tScalar * kc[0]));
-            const auto bB = static_cast<std::int64_t>(std::max(0.0f, pb1 + tScalar * kb[lastLane]));
-            const auto cB = static_cast<std::int64_t>(std::max(0.0f, pc1 + tScalar * kc[lastLane]));
+            const auto bA = static_cast<std::int64_t>(std::max(0.0f, pb0 + tScalar * g.kb[0]));
+            const auto cA = static_cast<std::int64_t>(std::max(0.0f, pc0 + tScalar * g.kc[0]));
+            const auto bB = static_cast<std::int64_t>(std::max(0.0f, pb1 + tScalar * g.kb[lastLane]));
+            const auto cB = static_cast<std::int64_t>(std::max(0.0f, pc1 + tScalar * g.kc[lastLane]));
             const std::uint16_t* p0 = ahead + bA * layout.strideB + cA * layout.strideC;
             const std::uint16_t* p1 = ahead + bB * layout.strideB + cB * layout.strideC;
             _mm_prefetch(reinterpret_cast<const char*>(p0), _MM_HINT_T0);
@@ -643,10 +678,16 @@ NP_DRR_AVX2 void integrateLanesAvx2(const Data& d, int a, const Lane* lanes, int
         t = _mm256_add_ps(t, one);
         step = _mm256_add_epi32(step, oneI);
     }
-    alignas(32) float sums[kLanes];
-    _mm256_store_ps(sums, sum);
-    for (int l = 0; l < count; ++l)
-        out[l] = static_cast<float>(static_cast<double>(sums[l]) * lanes[l].stepMm / kValueScale);
+    _mm256_store_ps(g.sum, sum);
+}
+
+/// Writes the group's path lengths (mm).
+void finishGroup(const LaneGroup& g)
+{
+    for (int l = 0; l < g.count; ++l)
+        g.out[l] = g.nEnd >= g.nStart
+                       ? static_cast<float>(static_cast<double>(g.sum[l]) * g.stepMm[l] / kValueScale)
+                       : 0.0f;
 }
 
 bool cpuHasAvx2()
@@ -712,7 +753,9 @@ DrrImage renderDrr(const AttenuationVolume& volume, const CArmGeometry& view,
 
     auto work = [&] {
         Lane lanes[kLanes];
-        float sums[kLanes];
+#ifdef NP_DRR_HAVE_AVX2_KERNEL
+        LaneGroup groups[kTileRows * ((kTileColumns + kLanes - 1) / kLanes)];
+#endif
         try {
             for (;;) {
                 if (stop.load(std::memory_order_relaxed))
@@ -727,6 +770,7 @@ DrrImage renderDrr(const AttenuationVolume& volume, const CArmGeometry& view,
                 const int tx = tile % tilesX, ty = tile / tilesX;
                 const int columnEnd = std::min(p.columns, (tx + 1) * kTileColumns);
                 const int rowEnd = std::min(p.rows, (ty + 1) * kTileRows);
+                int groupCount = 0;
                 for (int row = ty * kTileRows; row < rowEnd; ++row) {
                     for (int column0 = tx * kTileColumns; column0 < columnEnd; column0 += kLanes) {
                         const int count = std::min(kLanes, columnEnd - column0);
@@ -749,8 +793,7 @@ DrrImage renderDrr(const AttenuationVolume& volume, const CArmGeometry& view,
                             for (int l = 0; l < count; ++l)
                                 lanes[l] =
                                     prepareLane(d, axes[0], frame.sourceIjk, endIjk[l], lengthMm[l], false);
-                            integrateLanesAvx2(d, axes[0], lanes, count, sums);
-                            std::copy(sums, sums + count, out);
+                            prepareGroup(d, axes[0], lanes, count, out, groups[groupCount++]);
 #endif
                         } else {
                             for (int l = 0; l < count; ++l)
@@ -760,6 +803,21 @@ DrrImage renderDrr(const AttenuationVolume& volume, const CArmGeometry& view,
                         }
                     }
                 }
+#ifdef NP_DRR_HAVE_AVX2_KERNEL
+                // The tile's groups take turns on runs of planes: neighbouring rays read the same
+                // voxel rows, which the first group brings into the first-level cache for the others.
+                std::int64_t nLo = LLONG_MAX, nHi = LLONG_MIN;
+                for (int g = 0; g < groupCount; ++g)
+                    if (groups[g].nEnd >= groups[g].nStart) {
+                        nLo = std::min(nLo, groups[g].nStart);
+                        nHi = std::max(nHi, groups[g].nEnd);
+                    }
+                for (std::int64_t n = nLo; n <= nHi; n += kPlaneRun)
+                    for (int g = 0; g < groupCount; ++g)
+                        advanceGroup(d, groups[g], n, n + kPlaneRun - 1);
+                for (int g = 0; g < groupCount; ++g)
+                    finishGroup(groups[g]);
+#endif
             }
         } catch (...) {
             std::lock_guard<std::mutex> lock(failureMutex);
