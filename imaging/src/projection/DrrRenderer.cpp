@@ -441,14 +441,6 @@ void trimGroup(const Data& d, int a, const Lane* lanes, int count, std::int64_t&
 
 #define NP_DRR_AVX2 __attribute__((target("avx2,fma")))
 
-/// Every lane of the vector set to the smallest of v's eight lanes.
-NP_DRR_AVX2 inline __m256i broadcastMin(__m256i v)
-{
-    v = _mm256_min_epi32(v, _mm256_permute2x128_si256(v, v, 1));
-    v = _mm256_min_epi32(v, _mm256_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
-    return _mm256_min_epi32(v, _mm256_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
-}
-
 /// The voxel pairs (offset, offset + 1) at offsets 0..15 from `row` that the lanes ask for, as
 /// the masked gathers would read them (low 16 bits: offset): 16 voxels from `row` hold the pairs of
 /// even offsets, 16 from `row` + 1 those of odd ones; `pairIndex` is offset / 2 and `odd` has the
@@ -499,7 +491,10 @@ struct alignas(32) LaneGroup
     std::int64_t nEnd = 0; ///< nEnd < nStart: nothing to integrate
     int a = 0;
     int count = 0;
-    bool windowed = false; ///< samples may come from row windows (see advanceGroup)
+    bool windowed = false;  ///< samples may come from row windows (see advanceGroup)
+    bool allActive = false; ///< every lane adds every plane from nStart to nEnd
+    /// The lanes with the smallest b and c (rays from one source keep their order along a row).
+    std::int32_t lowestB = 0, lowestC = 0;
     float* out = nullptr;
 };
 
@@ -544,9 +539,20 @@ NP_DRR_AVX2 void prepareGroup(const Data& d, int a, const Lane* lanes, int count
     }
     g.windowed = layoutFor(d, a).strideB == 1 && allPrepared &&
                  lanesStayInGrid(d, a, g.b0, g.c0, g.kb, g.kc, nEnd - nStart + 1);
+    g.allActive = count == kLanes;
+    for (int l = 0; l < count; ++l)
+        g.allActive = g.allActive && g.first[l] <= 0 && g.last[l] >= nEnd - nStart;
+    // Compared halfway, away from rounding ties at an end; a wrong pick only costs speed.
+    const float middle = 0.5f * static_cast<float>(nEnd - nStart);
+    g.lowestB = std::fma(middle, g.kb[0], g.b0[0]) <= std::fma(middle, g.kb[kLanes - 1], g.b0[kLanes - 1])
+                    ? 0
+                    : kLanes - 1;
+    g.lowestC = std::fma(middle, g.kc[0], g.c0[0]) <= std::fma(middle, g.kc[kLanes - 1], g.c0[kLanes - 1])
+                    ? 0
+                    : kLanes - 1;
 }
 
-/// Adds the group's samples on planes nFrom..nTo (clipped to its range), 8 rays per AVX2
+/// Adds the group's samples on planes nBegin..nLast (within its range), 8 rays per AVX2
 /// instruction. Every active lane's position lies inside the padded grid (prepareLane's clipping);
 /// inactive lanes add nothing. Samples come from one of two sources, with the same sums either way:
 ///  - windows: when the in-plane axis b is contiguous and all eight lanes stay inside the grid over
@@ -554,12 +560,9 @@ NP_DRR_AVX2 void prepareGroup(const Data& d, int a, const Lane* lanes, int count
 ///    (ordinary loads and in-register permutes) as long as the lanes' b indices lie within 16 voxels
 ///    of each other and their c indices within two neighbouring rows;
 ///  - masked gathers otherwise (one per voxel pair or voxel).
-NP_DRR_AVX2 void advanceGroup(const Data& d, LaneGroup& g, std::int64_t nFrom, std::int64_t nTo)
+template <bool kAllActive>
+NP_DRR_AVX2 void advanceGroupPlanes(const Data& d, LaneGroup& g, std::int64_t nBegin, std::int64_t nLast)
 {
-    const std::int64_t nBegin = std::max(nFrom, g.nStart);
-    const std::int64_t nLast = std::min(nTo, g.nEnd);
-    if (nBegin > nLast)
-        return;
     const Layout layout = layoutFor(d, g.a);
     const bool contiguousB = layout.strideB == 1;
     const bool windowed = g.windowed;
@@ -575,6 +578,8 @@ NP_DRR_AVX2 void advanceGroup(const Data& d, LaneGroup& g, std::int64_t nFrom, s
     const __m256i strideBC = _mm256_add_epi32(strideB, strideC);
     const __m256i low16 = _mm256_set1_epi32(0xFFFF);
     const __m256i windowLast = _mm256_set1_epi32(15);
+    const __m256i lowestB = _mm256_set1_epi32(g.lowestB), lowestC = _mm256_set1_epi32(g.lowestC);
+    const __m256i allLanes = _mm256_set1_epi32(-1);
     const std::uint16_t* values = layout.base;
     const std::int64_t sa = layout.strideA;
     const std::int64_t sc = layout.strideC;
@@ -612,7 +617,8 @@ NP_DRR_AVX2 void advanceGroup(const Data& d, LaneGroup& g, std::int64_t nFrom, s
             _mm_prefetch(reinterpret_cast<const char*>(p1 + layout.strideC), _MM_HINT_T0);
         }
         const __m256i active =
-            _mm256_and_si256(_mm256_cmpgt_epi32(step, vFirst), _mm256_cmpgt_epi32(vLast, step));
+            kAllActive ? allLanes
+                       : _mm256_and_si256(_mm256_cmpgt_epi32(step, vFirst), _mm256_cmpgt_epi32(vLast, step));
         const __m256 bf = _mm256_fmadd_ps(t, vkb, vb0);
         const __m256 cf = _mm256_fmadd_ps(t, vkc, vc0);
         const __m256i bi = _mm256_cvttps_epi32(bf);
@@ -622,13 +628,16 @@ NP_DRR_AVX2 void advanceGroup(const Data& d, LaneGroup& g, std::int64_t nFrom, s
         __m256 v00, v10, v01, v11;
         bool fromWindows = false;
         if (windowed) {
-            const __m256i bBase = broadcastMin(bi);
-            const __m256i cBase = broadcastMin(ci);
+            // Offsets from the lowest lane's voxel: 0..15 along b and 0..1 along c use windows; a
+            // wider spread or a rounding tie (a negative offset) uses the gathers.
+            const __m256i bBase = _mm256_permutevar8x32_epi32(bi, lowestB);
+            const __m256i cBase = _mm256_permutevar8x32_epi32(ci, lowestC);
             const __m256i offset = _mm256_sub_epi32(bi, bBase);
-            const __m256i nextRow = _mm256_sub_epi32(ci, cBase); // 0 or 1 when windows apply
-            const __m256i outside =
-                _mm256_or_si256(_mm256_cmpgt_epi32(offset, windowLast), _mm256_cmpgt_epi32(nextRow, oneI));
-            if (_mm256_testz_si256(outside, outside)) {
+            const __m256i nextRow = _mm256_sub_epi32(ci, cBase);
+            const __m256i outside = _mm256_or_si256(
+                _mm256_or_si256(_mm256_cmpgt_epi32(offset, windowLast), _mm256_cmpgt_epi32(nextRow, oneI)),
+                _mm256_or_si256(offset, nextRow));
+            if (_mm256_movemask_ps(_mm256_castsi256_ps(outside)) == 0) {
                 fromWindows = true;
                 const __m256i pairIndex = _mm256_srli_epi32(offset, 1);
                 const __m256 odd = _mm256_castsi256_ps(_mm256_slli_epi32(offset, 31));
@@ -674,11 +683,25 @@ NP_DRR_AVX2 void advanceGroup(const Data& d, LaneGroup& g, std::int64_t nFrom, s
         const __m256 bottom = _mm256_fmadd_ps(fb, _mm256_sub_ps(v11, v01), v01);
         // Inactive lanes add exactly zero (masked gathers read zeros; window reads are masked here).
         const __m256 sample = _mm256_fmadd_ps(fc, _mm256_sub_ps(bottom, top), top);
-        sum = _mm256_add_ps(sum, _mm256_and_ps(sample, _mm256_castsi256_ps(active)));
+        sum = _mm256_add_ps(sum, kAllActive ? sample : _mm256_and_ps(sample, _mm256_castsi256_ps(active)));
         t = _mm256_add_ps(t, one);
-        step = _mm256_add_epi32(step, oneI);
+        if (!kAllActive)
+            step = _mm256_add_epi32(step, oneI);
     }
     _mm256_store_ps(g.sum, sum);
+}
+
+/// Adds the group's samples on planes nFrom..nTo (clipped to its range): see advanceGroupPlanes.
+NP_DRR_AVX2 void advanceGroup(const Data& d, LaneGroup& g, std::int64_t nFrom, std::int64_t nTo)
+{
+    const std::int64_t nBegin = std::max(nFrom, g.nStart);
+    const std::int64_t nLast = std::min(nTo, g.nEnd);
+    if (nBegin > nLast)
+        return;
+    if (g.allActive)
+        advanceGroupPlanes<true>(d, g, nBegin, nLast);
+    else
+        advanceGroupPlanes<false>(d, g, nBegin, nLast);
 }
 
 /// Writes the group's path lengths (mm).
