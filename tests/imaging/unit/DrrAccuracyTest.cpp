@@ -374,6 +374,40 @@ TEST(DrrRenderer, SimdAndScalarPathsAndThreadCountsAgree)
     }
 }
 
+/// The SIMD kernel reads voxels from row windows when neighbouring rays stay close and gathers
+/// them otherwise (rays far apart, odd image widths, rays leaving the grid); every case must give
+/// the scalar path's sums.
+TEST(DrrRenderer, RowWindowsAndGathersGiveTheScalarSums)
+{
+    std::mt19937 random(7);
+    const double pitchesMm[] = {0.25, 1.2,
+                                5.0}; // rays far closer than voxels, about one voxel, several voxels apart
+    for (const double pitch : pitchesMm)
+        for (int v = 0; v < 2; ++v) {
+            CArmParameters p = randomView(random);
+            p.columns = 61; // not a multiple of the 8 rays per instruction
+            p.rows = 37;
+            p.columnSpacingMm = pitch;
+            p.rowSpacingMm = pitch;
+            const CArmGeometry view(p);
+            DrrOptions scalar;
+            scalar.allowSimd = false;
+            scalar.threads = 1;
+            DrrOptions simd;
+            simd.threads = 2;
+            const DrrImage a = renderDrr(attenuation(), view, scalar);
+            const DrrImage b = renderDrr(attenuation(), view, simd);
+            ASSERT_EQ(a.pathLengthMm.size(), b.pathLengthMm.size());
+            double largest = 0.0;
+            for (std::size_t n = 0; n < a.pathLengthMm.size(); ++n) {
+                largest = std::max(largest, static_cast<double>(a.pathLengthMm[n]));
+                ASSERT_NEAR(a.pathLengthMm[n], b.pathLengthMm[n], 1e-4 * (1.0 + a.pathLengthMm[n]))
+                    << "pixel " << n << ", pitch " << pitch << " mm";
+            }
+            EXPECT_GT(largest, 10.0) << "the view should see the shapes";
+        }
+}
+
 TEST(DrrRenderer, CancelsWhenAsked)
 {
     struct Cancel : np::ProgressSink
