@@ -13,6 +13,8 @@
 
 #include <QDockWidget>
 #include <QFile>
+#include <QLabel>
+#include <QPushButton>
 #include <QTableWidget>
 #include <cmath>
 #include <gtest/gtest.h>
@@ -178,6 +180,56 @@ TEST_F(PostInsertionOnPhantom, NeedleIsMeasuredAgainstTheTruthAndAScanWithoutOne
     EXPECT_EQ(needle.colorRgb, kActualNeedleRgb);
     EXPECT_LT(distance(needle.targetLps, tipLps), 0.5);
     EXPECT_LT(angleDeg(normalized(needle.entryLps - needle.targetLps), needleOutward), 0.5);
+
+    // The plan changes after the measurement: the target moves 4 mm to the patient's left. The
+    // table is marked stale (it compares with the previous plan) and offers to re-measure.
+    auto* remeasure = m_window->findChild<QPushButton*>("postInsertionRemeasureButton");
+    ASSERT_NE(remeasure, nullptr);
+    auto* status = m_window->findChild<QLabel*>("postInsertionStatus");
+    EXPECT_FALSE(remeasure->isVisible());
+    EXPECT_FALSE(m_model->stale());
+    const Vec3 shift{4.0, 0.0, 0.0};
+    m_window->placeTarget(named.positionLps + shift);
+    EXPECT_TRUE(m_model->stale());
+    EXPECT_TRUE(remeasure->isVisible());
+    EXPECT_TRUE(status->text().contains("plan has changed")) << status->text().toStdString();
+    EXPECT_TRUE(table()->item(0, 7)->text().startsWith("STALE")) << table()->item(0, 7)->text().toStdString();
+    // Undoing the move brings back the plan that was measured: no longer stale.
+    m_window->undoStack().undo();
+    EXPECT_FALSE(m_model->stale());
+    EXPECT_FALSE(remeasure->isVisible());
+    EXPECT_FALSE(table()->item(0, 7)->text().startsWith("STALE"));
+    m_window->undoStack().redo();
+    ASSERT_TRUE(remeasure->isVisible());
+
+    // Re-measure: the same needle against the moved target. By hand: the tip error is now
+    // |offset - shift|.
+    bool remeasured = false, remeasuredOk = false;
+    auto connection = QObject::connect(m_model, &PostInsertionModel::finished, m_window.get(),
+                                       [&](bool success, const QString&) {
+                                           remeasured = true;
+                                           remeasuredOk = success;
+                                       });
+    remeasure->click();
+    ASSERT_TRUE(test::waitUntil([&] { return remeasured; }, 240000)) << "the re-measure did not finish";
+    QObject::disconnect(connection);
+    ASSERT_TRUE(remeasuredOk) << status->text().toStdString();
+    EXPECT_FALSE(m_model->stale());
+    EXPECT_FALSE(remeasure->isVisible());
+    ASSERT_EQ(table()->rowCount(), 1);
+    EXPECT_NEAR(table()->item(0, 2)->text().toDouble(), norm(tipOffset - shift), 0.5);
+    EXPECT_FALSE(table()->item(0, 7)->text().startsWith("STALE"));
+
+    // A trajectory added (a second target with its entry) or removed makes it stale again.
+    m_window->addTarget("second", named.positionLps + Vec3{0.0, 0.0, 30.0});
+    EXPECT_FALSE(m_model->stale()) << "a target without an entry has no trajectory yet";
+    m_window->placeEntry(named.positionLps + Vec3{0.0, 0.0, 30.0} + outward * 70.0);
+    EXPECT_TRUE(m_model->stale());
+    m_window->planModel().removeTarget(1);
+    EXPECT_FALSE(m_model->stale()) << "back to the measured plan";
+    m_window->planModel().removeTarget(0);
+    EXPECT_TRUE(m_model->stale());
+    EXPECT_TRUE(remeasure->isVisible());
 }
 
 TEST_F(PostInsertionOnPhantom, UnreadableScanOrNoTrajectoryIsAClearMessage)

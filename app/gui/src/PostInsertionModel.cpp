@@ -19,6 +19,7 @@ PostInsertionModel::PostInsertionModel(ImageModel& image, StructuresModel& struc
 {
     setObjectName("postInsertionModel");
     connect(&m_image, &ImageModel::volumeChanged, this, &PostInsertionModel::clear);
+    connect(&m_plan, &PlanModel::planChanged, this, &PostInsertionModel::updateStale);
 }
 
 planning::Plan PostInsertionModel::validationPlan() const
@@ -86,10 +87,14 @@ void PostInsertionModel::open(const QString& path, int seriesIndex)
             }
             *out = planning::validatePostInsertion(plan, *planningCt, post, evaluator.get(), options, &sink);
         },
-        [this, out, path] {
+        [this, out, path, plan, seriesIndex] {
             m_running = false;
             m_postPath = path;
+            m_seriesIndex = seriesIndex;
             m_result = *out;
+            m_measuredTrajectories = planning::plannedTrajectories(plan, &m_measuredTargets);
+            m_stale = false;
+            updateStale(); // the plan may have changed while this ran
             emit resultChanged();
             emit finished(out->completed, out->completed
                                               ? QString()
@@ -107,7 +112,34 @@ void PostInsertionModel::clear()
 {
     m_result.reset();
     m_postPath.clear();
+    m_measuredTrajectories.clear();
+    m_measuredTargets.clear();
+    updateStale();
     emit resultChanged();
+}
+
+void PostInsertionModel::remeasure()
+{
+    if (!m_postPath.isEmpty())
+        open(m_postPath, m_seriesIndex);
+}
+
+void PostInsertionModel::updateStale()
+{
+    bool stale = false;
+    if (m_result) {
+        std::vector<std::string> names;
+        const std::vector<planning::Trajectory> now = planning::plannedTrajectories(validationPlan(), &names);
+        stale = names != m_measuredTargets || now.size() != m_measuredTrajectories.size();
+        for (std::size_t t = 0; !stale && t < now.size(); ++t)
+            stale = now[t].entryLps != m_measuredTrajectories[t].entryLps ||
+                    now[t].targetLps != m_measuredTrajectories[t].targetLps ||
+                    now[t].needle.name != m_measuredTrajectories[t].needle.name;
+    }
+    if (stale == m_stale)
+        return;
+    m_stale = stale;
+    emit staleChanged(m_stale);
 }
 
 std::vector<PostInsertionRow> PostInsertionModel::rows() const

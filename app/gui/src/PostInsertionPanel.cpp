@@ -7,6 +7,7 @@
 #include <QAction>
 #include <QDockWidget>
 #include <QFileDialog>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QMenu>
@@ -76,11 +77,21 @@ PostInsertionPanel::PostInsertionPanel(PostInsertionModel& model, QWidget* paren
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->verticalHeader()->hide();
     layout->addWidget(m_table);
+    auto* buttons = new QHBoxLayout;
+    buttons->addStretch(1);
+    m_remeasure = new QPushButton(tr("Re-measure against the current plan"), this);
+    m_remeasure->setObjectName("postInsertionRemeasureButton");
+    m_remeasure->setToolTip(tr("Measure the same post-insertion CT again against the plan as it is now"));
+    m_remeasure->hide();
+    connect(m_remeasure, &QPushButton::clicked, &m_model, &PostInsertionModel::remeasure);
+    buttons->addWidget(m_remeasure);
     auto* clear = new QPushButton(tr("Clear"), this);
     clear->setToolTip(tr("Remove the needles found and the table"));
     connect(clear, &QPushButton::clicked, &m_model, &PostInsertionModel::clear);
-    layout->addWidget(clear, 0, Qt::AlignRight);
+    buttons->addWidget(clear);
+    layout->addLayout(buttons);
     connect(&m_model, &PostInsertionModel::resultChanged, this, &PostInsertionPanel::refresh);
+    connect(&m_model, &PostInsertionModel::staleChanged, this, &PostInsertionPanel::refresh);
     connect(&m_model, &PostInsertionModel::finished, this, [this](bool ok, const QString& message) {
         refresh();
         if (!ok)
@@ -95,7 +106,14 @@ QString PostInsertionPanel::statusText() const
 
 void PostInsertionPanel::refresh()
 {
-    m_status->setText(m_model.statusText());
+    // A result measured against a plan that has since changed stays readable, marked as such.
+    const bool stale = m_model.stale();
+    m_remeasure->setVisible(stale);
+    m_status->setText(stale ? tr("The plan has changed since these needles were measured: the errors below "
+                                 "compare them with the previous plan. Re-measure to compare them with the "
+                                 "plan as it is now.\n%1")
+                                  .arg(m_model.statusText())
+                            : m_model.statusText());
     const std::vector<PostInsertionRow> rows = m_model.rows();
     m_table->setRowCount(static_cast<int>(rows.size()));
     auto number = [](double value) { return QString::number(value, 'f', 2); };
@@ -109,10 +127,12 @@ void PostInsertionPanel::refresh()
                   << number(row.errors->angleErrorDeg);
         else
             cells << QString() << QString() << QString() << QString() << QString();
-        cells << row.verdict;
+        cells << (stale ? tr("STALE (previous plan): %1").arg(row.verdict) : row.verdict);
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
-            if (c == 7)
+            if (stale)
+                item->setForeground(QColor(140, 140, 140));
+            else if (c == 7)
                 item->setForeground(row.errors && row.safe ? QColor(60, 200, 90) : QColor(240, 70, 50));
             item->setToolTip(cells[c]);
             m_table->setItem(r, c, item);

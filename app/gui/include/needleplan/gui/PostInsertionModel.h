@@ -55,6 +55,12 @@ public:
     /// A line on the registration, or why the validation did not complete.
     QString statusText() const;
     void clear();
+    /// True while the plan's trajectories (a target moved, a trajectory added, removed or another
+    /// candidate chosen) differ from those the needles were measured against: the result then
+    /// compares the needles with the previous plan. False again when the plan comes back to it.
+    bool stale() const { return m_stale; }
+    /// Measures the last post-insertion CT again, against the plan as it is now.
+    void remeasure();
 
     /// The plan as validated: each target's trajectory in use (a manual entry or the chosen
     /// search result) as its rank-1 trajectory.
@@ -62,18 +68,26 @@ public:
 
 signals:
     void resultChanged();
+    void staleChanged(bool stale);
     /// ok: the needles were measured. Otherwise `message` says why not (registration failed, no
     /// needle, an unreadable file, cancelled).
     void finished(bool ok, const QString& message);
 
 private:
+    void updateStale();
+
     ImageModel& m_image;
     StructuresModel& m_structures;
     PlanModel& m_plan;
     BackgroundTask& m_task;
     bool m_running = false;
     QString m_postPath;
+    int m_seriesIndex = -1;
     std::optional<planning::ValidationResult> m_result;
+    /// The trajectories (and their targets' names) the result was measured against.
+    std::vector<planning::Trajectory> m_measuredTrajectories;
+    std::vector<std::string> m_measuredTargets;
+    bool m_stale = false;
 };
 
 } // namespace np::gui

@@ -1,12 +1,14 @@
 #pragma once
 /// File > Open post-insertion CT: the PostInsertionModel, its dock with the table of errors
 /// (target, needle, tip error, along, lateral, entry, angle, verdict) and the needles found drawn
-/// in magenta beside the plan in the slice, trajectory and 3D views.
+/// in magenta beside the plan in the slice, trajectory and 3D views. When the plan changes after the
+/// measurement the table is marked stale and "Re-measure against the current plan" appears.
 
 #include <QWidget>
 
 class QLabel;
 class QMenu;
+class QPushButton;
 class QTableWidget;
 
 namespace np::gui {
@@ -35,6 +37,7 @@ private:
     PostInsertionModel& m_model;
     QLabel* m_status = nullptr;
     QTableWidget* m_table = nullptr;
+    QPushButton* m_remeasure = nullptr;
 };
 
 } // namespace np::gui
