@@ -7,9 +7,12 @@
 #include "needleplan/gui/MainWindow.h"
 #include "needleplan/gui/RehearsalPanel.h"
 #include "needleplan/gui/RehearsalSession.h"
+#include "needleplan/gui/VirtualCArmModel.h"
+#include "needleplan/gui/VirtualCArmPanel.h"
 #include "needleplan/phantom/LumbarPhantom.h"
 #include "needleplan/planning/Needle.h"
 
+#include <QAbstractButton>
 #include <QAction>
 #include <QComboBox>
 #include <QDockWidget>
@@ -214,6 +217,15 @@ protected:
 
     QString resultsHtml() const { return m_window->findChild<QLabel*>("rehearsalResults")->text(); }
 
+    /// View > Virtual C-arm (DRR), waiting for its attenuation volume.
+    VirtualCArmModel& openVirtualCArm()
+    {
+        VirtualCArmPanel* panel = m_window->fluoro().openVirtualCArm();
+        EXPECT_TRUE(test::waitUntil([&] { return panel->model().ready(); }, 120000))
+            << "the virtual C-arm did not get ready";
+        return panel->model();
+    }
+
     test::TempDir m_folder{"np-gui-rehearsal"};
     std::unique_ptr<MainWindow> m_window;
     RehearsalSession* m_session = nullptr;
@@ -234,9 +246,17 @@ TEST_F(RehearsalOnPhantom, ClickedAttemptsAreScoredAgainstTheHiddenPlanAndLogged
     m_window->placeEntry(exercise.positionLps + Vec3{0, 60, 0});
     ASSERT_EQ(m_window->viewGrid()->drawnGraphics().trajectories.size(), 1u);
 
+    // The virtual C-arm shows the plan's trajectory before rehearsal.
+    VirtualCArmModel& carm = openVirtualCArm();
+    ASSERT_EQ(carm.paths().size(), 1u);
+    EXPECT_EQ(carm.paths()[0].targetLps, exercise.positionLps);
+
     auto* mode = m_window->findChild<QAction*>("rehearsalModeAction");
     ASSERT_NE(mode, nullptr);
     mode->trigger();
+    // Rehearsal: nothing of the plan on the C-arm, and no bull's-eye view to compare with yet.
+    EXPECT_TRUE(carm.paths().empty());
+    EXPECT_FALSE(carm.degreesFromBullseye());
     ASSERT_TRUE(m_session->active());
     auto* combo = m_window->findChild<QComboBox*>("rehearsalTargetCombo");
     combo->setCurrentIndex(combo->findData(exerciseIndex));
@@ -265,6 +285,28 @@ TEST_F(RehearsalOnPhantom, ClickedAttemptsAreScoredAgainstTheHiddenPlanAndLogged
     EXPECT_LT(distance(hidden.trajectories[0].entryLps, *m_session->residentEntryLps()), 1e-9);
     EXPECT_TRUE(resultsHtml().isEmpty());
 
+    // The virtual C-arm works from the resident's own path: it is the one projected, and its
+    // bull's-eye preset looks straight down it (entry and target on the same detector point, the
+    // target at the isocentre in the middle of the detector), the readout saying 0 degrees.
+    ASSERT_EQ(carm.paths().size(), 1u);
+    EXPECT_EQ(carm.paths()[0].entryLps, *m_session->residentEntryLps());
+    EXPECT_EQ(carm.paths()[0].targetLps, *m_session->residentTargetLps());
+    EXPECT_EQ(carm.activePath(), 0);
+    m_window->fluoro().virtualCArm()->findChild<QAbstractButton*>("carmBullsEye")->click();
+    ASSERT_TRUE(carm.degreesFromBullseye());
+    EXPECT_LT(*carm.degreesFromBullseye(), 0.05);
+    EXPECT_TRUE(carm.readout().contains("0.0° from the bull's-eye")) << carm.readout().toStdString();
+    {
+        const imaging::CArmGeometry view = carm.view();
+        const auto projection = view.projectionMatrix();
+        const auto entryPixel = projection.project(*m_session->residentEntryLps());
+        const auto targetPixel = projection.project(*m_session->residentTargetLps());
+        EXPECT_NEAR(entryPixel.column, targetPixel.column, 0.5);
+        EXPECT_NEAR(entryPixel.row, targetPixel.row, 0.5);
+        EXPECT_NEAR(targetPixel.column, 0.5 * (view.parameters().columns - 1), 0.05);
+        EXPECT_NEAR(targetPixel.row, 0.5 * (view.parameters().rows - 1), 0.05);
+    }
+
     // The truth: the phantom's analytic anatomy along the resident's path (beyond the 2 mm tip
     // zone) names the bone it crosses.
     std::string boneCrossed;
@@ -288,6 +330,12 @@ TEST_F(RehearsalOnPhantom, ClickedAttemptsAreScoredAgainstTheHiddenPlanAndLogged
     EXPECT_EQ(m_window->viewGrid()->drawnGraphics().trajectories.size(), 2u);
     EXPECT_TRUE(m_window->planModel().targets()[0].ranked.empty())
         << "the rehearsal search leaked into the plan";
+    // Scored: the planner's best appears on the C-arm too, the readout still the resident's.
+    ASSERT_EQ(carm.paths().size(), 2u);
+    EXPECT_EQ(carm.paths()[1].entryLps, best.entryLps);
+    EXPECT_EQ(carm.paths()[1].targetLps, best.targetLps);
+    EXPECT_EQ(carm.activePath(), 0);
+    EXPECT_LT(*carm.degreesFromBullseye(), 0.05);
 
     // Attempt 2: on the planner's own line, 3 mm short of its target. By hand: tip error 3, along
     // -3, across 0, angle 0, entry offset 0 (the same skin crossing), and safe (a sub-segment of
@@ -296,6 +344,7 @@ TEST_F(RehearsalOnPhantom, ClickedAttemptsAreScoredAgainstTheHiddenPlanAndLogged
     EXPECT_FALSE(m_session->revealed());
     EXPECT_TRUE(resultsHtml().isEmpty());
     EXPECT_EQ(m_window->viewGrid()->drawnGraphics().trajectories.size(), 0u);
+    EXPECT_TRUE(carm.paths().empty()) << "the next attempt starts without the planner's answer";
     const Vec3 shortTarget = best.targetLps - best.directionLps() * 3.0;
     clickOnAxial(shortTarget, PickMode::RehearsalTarget);
     clickOnAxial(best.entryLps, PickMode::RehearsalEntry);
@@ -339,6 +388,8 @@ TEST_F(RehearsalOnPhantom, ClickedAttemptsAreScoredAgainstTheHiddenPlanAndLogged
     EXPECT_FALSE(m_session->active());
     EXPECT_TRUE(planningDock->isVisible());
     EXPECT_EQ(m_window->viewGrid()->drawnGraphics().trajectories.size(), 1u);
+    ASSERT_EQ(carm.paths().size(), 1u);
+    EXPECT_EQ(carm.paths()[0].targetLps, exercise.positionLps);
 }
 
 TEST_F(RehearsalOnPhantom, ScoreWithoutAnEntrySaysWhatIsMissing)

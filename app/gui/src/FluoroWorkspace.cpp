@@ -236,6 +236,12 @@ void FluoroWorkspace::registerPanel(FluoroPanel* panel, const imaging::FluoroReg
     panel->setReadout(tr("Registering to the CT…"));
 }
 
+void FluoroWorkspace::setPathsOverride(std::optional<PathsOverride> paths)
+{
+    m_pathsOverride = std::move(paths);
+    updatePlan();
+}
+
 void FluoroWorkspace::updatePlan()
 {
     std::vector<PlannedPath> paths;
@@ -252,6 +258,11 @@ void FluoroWorkspace::updatePlan()
     }
     if (active < 0 && !paths.empty())
         active = 0;
+    if (m_pathsOverride) {
+        paths = m_pathsOverride->paths;
+        active = m_pathsOverride->active;
+        targets = m_pathsOverride->targetsLps;
+    }
     for (FluoroPanel* panel : m_panels)
         panel->model().setPlan(paths, active, targets);
     if (m_carm)

@@ -97,6 +97,30 @@ RehearsalSession* addRehearsalMode(MainWindow& window, QMenu* planMenu)
                          rehearsalGraphics(*session, window.planModel().needleRadiusMm()));
     };
     QObject::connect(session, &RehearsalSession::attemptChanged, grid, redraw);
+    // The fluoroscopy tabs and the virtual C-arm follow the same rule: the resident's own path
+    // (its bull's-eye view in the readout), the planner's best only once scored.
+    auto redrawProjections = [&window, session] {
+        if (!session->active()) {
+            window.fluoro().setPathsOverride(std::nullopt);
+            return;
+        }
+        const double radiusMm = window.planModel().needleRadiusMm();
+        FluoroWorkspace::PathsOverride shown;
+        if (session->residentTargetLps())
+            shown.targetsLps.push_back(*session->residentTargetLps());
+        if (session->residentEntryLps() && session->residentTargetLps()) {
+            shown.paths.push_back({*session->residentEntryLps(), *session->residentTargetLps(), radiusMm});
+            shown.active = 0;
+        }
+        if (session->revealed() && session->attempt()->plannerBest) {
+            const planning::Trajectory& best = *session->attempt()->plannerBest;
+            shown.paths.push_back({best.entryLps, best.targetLps, radiusMm});
+            shown.targetsLps.push_back(best.targetLps);
+        }
+        window.fluoro().setPathsOverride(std::move(shown));
+    };
+    QObject::connect(session, &RehearsalSession::attemptChanged, &window, redrawProjections);
+    QObject::connect(session, &RehearsalSession::activeChanged, &window, redrawProjections);
     QObject::connect(session, &RehearsalSession::activeChanged, &window,
                      [&window, session, dock, toggle, score, again, redraw](bool active) {
                          // Nothing of the planner shows while rehearsing: the planning panel goes.

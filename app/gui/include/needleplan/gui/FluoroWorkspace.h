@@ -9,6 +9,7 @@
 
 #include <QObject>
 #include <QWidget>
+#include <optional>
 #include <vector>
 
 class QLabel;
@@ -72,6 +73,16 @@ public:
     /// Opens (or shows) the virtual C-arm tab of the loaded CT.
     VirtualCArmPanel* openVirtualCArm();
     VirtualCArmPanel* virtualCArm() const { return m_carm; }
+    /// Paths shown instead of the plan's in the fluoroscopy tabs and the virtual C-arm while set
+    /// (rehearsal: the resident's own path, the planner's only after Score); `active` is the one
+    /// whose bull's-eye view the readouts use.
+    struct PathsOverride
+    {
+        std::vector<PlannedPath> paths;
+        int active = -1;
+        std::vector<Vec3> targetsLps;
+    };
+    void setPathsOverride(std::optional<PathsOverride> paths);
 
 signals:
     void opened(bool ok, const QString& message);
@@ -93,6 +104,7 @@ private:
     QTabWidget* m_tabs = nullptr;
     std::vector<FluoroPanel*> m_panels;
     VirtualCArmPanel* m_carm = nullptr;
+    std::optional<PathsOverride> m_pathsOverride;
 };
 
 } // namespace np::gui
