@@ -301,7 +301,8 @@ json planToJson(const Plan& plan)
               {"seriesUid", plan.image.seriesUid},
               {"frameOfReferenceUid", plan.image.frameOfReferenceUid},
               {"patientPosition", plan.image.patientPosition},
-              {"structuresPath", plan.image.structuresPath}}},
+              {"structuresPath", plan.image.structuresPath},
+              {"segmentationPath", plan.image.segmentationPath}}},
             {"needle", needleToJson(plan.needle)},
             {"structures", structures},
             {"targets", targets}};
@@ -330,6 +331,7 @@ Plan planFromJson(const json& root, const std::string& source)
     plan.image.frameOfReferenceUid = image.str("frameOfReferenceUid");
     plan.image.patientPosition = image.str("patientPosition");
     plan.image.structuresPath = image.str("structuresPath");
+    plan.image.segmentationPath = image.str("segmentationPath");
     plan.needle = needleFromJson(r.child("needle"));
     const json& structures = r.list("structures");
     for (std::size_t n = 0; n < structures.size(); ++n) {

@@ -292,7 +292,7 @@ bool MainWindow::confirmDiscardPlan(const QString& action)
     if (m_scripted || m_undo->isClean())
         return true;
     const auto answer = QMessageBox::question(
-        this, tr("Unsaved plan"), tr("The plan has unsaved changes. Save them before %1?").arg(action),
+        this, tr("Unsaved plan"), m_structures->unsavedChangesQuestion(action),
         QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
     if (answer == QMessageBox::Cancel)
         return false;

@@ -1,16 +1,79 @@
 // PlanModel: plan documents and files.
 
+#include "needleplan/gui/BackgroundTask.h"
 #include "needleplan/gui/ImageModel.h"
 #include "needleplan/gui/PlanModel.h"
 #include "needleplan/gui/StructuresModel.h"
+#include "needleplan/imaging/LabelMapIO.h"
 #include "needleplan/planning/Needle.h"
 #include "needleplan/planning/PlanDocument.h"
 #include "needleplan/planning/PlanValidation.h"
 
+#include <QDir>
 #include <QFileInfo>
 #include <QUndoStack>
+#include <cmath>
 
 namespace np::gui {
+
+namespace {
+
+/// Writes the structures beside the plan (when there are any), then the plan referencing them.
+bool writePlanWithStructures(planning::Plan plan, StructuresModel& structures, const QString& path,
+                             QString* error, bool copy)
+{
+    if (structures.labels()) {
+        const QString segmentation = PlanModel::segmentationFileFor(path);
+        if (!structures.saveWithPlan(segmentation, error, copy))
+            return false;
+        plan.image.segmentationPath = QFileInfo(segmentation).fileName().toStdString();
+    }
+    try {
+        planning::savePlan(plan, path.toStdString());
+    } catch (const std::exception& e) {
+        if (error)
+            *error = QString::fromStdString(e.what());
+        return false;
+    }
+    return true;
+}
+
+/// The plan's saved segmentation as a path ("" when it has none): relative paths are beside the plan.
+QString savedSegmentationOf(const planning::Plan& plan, const QString& planPath)
+{
+    const QString recorded = QString::fromStdString(plan.image.segmentationPath);
+    if (recorded.isEmpty() || QDir::isAbsolutePath(recorded))
+        return recorded;
+    return QDir::cleanPath(QFileInfo(planPath).absolutePath() + "/" + recorded);
+}
+
+/// Throws np::Error naming `path` when `labels` do not lie on the image's voxel grid.
+void requireImageGrid(const imaging::Geometry& labels, const imaging::Geometry& image,
+                      const std::string& path)
+{
+    const double tolerance = 1e-3 * std::min({image.spacing.x, image.spacing.y, image.spacing.z});
+    bool same = labels.size == image.size && distance(labels.spacing, image.spacing) <= tolerance &&
+                distance(labels.originLps, image.originLps) <= tolerance;
+    for (int n = 0; n < 9 && same; ++n)
+        same = std::abs(labels.directionLps.m[static_cast<std::size_t>(n)] -
+                        image.directionLps.m[static_cast<std::size_t>(n)]) <= 1e-6;
+    if (!same)
+        throw Error(ErrorCode::InconsistentGeometry,
+                    path + ": the plan's structures are not on the image's voxel grid (another image?)");
+}
+
+} // namespace
+
+QString PlanModel::segmentationFileFor(const QString& planPath)
+{
+    QString base = QFileInfo(planPath).absoluteFilePath();
+    for (const char* suffix : {".needleplan.json", ".json"})
+        if (base.endsWith(QLatin1String(suffix))) {
+            base.chop(static_cast<int>(qstrlen(suffix)));
+            break;
+        }
+    return base + ".seg.nrrd";
+}
 
 planning::Plan PlanModel::toDocument() const
 {
@@ -34,6 +97,7 @@ planning::Plan PlanModel::toDocument() const
         out.preset = m_presetName;
         out.directionsSearched = target.directionsSearched;
         out.feasibleDirections = target.feasibleDirections;
+        out.vertebralLevel = vertebralLevel(static_cast<int>(&target - m_targets.data())).toStdString();
         // The trajectory in use comes first: a manual one, or the chosen search result.
         if (target.entryLps && target.selectedRank < 0) {
             planning::PlannedTrajectory manual;
@@ -104,19 +168,12 @@ void PlanModel::applyDocument(const planning::Plan& plan)
 
 bool PlanModel::writeCopy(const QString& path, QString* error) const
 {
-    try {
-        planning::savePlan(toDocument(), path.toStdString());
-    } catch (const std::exception& e) {
-        if (error)
-            *error = QString::fromStdString(e.what());
-        return false;
-    }
-    return true;
+    return writePlanWithStructures(toDocument(), m_structures, path, error, true);
 }
 
 bool PlanModel::savePlanFile(const QString& path, QString* error)
 {
-    if (!writeCopy(path, error))
+    if (!writePlanWithStructures(toDocument(), m_structures, path, error, false))
         return false;
     m_planPath = path;
     m_undo.setClean();
@@ -134,7 +191,19 @@ void PlanModel::openPlanFile(const QString& path)
         emit planOpened(false, QString::fromStdString(e.what()));
         return;
     }
-    auto apply = [this, path](const planning::Plan& document) {
+    auto finish = [this, path](const planning::Plan& document) {
+        m_undo.clear();
+        applyDocument(document);
+        m_planPath = path;
+        m_undo.setClean();
+        if (path.endsWith(".recovered.json")) {
+            // A recovered plan has no file of its own yet: Save asks where, and closing asks first.
+            m_planPath.clear();
+            m_undo.resetClean();
+        }
+        emit planOpened(true, QString());
+    };
+    auto apply = [this, path, finish](const planning::Plan& document) {
         if (m_image.volume()) {
             // Positions far outside the image are refused before anything is drawn or evaluated.
             try {
@@ -146,16 +215,30 @@ void PlanModel::openPlanFile(const QString& path)
                 return;
             }
         }
-        m_undo.clear();
-        applyDocument(document);
-        m_planPath = path;
-        m_undo.setClean();
-        if (path.endsWith(".recovered.json")) {
-            // A recovered plan has no file of its own yet: Save asks where, and closing asks first.
-            m_planPath.clear();
-            m_undo.resetClean();
+        const QString segmentation = savedSegmentationOf(document, path);
+        if (segmentation.isEmpty() || !m_image.volume()) {
+            finish(document);
+            return;
         }
-        emit planOpened(true, QString());
+        // The structures as saved with the plan (painted and grown ones too) replace the image's.
+        auto labels = std::make_shared<imaging::LabelMap>();
+        const std::string native = segmentation.toStdString();
+        const imaging::Geometry grid = m_image.volume()->geometry();
+        m_task.start(
+            tr("Loading the plan's structures"),
+            [labels, native, grid](ProgressSink&) {
+                *labels = imaging::readLabelMap(native);
+                requireImageGrid(labels->geometry(), grid, native);
+            },
+            [this, labels, document, finish] {
+                m_structures.restoreSaved(labels, QString::fromStdString(document.image.structuresPath));
+                finish(document);
+            },
+            [this, document, finish](ErrorCode, const QString& message) {
+                emit errorOccurred(tr("The plan's structures were not restored"),
+                                   message + tr("\nThe plan opens with the structures shown now."));
+                finish(document);
+            });
     };
     const QString imagePath = QString::fromStdString(plan.image.path);
     const bool sameImage =

@@ -116,7 +116,8 @@ PlanningPanel::PlanningPanel(PlanModel& plan, ImageModel& image, StructuresModel
 
     m_targetsTree = new QTreeWidget(this);
     m_targetsTree->setObjectName("targetsTree");
-    m_targetsTree->setHeaderLabels({tr("Target (double-click to name: level and side)"), tr("Status")});
+    m_targetsTree->setHeaderLabels(
+        {tr("Target (double-click to name: level and side)"), tr("Status"), tr("Level")});
     m_targetsTree->setRootIsDecorated(true);
     m_targetsTree->setMinimumHeight(120);
     m_targetsTree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
@@ -268,6 +269,9 @@ void PlanningPanel::refreshTargetsTree()
         if (m_plan.resultsStale(static_cast<int>(t)))
             status += tr(" (stale)");
         item->setText(1, status);
+        item->setText(2, m_plan.vertebralLevel(static_cast<int>(t)));
+        item->setToolTip(2, tr("The vertebra the target sits on, from the vertebra labels; \"L4 (or L5)\": "
+                               "between two levels, check the count"));
         auto addPoint = [item, t](const QString& label, const Vec3& pointLps) {
             auto* child = new QTreeWidgetItem(item);
             child->setText(0, QStringLiteral("%1 LPS  %2, %3, %4")
@@ -367,6 +371,7 @@ void PlanningPanel::refreshReadout()
     }
     input.staleBecause = m_plan.staleBecause(m_plan.activeTarget());
     input.positionNote = m_plan.positionNote();
+    input.vertebralLevel = m_plan.vertebralLevel(m_plan.activeTarget());
     m_readout->setText(trajectoryReadoutHtml(input));
 }
 

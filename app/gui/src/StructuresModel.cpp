@@ -87,6 +87,7 @@ StructuresModel::StructuresModel(const ImageModel& image, QUndoStack& undo, Back
     connect(&image, &ImageModel::labelsLoaded, this, [this](std::shared_ptr<const imaging::LabelMap> labels) {
         m_source = m_image.structuresPath();
         setLabels(std::move(labels));
+        markSaved(); // as in their file
     });
 }
 

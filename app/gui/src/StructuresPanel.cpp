@@ -3,6 +3,7 @@
 #include "needleplan/gui/Dialogs.h"
 #include "needleplan/gui/ImageModel.h"
 #include "needleplan/gui/StructuresModel.h"
+#include "needleplan/gui/TotalSegmentatorImportDialog.h"
 #include "needleplan/gui/ViewStateModel.h"
 #include "needleplan/imaging/Segmentation.h"
 #include "needleplan/imaging/StructureImport.h"
@@ -95,6 +96,11 @@ StructuresPanel::StructuresPanel(StructuresModel& structures, ImageModel& image,
     buttons->addWidget(importButton, 0, 1);
     buttons->addWidget(exportNrrdButton, 1, 0);
     buttons->addWidget(exportSegButton, 1, 1);
+    auto* totalSegmentatorButton = new QPushButton(tr("Import TotalSegmentator…"), this);
+    totalSegmentatorButton->setObjectName("importTotalSegmentatorButton");
+    buttons->addWidget(totalSegmentatorButton, 2, 0, 1, 2);
+    connect(totalSegmentatorButton, &QPushButton::clicked, this,
+            [this] { TotalSegmentatorImportDialog::ask(this, m_structures); });
     layout->addLayout(buttons);
     connect(segmentButton, &QPushButton::clicked, this, &StructuresPanel::showSegmentDialog);
     connect(importButton, &QPushButton::clicked, this, &StructuresPanel::showImportDialog);

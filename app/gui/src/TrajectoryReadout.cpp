@@ -85,6 +85,11 @@ QString trajectoryReadoutHtml(const ReadoutInput& input)
         return tr(
             "<i>No target. Press <b>Set target</b> and click in a slice view, or add a named target.</i>");
     QString html = QStringLiteral("<b>%1</b><br>").arg(QString::fromStdString(target->name).toHtmlEscaped());
+    if (!input.vertebralLevel.isEmpty())
+        html += (input.vertebralLevel.contains('(') ? tr("Level %1 <span style='color:#f0c040'>(between two "
+                                                         "vertebrae: check the count)</span><br>")
+                                                    : tr("Level %1<br>"))
+                    .arg(input.vertebralLevel.toHtmlEscaped());
     if (!input.positionNote.isEmpty())
         html += QStringLiteral("<span style='color:#f0c040'>%1</span><br>")
                     .arg(input.positionNote.toHtmlEscaped());

@@ -18,7 +18,7 @@ namespace {
 Plan samplePlan()
 {
     Plan plan;
-    plan.image = {"/data/ct", "1.2.3.4", "1.2.3.5", "HFP", "/data/structures.seg.nrrd"};
+    plan.image = {"/data/ct", "1.2.3.4", "1.2.3.5", "HFP", "/data/structures.seg.nrrd", "plan.seg.nrrd"};
     plan.needle = *findNeedle("22G-90mm");
     plan.structures = {{"nerve_root_L4_left", 7, StructureClass::Forbidden, 2.0},
                        {"vertebra_L4", 3, StructureClass::Obstacle, 0.0}};
@@ -149,6 +149,7 @@ TEST(PlanDocument, RoundTripKeepsEveryField)
     const Plan back = loadPlan(path);
     EXPECT_EQ(back.image.seriesUid, "1.2.3.4");
     EXPECT_EQ(back.image.patientPosition, "HFP");
+    EXPECT_EQ(back.image.segmentationPath, "plan.seg.nrrd");
     EXPECT_EQ(back.needle.name, "22G-90mm");
     EXPECT_DOUBLE_EQ(back.needle.outerDiameterMm, 0.72);
     ASSERT_EQ(back.structures.size(), 2u);

@@ -25,6 +25,10 @@ struct ImageReference
     std::string frameOfReferenceUid;
     std::string patientPosition; ///< DICOM PatientPosition of the CT
     std::string structuresPath;
+    /// The structures as they were when the plan was saved (painted and grown ones included): a
+    /// .seg.nrrd written beside the plan, relative to the plan's folder. Key "segmentationPath",
+    /// optional ("" when the plan had no structures).
+    std::string segmentationPath;
 };
 
 /// One trajectory of a target, with how it was obtained.

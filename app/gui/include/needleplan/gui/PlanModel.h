@@ -140,6 +140,10 @@ public:
     /// Clearance minus margin (mm) along target `index`'s shaft at `samples` points; empty when
     /// not measured.
     std::vector<double> slackAlong(int index, int samples) const;
+    /// The vertebra target `index` sits on, from the structures' vertebra labels (planning's
+    /// VertebralLevel): "L5", "L4 (or L5)" between two levels, "" when none lies within 20 mm or
+    /// there are no vertebra labels (PlanModelLevels.cpp).
+    QString vertebralLevel(int index) const;
     /// A note when the CT's patient position does not suit the procedure's approach ("" if it does).
     QString positionNote() const;
     /// Patient position of the image (HFS without one).
@@ -168,11 +172,18 @@ public:
     planning::Plan toDocument() const;
     /// Replaces the plan by a document's (the image must already be open); not undoable.
     void applyDocument(const planning::Plan& plan);
-    /// Saves the plan; marks the undo history clean and remembers the path. false with a message.
+    /// The .seg.nrrd that holds a plan's structures, beside it ("case.needleplan.json" gives
+    /// "case.seg.nrrd"); the plan records it as image.segmentationPath.
+    static QString segmentationFileFor(const QString& planPath);
+    /// Saves the plan and its structures; marks the undo history clean and remembers the path.
+    /// false with a message.
     bool savePlanFile(const QString& path, QString* error = nullptr);
-    /// Writes the plan to `path` without touching the undo history (crash-recovery copy).
+    /// Writes the plan (and its structures) to `path` without touching the undo history
+    /// (crash-recovery copy).
     bool writeCopy(const QString& path, QString* error = nullptr) const;
-    /// Opens a plan; loads its image first when another image is shown. planOpened reports.
+    /// Opens a plan; loads its image first when another image is shown, then the structures saved
+    /// with it (an error, and the plan opens with the structures shown, when they cannot be read).
+    /// planOpened reports.
     void openPlanFile(const QString& path);
     /// Path the plan was last saved to or opened from ("" when none).
     const QString& planPath() const { return m_planPath; }

@@ -66,12 +66,31 @@ public:
     /// Imports a DICOM SEG, RTSTRUCT or label map (optional colour table) off the GUI thread and
     /// adds its structures; structuresUpdated reports.
     void importStructureFile(const QString& path, const QString& colorTablePath = QString());
+    /// Imports TotalSegmentator's output folder or multilabel NIfTI onto the image's grid off the GUI
+    /// thread and adds its structures (classes by the terminology); `classMapName` names a
+    /// multilabel file's values when it has no label table ("" for none). structuresUpdated
+    /// reports; errors name the file (StructuresModelImport.cpp).
+    void importTotalSegmentator(const QString& path, const QString& classMapName = QString());
     /// Warnings of the last import or segmentation.
     const QStringList& warnings() const { return m_warnings; }
     /// Writes the structures as a 3D Slicer .seg.nrrd; false with a message on failure.
     bool exportSegNrrd(const QString& path, QString* error = nullptr) const;
     /// Writes the structures as a DICOM SEG referencing the image; false with a message.
     bool exportDicomSeg(const QString& path, QString* error = nullptr) const;
+
+    // Structures saved with the plan (StructuresModelSaving.cpp).
+    /// Writes the structures as the .seg.nrrd beside a plan (temporary file, then rename) and,
+    /// unless it is a copy (crash recovery), takes them as saved. Skips the write when they are
+    /// unchanged since they were written to `path`. false with a message naming the file.
+    bool saveWithPlan(const QString& path, QString* error = nullptr, bool copy = false);
+    /// Replaces the structures by a plan's saved segmentation (not undoable), recording `source`
+    /// as where they came from; they count as saved.
+    void restoreSaved(std::shared_ptr<const imaging::LabelMap> labels, const QString& source);
+    /// Whether voxels or structure names differ from those last saved or loaded from a file.
+    bool editedSinceSaved() const;
+    /// The question before unsaved changes are dropped by `action` ("closing"): it names
+    /// segmentation edits when there are some.
+    QString unsavedChangesQuestion(const QString& action) const;
 
 signals:
     /// The label map changed (loaded, segmented, imported, undone); derived data must be rebuilt.
@@ -95,6 +114,18 @@ private:
     std::vector<StructureRow> m_rows;
     QStringList m_warnings;
     QString m_source;
+    /// The structures as last saved or loaded: identity, and a checksum of voxels and names.
+    void markSaved();
+    std::uint64_t m_savedChecksum = 0;
+    /// What was last written to a plan file's and to a copy's .seg.nrrd.
+    struct Written
+    {
+        QString path;
+        std::weak_ptr<const imaging::LabelMap> labels;
+        std::uint64_t checksum = 0;
+    };
+    Written m_writtenPlan;
+    Written m_writtenCopy;
 };
 
 } // namespace np::gui

@@ -24,6 +24,8 @@ struct ReadoutInput
     bool haveLabels = false; ///< structures are loaded
     QStringList staleBecause; ///< what changed since the target's search ("the needle", ...)
     QString positionNote; ///< the CT's patient position does not suit the procedure
+    /// The vertebra the target sits on ("L5", "L4 (or L5)"; "" when the structures name none).
+    QString vertebralLevel;
 };
 
 /// A clearance as text: "4.2 mm", or "> 50 mm" when the planner reports it as a lower bound
