@@ -312,6 +312,17 @@ void SegmentEditor::attachSliceView(SliceViewWidget* view)
     });
     connect(view, &SliceViewWidget::strokeMoved, this, &SegmentEditor::continueStroke);
     connect(view, &SliceViewWidget::strokeFinished, this, [this] { endStroke(); });
+    // The brush's outline (its size in mm on this slice) follows the mouse while painting or erasing.
+    connect(view, &SliceViewWidget::hovered, this, [this, view](const Vec3& pointLps) {
+        const bool brush = m_settings.tool != SegmentTool::Grow;
+        view->scene().setBrushOutline(brush ? std::optional<Vec3>(pointLps) : std::nullopt,
+                                      m_settings.radiusMm, m_settings.shape == BrushShape::Sphere);
+        view->refresh();
+    });
+    connect(view, &SliceViewWidget::hoverLeft, this, [view] {
+        view->scene().setBrushOutline(std::nullopt, 0.0, false);
+        view->refresh();
+    });
 }
 
 } // namespace np::gui

@@ -103,11 +103,29 @@ void SliceViewWidget::mousePressEvent(QMouseEvent* event)
     emit cursorMoved(pointLps);
 }
 
+void SliceViewWidget::setPickMode(PickMode mode)
+{
+    const bool wasSegment = m_pickMode == PickMode::Segment;
+    m_pickMode = mode;
+    setMouseTracking(mode == PickMode::Segment);
+    if (wasSegment && mode != PickMode::Segment)
+        emit hoverLeft();
+}
+
+void SliceViewWidget::leaveEvent(QEvent* event)
+{
+    VtkOpenGLWidget::leaveEvent(event);
+    if (m_pickMode == PickMode::Segment)
+        emit hoverLeft();
+}
+
 void SliceViewWidget::mouseMoveEvent(QMouseEvent* event)
 {
     const QPointF delta = event->position() - m_lastPosition;
     m_lastPosition = event->position();
     const QPointF device = devicePosition(event->position());
+    if (m_pickMode == PickMode::Segment)
+        emit hovered(m_scene->lpsFromDisplay(device.x(), device.y()));
     switch (m_drag) {
     case Drag::None:
         return;

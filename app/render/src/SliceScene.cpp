@@ -148,6 +148,23 @@ struct SliceScene::Impl
     std::string positionText;
     double slabMm = 0.0;
     std::vector<std::pair<Vec3, Vec3>> measurementLines;
+    std::optional<Vec3> brushCentreLps;
+    double brushRadiusMm = 0.0;
+    bool brushSphere = false;
+    /// The brush outline on this slice: its centre in plane coordinates (u, v, depth) and radius.
+    std::optional<std::pair<Vec3, double>> brushOnSlice() const
+    {
+        if (!brushCentreLps || brushRadiusMm <= 0.0)
+            return std::nullopt;
+        const Vec3 c = frame.planeFromLps(*brushCentreLps) - Vec3{0, 0, frame.planeFromLps(cursorLps).z};
+        if (!brushSphere)
+            return std::abs(c.z) <= 0.5 * sliceStep() ? std::optional(std::pair(c, brushRadiusMm))
+                                                      : std::nullopt;
+        const double squared = brushRadiusMm * brushRadiusMm - c.z * c.z;
+        if (squared <= 0.0)
+            return std::nullopt;
+        return std::pair(c, std::sqrt(squared));
+    }
 
     vtkNew<vtkRenderer> renderer;
     vtkNew<vtkImageData> image;
@@ -301,6 +318,8 @@ struct SliceScene::Impl
             const bool near = std::abs(a.z) <= nearMm && std::abs(b.z) <= nearMm;
             thin.segment(a.x, a.y, b.x, b.y, 2.0, toRgba({0.3, 0.95, 0.95}, near ? 1.0 : 0.25));
         }
+        if (const auto brush = brushOnSlice())
+            thin.circle(brush->first.x, brush->first.y, brush->second, 1.5, toRgba({1.0, 0.85, 0.2}, 0.9));
         thin.fill(thinLines);
         thick.fill(thickLines);
         rebuildScaleBar();
@@ -643,6 +662,25 @@ void SliceScene::setMeasurementLines(std::vector<std::pair<Vec3, Vec3>> segments
 {
     m_impl->measurementLines = std::move(segmentsLps);
     m_impl->rebuildOverlays();
+}
+
+void SliceScene::setBrushOutline(std::optional<Vec3> centreLps, double radiusMm, bool sphere)
+{
+    m_impl->brushCentreLps = centreLps;
+    m_impl->brushRadiusMm = radiusMm;
+    m_impl->brushSphere = sphere;
+    m_impl->rebuildOverlays();
+}
+
+std::optional<std::pair<Vec3, double>> SliceScene::brushOutline() const
+{
+    const auto onSlice = m_impl->brushOnSlice();
+    if (!onSlice)
+        return std::nullopt;
+    const Vec3 cursorPlane = m_impl->frame.planeFromLps(m_impl->cursorLps);
+    const Vec3 centrePlane{onSlice->first.x, onSlice->first.y, cursorPlane.z};
+    return std::pair(m_impl->frame.lpsFromPlane(centrePlane.x, centrePlane.y, centrePlane.z),
+                     onSlice->second);
 }
 
 void SliceScene::setTargets(std::vector<TargetGraphic> targets)

@@ -26,7 +26,8 @@ public:
 
     render::SliceScene& scene() { return *m_scene; }
     const render::SliceScene& scene() const { return *m_scene; }
-    void setPickMode(PickMode mode) { m_pickMode = mode; }
+    /// In the Segment pick mode the view follows the mouse without a button (hovered, hoverLeft).
+    void setPickMode(PickMode mode);
     /// Fits the image in the view (R); resizing keeps a fitted view fitted, and keeps the scale
     /// and centre of a view the user zoomed or panned.
     void resetView();
@@ -48,6 +49,10 @@ signals:
     void strokeStarted(const np::Vec3& pointLps);
     void strokeMoved(const np::Vec3& pointLps);
     void strokeFinished();
+    /// The mouse moved over the view (with or without a button) while the pick mode is Segment.
+    void hovered(const np::Vec3& pointLps);
+    /// The mouse left the view, or the pick mode is no longer Segment.
+    void hoverLeft();
 
 protected:
     void renderingInitialised() override;
@@ -58,6 +63,7 @@ protected:
     void mouseDoubleClickEvent(QMouseEvent* event) override;
     void wheelEvent(QWheelEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
+    void leaveEvent(QEvent* event) override;
 
 private:
     enum class Drag { None, Cursor, Handle, Pan, WindowLevel, Zoom, Stroke };

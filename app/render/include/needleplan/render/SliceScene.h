@@ -9,6 +9,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,6 +69,12 @@ public:
     void setTargets(std::vector<TargetGraphic> targets);
     /// Measurement lines (LPS segments): drawn opaque near this slice, faint elsewhere.
     void setMeasurementLines(std::vector<std::pair<Vec3, Vec3>> segmentsLps);
+    /// The segmentation brush's outline around `centreLps` (nullopt hides it): a disc of `radiusMm`
+    /// in this plane, or a sphere's cross-section with this slice (radius √(r² − d²) at distance d).
+    void setBrushOutline(std::optional<Vec3> centreLps, double radiusMm, bool sphere);
+    /// The outline drawn on this slice: its centre (LPS, in the plane) and radius in mm; nullopt
+    /// when hidden or when the brush does not reach this slice.
+    std::optional<std::pair<Vec3, double>> brushOutline() const;
 
     /// Size of the render area in device pixels; needed for picking and the scale bar.
     void setViewportSize(int widthPx, int heightPx);
