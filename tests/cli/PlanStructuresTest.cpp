@@ -98,6 +98,13 @@ TEST(PlanStructures, WithoutStructuresThePhantomIsSegmentedAndTrajectoriesStayOu
         if (s["name"] == "bone")
             bone = s["class"] == "obstacle";
     EXPECT_TRUE(bone) << saved["structures"].dump();
+    // The vertebrae are no planning structures by default, yet their automatic labels name the
+    // target's level: the phantom's L4 medial branch target lies on the root of L5's transverse
+    // process (its generator places it there; its own vertebra_L5 label says the same).
+    for (const auto& s : saved["structures"])
+        EXPECT_EQ(s["name"].get<std::string>().rfind("vertebra", 0), std::string::npos) << s["name"];
+    EXPECT_EQ(saved["targets"][0].value("vertebralLevel", ""), "L5") << saved["targets"][0].dump();
+    EXPECT_NE(r.out.find("(L5)"), std::string::npos) << r.out;
 
     // Independent reference: the same segmentation written by `segment`.
     const std::string seg = (dir.path() / "auto.seg.nrrd").string();

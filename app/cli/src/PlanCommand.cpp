@@ -109,6 +109,9 @@ struct Setup
     /// Body mask of the automatic segmentation (on the CT grid); empty when it was not run.
     std::vector<std::uint8_t> segmentedBody;
     std::string structuresDescription; ///< the sources, for the plan document
+    /// The automatic segmentation's vertebra labels when the vertebrae are not planning structures
+    /// (the default list): they name each target's level only.
+    imaging::LabelMap levelLabels;
 };
 
 /// True when two grids agree to within a thousandth of a millimetre (the import's own tolerance).
@@ -259,9 +262,27 @@ Setup prepare(const CommonArguments& arguments, std::ostream& info, const ImageC
             std::cerr << "needleplan-cli: warning: the image is " << setup.ct.info().modality
                       << ", not CT; the segmentation thresholds assume Hounsfield units\n";
         segmentation.threads = arguments.threads;
+        // The vertebrae are labelled even when they are not planning structures: their names give
+        // each target's level.
+        const bool levelsOnly = !segmentation.vertebrae;
+        segmentation.vertebrae = true;
         sets.push_back(imaging::segmentStructures(setup.ct, segmentation));
         for (const auto& warning : sets.back().warnings())
             std::cerr << "needleplan-cli: warning: automatic segmentation: " << warning << "\n";
+        if (levelsOnly) {
+            imaging::StructureSet levels(setup.ct.geometry());
+            auto& all = sets.back().structures();
+            for (auto it = all.begin(); it != all.end();) {
+                if (isVertebraName(it->segment.name)) {
+                    levels.structures().push_back(std::move(*it));
+                    it = all.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+            if (!levels.structures().empty())
+                setup.levelLabels = levels.toLabelMap();
+        }
         appendStructureInputs(inputs, sets.back(), "automatic segmentation", &notes);
         setup.structuresDescription +=
             (setup.structuresDescription.empty() ? "" : "; ") + ("automatic segmentation (" + autoList + ")");
@@ -455,9 +476,13 @@ int runPlan(const PlanArguments& arguments)
     request.image.structuresPath = setup.structuresDescription;
     PlanOutcome outcome = planTargets(fields, body, request);
     // Each target carries the vertebra it sits on when the structures name vertebrae.
-    for (auto& t : outcome.plan.targets)
-        if (const auto level = vertebralLevelAt(setup.labels, t.targetLps))
+    for (auto& t : outcome.plan.targets) {
+        auto level = vertebralLevelAt(setup.labels, t.targetLps);
+        if (!level && !setup.levelLabels.segments().empty())
+            level = vertebralLevelAt(setup.levelLabels, t.targetLps);
+        if (level)
             t.vertebralLevel = level->ambiguous ? level->level + " (or " + level->runnerUp + ")" : level->level;
+    }
     savePlan(outcome.plan, arguments.out);
     if (!arguments.accessibility.empty())
         writeFileAtomically(
@@ -552,7 +577,8 @@ void addCommonOptions(CLI::App& command, CommonArguments& arguments)
                 "also segment the CT automatically: comma-separated subset of body,bone,"
                 "spinal_canal,lung,bowel_gas,vertebrae (bare flag: all but vertebrae). On by default, "
                 "all but vertebrae, when no --structures is given. A segmented body is also the body "
-                "and skin of the search")
+                "and skin of the search. The vertebrae are labelled in any case to name each target's "
+                "level; listed, they are planning structures too")
             ->expected(0, 1);
     command.add_option(
         "--preset", arguments.preset,
