@@ -33,9 +33,13 @@ void FluoroModel::setImage(std::shared_ptr<const imaging::ProjectionImage> image
 {
     pause();
     m_image = std::move(image);
+    m_assumed.clear();
     m_frame = 0;
     m_measure.clear();
+    m_angle.clear();
     m_tip.reset();
+    m_point.reset();
+    m_epipolar.reset();
     m_registration.reset();
     m_invert = false;
     m_zoom = 1.0;
@@ -45,6 +49,18 @@ void FluoroModel::setImage(std::shared_ptr<const imaging::ProjectionImage> image
     emit overlayChanged();
     emit tipChanged();
     emit measurementChanged();
+}
+
+void FluoroModel::setCompletedGeometry(std::shared_ptr<const imaging::ProjectionImage> image,
+                                       QStringList assumed)
+{
+    if (!image)
+        return;
+    m_image = std::move(image);
+    m_assumed = std::move(assumed);
+    m_registration.reset();
+    emit displayChanged();
+    emit overlayChanged();
 }
 
 QString FluoroModel::title() const
@@ -207,6 +223,8 @@ QStringList FluoroModel::cornerText() const
         confidence += tr(" (missing %1)").arg(missing.join(", "));
     }
     lines << confidence;
+    if (!m_assumed.isEmpty())
+        lines << tr("user-given: %1").arg(m_assumed.join("; "));
     lines << tr("W %1  L %2%3")
                  .arg(m_window, 0, 'f', 0)
                  .arg(m_level, 0, 'f', 0)
@@ -238,7 +256,60 @@ void FluoroModel::clickPixel(const DetectorPixel& pixel)
         m_tip = pixel;
         m_tipFrame = m_frame;
         emit tipChanged();
+    } else if (m_tool == FluoroTool::Angle) {
+        if (m_angle.size() >= 3)
+            m_angle.clear();
+        m_angle.push_back(pixel);
+        emit measurementChanged();
+    } else if (m_tool == FluoroTool::Point) {
+        m_point = pixel;
+        m_pointFrame = m_frame;
+        emit pointChanged();
     }
+}
+
+void FluoroModel::clearPointMark()
+{
+    m_point.reset();
+    emit pointChanged();
+}
+
+void FluoroModel::setEpipolarLine(std::optional<imaging::ImageLine> line)
+{
+    m_epipolar = line;
+    emit overlayChanged();
+}
+
+std::optional<double> FluoroModel::angleDeg() const
+{
+    if (m_angle.size() < 3 || !m_image)
+        return std::nullopt;
+    // Column and row steps in mm at the isocentre (1 and 1 without a calibration).
+    double columnMm = 1.0, rowMm = 1.0;
+    if (const auto& spacing = m_image->geometry.isocenterPixelSpacingMm) {
+        rowMm = (*spacing)[0];
+        columnMm = (*spacing)[1];
+    }
+    const DetectorPixel& vertex = m_angle[1];
+    const double ax = (m_angle[0].column - vertex.column) * columnMm,
+                 ay = (m_angle[0].row - vertex.row) * rowMm;
+    const double bx = (m_angle[2].column - vertex.column) * columnMm,
+                 by = (m_angle[2].row - vertex.row) * rowMm;
+    if (std::hypot(ax, ay) <= 0.0 || std::hypot(bx, by) <= 0.0)
+        return std::nullopt; // an arm of zero length
+    return std::fabs(std::atan2(ax * by - ay * bx, ax * bx + ay * by)) * 180.0 / 3.14159265358979323846;
+}
+
+QString FluoroModel::angleText() const
+{
+    const auto degrees = angleDeg();
+    if (!degrees)
+        return {};
+    if (m_image->geometry.isocenterPixelSpacingMm)
+        return tr("%1° in the isocentre plane (%2)")
+            .arg(*degrees, 0, 'f', 1)
+            .arg(QString::fromStdString(m_image->geometry.isocenterPixelSpacingSource));
+    return tr("%1° (between pixel vectors: no calibration)").arg(*degrees, 0, 'f', 1);
 }
 
 std::optional<double> FluoroModel::distanceMm(const DetectorPixel& a, const DetectorPixel& b) const

@@ -8,6 +8,7 @@
 #include <QPainterPath>
 #include <QWheelEvent>
 #include <cmath>
+#include <vector>
 
 namespace np::gui {
 
@@ -79,6 +80,15 @@ void FluoroViewWidget::paintEvent(QPaintEvent*)
         painter.drawLine(a, b);
         painter.drawText(b + QPointF(6, -6), m_model.measurementText());
     }
+    // Angle: two arms from the vertex (the second click).
+    const auto& angle = m_model.anglePoints();
+    for (const DetectorPixel& p : angle)
+        painter.drawEllipse(widgetFromPixel(p), 3.0, 3.0);
+    for (std::size_t i = 1; i < angle.size(); ++i)
+        painter.drawLine(widgetFromPixel(angle[i == 1 ? 0 : 2]), widgetFromPixel(angle[1]));
+    if (angle.size() == 3)
+        painter.drawText(widgetFromPixel(angle[1]) + QPointF(8, 14), m_model.angleText());
+    paintPointMarks(painter);
     // Needle-tip mark (on the frame it was made on).
     if (m_model.tipMark() && m_model.tipFrame() == m_model.frameIndex()) {
         const QPointF p = widgetFromPixel(*m_model.tipMark());
@@ -96,6 +106,40 @@ void FluoroViewWidget::paintEvent(QPaintEvent*)
         painter.drawText(QPointF(8, y), line);
         y += 15;
     }
+}
+
+void FluoroViewWidget::paintPointMarks(QPainter& painter)
+{
+    // The point to triangulate (on its frame), and the epipolar line of the other view's point.
+    if (m_model.pointMark() && m_model.pointFrame() == m_model.frameIndex()) {
+        const QPointF p = widgetFromPixel(*m_model.pointMark());
+        painter.setPen(QPen(QColor(255, 170, 40), 2.0));
+        painter.drawEllipse(p, 7.0, 7.0);
+        painter.drawPoint(p);
+    }
+    const auto& line = m_model.epipolarLine();
+    const auto image = m_model.image();
+    if (!line || !image)
+        return;
+    // Clip a·c + b·r + c0 = 0 to the image rectangle (pixel edges).
+    const double c0 = -0.5, c1 = image->columns - 0.5, r0 = -0.5, r1 = image->rows - 0.5;
+    std::vector<DetectorPixel> ends;
+    if (std::fabs(line->b) > 1e-12)
+        for (const double c : {c0, c1}) {
+            const double r = -(line->a * c + line->c) / line->b;
+            if (r >= r0 && r <= r1)
+                ends.push_back({c, r});
+        }
+    if (std::fabs(line->a) > 1e-12)
+        for (const double r : {r0, r1}) {
+            const double c = -(line->b * r + line->c) / line->a;
+            if (c > c0 && c < c1)
+                ends.push_back({c, r});
+        }
+    if (ends.size() < 2)
+        return;
+    painter.setPen(QPen(QColor(255, 170, 40), 1.5, Qt::DashLine));
+    painter.drawLine(widgetFromPixel(ends[0]), widgetFromPixel(ends[1]));
 }
 
 void FluoroViewWidget::paintOverlay(QPainter& painter)

@@ -1,6 +1,9 @@
 #include "needleplan/gui/FluoroWorkspace.h"
 
 #include "needleplan/gui/BackgroundTask.h"
+#include "needleplan/gui/FluoroDrrBeside.h"
+#include "needleplan/gui/FluoroGeometryDialog.h"
+#include "needleplan/gui/FluoroPointPair.h"
 #include "needleplan/gui/FluoroViewWidget.h"
 #include "needleplan/gui/ImageModel.h"
 #include "needleplan/gui/PlanModel.h"
@@ -59,9 +62,12 @@ FluoroPanel::FluoroPanel(std::shared_ptr<const imaging::ProjectionImage> image, 
     bar->addSpacing(12);
     const std::pair<FluoroTool, QString> tools[] = {{FluoroTool::Navigate, tr("Pan")},
                                                     {FluoroTool::Measure, tr("Measure")},
-                                                    {FluoroTool::NeedleTip, tr("Needle tip")}};
-    const char* toolNames[] = {"fluoroToolPan", "fluoroToolMeasure", "fluoroToolTip"};
-    for (int i = 0; i < 3; ++i) {
+                                                    {FluoroTool::Angle, tr("Angle")},
+                                                    {FluoroTool::NeedleTip, tr("Needle tip")},
+                                                    {FluoroTool::Point, tr("Point (2 views)")}};
+    const char* toolNames[] = {"fluoroToolPan", "fluoroToolMeasure", "fluoroToolAngle", "fluoroToolTip",
+                               "fluoroToolPoint"};
+    for (int i = 0; i < 5; ++i) {
         auto* b =
             button(tools[i].second, toolNames[i], [this, tool = tools[i].first] { m_model->setTool(tool); });
         b->setCheckable(true);
@@ -74,19 +80,39 @@ FluoroPanel::FluoroPanel(std::shared_ptr<const imaging::ProjectionImage> image, 
     connect(m_register, &QPushButton::clicked, this, &FluoroPanel::registerRequested);
     bar->addWidget(m_register);
     check(tr("Plan overlay"), "fluoroOverlay", true, [this](bool on) { m_model->setOverlayVisible(on); });
+    m_useAsTarget = new QPushButton(tr("Use as target"), this);
+    m_useAsTarget->setObjectName("fluoroUseAsTarget");
+    m_useAsTarget->setEnabled(false);
+    m_useAsTarget->setToolTip(tr("The point marked on two views (Point tool) becomes a plan target"));
+    connect(m_useAsTarget, &QPushButton::clicked, this, &FluoroPanel::useAsTargetRequested);
+    bar->addWidget(m_useAsTarget);
     bar->addStretch(1);
     m_readout = new QLabel(this);
     m_readout->setObjectName("fluoroReadout");
     m_readout->setWordWrap(true);
     m_readout->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_drrBeside = new FluoroDrrBesideModel(*m_model, this);
+    auto* drrView = new FluoroDrrBesideView(*m_drrBeside, this);
+    drrView->setVisible(false);
+    check(tr("DRR beside"), "fluoroDrrBeside", false, [this, drrView](bool on) {
+        drrView->setVisible(on);
+        m_drrBeside->setEnabled(on);
+    });
+    auto* images = new QHBoxLayout;
+    images->addWidget(m_view, 1);
+    images->addWidget(drrView, 1);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(bar);
-    layout->addWidget(m_view, 1);
+    layout->addLayout(images, 1);
     layout->addWidget(m_readout);
     connect(m_model, &FluoroModel::measurementChanged, this, [this] {
-        if (!m_model->measurementText().isEmpty())
+        if (m_model->tool() == FluoroTool::Angle) {
+            if (!m_model->angleText().isEmpty())
+                setReadout(tr("Angle: %1").arg(m_model->angleText()));
+        } else if (!m_model->measurementText().isEmpty()) {
             setReadout(tr("Distance: %1").arg(m_model->measurementText()));
+        }
     });
 }
 
@@ -110,6 +136,8 @@ FluoroWorkspace::FluoroWorkspace(QMainWindow& window, ImageModel& image, PlanMod
             panel->model().clearRegistration();
         if (m_carm)
             m_carm->model().setCt(m_image.volume(), m_task);
+        for (FluoroPanel* panel : m_panels)
+            panel->drrBeside().setCt(m_image.volume(), &m_task, [this] { return isocenterLps(); });
         updateReadouts();
     });
     connect(&m_plan, &PlanModel::planChanged, this, &FluoroWorkspace::updatePlan);
@@ -173,6 +201,8 @@ void FluoroWorkspace::ensureTabs()
         if (!panel)
             return;
         m_panels.erase(std::find(m_panels.begin(), m_panels.end(), panel));
+        m_pointOrder.erase(std::remove(m_pointOrder.begin(), m_pointOrder.end(), panel), m_pointOrder.end());
+        updatePoints();
         m_tabs->removeTab(index);
         panel->deleteLater();
         updateReadouts();
@@ -187,9 +217,25 @@ void FluoroWorkspace::addPanel(std::shared_ptr<const imaging::ProjectionImage> i
     m_tabs->addTab(panel, panel->model().title());
     m_tabs->setCurrentWidget(panel);
     connect(panel, &FluoroPanel::registerRequested, this, [this, panel] { registerPanel(panel); });
+    panel->drrBeside().setCt(m_image.volume(), &m_task, [this] { return isocenterLps(); });
     connect(&panel->model(), &FluoroModel::tipChanged, this, &FluoroWorkspace::updateReadouts);
+    connect(panel, &FluoroPanel::useAsTargetRequested, this, &FluoroWorkspace::useTriangulatedPointAsTarget);
+    connect(&panel->model(), &FluoroModel::pointChanged, this, [this, panel] {
+        m_pointOrder.erase(std::remove(m_pointOrder.begin(), m_pointOrder.end(), panel), m_pointOrder.end());
+        if (m_pointOrder.empty()) // a new pair of marks: unregistered views turn about today's target
+            m_pointIsocenterLps = isocenterLps();
+        if (panel->model().pointMark())
+            m_pointOrder.push_back(panel);
+        updatePoints();
+        updateReadouts();
+    });
+    connect(&panel->model(), &FluoroModel::frameChanged, this, [this] {
+        if (!m_pointOrder.empty())
+            updatePoints();
+    });
     connect(&panel->model(), &FluoroModel::registrationFinished, this,
             [this](bool ok, const QString& reason) {
+                updatePoints();
                 updateStructures();
                 updateReadouts();
                 emit registrationFinished(ok, reason);
@@ -226,6 +272,27 @@ Vec3 FluoroWorkspace::isocenterLps() const
 
 void FluoroWorkspace::registerPanel(FluoroPanel* panel, const imaging::FluoroRegistrationOptions& options)
 {
+    const auto image = panel->model().image();
+    if (image && image->geometry.confidence != imaging::GeometryConfidence::Full && m_image.volume()) {
+        // The header lacks part of the geometry: the user gives it (the dialog says how it is used).
+        auto* dialog = new FluoroGeometryDialog(*image, panel);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &QDialog::accepted, this, [this, panel, dialog, options] {
+            QStringList assumed;
+            try {
+                panel->model().setCompletedGeometry(
+                    completeGeometry(*panel->model().image(), dialog->values(), &assumed), assumed);
+            } catch (const Error& e) {
+                panel->setReadout(tr("Not registered: %1").arg(QString::fromUtf8(e.what())));
+                emit registrationFinished(false, QString::fromUtf8(e.what()));
+                return;
+            }
+            registerPanel(panel, options);
+        });
+        dialog->open();
+        panel->setReadout(tr("Give the missing C-arm geometry to register this image."));
+        return;
+    }
     QString error;
     if (!panel->model().registerToCt(m_image.volume(), isocenterLps(), m_task, &error, options)) {
         panel->setReadout(tr("Not registered: %1").arg(error));
@@ -341,6 +408,9 @@ void FluoroWorkspace::updateReadouts()
                     "\n" + tr("Needle tip marked; the plan has no trajectory with an entry to compare with.");
             }
         }
+        if (!m_pointText.isEmpty() &&
+            std::find(m_pointOrder.begin(), m_pointOrder.end(), panel) != m_pointOrder.end())
+            text += "\n" + m_pointText;
         panel->setReadout(text.trimmed());
     }
     if (marked.size() < 2)
@@ -359,6 +429,67 @@ void FluoroWorkspace::updateReadouts()
             panel->setReadout(panel->readoutText() + "\n" +
                               tr("Two views: %1").arg(QString::fromUtf8(e.what())));
     }
+}
+
+void FluoroWorkspace::updatePoints()
+{
+    m_pointLps.reset();
+    m_pointText.clear();
+    const Vec3 isocenter = m_pointIsocenterLps; // fixed while marks stand (a new target must not move them)
+    std::optional<MarkProjection> first;
+    if (!m_pointOrder.empty()) {
+        FluoroModel& a = m_pointOrder[0]->model();
+        first = markProjection(a, a.pointFrame(), isocenter);
+        if (!first)
+            m_pointText = tr("Point marked; this view is neither registered nor fully calibrated, so it "
+                             "cannot be triangulated.");
+    }
+    // The first mark's epipolar line in every other view that has a projection.
+    for (FluoroPanel* panel : m_panels) {
+        FluoroModel& model = panel->model();
+        std::optional<imaging::ImageLine> line;
+        const auto own = markProjection(model, model.frameIndex(), isocenter);
+        if (first && own && panel != m_pointOrder[0]) {
+            try {
+                line = imaging::epipolarLine(first->projection, *m_pointOrder[0]->model().pointMark(),
+                                             own->projection);
+            } catch (const Error&) {
+                // the other source lies on the ray: no line to draw
+            }
+        }
+        model.setEpipolarLine(line);
+    }
+    if (first && m_pointOrder.size() >= 2) {
+        FluoroModel& b = m_pointOrder[1]->model();
+        const auto second = markProjection(b, b.pointFrame(), isocenter);
+        if (!second) {
+            m_pointText =
+                tr("Second point marked on a view that is neither registered nor fully calibrated.");
+        } else {
+            try {
+                const PointPair pair =
+                    triangulateMarks(*first, *m_pointOrder[0]->model().pointMark(), *second, *b.pointMark());
+                m_pointText = pair.text;
+                if (pair.triangulation.rayGapMm <= kPointGapWarningMm)
+                    m_pointLps = pair.triangulation.pointLps;
+            } catch (const Error& e) {
+                m_pointText = tr("Two views: %1").arg(QString::fromUtf8(e.what()));
+            }
+        }
+    } else if (first) {
+        m_pointText = tr("Point marked: mark the same point on a second view (the dashed line shows where "
+                         "it must lie).");
+    }
+    for (FluoroPanel* panel : m_panels)
+        panel->useAsTargetButton()->setEnabled(m_pointLps.has_value());
+}
+
+bool FluoroWorkspace::useTriangulatedPointAsTarget()
+{
+    if (!m_pointLps)
+        return false;
+    emit targetRequested(tr("Fluoroscopy point %1").arg(++m_pointTargets), *m_pointLps);
+    return true;
 }
 
 } // namespace np::gui

@@ -1,6 +1,7 @@
 // MainWindow: menus, the toolbar and the recent files.
 
 #include "needleplan/gui/CaseReportAction.h"
+#include "needleplan/gui/FluoroWorkspace.h"
 #include "needleplan/gui/MainWindow.h"
 #include "needleplan/gui/PacsActions.h"
 #include "needleplan/gui/PostInsertionPanel.h"
@@ -97,6 +98,7 @@ void MainWindow::buildMenus()
                         [this, name = preset.name] { applyWindowPreset(name); });
     view->addSeparator();
     view->addAction(tr("Virtual &C-arm (DRR)"), this, [this] { m_fluoro->openVirtualCArm(); });
+    connect(m_fluoro, &FluoroWorkspace::targetRequested, this, &MainWindow::addTarget);
     QAction* volumeRendering = view->addAction(tr("&Volume rendering in 3D"));
     volumeRendering->setObjectName("volumeRenderingAction");
     volumeRendering->setCheckable(true);

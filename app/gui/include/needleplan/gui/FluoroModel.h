@@ -8,6 +8,7 @@
 #include "needleplan/gui/FluoroGeometry.h"
 #include "needleplan/imaging/FluoroRegistration.h"
 #include "needleplan/imaging/ProjectionImage.h"
+#include "needleplan/imaging/Triangulation.h"
 
 #include <QColor>
 #include <QImage>
@@ -41,9 +42,11 @@ struct FluoroRegistrationState
 /// How a click in the image is used.
 enum class FluoroTool
 {
-    Navigate, ///< no marks (drag pans)
-    Measure,  ///< two clicks: a distance
-    NeedleTip ///< one click: the needle's tip
+    Navigate,  ///< no marks (drag pans)
+    Measure,   ///< two clicks: a distance
+    NeedleTip, ///< one click: the needle's tip
+    Angle,     ///< three clicks (arm, vertex, arm): an angle in degrees
+    Point      ///< one click: a point to triangulate with a second view
 };
 
 class FluoroModel : public QObject
@@ -56,6 +59,11 @@ public:
     /// Takes a loaded image (with pixels): frame 0, automatic window, no registration.
     void setImage(std::shared_ptr<const imaging::ProjectionImage> image);
     std::shared_ptr<const imaging::ProjectionImage> image() const { return m_image; }
+    /// Replaces the image by a copy whose missing geometry the user gave (FluoroGeometryDialog),
+    /// keeping the frame, display and marks; the corner text names the values given.
+    void setCompletedGeometry(std::shared_ptr<const imaging::ProjectionImage> image, QStringList assumed);
+    /// "DistanceSourceToDetector (0018,1110) = 1000.00 mm", ... for the values the user gave.
+    const QStringList& assumedGeometry() const { return m_assumed; }
     /// File name and frame count for the tab title.
     QString title() const;
 
@@ -99,6 +107,14 @@ public:
     const std::vector<imaging::DetectorPixel>& measurePoints() const { return m_measure; }
     /// "12.3 mm at the isocentre (ImagerPixelSpacing / magnification)" or "28 px (no calibration)".
     QString measurementText() const;
+    /// The angle's clicks (arm, vertex, arm), up to three.
+    const std::vector<imaging::DetectorPixel>& anglePoints() const { return m_angle; }
+    /// Angle at the vertex in degrees, measured in the isocentre plane (pixel spacing of each axis
+    /// applied), or between pixel vectors without a calibration; nullopt before three clicks.
+    std::optional<double> angleDeg() const;
+    /// "37.5° in the isocentre plane (ImagerPixelSpacing / magnification)" or "37.5° (pixels, no
+    /// calibration)"; empty before three clicks.
+    QString angleText() const;
     /// Distance between two pixels at the isocentre in mm; nullopt without a calibration.
     std::optional<double> distanceMm(const imaging::DetectorPixel& a, const imaging::DetectorPixel& b) const;
 
@@ -133,6 +149,13 @@ public:
     const std::optional<imaging::DetectorPixel>& tipMark() const { return m_tip; }
     /// The tip's frame (marks belong to the frame shown when they were made).
     int tipFrame() const { return m_tipFrame; }
+    /// The point mark (Point tool) for two-view triangulation, its frame, and clearing it.
+    const std::optional<imaging::DetectorPixel>& pointMark() const { return m_point; }
+    int pointFrame() const { return m_pointFrame; }
+    void clearPointMark();
+    /// The epipolar line of another view's point mark, drawn on this image (nullopt: none).
+    void setEpipolarLine(std::optional<imaging::ImageLine> line);
+    const std::optional<imaging::ImageLine>& epipolarLine() const { return m_epipolar; }
     /// The one-view readout of the tip mark against the active planned path.
     std::optional<TipRayReadout> tipReadout() const;
     const std::vector<PlannedPath>& paths() const { return m_paths; }
@@ -147,9 +170,11 @@ signals:
     void registrationFinished(bool registered, const QString& reason);
     void overlayChanged();
     void tipChanged();
+    void pointChanged();
 
 private:
     std::shared_ptr<const imaging::ProjectionImage> m_image;
+    QStringList m_assumed;
     int m_frame = 0;
     bool m_loop = true;
     QTimer* m_timer = nullptr;
@@ -172,6 +197,10 @@ private:
     bool m_overlay = true;
     std::optional<imaging::DetectorPixel> m_tip;
     int m_tipFrame = 0;
+    std::vector<imaging::DetectorPixel> m_angle;
+    std::optional<imaging::DetectorPixel> m_point;
+    int m_pointFrame = 0;
+    std::optional<imaging::ImageLine> m_epipolar;
 };
 
 } // namespace np::gui

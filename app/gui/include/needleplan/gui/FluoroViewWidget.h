@@ -36,6 +36,7 @@ protected:
 
 private:
     void paintOverlay(class QPainter& painter);
+    void paintPointMarks(class QPainter& painter);
 
     FluoroModel& m_model;
     Qt::MouseButton m_dragButton = Qt::NoButton;

@@ -20,6 +20,7 @@ class QTabWidget;
 namespace np::gui {
 
 class BackgroundTask;
+class FluoroDrrBesideModel;
 class FluoroViewWidget;
 class ImageModel;
 class PlanModel;
@@ -35,17 +36,24 @@ public:
     FluoroModel& model() { return *m_model; }
     FluoroViewWidget* view() const { return m_view; }
     QPushButton* registerButton() const { return m_register; }
+    /// The CT's DRR beside the image (the "DRR beside" check box shows it).
+    FluoroDrrBesideModel& drrBeside() { return *m_drrBeside; }
+    /// "Use as target": the point triangulated from two views becomes a plan target.
+    QPushButton* useAsTargetButton() const { return m_useAsTarget; }
     /// The readout under the image (registration verdict and the needle tip).
     QString readoutText() const;
     void setReadout(const QString& text);
 
 signals:
     void registerRequested();
+    void useAsTargetRequested();
 
 private:
     FluoroModel* m_model = nullptr;
     FluoroViewWidget* m_view = nullptr;
     QPushButton* m_register = nullptr;
+    QPushButton* m_useAsTarget = nullptr;
+    FluoroDrrBesideModel* m_drrBeside = nullptr;
     QLabel* m_readout = nullptr;
 };
 
@@ -83,8 +91,14 @@ public:
         std::vector<Vec3> targetsLps;
     };
     void setPathsOverride(std::optional<PathsOverride> paths);
+    /// The point triangulated from the Point marks of two views, when the ray gap is within 2 mm.
+    const std::optional<Vec3>& triangulatedPointLps() const { return m_pointLps; }
+    /// Makes the triangulated point a plan target (what "Use as target" does); false without one.
+    bool useTriangulatedPointAsTarget();
 
 signals:
+    /// A point marked on two views is to become a target (the window adds it as an undo step).
+    void targetRequested(const QString& name, const Vec3& targetLps);
     void opened(bool ok, const QString& message);
     void errorOccurred(const QString& title, const QString& message);
     void registrationFinished(bool registered, const QString& reason);
@@ -95,6 +109,7 @@ private:
     void updatePlan();
     void updateStructures();
     void updateReadouts();
+    void updatePoints();
 
     QMainWindow& m_window;
     ImageModel& m_image;
@@ -105,6 +120,11 @@ private:
     std::vector<FluoroPanel*> m_panels;
     VirtualCArmPanel* m_carm = nullptr;
     std::optional<PathsOverride> m_pathsOverride;
+    std::vector<FluoroPanel*> m_pointOrder; ///< panels with a Point mark, first marked first
+    std::optional<Vec3> m_pointLps;
+    Vec3 m_pointIsocenterLps; ///< where unregistered views' isocentre was when the first mark was made
+    QString m_pointText;
+    int m_pointTargets = 0;
 };
 
 } // namespace np::gui
