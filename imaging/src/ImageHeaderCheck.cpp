@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -372,6 +373,20 @@ void checkMetaImage(const std::string& path, std::uint64_t maxBytes)
     }
 }
 
+const char* const kQuaternionFields[6] = {"quatern_b", "quatern_c", "quatern_d",
+                                          "qoffset_x", "qoffset_y", "qoffset_z"};
+
+std::string srowField(int i)
+{
+    return std::string("srow_") + "xyz"[i / 4] + "[" + std::to_string(i % 4) + "]";
+}
+
+void requireFinite(const std::string& path, const std::string& field, double value)
+{
+    if (!std::isfinite(value))
+        throw Error(ErrorCode::CorruptData, path + ": NIfTI " + field + " is not a finite number");
+}
+
 void checkNifti(const std::string& path, std::uint64_t maxBytes)
 {
     unsigned char header[540] = {};
@@ -418,6 +433,22 @@ void checkNifti(const std::string& path, std::uint64_t maxBytes)
             sizes.push_back(static_cast<std::uint64_t>(size));
         }
         bitsPerVoxel = static_cast<std::uint64_t>(static_cast<std::int16_t>(read16(72, swap)));
+        // ITK turns pixdim, the quaternion (qform_code > 0) and the srow rows (sform_code > 0) into the
+        // direction matrix with an SVD that aborts the process on a NaN or an infinity.
+        const auto real = [&](int offset) {
+            const std::uint32_t bits = read32(offset, swap);
+            float v = 0;
+            std::memcpy(&v, &bits, 4);
+            return static_cast<double>(v);
+        };
+        for (int i = 0; i <= dims; ++i)
+            requireFinite(path, "pixdim[" + std::to_string(i) + "]", real(76 + 4 * i));
+        if (static_cast<std::int16_t>(read16(252, swap)) > 0)
+            for (int i = 0; i < 6; ++i)
+                requireFinite(path, kQuaternionFields[i], real(256 + 4 * i));
+        if (static_cast<std::int16_t>(read16(254, swap)) > 0)
+            for (int i = 0; i < 12; ++i)
+                requireFinite(path, srowField(i), real(280 + 4 * i));
     } else if (got >= 540 && (size1 == 540 || __builtin_bswap32(size1) == 540)) {
         const bool swap = size1 != 540;
         const auto dims = static_cast<std::int64_t>(read64(16, swap));
@@ -432,6 +463,20 @@ void checkNifti(const std::string& path, std::uint64_t maxBytes)
             sizes.push_back(static_cast<std::uint64_t>(size));
         }
         bitsPerVoxel = static_cast<std::uint64_t>(static_cast<std::int16_t>(read16(14, swap)));
+        const auto real = [&](int offset) {
+            const std::uint64_t bits = read64(offset, swap);
+            double v = 0;
+            std::memcpy(&v, &bits, 8);
+            return v;
+        };
+        for (int i = 0; i <= dims; ++i)
+            requireFinite(path, "pixdim[" + std::to_string(i) + "]", real(104 + 8 * i));
+        if (static_cast<std::int32_t>(read32(344, swap)) > 0)
+            for (int i = 0; i < 6; ++i)
+                requireFinite(path, kQuaternionFields[i], real(352 + 8 * i));
+        if (static_cast<std::int32_t>(read32(348, swap)) > 0)
+            for (int i = 0; i < 12; ++i)
+                requireFinite(path, srowField(i), real(400 + 8 * i));
     } else {
         throw Error(ErrorCode::CorruptData, path + ": not a NIfTI file (sizeof_hdr is neither 348 nor 540)");
     }

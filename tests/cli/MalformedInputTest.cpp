@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -358,6 +359,56 @@ TEST(MalformedInput, HugeLabelMapHeadersAreRefusedBeforeAllocating)
     const fs::path niftiFile = folder.path() / "huge.nii";
     writeFile(niftiFile, nifti);
     expectBadInput(import(niftiFile), niftiFile.string());
+}
+
+TEST(MalformedInput, NiftiOrientationWithNanOrInfinityIsBadInputNotAnAbort)
+{
+    // Found by LabelMapFuzzer: a NaN in srow_x made ITK's NIfTI reader abort inside vnl_svd.
+    const std::string found = (kCrashers / "nifti_sform_not_finite.nii").string();
+    expectBadInput(np::test::runCli({"info", found}, limits(60)), found);
+
+    // The same class by hand: a 2 x 2 x 2 uint8 NIfTI-1 with an identity sform, then a NaN or an
+    // infinity in each place ITK reads orientation from; the honest file still reads.
+    np::test::TempDir folder("np-malformed");
+    const auto niftiWith = [&](const std::string& name, int floatOffset, float value, std::int16_t qformCode,
+                               std::int16_t sformCode) {
+        std::string nifti(352 + 8, '\0');
+        const auto put16 = [&](std::size_t at, std::int16_t v) { std::memcpy(&nifti[at], &v, 2); };
+        const auto putF = [&](std::size_t at, float v) { std::memcpy(&nifti[at], &v, 4); };
+        const std::int32_t headerSize = 348;
+        std::memcpy(&nifti[0], &headerSize, 4);
+        put16(40, 3);
+        put16(42, 2);
+        put16(44, 2);
+        put16(46, 2);
+        put16(70, 2); // uint8
+        put16(72, 8);
+        for (int i = 0; i < 4; ++i)
+            putF(76 + 4 * i, 1.0f);
+        putF(108, 352.0f);
+        put16(252, qformCode);
+        put16(254, sformCode);
+        putF(280, 1.0f); // srow_x = 1 0 0 0
+        putF(300, 1.0f); // srow_y = 0 1 0 0
+        putF(320, 1.0f); // srow_z = 0 0 1 0
+        std::memcpy(&nifti[344], "n+1\0", 4);
+        if (floatOffset > 0)
+            putF(static_cast<std::size_t>(floatOffset), value);
+        const fs::path file = folder.path() / name;
+        writeFile(file, nifti);
+        return file.string();
+    };
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const float inf = std::numeric_limits<float>::infinity();
+    const std::string fine = niftiWith("fine.nii", 0, 0.0f, 0, 1);
+    const auto ok = np::test::runCli({"info", fine}, limits(60));
+    EXPECT_EQ(ok.exitCode, 0) << ok.err;
+    const std::string srow = niftiWith("srow.nii", 284, nan, 0, 1);
+    expectBadInput(np::test::runCli({"info", srow}, limits(60)), srow);
+    const std::string quaternion = niftiWith("quatern.nii", 256, inf, 1, 0);
+    expectBadInput(np::test::runCli({"info", quaternion}, limits(60)), quaternion);
+    const std::string spacing = niftiWith("pixdim.nii", 84, nan, 1, 0);
+    expectBadInput(np::test::runCli({"info", spacing}, limits(60)), spacing);
 }
 
 TEST(MalformedInput, NrrdReadErrorsAreOneLine)
