@@ -139,11 +139,8 @@ TEST_F(FluoroTools, AngleOfThreeClicksIsMeasuredInTheIsocentrePlane)
 
 TEST_F(FluoroTools, EpipolarLineRayGapWarningAndUseAsTarget)
 {
-    QFile::remove(MainWindow::autosavePath());
-    MainWindow window;
-    window.setScriptedMode(true);
-    window.resize(1500, 950);
-    window.show();
+    const auto owner = test::openScriptedWindow(1500, 950);
+    MainWindow& window = *owner;
     window.imageModel().setVolume(scene().ct, QString());
     window.addTarget("L4 medial branch left", scene().targetLps);
     // PA (prone: detector posterior) and left lateral, 1 mm pitch: calibrated, not registered.
@@ -297,11 +294,8 @@ TEST_F(FluoroTools, RegisterAnImageWithoutGeometryAsksForItAndSaysHowItIsUsed)
                                              "(0018,1110)", "-e", "(0018,1111)", "-e", "(0018,1114)", xa}),
               0);
 
-    QFile::remove(MainWindow::autosavePath());
-    MainWindow window;
-    window.setScriptedMode(true);
-    window.resize(1500, 950);
-    window.show();
+    const auto owner = test::openScriptedWindow(1500, 950);
+    MainWindow& window = *owner;
     window.imageModel().setVolume(scene().ct, QString());
     window.addTarget("L4 medial branch left", scene().targetLps);
     bool opened = false;
