@@ -3,6 +3,7 @@
 
 #include "CliRunner.h"
 #include "TestSupport.h"
+#include "needleplan/imaging/DicomSeriesWriter.h"
 #include "needleplan/imaging/ImageLoader.h"
 #include "needleplan/imaging/ProjectionImage.h"
 #include "needleplan/imaging/Volume.h"
@@ -10,6 +11,7 @@
 #include "needleplan/planning/PlanDocument.h"
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -26,7 +28,7 @@ const Vec3 kSphereCenterLps{5.0, -8.0, 12.0};
 constexpr double kSphereRadiusMm = 20.0;
 
 /// Air with a water sphere (partial volumes from 4³ subsamples), 0.9 × 1.1 × 1.4 mm, turned 15°.
-std::string writeSphereCt(const fs::path& folder)
+Volume sphereCt()
 {
     Geometry g;
     g.size = {70, 60, 48};
@@ -49,9 +51,42 @@ std::string writeSphereCt(const fs::path& folder)
                         }
                 ct.at(i, j, k) = static_cast<float>(-1000.0 + 1000.0 * inside / 64.0);
             }
+    return ct;
+}
+
+std::string writeSphereCt(const fs::path& folder)
+{
     const std::string path = (folder / "sphere.nrrd").string();
-    writeVolumeNrrd(ct, path);
+    writeVolumeNrrd(sphereCt(), path);
     return path;
+}
+
+std::string quoted(const std::string& text)
+{
+    return "'" + text + "'";
+}
+
+/// The value of `keyword` at the top level of `path` as DCMTK's dcmdump prints it ("" for an
+/// empty value, "<absent>" when the attribute is not there).
+std::string dumpedValue(const std::string& path, const std::string& keyword)
+{
+    FILE* pipe = ::popen(("dcmdump -q -Un +P " + keyword + " " + quoted(path) + " 2>&1").c_str(), "r");
+    if (pipe == nullptr)
+        return "<dcmdump failed>";
+    std::string out;
+    char buffer[512];
+    while (std::fgets(buffer, sizeof buffer, pipe))
+        out += buffer;
+    ::pclose(pipe);
+    const auto first = out.find('\n');
+    const std::string line = out.substr(0, first);
+    if (line.empty())
+        return "<absent>";
+    if (line.find("(no value available)") != std::string::npos)
+        return "";
+    const auto open = line.find('['), close = line.rfind(']');
+    return open == std::string::npos || close == std::string::npos ? line
+                                                                   : line.substr(open + 1, close - open - 1);
 }
 
 json parse(const np::test::CliResult& r)
@@ -216,4 +251,71 @@ TEST(DrrCommand, PlanViewsShowTheNeedleAsPointAndAtFullLength)
     const double lengthMm = norm(Vec3{-25.0, 60.0, 15.0});
     EXPECT_NEAR(lengthPixels * progression["pixelSpacingMm"]["isocenter"][1].get<double>(), lengthMm,
                 0.1 * lengthMm);
+}
+
+TEST(DrrCommand, EnhancedXaSweepCarriesTheCtPatientAndStudyAndLoadsBack)
+{
+    if (std::system("command -v dcmdump >/dev/null 2>&1 && command -v dcmodify >/dev/null 2>&1") != 0)
+        GTEST_SKIP() << "dcmdump/dcmodify (dcmtk) is not installed";
+    np::test::TempDir dir;
+    // The sphere CT as a DICOM series (prone) with a full patient and study.
+    DicomWriteOptions write;
+    write.patientPosition = "HFP";
+    write.patientName = "Sphere^Water";
+    write.patientId = "NP-0815";
+    write.seriesDescription = "sphere";
+    const auto slices = writeDicomSeries(sphereCt(), (dir.path() / "ct").string(), write);
+    std::string files;
+    for (const auto& slice : slices)
+        files += " " + quoted(slice);
+    ASSERT_EQ(
+        std::system(("dcmodify -nb -q -i '(0010,0030)=19610229' -i '(0010,0040)=F' -i '(0020,0010)=S42' "
+                     "-i '(0008,0050)=ACC-991' -i '(0008,0020)=20240117' -i '(0008,0030)=081530' "
+                     "-i '(0008,0090)=Doe^John'" +
+                     files)
+                        .c_str()),
+        0);
+    const std::string ctFolder = (dir.path() / "ct").string();
+    const std::string out = (dir.path() / "sweep.dcm").string();
+    // A kind that does not exist is bad input, and nothing is written.
+    const auto bad = np::test::runCli({"drr", "--image", ctFolder, "--primary", "0", "--secondary", "0",
+                                       "--dicom-kind", "enhanced", "--out", out});
+    EXPECT_EQ(bad.exitCode, 2);
+    EXPECT_NE(bad.err.find("--dicom-kind"), std::string::npos) << bad.err;
+    EXPECT_FALSE(fs::exists(out));
+
+    const json j = parse(np::test::runCli({"drr", "--image", ctFolder, "--primary", "170", "--secondary",
+                                           "-12", "--sweep-primary", "150:210:4", "--size", "48x40",
+                                           "--dicom-kind", "enhanced-xa", "--out", out, "--json"}));
+    ASSERT_EQ(j["frames"].size(), 4u);
+    EXPECT_EQ(dumpedValue(out, "SOPClassUID"), "1.2.840.10008.5.1.4.1.1.12.1.1");
+    for (const char* keyword :
+         {"PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyID",
+          "AccessionNumber", "StudyDate", "StudyTime", "ReferringPhysicianName", "FrameOfReferenceUID"})
+        EXPECT_EQ(dumpedValue(out, keyword), dumpedValue(slices.front(), keyword)) << keyword;
+    EXPECT_EQ(dumpedValue(out, "PatientName"), "Sphere^Water");
+    EXPECT_EQ(dumpedValue(out, "PatientBirthDate"), "19610229");
+    EXPECT_NE(dumpedValue(out, "SeriesInstanceUID"), dumpedValue(slices.front(), "SeriesInstanceUID"));
+
+    const Vec3 iso{j["isocenterLps"][0], j["isocenterLps"][1], j["isocenterLps"][2]};
+    const ProjectionImage image = loadProjectionImage(out);
+    EXPECT_TRUE(image.enhanced);
+    ASSERT_EQ(image.frameCount, 4);
+    EXPECT_EQ(image.geometry.confidence, GeometryConfidence::Full);
+    EXPECT_EQ(image.geometry.patientPosition, "HFP");
+    for (int f = 0; f < 4; ++f) {
+        EXPECT_NEAR(*image.geometry.frames[f].primaryDeg, std::remainder(150.0 + 20.0 * f, 360.0), 1e-9);
+        EXPECT_NEAR(*image.geometry.frames[f].secondaryDeg, -12.0, 1e-9);
+        EXPECT_LE(worstDifference(j["frames"][f]["projectionMatrix"],
+                                  image.frameView(f, iso).projectionMatrix(), iso),
+                  0.1);
+    }
+    // The plain XA (the default kind) carries the same patient and study.
+    const std::string plain = (dir.path() / "plain.dcm").string();
+    parse(np::test::runCli(
+        {"drr", "--image", ctFolder, "--primary", "0", "--secondary", "0", "--out", plain, "--json"}));
+    EXPECT_EQ(dumpedValue(plain, "SOPClassUID"), "1.2.840.10008.5.1.4.1.1.12.1");
+    for (const char* keyword :
+         {"PatientID", "PatientSex", "StudyInstanceUID", "AccessionNumber", "StudyDate"})
+        EXPECT_EQ(dumpedValue(plain, keyword), dumpedValue(slices.front(), keyword)) << keyword;
 }

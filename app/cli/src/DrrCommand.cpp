@@ -47,6 +47,7 @@ struct DrrArguments
     bool json = false;
     int threads = 0;
     bool invert = false;
+    std::string dicomKind = "xa";
 };
 
 /// "W" or "WxH".
@@ -118,6 +119,9 @@ int runDrr(const DrrArguments& a)
         badArgument("--plan needs --view bullseye|progression|ap|lateral");
     if (a.rank < 1)
         badArgument("--rank must be 1 or more");
+    const std::optional<XaDicomKind> dicomKind = parseXaDicomKind(a.dicomKind);
+    if (!dicomKind)
+        badArgument("--dicom-kind must be xa or enhanced-xa (got \"" + a.dicomKind + "\")");
     const auto [columnsValue, rowsValue] = pair(a.size, "--size");
     const auto [detectorWidth, detectorHeight] = pair(a.detectorMm, "--detector-mm");
     if (columnsValue < 1 || rowsValue < 1 || columnsValue > 8192 || rowsValue > 8192 ||
@@ -239,9 +243,13 @@ int runDrr(const DrrArguments& a)
                      views.front().parameters().rowSpacingMm);
     } else if (extension == ".dcm") {
         XaWriteOptions xa;
+        xa.kind = *dicomKind;
+        xa.inverted = a.invert;
+        xa.sourceDicomFile = ct.info().sourceDicomFile;
         xa.frameOfReferenceUid = ct.info().frameOfReferenceUid;
         xa.seriesDescription = "DRR of " + (ct.info().description.empty() ? a.image : ct.info().description);
-        writeXaImage(a.out, views, frames, xa);
+        for (const std::string& warning : writeXaImage(a.out, views, frames, xa))
+            std::cerr << "warning: " << warning << "\n";
     } else if (frames.size() == 1) {
         writeGray8Png(a.out, images.front().columns, images.front().rows, frames.front());
     } else {
@@ -328,8 +336,12 @@ const CommandRegistration registration{
         command
             .add_option("--out", a->out,
                         "F.png (display image with the plan), F.nrrd (water-equivalent path length, mm) or "
-                        "F.dcm (XA with the geometry)")
+                        "F.dcm (XA with the geometry, in the CT's patient and study; see --dicom-kind)")
             ->required();
+        command.add_option(
+            "--dicom-kind", a->dicomKind,
+            "xa (X-Ray Angiographic, the default) or enhanced-xa (Enhanced XA: per-frame "
+            "functional groups with each frame's angles, distances and orientation); for .dcm");
         command.add_flag("--json", a->json,
                          "print projectionMatrix, sourceLps, isocenterLps, pixelSpacingMm and targetPixel "
                          "(per frame under \"frames\" for a sweep)");

@@ -240,6 +240,9 @@ ProjectionImage loadProjectionImage(const std::string& path, bool withPixels, Pr
             f < static_cast<int>(perFrame.size()) ? perFrame[static_cast<std::size_t>(f)] : nullptr;
         return functionalGroup(own, shared, sequence);
     };
+    if (image.enhanced && g.patientOrientation.empty())
+        if (DcmItem* orientation = groupOfFrame(0, DCM_PatientOrientationInFrameSequence))
+            g.patientOrientation = detail::dicomText(orientation, DCM_PatientOrientation);
     DcmItem* pixelProperties = image.enhanced ? groupOfFrame(0, DCM_FramePixelDataPropertiesSequence) : data;
     if (pixelProperties == nullptr)
         pixelProperties = data;

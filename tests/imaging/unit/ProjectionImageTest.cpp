@@ -384,3 +384,259 @@ TEST(ProjectionImage, AHeaderClaimingMorePixelsThanMemoryHoldsIsRefusedBeforeRea
         EXPECT_EQ(e.code(), np::ErrorCode::TooLarge) << e.what();
     }
 }
+
+namespace {
+
+/// Where `pointLps` lands on the detector of a C-arm, worked out as a pinhole by hand from the
+/// conventions of PS3.3 C.8.7.5 and the heads-up display (independent of CArmGeometry): the
+/// detector direction v of the patient-based angles, the source SOD before the isocentre along v,
+/// the point scaled onto the detector plane SID from the source, its offset along the heads-up
+/// right (cos α, sin α, 0) and down (sin α sin β, −cos α sin β, −cos β) axes, then the image turned
+/// clockwise as displayed and mirrored, in stored pixels about the centre pixel.
+DetectorPixel handProjection(const CArmParameters& p, const Vec3& pointLps)
+{
+    const double a = p.primaryDeg * M_PI / 180.0, b = p.secondaryDeg * M_PI / 180.0;
+    const Vec3 v{std::sin(a) * std::cos(b), -std::cos(a) * std::cos(b), std::sin(b)};
+    const Vec3 right{std::cos(a), std::sin(a), 0.0};
+    const Vec3 down{std::sin(a) * std::sin(b), -std::cos(a) * std::sin(b), -std::cos(b)};
+    const Vec3 source = p.isocenterLps - v * p.sourceToIsocenterMm;
+    const Vec3 d = pointLps - source;
+    const double scale = p.sourceToDetectorMm / dot(d, v);
+    const Vec3 onDetector = d * scale - v * p.sourceToDetectorMm;
+    double x = dot(onDetector, right), y = dot(onDetector, down); // mm, heads-up
+    for (int turn = 0; turn < (p.imageRotationDeg / 90) % 4; ++turn) {
+        const double turnedX = -y, turnedY = x; // 90° clockwise on the screen (rows grow downward)
+        x = turnedX;
+        y = turnedY;
+    }
+    if (p.horizontalFlip)
+        x = -x;
+    return {0.5 * (p.columns - 1) + x / p.columnSpacingMm, 0.5 * (p.rows - 1) + y / p.rowSpacingMm};
+}
+
+/// Largest distance, in pixels, between the hand pinhole and a loaded view on 20 random points
+/// within 70 mm of the isocentre.
+double worstAgainstHand(const CArmParameters& expected, const CArmGeometry& loaded)
+{
+    std::mt19937 random(29);
+    std::uniform_real_distribution<double> offset(-70.0, 70.0);
+    double worst = 0.0;
+    for (int n = 0; n < 20; ++n) {
+        const Vec3 point = expected.isocenterLps + Vec3{offset(random), offset(random), offset(random)};
+        const DetectorPixel u = handProjection(expected, point), v = loaded.project(point);
+        worst = std::max(worst, std::hypot(u.column - v.column, u.row - v.row));
+    }
+    return worst;
+}
+
+std::string readText(const std::string& path, const DcmTagKey& tag)
+{
+    DcmFileFormat file;
+    if (file.loadFile(path.c_str()).bad())
+        return "<unreadable>";
+    OFString value;
+    file.getDataset()->findAndGetOFStringArray(tag, value);
+    return value.c_str();
+}
+
+/// Lines of dciodvfy's report on `path` that start with "Error".
+std::string dciodvfyErrors(const std::string& path, const std::string& reportPath, int* warnings = nullptr)
+{
+    std::system(("dciodvfy '" + path + "' > '" + reportPath + "' 2>&1").c_str());
+    std::ifstream in(reportPath);
+    std::string line, errors;
+    int warningCount = 0;
+    while (std::getline(in, line)) {
+        if (line.rfind("Error", 0) == 0)
+            errors += line + "\n";
+        if (line.rfind("Warning", 0) == 0)
+            ++warningCount;
+    }
+    if (warnings)
+        *warnings = warningCount;
+    return errors;
+}
+
+} // namespace
+
+TEST(ProjectionImage, DicomKindParsesItsTwoNames)
+{
+    EXPECT_EQ(parseXaDicomKind("xa"), XaDicomKind::Xa);
+    EXPECT_EQ(parseXaDicomKind("Enhanced-XA"), XaDicomKind::EnhancedXa);
+    EXPECT_FALSE(parseXaDicomKind("enhanced"));
+    EXPECT_FALSE(parseXaDicomKind(""));
+    EXPECT_STREQ(toString(XaDicomKind::EnhancedXa), "enhanced-xa");
+}
+
+TEST(ProjectionImage, EnhancedXaLoadsBackOnTheHandPinholeForSupineProneFlippedAndRotated)
+{
+    np::test::TempDir dir;
+    struct Case
+    {
+        const char* name;
+        double primary, secondary;
+        std::string position;
+        int rotation;
+        bool flip;
+    };
+    const Case cases[] = {{"supine AP", 0, 0, "HFS", 0, false},
+                          {"supine lateral cranial", 90, 20, "HFS", 0, false},
+                          {"prone PA cranial", 180, 12, "HFP", 0, false},
+                          {"prone oblique, flipped", -155, -8, "HFP", 0, true},
+                          {"rotated 90", 30, 20, "FFS", 90, false},
+                          {"rotated 180", -60, -25, "HFP", 180, false},
+                          {"rotated 270, flipped", -75, 35, "HFS", 270, true}};
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        CArmParameters p = baseView(c.primary, c.secondary);
+        p.patientPosition = c.position;
+        p.imageRotationDeg = c.rotation;
+        p.horizontalFlip = c.flip;
+        const std::string path = (dir.path() / "view.dcm").string();
+        XaWriteOptions options;
+        options.kind = XaDicomKind::EnhancedXa;
+        writeXaImage(path, {CArmGeometry(p)}, {ramp(p, 0)}, options);
+        EXPECT_EQ(readText(path, DCM_SOPClassUID), "1.2.840.10008.5.1.4.1.1.12.1.1");
+        const ProjectionImage image = loadProjectionImage(path);
+        EXPECT_TRUE(image.enhanced);
+        EXPECT_EQ(image.modality, "XA");
+        ASSERT_EQ(image.frameCount, 1);
+        EXPECT_EQ(image.geometry.confidence, GeometryConfidence::Full)
+            << (image.geometry.missing.empty() ? "" : image.geometry.missing[0]);
+        EXPECT_EQ(image.geometry.patientPosition, c.position);
+        EXPECT_EQ(image.geometry.fieldOfViewRotationDeg, (360 - c.rotation) % 360);
+        EXPECT_EQ(image.geometry.horizontalFlip, c.flip);
+        ASSERT_TRUE(image.geometry.detectorPixelSpacingMm);
+        EXPECT_DOUBLE_EQ((*image.geometry.detectorPixelSpacingMm)[0], 0.59);
+        EXPECT_DOUBLE_EQ((*image.geometry.detectorPixelSpacingMm)[1], 0.61);
+        EXPECT_NEAR(*image.geometry.sourceToDetectorMm, 1100.0, 1e-9);
+        EXPECT_NEAR(*image.geometry.sourceToIsocenterMm, 780.0, 1e-3); // FL
+        EXPECT_LE(worstAgainstHand(p, image.frameView(0, p.isocenterLps)), 0.1);
+        // Nothing of the orientation check second-guesses the written image.
+        for (const auto& w : image.warnings)
+            EXPECT_EQ(w.find("PatientOrientation"), std::string::npos) << w;
+        const auto expected = ramp(p, 0);
+        for (std::size_t n = 0; n < expected.size(); n += 97)
+            ASSERT_EQ(image.pixels[n], expected[n]);
+    }
+    // The AP view of a supine patient, by hand: the patient's left to the image's right, feet down.
+    CArmParameters ap = baseView(0, 0);
+    const std::string path = (dir.path() / "ap.dcm").string();
+    XaWriteOptions options;
+    options.kind = XaDicomKind::EnhancedXa;
+    writeXaImage(path, {CArmGeometry(ap)}, {ramp(ap, 0)}, options);
+    EXPECT_EQ(loadProjectionImage(path, false).geometry.patientOrientation, "L\\F");
+}
+
+TEST(ProjectionImage, EnhancedXaSweepKeepsEachFramesAngles)
+{
+    np::test::TempDir dir;
+    std::vector<CArmGeometry> views;
+    std::vector<CArmParameters> parameters;
+    std::vector<std::vector<std::uint8_t>> frames;
+    for (int f = 0; f < 7; ++f) {
+        // Uneven steps in both angles, through ±180 (a prone patient seen from behind).
+        CArmParameters p = baseView(std::remainder(150.0 + 11.0 * f + 0.5 * f * f, 360.0), 8.0 - 3.5 * f);
+        p.patientPosition = "HFP";
+        p.horizontalFlip = true;
+        p.imageRotationDeg = 90;
+        parameters.push_back(p);
+        views.emplace_back(p);
+        frames.push_back(ramp(p, f));
+    }
+    const std::string path = (dir.path() / "sweep.dcm").string();
+    XaWriteOptions options;
+    options.kind = XaDicomKind::EnhancedXa;
+    options.frameTimeMs = 40.0;
+    writeXaImage(path, views, frames, options);
+    const ProjectionImage image = loadProjectionImage(path);
+    EXPECT_TRUE(image.enhanced);
+    ASSERT_EQ(image.frameCount, 7);
+    EXPECT_EQ(image.geometry.confidence, GeometryConfidence::Full);
+    EXPECT_NEAR(image.frameTimeMs, 40.0, 1e-9);
+    for (int f = 0; f < 7; ++f) {
+        SCOPED_TRACE(f);
+        EXPECT_NEAR(*image.geometry.frames[f].primaryDeg, parameters[f].primaryDeg, 1e-9);
+        EXPECT_NEAR(*image.geometry.frames[f].secondaryDeg, parameters[f].secondaryDeg, 1e-9);
+        EXPECT_LE(worstAgainstHand(parameters[f], image.frameView(f, parameters[f].isocenterLps)), 0.1);
+        EXPECT_EQ(image.frame(f)[11], frames[f][11]);
+    }
+}
+
+TEST(ProjectionImage, WrittenEnhancedXaPassesDciodvfy)
+{
+    if (std::system("command -v dciodvfy > /dev/null 2>&1") != 0)
+        GTEST_SKIP() << "dciodvfy (dicom3tools) is not installed";
+    np::test::TempDir dir;
+    XaWriteOptions options;
+    options.kind = XaDicomKind::EnhancedXa;
+    options.frameOfReferenceUid = "1.2.826.0.1.3680043.9.7777.91";
+    const CArmParameters single = baseView(25, -10);
+    const std::string one = (dir.path() / "single.dcm").string();
+    writeXaImage(one, {CArmGeometry(single)}, {ramp(single, 0)}, options);
+    int warnings = 0;
+    EXPECT_EQ(dciodvfyErrors(one, (dir.path() / "single.txt").string(), &warnings), "");
+    std::vector<CArmGeometry> views;
+    std::vector<std::vector<std::uint8_t>> frames;
+    for (int f = 0; f < 4; ++f) {
+        CArmParameters p = baseView(-30.0 + 20.0 * f, 5.0 * f);
+        p.patientPosition = "HFP";
+        views.emplace_back(p);
+        frames.push_back(ramp(p, f));
+    }
+    const std::string several = (dir.path() / "sweep.dcm").string();
+    writeXaImage(several, views, frames, options);
+    EXPECT_EQ(dciodvfyErrors(several, (dir.path() / "sweep.txt").string(), &warnings), "");
+}
+
+TEST(ProjectionImage, WrittenXaAndEnhancedXaCarryTheCtPatientAndStudyInANewSeries)
+{
+    np::test::TempDir dir;
+    // A CT slice with a full patient and study, written by DCMTK here.
+    const std::string ctPath = (dir.path() / "ct.dcm").string();
+    {
+        DcmFileFormat file;
+        DcmDataset& ds = *file.getDataset();
+        ds.putAndInsertString(DCM_SOPClassUID, UID_CTImageStorage);
+        ds.putAndInsertString(DCM_SOPInstanceUID, "1.2.826.0.1.3680043.9.7777.92.1.1");
+        ds.putAndInsertString(DCM_SeriesInstanceUID, "1.2.826.0.1.3680043.9.7777.92.1");
+        ds.putAndInsertString(DCM_StudyInstanceUID, "1.2.826.0.1.3680043.9.7777.92");
+        ds.putAndInsertString(DCM_Modality, "CT");
+        ds.putAndInsertString(DCM_PatientName, "Test^Lumbar^Ann");
+        ds.putAndInsertString(DCM_PatientID, "NP-4711");
+        ds.putAndInsertString(DCM_PatientBirthDate, "19610229");
+        ds.putAndInsertString(DCM_PatientSex, "F");
+        ds.putAndInsertString(DCM_StudyID, "S42");
+        ds.putAndInsertString(DCM_AccessionNumber, "ACC-991");
+        ds.putAndInsertString(DCM_StudyDate, "20240117");
+        ds.putAndInsertString(DCM_StudyTime, "081530");
+        ds.putAndInsertString(DCM_ReferringPhysicianName, "Doe^John");
+        ASSERT_TRUE(file.saveFile(ctPath.c_str(), EXS_LittleEndianExplicit).good());
+    }
+    const CArmParameters p = baseView(10, 5);
+    for (XaDicomKind kind : {XaDicomKind::Xa, XaDicomKind::EnhancedXa}) {
+        SCOPED_TRACE(toString(kind));
+        const std::string path = (dir.path() / "drr.dcm").string();
+        XaWriteOptions options;
+        options.kind = kind;
+        options.sourceDicomFile = ctPath;
+        EXPECT_TRUE(writeXaImage(path, {CArmGeometry(p)}, {ramp(p, 0)}, options).empty());
+        for (const DcmTagKey& tag :
+             {DCM_PatientName, DCM_PatientID, DCM_PatientBirthDate, DCM_PatientSex, DCM_StudyInstanceUID,
+              DCM_StudyID, DCM_AccessionNumber, DCM_StudyDate, DCM_StudyTime, DCM_ReferringPhysicianName})
+            EXPECT_EQ(readText(path, tag), readText(ctPath, tag)) << DcmTag(tag).getTagName();
+        EXPECT_EQ(readText(path, DCM_PatientName), "Test^Lumbar^Ann");
+        const std::string series = readText(path, DCM_SeriesInstanceUID);
+        EXPECT_FALSE(series.empty());
+        EXPECT_NE(series, readText(ctPath, DCM_SeriesInstanceUID));
+    }
+    // An unreadable source file: a warning naming it, and the DRR in a study of its own.
+    const std::string path = (dir.path() / "alone.dcm").string();
+    XaWriteOptions options;
+    options.sourceDicomFile = (dir.path() / "absent.dcm").string();
+    const auto warnings = writeXaImage(path, {CArmGeometry(p)}, {ramp(p, 0)}, options);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("absent.dcm"), std::string::npos);
+    EXPECT_NE(readText(path, DCM_StudyInstanceUID), "1.2.826.0.1.3680043.9.7777.92");
+    EXPECT_EQ(readText(path, DCM_PatientID), "DRR");
+}

@@ -113,26 +113,58 @@ struct ProjectionImage
 ProjectionImage loadProjectionImage(const std::string& path, bool withPixels = true,
                                     ProgressSink* progress = nullptr);
 
+/// Which DICOM object a DRR (or any projection frames) is written as.
+enum class XaDicomKind
+{
+    /// X-Ray Angiographic Image (1.2.840.10008.5.1.4.1.1.12.1): frame 1's angles with per-frame
+    /// increments; the isocentre is assumed at the image centre.
+    Xa,
+    /// Enhanced XA Image (1.2.840.10008.5.1.4.1.1.12.1.1): shared and per-frame functional groups
+    /// (X-Ray Positioner angles, X-Ray Geometry distances, ImagerPixelSpacing, field of view,
+    /// Patient Orientation in Frame, Frame Content) for every frame.
+    EnhancedXa,
+};
+
+/// "xa" or "enhanced-xa".
+const char* toString(XaDicomKind kind);
+/// Parses "xa" / "enhanced-xa" (case-insensitive); nullopt for anything else.
+std::optional<XaDicomKind> parseXaDicomKind(const std::string& text);
+
 /// What to write into an XA besides the geometry and pixels.
 struct XaWriteOptions
 {
-    std::string patientName = "NeedlePlan^DRR";
-    std::string patientId = "DRR";
-    std::string studyInstanceUid;    ///< generated when empty
-    std::string frameOfReferenceUid; ///< of the CT the DRR was rendered from ("" to leave out)
+    XaDicomKind kind = XaDicomKind::Xa;
+    /// A DICOM file of the CT the DRR was rendered from: its patient (name, ID, birth date, sex)
+    /// and study (Study Instance UID, ID, date, time, accession number, referring physician) are
+    /// copied. "" or an unreadable file: the fallbacks below and a new study.
+    std::string sourceDicomFile;
+    std::string patientName = "NeedlePlan^DRR"; ///< fallback without a source file
+    std::string patientId = "DRR";              ///< fallback without a source file
+    std::string studyInstanceUid;               ///< fallback without a source file; generated when empty
+    std::string frameOfReferenceUid;            ///< of the CT the DRR was rendered from ("" to leave out)
     std::string seriesDescription = "DRR";
     double frameTimeMs = 100.0; ///< cine frame time (multi-frame only)
+    /// The display frames' sense: false (a fluoroscope's: air bright, bone dark, so higher values
+    /// mean more X-ray intensity at the detector), true when inverted (bone bright). Enhanced XA
+    /// states it as PixelIntensityRelationshipSign.
+    bool inverted = false;
+    /// Enhanced XA Frame Anatomy: the anatomic region (SNOMED CT code and meaning) the DRR shows.
+    std::string anatomicRegionCode = "421060004";
+    std::string anatomicRegionMeaning = "Spine";
 };
 
 /// Writes 8-bit display frames (rows × columns each, MONOCHROME2) as one X-Ray Angiographic image
-/// (multi-frame for several) with the full geometry of `views`: positioner angles of frame 1 and
-/// per-frame offsets (PositionerMotion DYNAMIC), SID, SOD, the magnification factor,
-/// ImagerPixelSpacing, the field-of-view rotation and flip, PatientPosition and the Patient
-/// Orientation of frame 1. All views must share the detector, the distances, rotation and flip
-/// (only the angles may change). Written to a temporary file and renamed into place. Throws
-/// np::Error(InvalidArgument) for inconsistent views or frames, Io when writing fails.
-void writeXaImage(const std::string& path, const std::vector<CArmGeometry>& views,
-                  const std::vector<std::vector<std::uint8_t>>& frames, const XaWriteOptions& options = {});
+/// or Enhanced XA image (`options.kind`; multi-frame for several) with the full geometry of
+/// `views`, in a new series. Plain XA: positioner angles of frame 1 and per-frame offsets
+/// (PositionerMotion DYNAMIC), SID, SOD, the magnification factor, ImagerPixelSpacing, the
+/// field-of-view rotation and flip, PatientPosition and the Patient Orientation of frame 1.
+/// Enhanced XA: the same per frame in functional groups. All views must share the detector, the
+/// distances, rotation and flip (only the angles may change). Written to a temporary file and
+/// renamed into place. Returns warnings (a source file whose patient and study cannot be read).
+/// Throws np::Error(InvalidArgument) for inconsistent views or frames, Io when writing fails.
+std::vector<std::string> writeXaImage(const std::string& path, const std::vector<CArmGeometry>& views,
+                                      const std::vector<std::vector<std::uint8_t>>& frames,
+                                      const XaWriteOptions& options = {});
 
 /// True for the SOP classes and modalities handled here (XA, RF, DX, CR and their enhanced forms).
 bool isProjectionModality(const std::string& modality);
