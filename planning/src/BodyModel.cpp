@@ -200,6 +200,25 @@ double BodyModel::occupancyIjk(const Vec3& voxelIjk) const
         frac[a] = c - f;
     }
     double sum = 0.0;
+    if (lower[0] >= 0 && lower[1] >= 0 && lower[2] >= 0 && lower[0] + 1 < size[0] && lower[1] + 1 < size[1] &&
+        lower[2] + 1 < size[2]) {
+        // All eight neighbours inside the grid (the search's hot path): the same sum, in the same
+        // order, without the per-neighbour checks.
+        const std::int64_t sy = size[0], sz = size[0] * size[1];
+        const std::uint8_t* corner =
+            m_mask.data() + static_cast<std::size_t>(lower[0] + size[0] * (lower[1] + size[1] * lower[2]));
+        const bool set[8] = {corner[0] != 0,      corner[1] != 0,      corner[sy] != 0,      corner[sy + 1] != 0,
+                             corner[sz] != 0,     corner[sz + 1] != 0, corner[sz + sy] != 0, corner[sz + sy + 1] != 0};
+        const double wx[2] = {1.0 - frac[0], frac[0]}, wy[2] = {1.0 - frac[1], frac[1]},
+                     wz[2] = {1.0 - frac[2], frac[2]};
+        int n = 0;
+        for (int dz = 0; dz < 2; ++dz)
+            for (int dy = 0; dy < 2; ++dy)
+                for (int dx = 0; dx < 2; ++dx, ++n)
+                    if (set[n])
+                        sum += wx[dx] * wy[dy] * wz[dz];
+        return sum;
+    }
     for (int dz = 0; dz < 2; ++dz)
         for (int dy = 0; dy < 2; ++dy)
             for (int dx = 0; dx < 2; ++dx) {

@@ -31,60 +31,45 @@ bool IndexBox::contains(const IndexBox& other) const
     return true;
 }
 
-double DistanceField::boundingBoxDistanceAtIjk(const Vec3& voxelIjk) const
+void DistanceField::updateSamplingBoxes()
 {
-    if (m_absent)
-        return std::numeric_limits<double>::infinity();
-    double sum = 0.0;
     for (int a = 0; a < 3; ++a) {
-        // The structure's voxels extend half a voxel beyond their centres.
-        const double below = static_cast<double>(m_bounds.lo[a]) - 0.5 - voxelIjk[a];
-        const double above = voxelIjk[a] - (static_cast<double>(m_bounds.hi[a]) + 0.5);
-        const double gap = std::max({0.0, below, above}) * m_spacing[a];
-        sum += gap * gap;
+        m_boxLoEdge[a] = static_cast<double>(m_bounds.lo[a]) - 0.5;
+        m_boxHiEdge[a] = static_cast<double>(m_bounds.hi[a]) + 0.5;
+        m_cropLo[a] = static_cast<double>(m_crop.lo[a]);
+        if (m_crop.empty() || m_roi.empty()) {
+            m_sampleLo[a] = 0.0;
+            m_sampleHi[a] = -1.0;
+        } else {
+            m_sampleLo[a] = static_cast<double>(std::max(m_roi.lo[a], m_crop.lo[a]));
+            m_sampleHi[a] = static_cast<double>(std::min(m_roi.hi[a], m_crop.hi[a]));
+        }
     }
-    return std::sqrt(sum);
 }
 
-double DistanceField::distanceAtIjk(const Vec3& voxelIjk) const
+std::pair<double, double> DistanceField::boundingBoxSlab(const Vec3& startIjk, const Vec3& stepIjk,
+                                                         double distanceMm) const
 {
-    return sampleAtIjk(voxelIjk).distanceMm;
-}
-
-DistanceSample DistanceField::sampleAtIjk(const Vec3& voxelIjk) const
-{
+    constexpr double inf = std::numeric_limits<double>::infinity();
     if (m_absent)
-        return {std::numeric_limits<double>::infinity(), true};
-    if (m_crop.empty() || !m_roi.containsIjk(voxelIjk) || !m_crop.containsIjk(voxelIjk))
-        return {boundingBoxDistanceAtIjk(voxelIjk), false};
-    std::int64_t base[3];
-    double frac[3];
+        return {inf, -inf};
+    // Where every axis's gap to the box is below distanceMm (a box grown by it in each axis): the
+    // Euclidean box distance is at least the largest axis gap, so outside it is at least distanceMm.
+    double first = -inf, last = inf;
     for (int a = 0; a < 3; ++a) {
-        const double local = voxelIjk[a] - static_cast<double>(m_crop.lo[a]);
-        const std::int64_t last = m_cropSize[a] - 1;
-        std::int64_t b = static_cast<std::int64_t>(std::floor(local));
-        b = std::max<std::int64_t>(0, std::min<std::int64_t>(b, std::max<std::int64_t>(last - 1, 0)));
-        base[a] = b;
-        frac[a] = last == 0 ? 0.0 : std::min(1.0, std::max(0.0, local - static_cast<double>(b)));
+        const double grow = distanceMm / m_spacing[a];
+        const double lo = m_boxLoEdge[a] - grow, hi = m_boxHiEdge[a] + grow;
+        const double p = startIjk[a], d = stepIjk[a];
+        if (d == 0.0) {
+            if (!(p > lo && p < hi))
+                return {inf, -inf};
+            continue;
+        }
+        const double t1 = (lo - p) / d, t2 = (hi - p) / d;
+        first = std::max(first, std::min(t1, t2));
+        last = std::min(last, std::max(t1, t2));
     }
-    const std::int64_t sx = 1;
-    const std::int64_t sy = m_cropSize[0];
-    const std::int64_t sz = m_cropSize[0] * m_cropSize[1];
-    const std::int64_t dx = m_cropSize[0] > 1 ? sx : 0;
-    const std::int64_t dy = m_cropSize[1] > 1 ? sy : 0;
-    const std::int64_t dz = m_cropSize[2] > 1 ? sz : 0;
-    const float* v = m_values.data() + base[0] * sx + base[1] * sy + base[2] * sz;
-    const double fx = frac[0], fy = frac[1], fz = frac[2];
-    const double c00 = v[0] + fx * (v[dx] - v[0]);
-    const double c10 = v[dy] + fx * (v[dy + dx] - v[dy]);
-    const double c01 = v[dz] + fx * (v[dz + dx] - v[dz]);
-    const double c11 = v[dz + dy] + fx * (v[dz + dy + dx] - v[dz + dy]);
-    const double c0 = c00 + fy * (c10 - c00);
-    const double c1 = c01 + fy * (c11 - c01);
-    const double value = c0 + fz * (c1 - c0);
-    if (value > m_capMm)
-        return {std::max(m_capMm, boundingBoxDistanceAtIjk(voxelIjk)), false};
-    return {value, true};
+    return {first, last};
 }
 
 ClearanceFieldSet::ClearanceFieldSet(const imaging::LabelMap& labels, ClearanceFieldOptions options)
@@ -222,6 +207,7 @@ void ClearanceFieldSet::prepareBoxes(const std::vector<StructureSpec>& structure
             slot->m_absent = slot->m_voxelCount == 0;
             slot->m_spacing = m_labels.geometry().spacing;
             slot->m_capMm = m_options.capMm;
+            slot->updateSamplingBoxes();
         }
         if (slot->m_absent)
             continue;
@@ -297,8 +283,12 @@ void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi, 
     field.m_roi = roi;
     field.m_crop = crop;
     field.m_values.clear();
+    // Closed to sampling until the values exist (a failed computation leaves it closed).
+    field.m_sampleLo[0] = 0.0;
+    field.m_sampleHi[0] = -1.0;
     if (crop.empty()) {
         field.m_cropSize = {0, 0, 0};
+        field.updateSamplingBoxes();
         return;
     }
     for (int a = 0; a < 3; ++a)
@@ -347,6 +337,7 @@ void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi, 
                         field.m_capMm + maxSpacing,
                         field.boundingBoxDistanceAtIjk(
                             Vec3{static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)})));
+        field.updateSamplingBoxes();
         return;
     }
     try {
@@ -368,6 +359,7 @@ void ClearanceFieldSet::computeField(DistanceField& field, const IndexBox& roi, 
             const float d = distance[n];
             field.m_values[n] = maskData[n] ? std::min(d, 0.0f) - insideShift : d - outsideShift;
         }
+        field.updateSamplingBoxes();
     } catch (const itk::ExceptionObject& e) {
         throw Error(ErrorCode::Internal,
                     std::string("distance map computation failed: ") + e.GetDescription());

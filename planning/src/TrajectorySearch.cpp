@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -23,6 +22,8 @@ constexpr double kMaxStepMm = 4.0;
 /// differences are at most 1), used to certify the march between samples.
 constexpr double kLipschitz = 1.7320508075688772;
 constexpr double kCertifyResolutionMm = 0.02;
+/// Rounding allowance of the march's skip intervals (mm and mm of t; the fields are floats).
+constexpr double kSkipToleranceMm = 1e-3;
 
 double angleDeg(const Vec3& a, const Vec3& b)
 {
@@ -36,6 +37,22 @@ struct MarchStructure
     StructureClass structureClass;
     double marginMm;
 };
+
+/// Whether a structure's slack (distance − radius − margin) stays ≥ 0 along the ray between the
+/// samples ta and tb (slacks ca and cb): for an L-Lipschitz function the minimum over [ta, tb] is at
+/// least (ca + cb − L (tb − ta)) / 2; uncertain intervals are halved down to kCertifyResolutionMm.
+bool certifyInterval(const DistanceField& field, double radius, double marginMm, const Vec3& startIjk,
+                     const Vec3& stepIjk, double ta, double ca, double tb, double cb)
+{
+    if (ca < 0.0 || cb < 0.0)
+        return false;
+    if (ca + cb >= kLipschitz * (tb - ta) || tb - ta < kCertifyResolutionMm)
+        return true;
+    const double tm = 0.5 * (ta + tb);
+    const double cm = field.distanceAtIjk(startIjk + stepIjk * tm) - radius - marginMm;
+    return certifyInterval(field, radius, marginMm, startIjk, stepIjk, ta, ca, tm, cm) &&
+           certifyInterval(field, radius, marginMm, startIjk, stepIjk, tm, cm, tb, cb);
+}
 } // namespace
 
 const char* toString(RejectReason reason)
@@ -145,6 +162,10 @@ SearchResult TrajectorySearch::run(const Vec3& targetLps, const Needle& needle, 
         std::min({labelGeometry.spacing.x, labelGeometry.spacing.y, labelGeometry.spacing.z,
                   bodyGeometry.spacing.x, bodyGeometry.spacing.y, bodyGeometry.spacing.z});
     const double minStep = 0.5 * minSpacing;
+    // A hard structure with at least this slack neither shortens a step nor fails its interval.
+    const double skipStepSlack = kLipschitz * std::max(kMaxStepMm, minStep);
+    const double maxSpacing = labelGeometry.maxSpacing();
+    const double voxelDiagonal = norm(labelGeometry.spacing);
     const double edgeCheckMm = 2.0 * bodyGeometry.maxSpacing();
     const double radius = needle.radiusMm();
     const double usable = needle.usableLengthMm;
@@ -152,21 +173,11 @@ SearchResult TrajectorySearch::run(const Vec3& targetLps, const Needle& needle, 
     const ScoreWeights& w = options.weights;
     const double saturation = std::max(0.1, w.clearanceSaturationMm);
 
-    // Certifies that a structure's slack stays ≥ 0 between two samples: for an L-Lipschitz function
-    // the minimum over [ta, tb] is at least (ca + cb − L (tb − ta)) / 2; uncertain intervals are
-    // halved down to kCertifyResolutionMm.
-    std::function<bool(const MarchStructure&, const Vec3&, const Vec3&, double, double, double, double)>
-        certify = [&](const MarchStructure& m, const Vec3& startIjk, const Vec3& stepIjk, double ta,
-                      double ca, double tb, double cb) {
-            if (ca < 0.0 || cb < 0.0)
-                return false;
-            if (ca + cb >= kLipschitz * (tb - ta) || tb - ta < kCertifyResolutionMm)
-                return true;
-            const double tm = 0.5 * (ta + tb);
-            const double cm = m.field->distanceAtIjk(startIjk + stepIjk * tm) - radius - m.marginMm;
-            return certify(m, startIjk, stepIjk, ta, ca, tm, cm) &&
-                   certify(m, startIjk, stepIjk, tm, cm, tb, cb);
-        };
+    // Certifies that a structure's slack stays ≥ 0 between two samples (certifyInterval).
+    auto certify = [radius](const MarchStructure& m, const Vec3& startIjk, const Vec3& stepIjk, double ta,
+                            double ca, double tb, double cb) {
+        return certifyInterval(*m.field, radius, m.marginMm, startIjk, stepIjk, ta, ca, tb, cb);
+    };
 
     auto marchOne = [&](std::size_t index) {
         const Vec3& u = directions[index];
@@ -179,20 +190,59 @@ SearchResult TrajectorySearch::run(const Vec3& targetLps, const Needle& needle, 
         double cautionIntrusion = 0.0;
         double previousT = 0.0;
         bool havePrevious = false;
-        std::vector<double> previous(march.size(), 0.0);
+        // Per structure: the slack at the previous sample (valid where previousKnown), and the
+        // interval of t where it must be sampled (sampleFrom..sampleTo, set after the first sample).
+        thread_local std::vector<double> previous, sampleFrom, sampleTo;
+        thread_local std::vector<char> previousKnown;
+        previous.assign(march.size(), 0.0);
+        sampleFrom.assign(march.size(), 0.0);
+        sampleTo.assign(march.size(), 0.0);
+        previousKnown.assign(march.size(), 1);
+        bool skipIntervalsSet = false;
         const double limit = usable + kMaxStepMm + 1.0;
         for (double t = 0.0;;) {
+            if (havePrevious && !skipIntervalsSet) {
+                // A structure is not sampled where its slack provably changes nothing: where its
+                // bounding box lies so far from the ray that the field's lower bound (box distance −
+                // half the largest spacing, DistanceField::boundingBoxSlab) keeps a hard structure's
+                // slack at or above both the largest step's and the first sample's smallest
+                // forbidden slack (which the ray's smallest slack never exceeds), and a caution
+                // structure outside its margin. Such a sample neither shortens a step, nor lowers
+                // the slack, nor fails its interval (both ends certify at once), nor adds caution:
+                // decisions, steps and slack are those of sampling every structure every time.
+                for (std::size_t s = 0; s < march.size(); ++s) {
+                    const MarchStructure& m = march[s];
+                    double slackNeeded = 0.0; // caution: outside the margin
+                    if (m.structureClass == StructureClass::Forbidden)
+                        slackNeeded = std::max(skipStepSlack, slack);
+                    else if (m.structureClass == StructureClass::Obstacle)
+                        slackNeeded = skipStepSlack;
+                    const double boxDistance =
+                        std::max(slackNeeded + radius + m.marginMm + 0.5 * maxSpacing, voxelDiagonal) +
+                        kSkipToleranceMm;
+                    const auto [from, to] = m.field->boundingBoxSlab(targetIjk, uIjk, boxDistance);
+                    sampleFrom[s] = from - kSkipToleranceMm;
+                    sampleTo[s] = to + kSkipToleranceMm;
+                }
+                skipIntervalsSet = true;
+            }
             const Vec3 p = targetIjk + uIjk * t;
             double stepBound = kMaxStepMm;
             for (std::size_t s = 0; s < march.size(); ++s) {
                 const MarchStructure& m = march[s];
-                const double c = m.field->distanceAtIjk(p) - radius - m.marginMm;
                 const bool forbidden = m.structureClass == StructureClass::Forbidden;
                 const bool obstacle = m.structureClass == StructureClass::Obstacle;
                 // Obstacles count from the tip-zone boundary outward (the march lands on it exactly).
                 const bool hard = forbidden || (obstacle && t >= tipZone);
+                if (skipIntervalsSet && (hard || !obstacle) && !(t >= sampleFrom[s] && t <= sampleTo[s])) {
+                    previousKnown[s] = 0;
+                    continue;
+                }
+                const double c = m.field->distanceAtIjk(p) - radius - m.marginMm;
                 if (hard) {
                     const bool checkInterval = havePrevious && (forbidden || previousT >= tipZone);
+                    if (checkInterval && !previousKnown[s]) // skipped at the previous sample
+                        previous[s] = m.field->distanceAtIjk(targetIjk + uIjk * previousT) - radius - m.marginMm;
                     if (c < 0.0 ||
                         (checkInterval && !certify(m, targetIjk, uIjk, previousT, previous[s], t, c))) {
                         r.reason = forbidden ? RejectReason::Forbidden : RejectReason::Obstacle;
@@ -208,6 +258,7 @@ SearchResult TrajectorySearch::run(const Vec3& targetLps, const Needle& needle, 
                     cautionIntrusion = std::max(cautionIntrusion, -c);
                 }
                 previous[s] = c;
+                previousKnown[s] = 1;
             }
             const bool inside = m_body.occupancyIjk(targetBodyIjk + uBodyIjk * t) >= 0.5;
             if (!inside) {

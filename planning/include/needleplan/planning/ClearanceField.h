@@ -25,9 +25,12 @@
 #include "needleplan/planning/Structure.h"
 
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 namespace np {
@@ -69,13 +72,21 @@ class DistanceField
 {
 public:
     /// Signed distance at a continuous voxel index, with whether it is exact or a lower bound.
+    /// Inline: the search samples every structure at every step of every ray.
     DistanceSample sampleAtIjk(const Vec3& voxelIjk) const;
     /// The structure has no voxels at all: every distance is +infinity.
     bool absent() const { return m_absent; }
     /// Signed distance at a continuous voxel index of the label map's grid (see the file comment).
-    double distanceAtIjk(const Vec3& voxelIjk) const;
+    double distanceAtIjk(const Vec3& voxelIjk) const { return sampleAtIjk(voxelIjk).distanceMm; }
     /// Lower bound on the distance: the distance to the structure's bounding box (0 inside it).
     double boundingBoxDistanceAtIjk(const Vec3& voxelIjk) const;
+    /// The interval [first, last] of t outside which the point startIjk + stepIjk·t lies at least
+    /// `distanceMm` from the structure's bounding box (first > last: nowhere nearer). Wherever the
+    /// bounding-box distance exceeds the diagonal of a voxel, every value of the field is at least
+    /// that distance minus half the largest spacing (the trilinear corners are outside voxels whose
+    /// Euclidean map values are at least their own box distance, and the box distance is convex),
+    /// which lets the search skip structures that cannot matter along a ray.
+    std::pair<double, double> boundingBoxSlab(const Vec3& startIjk, const Vec3& stepIjk, double distanceMm) const;
     /// Region of interest the field is valid for.
     const IndexBox& roi() const { return m_roi; }
     /// Box of voxels the map was computed on.
@@ -98,7 +109,77 @@ private:
     Vec3 m_spacing{1, 1, 1};
     double m_capMm = 0.0;
     std::vector<float> m_values; ///< corrected signed distances on the crop, x fastest
+
+    // Derived from the boxes above (updateSamplingBoxes) so that sampling does no integer
+    // conversions: the bounding box grown by half a voxel, and the region of interest ∩ crop.
+    void updateSamplingBoxes();
+    double m_boxLoEdge[3] = {0, 0, 0};
+    double m_boxHiEdge[3] = {0, 0, 0};
+    double m_sampleLo[3] = {0, 0, 0};
+    double m_sampleHi[3] = {-1, -1, -1};
+    double m_cropLo[3] = {0, 0, 0};
 };
+
+inline double DistanceField::boundingBoxDistanceAtIjk(const Vec3& voxelIjk) const
+{
+    if (m_absent)
+        return std::numeric_limits<double>::infinity();
+    double sum = 0.0;
+    for (int a = 0; a < 3; ++a) {
+        // The structure's voxels extend half a voxel beyond their centres.
+        const double v = voxelIjk[a];
+        const double below = m_boxLoEdge[a] - v;
+        const double above = v - m_boxHiEdge[a];
+        double gap = below > 0.0 ? below : 0.0;
+        if (above > gap)
+            gap = above;
+        gap *= m_spacing[a];
+        sum += gap * gap;
+    }
+    return std::sqrt(sum);
+}
+
+inline DistanceSample DistanceField::sampleAtIjk(const Vec3& voxelIjk) const
+{
+    if (m_absent)
+        return {std::numeric_limits<double>::infinity(), true};
+    // Outside the region of interest or the crop (also an empty crop, whose box is empty).
+    if (!(voxelIjk.x >= m_sampleLo[0] && voxelIjk.x <= m_sampleHi[0] && voxelIjk.y >= m_sampleLo[1] &&
+          voxelIjk.y <= m_sampleHi[1] && voxelIjk.z >= m_sampleLo[2] && voxelIjk.z <= m_sampleHi[2]))
+        return {boundingBoxDistanceAtIjk(voxelIjk), false};
+    std::int64_t base[3];
+    double frac[3];
+    for (int a = 0; a < 3; ++a) {
+        const double local = voxelIjk[a] - m_cropLo[a];
+        const std::int64_t last = m_cropSize[a] - 1;
+        std::int64_t b = static_cast<std::int64_t>(std::floor(local));
+        const std::int64_t top = last - 1 > 0 ? last - 1 : 0;
+        b = b < 0 ? 0 : (b > top ? top : b);
+        base[a] = b;
+        const double f = local - static_cast<double>(b);
+        const double positive = f > 0.0 ? f : 0.0;
+        frac[a] = last == 0 ? 0.0 : (positive < 1.0 ? positive : 1.0);
+    }
+    const std::int64_t sy = m_cropSize[0];
+    const std::int64_t sz = m_cropSize[0] * m_cropSize[1];
+    const std::int64_t dx = m_cropSize[0] > 1 ? 1 : 0;
+    const std::int64_t dy = m_cropSize[1] > 1 ? sy : 0;
+    const std::int64_t dz = m_cropSize[2] > 1 ? sz : 0;
+    const float* v = m_values.data() + base[0] + base[1] * sy + base[2] * sz;
+    const double fx = frac[0], fy = frac[1], fz = frac[2];
+    const double c00 = v[0] + fx * (v[dx] - v[0]);
+    const double c10 = v[dy] + fx * (v[dy + dx] - v[dy]);
+    const double c01 = v[dz] + fx * (v[dz + dx] - v[dz]);
+    const double c11 = v[dz + dy] + fx * (v[dz + dy + dx] - v[dz + dy]);
+    const double c0 = c00 + fy * (c10 - c00);
+    const double c1 = c01 + fy * (c11 - c01);
+    const double value = c0 + fz * (c1 - c0);
+    if (value > m_capMm) {
+        const double box = boundingBoxDistanceAtIjk(voxelIjk);
+        return {m_capMm < box ? box : m_capMm, false};
+    }
+    return {value, true};
+}
 
 /// Options of the field computation.
 struct ClearanceFieldOptions
