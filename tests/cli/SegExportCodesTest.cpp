@@ -2,12 +2,14 @@
 // type and laterality codes of the terminology table, read back here by DCMTK's dcmdump (an
 // independent parse of the written file) and checked against codes written by hand from SNOMED CT
 // (as TotalSegmentator's totalsegmentator_snomed_mapping.csv and DICOM CID 7150/7151 give them);
-// dciodvfy reports no error.
+// dciodvfy reports no error. The automatic segmentation's vertebrae carry the code of their level
+// (DICOM CID 7603 and CID 4031, written here from the standard's tables).
 
 #include "CliRunner.h"
 #include "TestSupport.h"
 #include "needleplan/imaging/LabelMapIO.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <gtest/gtest.h>
 #include <map>
@@ -185,6 +187,67 @@ TEST(SegExportCodes, EachSegmentCarriesTheTerminologyCodesOfItsName)
     ASSERT_EQ(back.exitCode, 0) << back.err;
     EXPECT_NE(back.out.find("terminology: SNOMED 46027005"), std::string::npos) << back.out;
     EXPECT_NE(back.out.find("terminology: SNOMED 11994002"), std::string::npos) << back.out;
+}
+
+TEST(SegExportCodes, AutomaticVertebraeCarryTheCodesOfTheirLevels)
+{
+    // The automatic segmentation names the vertebrae by level; its DICOM SEG gives each the SNOMED
+    // CT code of that level. The phantom holds three lumbar vertebrae above the sacrum: named with
+    // the default count they are L3-L5, with "--lowest-lumbar L2" T12, L1 and L2.
+    np::test::TempDir dir;
+    const auto generated = np::test::runCli({"phantom", "--out", (dir.path() / "phantom").string(),
+                                             "--spacing", "2,2,2", "--size", "120,105,83"});
+    ASSERT_EQ(generated.exitCode, 0) << generated.err;
+    const std::string image = (dir.path() / "phantom" / "dicom").string();
+
+    // DICOM PS3.16 CID 7603 (Vertebra) and CID 4031 (Common Anatomic Regions, sacrum); category
+    // SCT 123037004 Anatomical Structure.
+    const std::map<std::string, std::string> levelCode = {
+        {"vertebra_T12", "SCT:23215003"}, {"vertebra_L1", "SCT:66794005"}, {"vertebra_L2", "SCT:14293000"},
+        {"vertebra_L3", "SCT:36470004"},  {"vertebra_L4", "SCT:11994002"}, {"vertebra_L5", "SCT:49668003"},
+        {"sacrum", "SCT:54735007"}};
+    const std::vector<std::vector<std::string>> runs = {
+        {"vertebra_L3", "vertebra_L4", "vertebra_L5", "sacrum"},
+        {"vertebra_T12", "vertebra_L1", "vertebra_L2", "sacrum"}};
+    for (std::size_t run = 0; run < runs.size(); ++run) {
+        const fs::path seg = dir.path() / ("auto" + std::to_string(run) + ".dcm");
+        std::vector<std::string> arguments = {"segment",
+                                              "--image",
+                                              image,
+                                              "--out",
+                                              (dir.path() / ("auto" + std::to_string(run) + ".seg.nrrd")).string(),
+                                              "--only",
+                                              "vertebrae",
+                                              "--seg-dicom",
+                                              seg.string()};
+        if (run == 1) {
+            arguments.push_back("--lowest-lumbar");
+            arguments.push_back("L2");
+        }
+        const auto segmented = np::test::runCli(arguments);
+        ASSERT_EQ(segmented.exitCode, 0) << segmented.err;
+
+        bool ran = false;
+        const auto segments = dumpSegments(seg, ran);
+        if (!ran)
+            GTEST_SKIP() << "dcmdump (Debian package dcmtk) is not installed";
+        for (const std::string& name : runs[run]) {
+            const auto found = std::find_if(segments.begin(), segments.end(),
+                                            [&](const DumpedSegment& s) { return s.label == name; });
+            ASSERT_NE(found, segments.end()) << name << "\n" << segmented.out;
+            EXPECT_EQ(found->category, "SCT:123037004") << name;
+            EXPECT_EQ(found->type, levelCode.at(name)) << name;
+            EXPECT_EQ(found->modifier, "") << name;
+        }
+        // No other vertebra is named (the phantom has no more levels).
+        for (const DumpedSegment& s : segments)
+            if (s.label.rfind("vertebra_", 0) == 0)
+                EXPECT_NE(std::find(runs[run].begin(), runs[run].end(), s.label), runs[run].end()) << s.label;
+
+        const auto verdict = np::test::runDciodvfy(seg);
+        NP_SKIP_UNLESS_DCIODVFY_RAN(verdict);
+        EXPECT_EQ(verdict.errorCount, 0) << verdict.errors;
+    }
 }
 
 } // namespace
