@@ -17,6 +17,12 @@
 //   build/<dir>/bench/np_bench_fluororegistrationbench [--benchmark_filter=...]
 //   build/<dir>/bench/np_bench_fluororegistrationbench --capture-table --trials 20 [--metric ncc]
 //       [--errors 0,5,10,15,20] [--landmark-errors 30,40]
+//   build/<dir>/bench/np_bench_fluororegistrationbench --capture-table --free-distances --errors 5,10
+//   (frames made with SID 950-1250 and SOD 650-850 mm, registered with both distances free from
+//   SID 1000 and SOD 750 mm; mPD measured in the true view; the failure cases also with free distances)
+//   build/<dir>/bench/np_bench_fluororegistrationbench --reregister-table --trials 10 [--move 1]
+//   (re-registration after a movement of 1 mm and 1 degree, per view)
+//   --no-failure-cases leaves out the flipped and other-region frames (the rows only).
 //   --landmark-errors adds rows whose start is refined by one landmark: the target, clicked at its
 //   true pixel with a 1.5-pixel (standard deviation) click error.
 
@@ -114,12 +120,15 @@ np::phantom::FluoroSimulationOptions simulation(std::uint32_t seed, bool needle)
 }
 
 FluoroMetric gMetric = FluoroMetric::GradientCorrelation;
+bool gSkipFailureCases = false; ///< --no-failure-cases: the rows only
+bool gFreeDistances = false; ///< rows registered with free SID and SOD (frames made with other distances)
 
 FluoroRegistrationOptions registrationOptions()
 {
     FluoroRegistrationOptions o;
     o.threads = kThreads;
     o.metric = gMetric;
+    o.freeDistances = gFreeDistances;
     return o;
 }
 
@@ -182,40 +191,70 @@ std::vector<double> gLandmarkErrors; ///< rows started from one landmark (the ta
 int captureTable(int trials)
 {
     std::printf(
-        "| start error | trials | registered | success (mPD <= 2 mm) | wrong but registered | median mPD "
-        "(mm) | "
+        "| start error | trials | registered | success (mPD <= 2 mm) | registered and right | wrong but "
+        "registered | median mPD (mm) | "
         "95th pct mPD (mm) | median wall (s) | max wall (s) | median CPU (s) |\n"
-        "|---|---|---|---|---|---|---|---|---|---|\n");
+        "|---|---|---|---|---|---|---|---|---|---|---|\n");
     std::mt19937 random(2026);
     std::uint32_t seed = 100;
     auto row = [&](double error, bool landmark) {
-        std::vector<double> distances, times, cpu;
-        int success = 0, registered = 0, wrong = 0;
+        std::vector<double> distances, times, cpu, magnificationErrors, sidErrors, sodErrors;
+        int success = 0, registered = 0, wrong = 0, right = 0;
         for (int t = 0; t < trials; ++t) {
             const CArmGeometry view = viewOf(t % 3);
             const RigidTransform truth = randomMotion(random, error, 0.5 * error);
-            const FluoroFrame frame =
-                np::phantom::simulateFluoroscopy(scene().source, view, truth, simulation(++seed, t % 2 == 0));
+            // Free distances: the frame made by a C-arm with other distances (SID 950-1250 mm, SOD
+            // 650-850 mm), registered from the header-less start (SID 1000, SOD 750).
+            CArmGeometry trueView = view;
+            if (gFreeDistances) {
+                CArmParameters p = view.parameters();
+                p.sourceToDetectorMm = std::uniform_real_distribution<double>(950.0, 1250.0)(random);
+                p.sourceToIsocenterMm = std::uniform_real_distribution<double>(650.0, 850.0)(random);
+                trueView = CArmGeometry(p);
+            }
+            const FluoroFrame frame = np::phantom::simulateFluoroscopy(scene().source, trueView, truth,
+                                                                       simulation(++seed, t % 2 == 0));
             // With a landmark: the target clicked where the frame shows it, give or take a click
             // error of 1.5 pixels (standard deviation, each axis).
             RigidTransform start;
+            FluoroRegistrationOptions options = registrationOptions();
             if (landmark) {
                 std::normal_distribution<double> click(0.0, 1.5);
                 DetectorPixel pixel = view.project(truth.apply(scene().targetLps));
                 pixel.column += click(random);
                 pixel.row += click(random);
                 start = landmarkStart(view, {FluoroLandmark{pixel, scene().targetLps}});
+                options.regionCentre = pixel; // the comparison region centred on the click
             }
             const std::clock_t cpuStart = std::clock();
             const FluoroRegistrationResult r =
-                registerFluoroscopy(scene().ct, frame, view, registrationOptions(), start);
+                registerFluoroscopy(scene().ct, frame, view, options, start);
             cpu.push_back(static_cast<double>(std::clock() - cpuStart) / CLOCKS_PER_SEC);
-            const double mpd = meanProjectionDistanceMm(view, truth, r.viewFromCt, targetRegion());
+            // mPD in the true view: each point's distance from the true view's ray through the pixel
+            // where the result projects it (with given distances the same as meanProjectionDistanceMm).
+            double mpd = 0.0;
+            for (const Vec3& point : targetRegion()) {
+                const RayLps ray = trueView.ray(r.projection.project(point));
+                const Vec3 d = truth.apply(point) - ray.originLps;
+                mpd += norm(d - ray.directionLps * dot(d, ray.directionLps));
+            }
+            mpd /= static_cast<double>(targetRegion().size());
             distances.push_back(mpd);
             times.push_back(r.seconds);
             success += mpd <= 2.0 ? 1 : 0;
             registered += r.registered ? 1 : 0;
             wrong += r.registered && mpd > 2.0 ? 1 : 0;
+            right += r.registered && mpd <= 2.0 ? 1 : 0;
+            if (gFreeDistances) {
+                const double m = r.sourceToDetectorMm / r.sourceToIsocenterMm;
+                const double trueM = trueView.magnification();
+                magnificationErrors.push_back(100.0 * std::abs(m - trueM) / trueM);
+                sidErrors.push_back(std::abs(r.sourceToDetectorMm - trueView.parameters().sourceToDetectorMm));
+                sodErrors.push_back(std::abs(r.sourceToIsocenterMm - trueView.parameters().sourceToIsocenterMm));
+                std::fprintf(stderr, "  free distances: SID %.0f (true %.0f), SOD %.0f (true %.0f) mm\n",
+                             r.sourceToDetectorMm, trueView.parameters().sourceToDetectorMm, r.sourceToIsocenterMm,
+                             trueView.parameters().sourceToIsocenterMm);
+            }
             std::string levels;
             for (std::size_t l = 0; l < r.drrsPerLevel.size(); ++l)
                 levels += " " + std::to_string(r.drrsPerLevel[l]) +
@@ -225,21 +264,29 @@ int captureTable(int trials)
             std::fprintf(stderr,
                          "  E=%g view %d: mPD %.2f mm, %s, %.2f s (CPU %.2f s), similarity %.3f, drop %.3f, "
                          "coarse %.3f, "
-                         "runner-up %.3f, DRRs%s\n",
+                         "runner-up %.3f, probe %.3f, DRRs%s: %s\n",
                          error, t % 3, mpd, r.registered ? "registered" : "not registered", r.seconds,
                          cpu.back(), r.similarity, r.peakDrop, r.coarseSimilarity, r.runnerUpSimilarity,
-                         levels.c_str());
+                         r.probeSimilarity, levels.c_str(), r.reason.c_str());
         }
-        std::printf("| %g mm, %g deg%s | %d | %d | %.0f %% | %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
-                    error, 0.5 * error, landmark ? ", one landmark" : "", trials, registered,
-                    100.0 * success / trials, wrong, quantile(distances, 0.5), quantile(distances, 0.95),
-                    quantile(times, 0.5), *std::max_element(times.begin(), times.end()), quantile(cpu, 0.5));
+        std::printf("| %g mm, %g deg%s%s | %d | %d | %.0f %% | %.0f %% | %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+                    error, 0.5 * error, landmark ? ", one landmark" : "", gFreeDistances ? ", free distances" : "",
+                    trials, registered, 100.0 * success / trials, 100.0 * right / trials, wrong,
+                    quantile(distances, 0.5), quantile(distances, 0.95), quantile(times, 0.5),
+                    *std::max_element(times.begin(), times.end()), quantile(cpu, 0.5));
+        if (gFreeDistances)
+            std::printf("|   distances: median error of SID/SOD %.1f %%, SID %.0f mm, SOD %.0f mm (95th pct: %.1f %%, "
+                        "%.0f mm, %.0f mm) |\n",
+                        quantile(magnificationErrors, 0.5), quantile(sidErrors, 0.5), quantile(sodErrors, 0.5),
+                        quantile(magnificationErrors, 0.95), quantile(sidErrors, 0.95), quantile(sodErrors, 0.95));
         std::fflush(stdout);
     };
     for (double error : gErrors)
         row(error, false);
     for (double error : gLandmarkErrors)
         row(error, true);
+    if (gSkipFailureCases)
+        return 0;
     // Failure cases: frames turned upside down and mirrored must not register.
     int falseRegistrations = 0, cases = 0;
     for (int t = 0; t < std::max(3, trials / 2); ++t) {
@@ -250,9 +297,12 @@ int captureTable(int trials)
         const FluoroFrame frame = np::phantom::simulateFluoroscopy(scene().source, view, RigidTransform{}, o);
         const FluoroRegistrationResult r =
             registerFluoroscopy(scene().ct, frame, view, registrationOptions());
-        std::fprintf(stderr, "  flipped (%s) view %d: coarse %.3f, runner-up %.3f: %s\n",
-                     o.flipVertically ? "vertical" : "horizontal", t % 3, r.coarseSimilarity,
-                     r.runnerUpSimilarity, r.reason.c_str());
+        std::fprintf(stderr,
+                     "  flipped (%s) view %d: similarity %.3f, drop %.3f, coarse %.3f, runner-up %.3f, "
+                     "probe %.3f: %s\n",
+                     o.flipVertically ? "vertical" : "horizontal", t % 3, r.similarity, r.peakDrop,
+                     r.coarseSimilarity, r.runnerUpSimilarity, r.probeSimilarity,
+                     r.reason.c_str());
         falseRegistrations += r.registered ? 1 : 0;
         ++cases;
     }
@@ -268,8 +318,11 @@ int captureTable(int trials)
             np::phantom::simulateFluoroscopy(scene().source, view, elsewhere, simulation(++seed, false));
         const FluoroRegistrationResult r =
             registerFluoroscopy(scene().ct, frame, view, registrationOptions());
-        std::fprintf(stderr, "  another region view %d: coarse %.3f, runner-up %.3f: %s\n", t % 3,
-                     r.coarseSimilarity, r.runnerUpSimilarity, r.reason.c_str());
+        std::fprintf(stderr,
+                     "  another region view %d: similarity %.3f, drop %.3f, coarse %.3f, runner-up %.3f, "
+                     "probe %.3f: %s\n",
+                     t % 3, r.similarity, r.peakDrop, r.coarseSimilarity, r.runnerUpSimilarity,
+                     r.probeSimilarity, r.reason.c_str());
         regionRegistrations += r.registered ? 1 : 0;
         ++regionCases;
     }
@@ -278,13 +331,72 @@ int captureTable(int trials)
     return 0;
 }
 
+/// Re-registration after a small movement, per view: the frame made after the patient moved
+/// `moveMm` in a random direction and `moveDeg` about a random axis from a pose 10 mm and 5° off the
+/// header's; the previous pose given is that earlier pose (the truth before the movement: a
+/// registration's own error, about 0.2 mm, is left out). Success, median mPD and CPU per view.
+int reregisterTable(int trials, double moveMm, double moveDeg)
+{
+    std::printf("| view | movement | trials | registered | success (mPD <= 2 mm) | wrong but registered | median "
+                "mPD (mm) | max mPD (mm) | median wall (s) | median CPU (s) | max CPU (s) |\n"
+                "|---|---|---|---|---|---|---|---|---|---|---|\n");
+    std::mt19937 random(77);
+    std::uint32_t seed = 500;
+    const char* names[3] = {"PA", "oblique", "lateral"};
+    for (int v = 0; v < 3; ++v) {
+        const CArmGeometry view = viewOf(v);
+        std::vector<double> distances, times, cpu;
+        int success = 0, registered = 0, wrong = 0;
+        for (int t = 0; t < trials; ++t) {
+            const RigidTransform before = randomMotion(random, 10.0, 5.0);
+            const RigidTransform truth = randomMotion(random, moveMm, moveDeg).compose(before);
+            const FluoroFrame frame =
+                np::phantom::simulateFluoroscopy(scene().source, view, truth, simulation(++seed, t % 2 == 0));
+            const std::clock_t cpuStart = std::clock();
+            const FluoroRegistrationResult r =
+                reregisterFluoroscopy(scene().ct, frame, view, before, registrationOptions());
+            cpu.push_back(static_cast<double>(std::clock() - cpuStart) / CLOCKS_PER_SEC);
+            const double mpd = meanProjectionDistanceMm(view, truth, r.viewFromCt, targetRegion());
+            distances.push_back(mpd);
+            times.push_back(r.seconds);
+            success += mpd <= 2.0 ? 1 : 0;
+            registered += r.registered ? 1 : 0;
+            wrong += r.registered && mpd > 2.0 ? 1 : 0;
+            std::fprintf(stderr, "  reregister %s: mPD %.2f mm (start %.2f), %s, %.2f s (CPU %.2f s), DRRs %d: %s\n",
+                         names[v], mpd, meanProjectionDistanceMm(view, truth, before, targetRegion()),
+                         r.registered ? "registered" : "not registered", r.seconds, cpu.back(), r.evaluations,
+                         r.reason.c_str());
+        }
+        std::printf("| %s | %g mm, %g deg | %d | %d | %.0f %% | %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n", names[v],
+                    moveMm, moveDeg, trials, registered, 100.0 * success / trials, wrong, quantile(distances, 0.5),
+                    *std::max_element(distances.begin(), distances.end()), quantile(times, 0.5), quantile(cpu, 0.5),
+                    *std::max_element(cpu.begin(), cpu.end()));
+        std::fflush(stdout);
+    }
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
     for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], "--reregister-table") == 0) {
+            int trials = 10;
+            double moveMm = 1.0, moveDeg = 1.0;
+            for (int j = 1; j + 1 < argc; ++j)
+                if (std::strcmp(argv[j], "--trials") == 0)
+                    trials = std::max(1, std::atoi(argv[j + 1]));
+                else if (std::strcmp(argv[j], "--move") == 0)
+                    moveMm = std::atof(argv[j + 1]), moveDeg = moveMm;
+            return reregisterTable(trials, moveMm, moveDeg);
+        }
+    for (int i = 1; i < argc; ++i)
         if (std::strcmp(argv[i], "--capture-table") == 0) {
             int trials = 20;
+            for (int j = 1; j < argc; ++j)
+                gFreeDistances = gFreeDistances || std::strcmp(argv[j], "--free-distances") == 0,
+                gSkipFailureCases = gSkipFailureCases || std::strcmp(argv[j], "--no-failure-cases") == 0;
             for (int j = 1; j + 1 < argc; ++j)
                 if (std::strcmp(argv[j], "--trials") == 0)
                     trials = std::max(1, std::atoi(argv[j + 1]));

@@ -10,6 +10,7 @@
 #include "needleplan/phantom/LumbarPhantom.h"
 #include "needleplan/phantom/SimulatedFluoroscopy.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <memory>
@@ -232,4 +233,42 @@ TEST(RegisterCommand, LandmarksRefineTheStartAndBadOnesExitTwo)
     EXPECT_NEAR(pose["landmarks"][0]["pixel"][0].get<double>(), drawn.column, 1e-3);
     EXPECT_NEAR(pose["targetPixel"][0].get<double>(), drawn.column, 1.5);
     EXPECT_NEAR(pose["targetPixel"][1].get<double>(), drawn.row, 1.5);
+}
+
+TEST(RegisterCommand, AFrameWithoutDistancesIsRegisteredWithFreeDistances)
+{
+    // The PA frame (made with SID 1000 mm and SOD 750 mm) with DistanceSourceToDetector,
+    // DistanceSourceToPatient and EstimatedRadiographicMagnificationFactor removed by dcmodify: the
+    // registration starts from SID 1000 and SOD 700 mm and registers both distances.
+    const Files& f = files();
+    const std::string bare = (f.dir.path() / "bare.dcm").string();
+    fs::copy_file(f.fluoro, bare, fs::copy_options::overwrite_existing);
+    const std::string strip = "dcmodify -nb -imt -e \"(0018,1110)\" -e \"(0018,1111)\" -e \"(0018,1114)\" \"" +
+                              bare + "\" > /dev/null 2>&1";
+    if (std::system(strip.c_str()) != 0)
+        GTEST_SKIP() << "dcmodify (DCMTK's command-line tools) is not available to strip the distances";
+    ASSERT_FALSE(loadProjectionImage(bare).geometry.sourceToDetectorMm.has_value());
+    const std::string out = (f.dir.path() / "bare.json").string();
+    const auto r = np::test::runCli({"register", "--image", f.ct, "--fluoro", bare, "--isocenter",
+                                     triple(f.targetLps), "--out", out, "--json", "--threads", "2"});
+    ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
+    const json pose = json::parse(r.out);
+    EXPECT_TRUE(pose["registered"].get<bool>());
+    EXPECT_EQ(pose["distanceMode"].get<std::string>(), "free");
+    ASSERT_EQ(pose["assumedGeometry"].size(), 1u);
+    EXPECT_NE(pose["assumedGeometry"][0].get<std::string>().find("free parameters"), std::string::npos);
+    // The target where the frame was made against where the pose projects it (3 px: 1.3 mm at the
+    // isocentre), and the magnification SID / SOD = 1000 / 750 within 4 %.
+    const DetectorPixel drawn = f.pa.project(f.truth.apply(f.targetLps));
+    EXPECT_NEAR(pose["targetPixel"][0].get<double>(), drawn.column, 3.0);
+    EXPECT_NEAR(pose["targetPixel"][1].get<double>(), drawn.row, 3.0);
+    const double sid = pose["sourceToDetectorMm"].get<double>(), sod = pose["sourceToIsocenterMm"].get<double>();
+    EXPECT_NEAR(sid / sod, 1000.0 / 750.0, 0.04 * 1000.0 / 750.0) << "SID " << sid << ", SOD " << sod;
+    // With the distances given, they are used as given.
+    const auto given = np::test::runCli({"register", "--image", f.ct, "--fluoro", bare, "--isocenter",
+                                         triple(f.targetLps), "--sid", "1000", "--sod", "750", "--out", out,
+                                         "--json", "--threads", "2"});
+    ASSERT_EQ(given.exitCode, 0) << given.out << given.err;
+    EXPECT_EQ(json::parse(given.out)["distanceMode"].get<std::string>(), "given");
+    EXPECT_DOUBLE_EQ(json::parse(given.out)["sourceToIsocenterMm"].get<double>(), 750.0);
 }

@@ -49,10 +49,19 @@ json vec(const Vec3& v)
     return json::array({v.x, v.y, v.z});
 }
 
+/// Start distances of a registration with free distances (a mid-range C-arm); the registration
+/// finds the frame's own within 500-1500 mm (SID) and 300 mm to SID - 50 mm (SOD).
+constexpr double kFreeStartSidMm = 1000.0;
+constexpr double kFreeStartSodMm = 700.0;
+
 /// Fills the distances and spacing the header lacks with the user's values; names what was assumed.
-std::vector<std::string> completeGeometry(ProjectionImage& image, const RegisterArguments& a)
+/// A header with neither SID nor SOD, and none given, sets `freeDistances`: the registration then
+/// finds them (from a mid-range start, listed in `assumed` as a start only).
+std::vector<std::string> completeGeometry(ProjectionImage& image, const RegisterArguments& a,
+                                          bool& freeDistances)
 {
     std::vector<std::string> assumed;
+    freeDistances = false;
     ProjectionGeometry& g = image.geometry;
     if (g.confidence == GeometryConfidence::Full)
         return assumed;
@@ -72,13 +81,28 @@ std::vector<std::string> completeGeometry(ProjectionImage& image, const Register
         field = *given;
         assumed.push_back(std::string(attribute) + " = " + std::to_string(*given) + " (" + option + ")");
     };
-    fill(g.sourceToDetectorMm, a.sid, "--sid", "DistanceSourceToDetector (0018,1110)");
-    fill(g.sourceToIsocenterMm, a.sod, "--sod", "DistanceSourceToPatient (0018,1111)");
     if (!g.detectorPixelSpacingMm) {
         std::optional<double> spacing;
+        if (!a.pixelSpacing && !g.sourceToDetectorMm && !g.sourceToIsocenterMm && !a.sid && !a.sod)
+            badArgument(image.sourcePath +
+                        ": ImagerPixelSpacing (0018,1164) and the distances are missing; give "
+                        "--pixel-spacing (the detector's pitch: the SID and SOD are then registered "
+                        "as free parameters) or --pixel-spacing with --sid and --sod");
         fill(spacing, a.pixelSpacing, "--pixel-spacing", "ImagerPixelSpacing (0018,1164)");
         g.detectorPixelSpacingMm = std::array<double, 2>{*spacing, *spacing};
     }
+    if (!g.sourceToDetectorMm && !g.sourceToIsocenterMm && !a.sid && !a.sod) {
+        // No distance at all: registered as free parameters from a mid-range start.
+        freeDistances = true;
+        g.sourceToDetectorMm = kFreeStartSidMm;
+        g.sourceToIsocenterMm = kFreeStartSodMm;
+        assumed.push_back("DistanceSourceToDetector (0018,1110) and DistanceSourceToPatient (0018,1111) "
+                          "missing: registered as free parameters (start SID " +
+                          std::to_string(kFreeStartSidMm) + " mm, SOD " + std::to_string(kFreeStartSodMm) +
+                          " mm)");
+    }
+    fill(g.sourceToDetectorMm, a.sid, "--sid", "DistanceSourceToDetector (0018,1110)");
+    fill(g.sourceToIsocenterMm, a.sod, "--sod", "DistanceSourceToPatient (0018,1111)");
     for (auto& f : g.frames) {
         if (!f.sourceToDetectorMm)
             f.sourceToDetectorMm = g.sourceToDetectorMm;
@@ -137,7 +161,8 @@ int runRegister(const RegisterArguments& a)
     if (a.frame > fluoro.frameCount)
         badArgument(a.fluoro + ": frame " + std::to_string(a.frame) + " does not exist (" +
                     std::to_string(fluoro.frameCount) + " frames)");
-    const std::vector<std::string> assumed = completeGeometry(fluoro, a);
+    bool freeDistances = false;
+    const std::vector<std::string> assumed = completeGeometry(fluoro, a, freeDistances);
     const CArmGeometry view = fluoro.frameView(a.frame - 1, isocenterLps);
     std::vector<FluoroLandmark> landmarks;
     for (const std::string& text : a.landmarks)
@@ -162,6 +187,15 @@ int runRegister(const RegisterArguments& a)
         a.metric == "gc" ? FluoroMetric::GradientCorrelation : FluoroMetric::NormalizedCrossCorrelation;
     options.threads = a.threads;
     options.refineOnly = a.refine;
+    options.freeDistances = freeDistances;
+    // With landmarks the comparison region is centred on what the user marked (the middle of two).
+    if (!landmarks.empty()) {
+        DetectorPixel centre{0.0, 0.0};
+        for (const FluoroLandmark& l : landmarks)
+            centre.column += l.pixel.column / static_cast<double>(landmarks.size()),
+                centre.row += l.pixel.row / static_cast<double>(landmarks.size());
+        options.regionCentre = centre;
+    }
     const FluoroRegistrationResult r = registerFluoroscopy(volume, frame, view, options, startViewFromCt);
     const double totalSeconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -185,8 +219,14 @@ int runRegister(const RegisterArguments& a)
                                     r.viewFromCt.rotation(row, 2), r.viewFromCt.translationMm[row]}));
     pose.push_back(json::array({0.0, 0.0, 0.0, 1.0}));
     out["poseLps"] = pose;
-    out["poseMeaning"] =
-        "maps CT LPS onto the C-arm's LPS frame of the header's view with the isocentre at isocenterLps";
+    out["poseMeaning"] = r.distancesFree
+                             ? "maps CT LPS onto the C-arm's LPS frame of the header's angles with the "
+                               "registered distances and the isocentre at isocenterLps"
+                             : "maps CT LPS onto the C-arm's LPS frame of the header's view with the "
+                               "isocentre at isocenterLps";
+    out["distanceMode"] = r.distancesFree ? "free" : "given";
+    out["sourceToDetectorMm"] = r.sourceToDetectorMm;
+    out["sourceToIsocenterMm"] = r.sourceToIsocenterMm;
     out["isocenterLps"] = vec(isocenterLps);
     if (!targetName.empty())
         out["targetName"] = targetName;
@@ -239,7 +279,10 @@ const CommandRegistration registration{
                            "image centre");
         command.add_option("--plan", a->plan, "plan file whose target is the isocentre");
         command.add_option("--target-name", a->targetName, "target of the plan (default: the first)");
-        command.add_option("--sid", a->sid, "source-to-detector distance (mm) when the header lacks it");
+        command.add_option("--sid", a->sid,
+                           "source-to-detector distance (mm) when the header lacks it; with neither "
+                           "distance in the header nor given, SID and SOD are registered as free "
+                           "parameters (SID 500-1500 mm, SOD 300 mm to SID - 50 mm; distanceMode free)");
         command.add_option("--sod", a->sod, "source-to-isocentre distance (mm) when the header lacks it");
         command.add_option("--pixel-spacing", a->pixelSpacing,
                            "detector pixel pitch (mm) when the header lacks it");

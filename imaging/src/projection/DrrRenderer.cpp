@@ -755,7 +755,7 @@ DrrImage renderDrr(const AttenuationVolume& volume, const CArmGeometry& view,
     FrameSetup frame;
     frame.sourceLps = ctFromView.apply(view.sourceLps());
     frame.sourceIjk = d.paddedIjkFromLps(frame.sourceLps);
-    frame.pixel00Lps = ctFromView.apply(view.detectorPointLps({0.0, 0.0}));
+    frame.pixel00Lps = ctFromView.apply(view.detectorPointLps({options.firstColumn, options.firstRow}));
     frame.columnStepLps = ctFromView.applyToDirection(view.columnDirectionLps()) * p.columnSpacingMm;
     frame.rowStepLps = ctFromView.applyToDirection(view.rowDirectionLps()) * p.rowSpacingMm;
 

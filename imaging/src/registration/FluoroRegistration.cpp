@@ -80,6 +80,9 @@ double correlation(const std::vector<float>& a, const std::vector<float>& b,
 struct FixedLevel
 {
     double pixelMm = 0.0;                ///< at the isocentre
+    /// The region's first pixel is the level view's pixel (firstColumn, firstRow): 0, 0 when the
+    /// region is centred on the isocentre, else shifted to its centre (DrrOptions::firstColumn).
+    double firstColumn = 0.0, firstRow = 0.0;
     CArmGeometry view{CArmParameters{}}; ///< the region as a detector of size × size pixels
     LevelImage image;
     std::vector<float> gradientColumn, gradientRow;
@@ -265,7 +268,7 @@ CArmGeometry levelView(const CArmGeometry& start, double pixelMm, int size)
 }
 
 FixedLevel makeFixedLevel(const FluoroFrame& frame, const FrameMasks& masks, const CArmGeometry& start,
-                          double pixelMm, double regionMm)
+                          double pixelMm, double regionMm, const DetectorPixel& centre)
 {
     FixedLevel level;
     const int size = std::max(16, static_cast<int>(std::lround(regionMm / pixelMm)));
@@ -275,7 +278,8 @@ FixedLevel makeFixedLevel(const FluoroFrame& frame, const FrameMasks& masks, con
     const double stepColumns = level.view.parameters().columnSpacingMm / full.columnSpacingMm;
     const double stepRows = level.view.parameters().rowSpacingMm / full.rowSpacingMm;
     const int sub = std::max(1, static_cast<int>(std::ceil(std::max(stepColumns, stepRows))));
-    const DetectorPixel centre = start.centerPixel();
+    level.firstColumn = (centre.column - start.centerPixel().column) / stepColumns;
+    level.firstRow = (centre.row - start.centerPixel().row) / stepRows;
     level.image.size = size;
     level.image.values.assign(static_cast<std::size_t>(size) * size, 0.0f);
     level.image.valid.assign(static_cast<std::size_t>(size) * size, 1);
@@ -364,14 +368,27 @@ public:
     {
         itkExceptionMacro("the pose cost has no derivative");
     }
-    unsigned int GetNumberOfParameters() const override { return 6; }
+    unsigned int GetNumberOfParameters() const override { return parameterCount; }
+    unsigned int parameterCount = 6;
 };
 
 struct Pose
 {
     Vec3 rotationDeg;
     Vec3 translationMm;
+    /// Free distances only: the source-to-detector distance (mm). The source-to-isocentre distance
+    /// is the start's plus translationMm.z (moving the CT along the beam and moving the source the
+    /// other way give the same image), so it needs no parameter of its own.
+    double sidMm = 0.0;
 };
+
+/// `view` with another source-to-detector distance (its detector pixel pitch kept).
+CArmGeometry withSid(const CArmGeometry& view, double sidMm)
+{
+    CArmParameters p = view.parameters();
+    p.sourceToDetectorMm = sidMm;
+    return CArmGeometry(p);
+}
 
 } // namespace
 
@@ -434,12 +451,28 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
         !(options.regionMm > 0.0))
         throw Error(ErrorCode::InvalidArgument,
                     "fluoroscopy registration: give one evaluation budget per level and a positive region");
+    if (options.refineOnly && (options.refineEvaluations < 1 || !(options.refineFinestPixelMm > 0.0)))
+        throw Error(ErrorCode::InvalidArgument,
+                    "fluoroscopy registration: re-registration needs a positive budget and pixel size");
     for (double s : options.levelPixelMm)
         if (!(s > 0.0) || options.regionMm / s > 1024.0)
             throw Error(ErrorCode::InvalidArgument,
                         "fluoroscopy registration: level pixel sizes must be positive "
                         "and give at most 1024 pixels across the region");
 
+    if (options.freeDistances) {
+        const double sid = startView.parameters().sourceToDetectorMm,
+                     sod = startView.parameters().sourceToIsocenterMm;
+        if (!(options.minSidMm > 0.0) || !(options.maxSidMm > options.minSidMm) || !(options.minSodMm > 0.0) ||
+            !(options.minDetectorGapMm >= 0.0) || sid < options.minSidMm || sid > options.maxSidMm ||
+            sod < options.minSodMm || sod > sid - options.minDetectorGapMm)
+            throw Error(ErrorCode::InvalidArgument,
+                        "fluoroscopy registration: with free distances the start's SID and SOD must lie "
+                        "within the bounds (SID " +
+                            std::to_string(options.minSidMm) + "-" + std::to_string(options.maxSidMm) +
+                            " mm, SOD from " + std::to_string(options.minSodMm) + " mm to SID - " +
+                            std::to_string(options.minDetectorGapMm) + " mm)");
+    }
     FluoroRegistrationResult result;
     const Vec3 centreLps = startView.parameters().isocenterLps;
     const FrameMasks masks = findMasks(frame, options);
@@ -454,9 +487,23 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
                                   std::to_string(masks.needle) + " pixels)");
 
     const std::size_t firstLevel = options.refineOnly && options.levelPixelMm.size() > 1 ? 1 : 0;
+    DetectorPixel regionCentre = startView.centerPixel();
+    if (options.regionCentre) {
+        regionCentre = *options.regionCentre;
+        if (!std::isfinite(regionCentre.column) || !std::isfinite(regionCentre.row) ||
+            regionCentre.column < -0.5 || regionCentre.row < -0.5 || regionCentre.column > frame.columns - 0.5 ||
+            regionCentre.row > frame.rows - 0.5)
+            throw Error(ErrorCode::InvalidArgument,
+                        "fluoroscopy registration: the region's centre lies outside the frame");
+    }
     std::vector<FixedLevel> levels;
     for (std::size_t l = 0; l < options.levelPixelMm.size(); ++l)
-        levels.push_back(makeFixedLevel(frame, masks, startView, options.levelPixelMm[l], options.regionMm));
+        levels.push_back(makeFixedLevel(
+            frame, masks, startView,
+            options.refineOnly && l + 1 == options.levelPixelMm.size() && l > 0
+                ? std::max(options.levelPixelMm[l], std::min(options.refineFinestPixelMm, options.levelPixelMm[l - 1]))
+                : options.levelPixelMm[l],
+            options.regionMm, regionCentre));
 
     DrrOptions drrOptions;
     drrOptions.threads = options.threads;
@@ -464,12 +511,38 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
     auto poseTransform = [&](const Pose& p) {
         return viewMotion(startView, centreLps, p.rotationDeg, p.translationMm).compose(startViewFromCt);
     };
+    const bool free = options.freeDistances;
+    const double startSid = startView.parameters().sourceToDetectorMm;
+    const double startSod = startView.parameters().sourceToIsocenterMm;
+    Pose origin; // the start pose
+    origin.sidMm = startSid;
+    // A level's view for a pose: with free distances, the pose's SID (the detector pitch kept).
+    auto viewOf = [&](const CArmGeometry& view, const Pose& p) {
+        return free && p.sidMm != view.parameters().sourceToDetectorMm ? withSid(view, p.sidMm) : view;
+    };
+    // Free distances: the SID and the SOD (the start's plus the depth shift) within their bounds.
+    auto distancesAllowed = [&](const Pose& p) {
+        if (!free)
+            return true;
+        const double sod = startSod + p.translationMm.z;
+        return p.sidMm >= options.minSidMm && p.sidMm <= options.maxSidMm && sod >= options.minSodMm &&
+               sod <= p.sidMm - options.minDetectorGapMm;
+    };
+    // The part of the translation limited by maxTranslationMm: with free distances the depth is the
+    // SOD's, bounded on its own.
+    auto limitedShift = [&](const Pose& p) {
+        return free ? std::hypot(p.translationMm.x, p.translationMm.y) : norm(p.translationMm);
+    };
     result.drrsPerLevel.assign(levels.size(), 0);
     auto similarityAt = [&](const FixedLevel& level, const Pose& p) {
         throwIfCancelled(progress);
         ++evaluations;
         ++result.drrsPerLevel[static_cast<std::size_t>(&level - levels.data())];
-        std::vector<float> moving = movingFromDrr(renderDrr(ct, level.view, poseTransform(p), drrOptions));
+        DrrOptions window = drrOptions;
+        window.firstColumn = level.firstColumn;
+        window.firstRow = level.firstRow;
+        std::vector<float> moving =
+            movingFromDrr(renderDrr(ct, viewOf(level.view, p), poseTransform(p), window));
         return similarityOf(options.metric, level, moving);
     };
     auto rotationSize = [](const Pose& p) { return norm(p.rotationDeg); };
@@ -484,7 +557,7 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
     }
 
     // 2D search on the coarsest level: in-plane shifts and rotations of one DRR rendered with a margin.
-    std::vector<Pose> starts{Pose{}};
+    std::vector<Pose> starts{origin};
     const FixedLevel& coarse = levels[firstLevel];
     if (firstLevel == 0 && (options.searchShiftMm > 0.0 || options.searchRotationDeg > 0.0)) {
         reportProgress(progress, 0.0, "searching in-plane shifts and rotations");
@@ -497,20 +570,46 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
         const CArmGeometry bigView = levelView(startView, coarse.pixelMm, bigSize);
         // One DRR per out-of-plane tilt (a 3 × 3 grid of 0 and ± the tilt about the column and the
         // row axes); the in-plane shifts and rotations are 2D warps of it.
-        std::vector<Vec3> tilts{Vec3{}};
+        std::vector<Vec3> tiltAngles{Vec3{}};
         if (options.searchTiltDeg > 0.0)
             for (int a = -1; a <= 1; ++a)
                 for (int b = -1; b <= 1; ++b)
                     if (a != 0 || b != 0)
-                        tilts.push_back(Vec3{a * options.searchTiltDeg, b * options.searchTiltDeg, 0.0});
+                        tiltAngles.push_back(Vec3{a * options.searchTiltDeg, b * options.searchTiltDeg, 0.0});
+        // With free distances each tilt is rendered at several magnifications (SID over the start's
+        // SOD), which the in-plane warps cannot imitate.
+        std::vector<double> sids{startSid};
+        if (free) {
+            sids.clear();
+            for (double m : options.searchMagnifications) {
+                const double sid = m * startSod;
+                if (sid >= options.minSidMm && sid <= options.maxSidMm &&
+                    sid - startSod >= options.minDetectorGapMm)
+                    sids.push_back(sid);
+            }
+            if (sids.empty())
+                sids.push_back(startSid);
+        }
+        struct Seed
+        {
+            Vec3 tilt;
+            double sid;
+        };
+        std::vector<Seed> tilts;
+        for (double sid : sids)
+            for (const Vec3& t : tiltAngles)
+                tilts.push_back({t, sid});
         std::vector<std::vector<float>> bigs;
-        for (const Vec3& tilt : tilts) {
+        DrrOptions bigWindow = drrOptions;
+        bigWindow.firstColumn = coarse.firstColumn;
+        bigWindow.firstRow = coarse.firstRow;
+        for (const Seed& seed : tilts) {
             throwIfCancelled(progress);
             ++evaluations;
             ++result.drrsPerLevel[firstLevel];
-            bigs.push_back(movingFromDrr(
-                renderDrr(ct, bigView, viewMotion(startView, centreLps, tilt, {}).compose(startViewFromCt),
-                          drrOptions)));
+            bigs.push_back(movingFromDrr(renderDrr(
+                ct, free ? withSid(bigView, seed.sid) : bigView,
+                viewMotion(startView, centreLps, seed.tilt, {}).compose(startViewFromCt), bigWindow)));
         }
         const Vec3 u = startView.columnDirectionLps(), w = startView.rowDirectionLps();
         struct Candidate
@@ -532,11 +631,14 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
             const double half = 0.5 * (size - 1), bigHalf = 0.5 * (bigSize - 1);
             for (int r = 0; r < size; ++r)
                 for (int c = 0; c < size; ++c) {
-                    const double a = (c - half) * coarse.pixelMm, b = (r - half) * coarse.pixelMm;
+                    const double a = (c - half + coarse.firstColumn) * coarse.pixelMm;
+                    const double b = (r - half + coarse.firstRow) * coarse.pixelMm;
                     const double pa = o.first + (ea.first - o.first) * a + (eb.first - o.first) * b;
                     const double pb = o.second + (ea.second - o.second) * a + (eb.second - o.second) * b;
-                    const double x = std::clamp(bigHalf + pa / coarse.pixelMm, 0.0, bigSize - 1.001);
-                    const double y = std::clamp(bigHalf + pb / coarse.pixelMm, 0.0, bigSize - 1.001);
+                    const double x =
+                        std::clamp(bigHalf + pa / coarse.pixelMm - coarse.firstColumn, 0.0, bigSize - 1.001);
+                    const double y =
+                        std::clamp(bigHalf + pb / coarse.pixelMm - coarse.firstRow, 0.0, bigSize - 1.001);
                     const int x0 = static_cast<int>(x), y0 = static_cast<int>(y);
                     const double fx = x - x0, fy = y - y0;
                     const std::size_t i = static_cast<std::size_t>(y0) * bigSize + x0;
@@ -558,14 +660,16 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
                 for (int j = -shiftSteps; j <= shiftSteps; ++j)
                     for (int i = -shiftSteps; i <= shiftSteps; ++i) {
                         Pose p;
-                        p.rotationDeg = {tilts[t].x, tilts[t].y, k * rotationStep};
+                        p.sidMm = tilts[t].sid;
+                        p.rotationDeg = {tilts[t].tilt.x, tilts[t].tilt.y, k * rotationStep};
                         p.translationMm = {i * shiftStep, j * shiftStep, 0.0};
                         candidates.push_back({p, score(p, bigs[t])});
                     }
             }
         auto bigOf = [&](const Pose& p) -> const std::vector<float>& {
             for (std::size_t t = 0; t < tilts.size(); ++t)
-                if (tilts[t].x == p.rotationDeg.x && tilts[t].y == p.rotationDeg.y)
+                if (tilts[t].tilt.x == p.rotationDeg.x && tilts[t].tilt.y == p.rotationDeg.y &&
+                    tilts[t].sid == p.sidMm)
                     return bigs[t];
             return bigs.front();
         };
@@ -577,7 +681,8 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
             bool distinct = true;
             for (const Pose& s : starts)
                 if (norm(s.translationMm - c.pose.translationMm) < 6.0 &&
-                    norm(s.rotationDeg - c.pose.rotationDeg) < 6.0)
+                    norm(s.rotationDeg - c.pose.rotationDeg) < 6.0 &&
+                    std::abs(s.sidMm - c.pose.sidMm) < 0.05 * startSid)
                     distinct = false;
             if (!distinct)
                 continue;
@@ -603,22 +708,32 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
     auto optimise = [&](const FixedLevel& level, const Pose& from, double rotationDelta, double shiftDelta,
                         double depthDelta, int budget, double& similarity, bool restarts) {
         auto cost = PoseCost::New();
-        cost->evaluate = [&](const itk::OptimizerParameters<double>& x) {
+        const unsigned count = free ? 7u : 6u;
+        cost->parameterCount = count;
+        auto poseOf = [&](const itk::OptimizerParameters<double>& x) {
             Pose p;
             p.rotationDeg = {x[0], x[1], x[2]};
             p.translationMm = {x[3], x[4], x[5]};
-            if (norm(p.translationMm) > options.maxTranslationMm || rotationSize(p) > options.maxRotationDeg)
+            p.sidMm = free ? x[6] : startSid;
+            return p;
+        };
+        cost->evaluate = [&](const itk::OptimizerParameters<double>& x) {
+            const Pose p = poseOf(x);
+            if (limitedShift(p) > options.maxTranslationMm || rotationSize(p) > options.maxRotationDeg ||
+                !distancesAllowed(p))
                 return -1.0;
             return similarityAt(level, p);
         };
         auto optimizer = itk::AmoebaOptimizer::New();
         optimizer->SetCostFunction(cost);
-        itk::AmoebaOptimizer::ParametersType initial(6), delta(6);
-        const double values[6] = {from.rotationDeg.x,   from.rotationDeg.y,   from.rotationDeg.z,
-                                  from.translationMm.x, from.translationMm.y, from.translationMm.z};
-        const double deltas[6] = {rotationDelta, rotationDelta, rotationDelta,
-                                  shiftDelta,    shiftDelta,    depthDelta};
-        for (unsigned i = 0; i < 6; ++i)
+        itk::AmoebaOptimizer::ParametersType initial(count), delta(count);
+        // The SID step: about the depth step's change of scale at the isocentre.
+        const double values[7] = {from.rotationDeg.x,   from.rotationDeg.y,   from.rotationDeg.z,
+                                  from.translationMm.x, from.translationMm.y, from.translationMm.z,
+                                  from.sidMm};
+        const double deltas[7] = {rotationDelta, rotationDelta, rotationDelta, shiftDelta,
+                                  shiftDelta,    depthDelta,    depthDelta * startSid / startSod};
+        for (unsigned i = 0; i < count; ++i)
             initial[i] = values[i], delta[i] = deltas[i];
         optimizer->SetInitialPosition(initial);
         optimizer->SetInitialSimplexDelta(delta);
@@ -635,19 +750,15 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
             throw Error(ErrorCode::Internal,
                         std::string("fluoroscopy registration: the optimiser failed: ") + e.GetDescription());
         }
-        const auto& x = optimizer->GetCurrentPosition();
         similarity = -optimizer->GetValue();
-        Pose p;
-        p.rotationDeg = {x[0], x[1], x[2]};
-        p.translationMm = {x[3], x[4], x[5]};
-        return p;
+        return poseOf(optimizer->GetCurrentPosition());
     };
 
-    Pose pose;
+    Pose pose = origin;
     double similarity = -2.0;
     const std::size_t levelCount = levels.size() - firstLevel;
     for (std::size_t l = firstLevel; l < levels.size(); ++l) {
-        const double scale = options.levelPixelMm[l];
+        const double scale = levels[l].pixelMm;
         reportProgress(progress, static_cast<double>(l - firstLevel) / static_cast<double>(levelCount + 1),
                        "registering at " + std::to_string(scale).substr(0, 4) + " mm per pixel");
         // A small movement needs a small simplex and few evaluations.
@@ -655,7 +766,7 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
         const double rotationDelta = reach * std::clamp(2.0 * scale, 1.0, 4.0);
         const double shiftDelta = reach * std::clamp(2.0 * scale, 1.0, 4.0);
         const double depthDelta = 4.0 * shiftDelta;
-        const int budget = options.refineOnly ? std::min(options.evaluationsPerLevel[l], 24)
+        const int budget = options.refineOnly ? std::min(options.evaluationsPerLevel[l], options.refineEvaluations)
                                               : options.evaluationsPerLevel[l];
         const auto levelStarted = std::chrono::steady_clock::now();
         if (l == firstLevel && starts.size() > 1) {
@@ -702,7 +813,7 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
     const FixedLevel& finest = levels.back();
     reportProgress(progress, static_cast<double>(levelCount) / static_cast<double>(levelCount + 1),
                    "checking the result");
-    result.similarityBefore = similarityAt(finest, Pose{});
+    result.similarityBefore = similarityAt(finest, origin);
     result.similarity = similarityAt(finest, pose);
     // The peak is probed on the level before the finest (a 3 mm step spans several of its pixels).
     const FixedLevel& probe = levels.size() > 1 ? levels[levels.size() - 2] : finest;
@@ -721,8 +832,24 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
             ++perturbed;
         }
     result.peakDrop = dropSum / perturbed;
+    result.probeSimilarity = probeSimilarity;
     result.viewFromCt = poseTransform(pose);
-    const ProjectionMatrix start = startView.projectionMatrix();
+    CArmGeometry registeredView = startView;
+    if (free) {
+        // The depth shift becomes the SOD: the CT moved by t along the beam in a view whose source is
+        // at SOD is the CT in place in a view whose source is at SOD + t (the detector SID behind).
+        CArmParameters p = startView.parameters();
+        p.sourceToDetectorMm = pose.sidMm;
+        p.sourceToIsocenterMm = startSod + pose.translationMm.z;
+        registeredView = CArmGeometry(p);
+        RigidTransform back;
+        back.translationMm = startView.detectorDirectionLps() * -pose.translationMm.z;
+        result.viewFromCt = back.compose(result.viewFromCt);
+    }
+    result.distancesFree = free;
+    result.sourceToDetectorMm = registeredView.parameters().sourceToDetectorMm;
+    result.sourceToIsocenterMm = registeredView.parameters().sourceToIsocenterMm;
+    const ProjectionMatrix start = registeredView.projectionMatrix();
     for (int r = 0; r < 3; ++r) {
         for (int c = 0; c < 3; ++c)
             result.projection(r, c) = start(r, 0) * result.viewFromCt.rotation(0, c) +
@@ -732,7 +859,7 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
                                   start(r, 1) * result.viewFromCt.translationMm.y +
                                   start(r, 2) * result.viewFromCt.translationMm.z + start(r, 3);
     }
-    result.translationMm = norm(pose.translationMm);
+    result.translationMm = limitedShift(pose);
     result.rotationDeg = viewMotion(startView, centreLps, pose.rotationDeg, {}).rotationAngleDeg();
     std::size_t used = 0;
     for (auto v : finest.use)
@@ -773,6 +900,9 @@ FluoroRegistrationResult registerFluoroscopy(const AttenuationVolume& ct, const 
                 << result.coarseSimilarity - result.runnerUpSimilarity << " on the coarsest level";
         why << "; correction " << result.translationMm << " mm and " << result.rotationDeg << " degrees";
     }
+    if (free)
+        why << "; distances registered (the header gave none): SID " << result.sourceToDetectorMm
+            << " mm, SOD " << result.sourceToIsocenterMm << " mm";
     result.reason = why.str();
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     reportProgress(progress, 1.0, "registration finished");

@@ -299,3 +299,68 @@ TEST(FluoroRegistration, ReregistersAfterASmallMovementOnTheFinerLevelsOnly)
     ASSERT_EQ(r.drrsPerLevel.size(), 3u);
     EXPECT_EQ(r.drrsPerLevel[0], 0);
 }
+
+TEST(FluoroRegistration, TheRegionCentredOnALandmarkHoldsItAndRegisters)
+{
+    // The same 40 mm displacement: the start refined by the clicked target, and the comparison
+    // region centred on the click (40 mm from the image centre along the columns), where the
+    // target's vertebra lies in the frame.
+    const CArmGeometry pa = view(180.0, 0.0);
+    const RigidTransform truth = viewMotion(pa, scene().targetLps, {0.0, 0.0, 3.0}, {40.0, 0.0, 0.0});
+    const FluoroFrame frame = np::phantom::simulateFluoroscopy(scene().source, pa, truth, simulation(8));
+    const FluoroLandmark target{{255.5 + 40.0 / pitchAtDepthMm(750.0), 255.5}, scene().targetLps};
+    FluoroRegistrationOptions options;
+    options.regionCentre = target.pixel;
+    const FluoroRegistrationResult r =
+        registerFluoroscopy(scene().ct, frame, pa, options, landmarkStart(pa, {target}));
+    EXPECT_TRUE(r.registered) << r.reason;
+    EXPECT_LE(meanProjectionDistanceMm(pa, truth, r.viewFromCt, targetRegion()), 1.0);
+    // A centre outside the frame is bad input.
+    options.regionCentre = DetectorPixel{-3.0, 100.0};
+    EXPECT_THROW(registerFluoroscopy(scene().ct, frame, pa, options), np::Error);
+}
+
+TEST(FluoroRegistration, FreeDistancesRecoverThePoseAndTheMagnification)
+{
+    // The frame made by a C-arm with SID 1100 mm and SOD 800 mm (magnification 1.375); the header
+    // gives no distances, so the registration starts from SID 1000 and SOD 700 (1.43) and registers
+    // them as free parameters. The error is measured in the true view: the distance of each point
+    // of the target region from the true view's ray through the pixel where the result projects it.
+    CArmParameters p;
+    p.primaryDeg = 180.0;
+    p.isocenterLps = scene().targetLps;
+    p.patientPosition = "HFP";
+    p.sourceToDetectorMm = 1100.0;
+    p.sourceToIsocenterMm = 800.0;
+    const CArmGeometry trueView(p);
+    p.sourceToDetectorMm = 1000.0;
+    p.sourceToIsocenterMm = 700.0;
+    const CArmGeometry startView(p);
+    const RigidTransform truth =
+        RigidTransform::fromAnglesDeg({1.5, -2.0, 2.0}, {4.0, -3.0, 2.0}, scene().targetLps);
+    const FluoroFrame frame = np::phantom::simulateFluoroscopy(scene().source, trueView, truth, simulation(12));
+    FluoroRegistrationOptions options;
+    options.freeDistances = true;
+    const FluoroRegistrationResult r = registerFluoroscopy(scene().ct, frame, startView, options);
+    EXPECT_TRUE(r.registered) << r.reason;
+    EXPECT_TRUE(r.distancesFree);
+    EXPECT_NE(r.reason.find("distances registered"), std::string::npos) << r.reason;
+    double sum = 0.0;
+    for (const Vec3& point : targetRegion()) {
+        const RayLps ray = trueView.ray(r.projection.project(point));
+        const Vec3 t = truth.apply(point) - ray.originLps;
+        sum += norm(t - ray.directionLps * dot(t, ray.directionLps));
+    }
+    EXPECT_LE(sum / static_cast<double>(targetRegion().size()), 2.0);
+    // The magnification (SID / SOD) is what one view measures well; each distance is bounded.
+    EXPECT_NEAR(r.sourceToDetectorMm / r.sourceToIsocenterMm, 1100.0 / 800.0, 0.04 * 1100.0 / 800.0)
+        << "SID " << r.sourceToDetectorMm << " SOD " << r.sourceToIsocenterMm;
+    EXPECT_GE(r.sourceToDetectorMm, 500.0);
+    EXPECT_LE(r.sourceToDetectorMm, 1500.0);
+    EXPECT_GE(r.sourceToIsocenterMm, 300.0);
+    EXPECT_LE(r.sourceToIsocenterMm, r.sourceToDetectorMm - 50.0);
+    // A start outside the bounds is bad input.
+    p.sourceToDetectorMm = 1600.0;
+    p.sourceToIsocenterMm = 800.0;
+    EXPECT_THROW(registerFluoroscopy(scene().ct, frame, CArmGeometry(p), options), np::Error);
+}

@@ -442,3 +442,46 @@ TEST(DrrRenderer, DisplayShowsDenseMatterDark)
     EXPECT_LT(bright[0], bright[1]);
     EXPECT_LT(bright[1], bright[2]);
 }
+
+TEST(DrrRenderer, AWindowOfTheDetectorPlaneGivesThePixelsOfALargerDetector)
+{
+    // Windows of 16 × 12 pixels whose first pixel is the view's pixel (20, 30) or (−8, 26) (reaching
+    // past the 64 × 64 detector's edges) must equal those pixels of one 96 × 96 detector with the same
+    // centre and pitch (its pixel = the 64-pixel view's pixel + 16).
+    CArmParameters p;
+    p.primaryDeg = 20.0;
+    p.secondaryDeg = -10.0;
+    p.isocenterLps = scene().centerLps;
+    p.columns = 64;
+    p.rows = 64;
+    p.columnSpacingMm = 1.2;
+    p.rowSpacingMm = 1.3;
+    const CArmGeometry view(p);
+    CArmParameters large = p;
+    large.columns = 96;
+    large.rows = 96;
+    DrrOptions options;
+    options.allowSimd = false;
+    const DrrImage full = renderDrr(attenuation(), CArmGeometry(large), options);
+    CArmParameters windowParameters = p;
+    windowParameters.columns = 16;
+    windowParameters.rows = 12;
+    // The window's own view is centred like the others: the rendered pixel (0, 0) is the window
+    // view's pixel (firstColumn, firstRow), i.e. the 64-pixel view's (first − (31.5 − 7.5), ...).
+    const CArmGeometry windowView(windowParameters);
+    double largest = 0.0;
+    for (const auto& first : {std::pair<int, int>{20, 30}, std::pair<int, int>{-8, 26}}) {
+        options.firstColumn = first.first - (31.5 - 7.5);
+        options.firstRow = first.second - (31.5 - 5.5);
+        const DrrImage window = renderDrr(attenuation(), windowView, options);
+        for (int r = 0; r < windowParameters.rows; ++r)
+            for (int c = 0; c < windowParameters.columns; ++c) {
+                const float expected = full.at(first.first + c + 16, first.second + r + 16);
+                largest = std::max(largest, static_cast<double>(expected));
+                EXPECT_NEAR(window.at(c, r), expected, 1e-3 + 1e-5 * expected)
+                    << "window at (" << first.first << ", " << first.second << "), pixel (" << c << ", " << r
+                    << ")";
+            }
+    }
+    EXPECT_GT(largest, 1.0); // the windows see the shapes
+}

@@ -73,6 +73,11 @@ struct DrrOptions
 {
     int threads = 0;       ///< 0: one per hardware thread (at most 16)
     bool allowSimd = true; ///< false: the portable scalar path (same sums, for tests)
+    /// The rendered image's pixel (0, 0) is the view's pixel (firstColumn, firstRow): a window of
+    /// the view's detector plane (it may reach past the detector's edges), e.g. a region of interest
+    /// that is not centred on the isocentre. 0, 0: the view's own detector.
+    double firstColumn = 0.0;
+    double firstRow = 0.0;
 };
 
 /// Water-equivalent path length image, row-major (index = column + columns × row), in mm.

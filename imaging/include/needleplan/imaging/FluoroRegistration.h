@@ -21,6 +21,7 @@
 #include "needleplan/imaging/CArmGeometry.h"
 #include "needleplan/imaging/RigidTransform.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,10 @@ struct FluoroRegistrationOptions
 {
     FluoroMetric metric = FluoroMetric::GradientCorrelation;
     double regionMm = 100.0; ///< side of the square region around the target, mm at the isocentre
+    /// Centre of that region in the frame (zero-based pixel): unset, the image centre (where the
+    /// start puts the target); registerFluoroscopy's callers set it to a landmark's pixel (the
+    /// middle of two) so that the region holds what the user marked.
+    std::optional<DetectorPixel> regionCentre;
     /// Pixel size at the isocentre of each level, coarse to fine (mm).
     std::vector<double> levelPixelMm{2.0, 1.0, 0.6};
     std::vector<int> evaluationsPerLevel{120, 80, 45}; ///< most simplex iterations per level
@@ -74,8 +79,12 @@ struct FluoroRegistrationOptions
     /// between two distinct poses is ambiguous: not registered).
     double minMargin = 0.02;
     /// Re-registration after a small movement: skip the search and the coarsest level, with a smaller
-    /// simplex and at most 24 iterations per level.
+    /// simplex, at most refineEvaluations iterations per level and the finest level's pixels no
+    /// smaller than refineFinestPixelMm (a small correction needs no finer sampling to stay well
+    /// under a millimetre, and the finest level's DRRs cost the most).
     bool refineOnly = false;
+    int refineEvaluations = 18;
+    double refineFinestPixelMm = 0.75;
     bool maskCollimator = true;
     bool maskText = true;
     bool maskNeedle = true;
@@ -91,6 +100,15 @@ struct FluoroRegistrationOptions
     double maxTranslationMm = 45.0;
     double maxRotationDeg = 20.0;
     int threads = 0; ///< DRR threads, 0: one per hardware thread
+    /// Free distances, for a frame whose header gives no SID and SOD (geometry without distances):
+    /// the source-to-detector and source-to-isocentre distances are registered too, within these
+    /// bounds; the start view's values are only the start (the detector pixel pitch must be right).
+    /// The coarse search then also tries these magnifications (SID over the start's SOD).
+    bool freeDistances = false;
+    double minSidMm = 500.0, maxSidMm = 1500.0;
+    double minSodMm = 300.0;
+    double minDetectorGapMm = 50.0; ///< the SOD stays at least this much below the SID
+    std::vector<double> searchMagnifications{1.15, 1.25, 1.35, 1.45, 1.6, 1.8};
 };
 
 /// What the registration found and whether it can be trusted.
@@ -98,11 +116,18 @@ struct FluoroRegistrationResult
 {
     bool registered = false;
     std::string reason;            ///< one sentence: why it is trusted or not
-    RigidTransform viewFromCt;     ///< CT LPS → the start view's frame (with the isocentre at the target)
-    ProjectionMatrix projection;   ///< CT LPS → frame pixel: the start view's matrix times viewFromCt
+    /// CT LPS → the registered view's frame: the start view (its angles, the isocentre at the
+    /// target) with the distances below
+    RigidTransform viewFromCt;
+    ProjectionMatrix projection;   ///< CT LPS → frame pixel: the registered view's matrix times viewFromCt
+    /// "given": the start view's distances were used as they are; free: they were registered.
+    bool distancesFree = false;
+    double sourceToDetectorMm = 0.0;  ///< of the registered view (the start's when given)
+    double sourceToIsocenterMm = 0.0; ///< of the registered view (the start's when given)
     double similarity = 0.0;       ///< final similarity (1 = perfect)
     double similarityBefore = 0.0; ///< at the start pose, finest level
     double peakDrop = 0.0;         ///< mean relative drop at the perturbed poses
+    double probeSimilarity = 0.0;  ///< the final pose's similarity on the level the peak is probed on
     double coarseSimilarity = 0.0; ///< the winner's similarity on the first level optimised
     /// The best similarity on that level of a start that ended at a distinct pose (−1: none did).
     double runnerUpSimilarity = -1.0;
