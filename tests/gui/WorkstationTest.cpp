@@ -427,6 +427,60 @@ TEST_F(Workstation, AutosaveIsOfferedForRecoveryAfterACrash)
     crashed->close();
 }
 
+TEST_F(Workstation, TheRecoveryCopysStructuresGoAfterASaveOrANormalCloseAndStayWhileEditsAreUnsaved)
+{
+    test::TempDir folder("np-gui-autosave-seg");
+    const auto path = folder.path() / "box.nrrd";
+    imaging::writeVolumeNrrd(smallVolume(), path.string());
+    ASSERT_TRUE(openAndWait(*m_window, QString::fromStdString(path.string())));
+    // Structures on the image's grid (a bone box), as if read with it.
+    auto labels = std::make_shared<imaging::LabelMap>(m_window->imageModel().volume()->geometry());
+    labels->segments() = {{"vertebra_L4", 1, {0.9, 0.9, 0.8}}};
+    for (std::int64_t k = 3; k < 9; ++k)
+        for (std::int64_t j = 5; j < 15; ++j)
+            for (std::int64_t i = 6; i < 18; ++i)
+                labels->at(i, j, k) = 1;
+    emit m_window->imageModel().labelsLoaded(labels);
+    ASSERT_TRUE(test::waitUntil([&] { return m_window->structuresModel().labels() != nullptr; }, 20000));
+    const QString recoveryStructures = MainWindow::autosaveSegmentationPath();
+    EXPECT_TRUE(recoveryStructures.endsWith("/autosave.seg.nrrd")) << recoveryStructures.toStdString();
+    QFile::remove(recoveryStructures);
+
+    // An unsaved edit: the recovery copy holds the plan and its structures.
+    const Vec3 targetLps = m_window->viewStateModel().cursorLps();
+    m_window->addTarget("L4 medial branch left", targetLps);
+    m_window->autosave();
+    ASSERT_TRUE(QFile::exists(MainWindow::autosavePath()));
+    ASSERT_TRUE(QFile::exists(recoveryStructures));
+    // A save that fails leaves the edits unsaved: the copy stays.
+    QString error;
+    EXPECT_FALSE(m_window->savePlanFile(
+        QString::fromStdString((folder.path() / "missing-folder" / "case.needleplan.json").string()), &error));
+    EXPECT_FALSE(m_window->undoStack().isClean());
+    EXPECT_TRUE(QFile::exists(MainWindow::autosavePath()));
+    EXPECT_TRUE(QFile::exists(recoveryStructures));
+    // A successful save: the plan and its structures are on disk, the copy goes.
+    const auto planPath = folder.path() / "case.needleplan.json";
+    ASSERT_TRUE(m_window->savePlanFile(QString::fromStdString(planPath.string()), &error)) << error.toStdString();
+    EXPECT_TRUE(std::filesystem::exists(folder.path() / "case.seg.nrrd"));
+    EXPECT_FALSE(QFile::exists(MainWindow::autosavePath()));
+    EXPECT_FALSE(QFile::exists(recoveryStructures));
+
+    // Another edit, copied again, then a normal close with nothing left unsaved.
+    m_window->addTarget("L5 medial branch left", targetLps + Vec3{0.0, 0.0, 5.0});
+    m_window->autosave();
+    ASSERT_TRUE(QFile::exists(recoveryStructures));
+    ASSERT_TRUE(m_window->savePlanFile(QString::fromStdString(planPath.string()), &error)) << error.toStdString();
+    m_window->addTarget("L3 medial branch left", targetLps + Vec3{0.0, 0.0, -5.0});
+    m_window->autosave();
+    ASSERT_TRUE(QFile::exists(recoveryStructures));
+    m_window->undoStack().setClean(); // as after the unsaved-plan question's Discard
+    m_window->close();
+    EXPECT_FALSE(QFile::exists(MainWindow::autosavePath()));
+    EXPECT_FALSE(QFile::exists(recoveryStructures));
+    m_window.reset();
+}
+
 } // namespace
 } // namespace np::gui
 

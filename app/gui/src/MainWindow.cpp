@@ -251,7 +251,9 @@ bool MainWindow::savePlanFile(const QString& path, QString* error)
 {
     if (!m_plan->savePlanFile(path, error))
         return false;
+    // The plan and its structures are on disk: the crash-recovery copy holds nothing more.
     QFile::remove(autosavePath());
+    QFile::remove(autosaveSegmentationPath());
     return true;
 }
 
@@ -315,7 +317,9 @@ void MainWindow::closeEvent(QCloseEvent* event)
         return;
     }
     m_task->cancel();
+    // Saved, unchanged or discarded by the user's answer: no recovery copy is wanted.
     QFile::remove(autosavePath());
+    QFile::remove(autosaveSegmentationPath());
     event->accept();
 }
 
@@ -341,6 +345,11 @@ void MainWindow::dropEvent(QDropEvent* event)
 QString MainWindow::autosavePath()
 {
     return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/autosave.needleplan.json";
+}
+
+QString MainWindow::autosaveSegmentationPath()
+{
+    return PlanModel::segmentationFileFor(autosavePath());
 }
 
 void MainWindow::autosave()
@@ -371,6 +380,7 @@ void MainWindow::offerRecovery()
             openPlanFile(recovered);
         } else {
             QFile::remove(path);
+            QFile::remove(autosaveSegmentationPath());
         }
     });
     box->open();

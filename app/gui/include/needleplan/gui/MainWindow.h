@@ -103,8 +103,11 @@ public:
     void openPlanFile(const QString& path);
     /// Where the crash-recovery copy of the plan is written.
     static QString autosavePath();
+    /// Where the crash-recovery copy's structures are written (autosave.seg.nrrd beside it).
+    static QString autosaveSegmentationPath();
     /// Writes the crash-recovery copy now when the plan has unsaved changes (a timer does this
-    /// every 30 s); a normal close removes it, so the next start offers it only after a crash.
+    /// every 30 s); a normal close or a successful save removes it with its structures, so the
+    /// next start offers it only after a crash.
     void autosave();
 
     /// Writes the whole window as PNG (temporary file, then rename); false with a message.
