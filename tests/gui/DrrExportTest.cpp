@@ -15,6 +15,7 @@
 
 #include <QAbstractButton>
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QImage>
@@ -131,21 +132,29 @@ TEST_F(DrrExport, XaAndPngLoadBackWithTheGeometryOfTheView)
     NP_SKIP_UNLESS_DCIODVFY_RAN(check);
     EXPECT_EQ(check.errorCount, 0) << check.errors;
 
-    // PNG of the same view: the same display image as the XA's frame.
+    // PNG of the same view: the same display image as the XA's frame wherever the plan (drawn in
+    // colour) does not cover it.
     const QString png = m_dir.filePath("drr.png");
     ASSERT_TRUE(exportAndWait(png, {}, &message)) << message.toStdString();
     const QImage picture(png);
     ASSERT_EQ(picture.width(), 512);
     ASSERT_EQ(picture.height(), 512);
-    int differing = 0, dark = 0, bright = 0;
+    int differing = 0, dark = 0, bright = 0, coloured = 0;
     for (int r = 0; r < 512; ++r)
         for (int c = 0; c < 512; ++c) {
-            const int grey = qGray(picture.pixel(c, r));
+            const QRgb rgb = picture.pixel(c, r);
+            if (qRed(rgb) != qGreen(rgb) || qGreen(rgb) != qBlue(rgb)) {
+                ++coloured;
+                continue;
+            }
+            const int grey = qGray(rgb);
             differing += std::abs(grey - int(std::lround(image.frame(0)[r * 512 + c]))) > 0;
             dark += grey < 64;
             bright += grey > 192;
         }
     EXPECT_EQ(differing, 0);
+    EXPECT_GT(coloured, 20) << "no plan drawn on the PNG";
+    EXPECT_LT(coloured, 512 * 512 / 50) << "the plan covers the DRR";
     EXPECT_GT(dark, 1000) << "no dense matter in the exported DRR";
     EXPECT_GT(bright, 1000) << "no air in the exported DRR";
     EXPECT_EQ(QDir(m_dir.path()).entryList(QDir::Files).size(), 2) << "left-over temporary files";
@@ -209,6 +218,86 @@ TEST_F(DrrExport, SweepIsOneMultiFrameXaAndACancelledSweepWritesNothing)
     EXPECT_FALSE(QFile::exists(cancelled));
     EXPECT_EQ(QDir(m_dir.path()).entryList(QDir::Files), QStringList{"sweep.dcm"}) << "left-over files";
     EXPECT_FALSE(cancel->isVisible());
+}
+
+TEST_F(DrrExport, PngHasThePlanWhereAHandProjectionPutsIt)
+{
+    m_panel->findChild<QDoubleSpinBox*>("carmPrimary")->setValue(20.0);
+    m_panel->findChild<QDoubleSpinBox*>("carmSecondary")->setValue(-6.0);
+    const QString png = m_dir.filePath("plan.png");
+    QString message;
+    ASSERT_TRUE(exportAndWait(png, {}, &message)) << message.toStdString();
+    const QImage picture(png);
+    ASSERT_EQ(picture.width(), 512);
+    test::HandPinhole hand;
+    hand.primaryDeg = 20.0;
+    hand.secondaryDeg = -6.0;
+    hand.isocenterLps = scene().targetLps;
+    const auto pixelAt = [&](const Vec3& pointLps) {
+        const auto [column, row] = hand.pixel(pointLps);
+        return picture.pixel(static_cast<int>(std::lround(column)), static_cast<int>(std::lround(row)));
+    };
+    // The target (the isocentre: the centre pixel) in red, the skin entry in green, the needle
+    // halfway between them in yellow.
+    const QRgb target = pixelAt(scene().targetLps);
+    EXPECT_EQ(target, qRgb(255, 70, 70)) << std::hex << target;
+    const QRgb entry = pixelAt(scene().entryLps);
+    EXPECT_EQ(entry, qRgb(90, 255, 120)) << std::hex << entry;
+    // The needle, a line about two pixels wide, covers a pixel next to the midpoint's.
+    const auto [midColumn, midRow] = hand.pixel(0.5 * (scene().entryLps + scene().targetLps));
+    int needlePixels = 0;
+    for (int dr = -1; dr <= 1; ++dr)
+        for (int dc = -1; dc <= 1; ++dc)
+            needlePixels += picture.pixel(static_cast<int>(std::lround(midColumn)) + dc,
+                                          static_cast<int>(std::lround(midRow)) + dr) == qRgb(255, 220, 60);
+    EXPECT_GE(needlePixels, 2);
+    // Far from the plan (60 mm to the patient's right of the target at the isocentre): grey.
+    const QRgb far = pixelAt(scene().targetLps + Vec3{-60.0, 0.0, 0.0});
+    EXPECT_TRUE(qRed(far) == qGreen(far) && qGreen(far) == qBlue(far)) << std::hex << far;
+}
+
+TEST_F(DrrExport, EnhancedXaSweepFromTheDialogLoadsBackFrameByFrame)
+{
+    // The dialog's format list offers Enhanced XA, and its settings carry it.
+    DrrExportDialog dialog(0.0);
+    auto* format = dialog.findChild<QComboBox*>("drrExportFormat");
+    ASSERT_NE(format, nullptr);
+    ASSERT_EQ(format->count(), 3);
+    format->setCurrentIndex(1);
+    EXPECT_TRUE(dialog.dicom());
+    EXPECT_EQ(dialog.settings().dicomKind, imaging::XaDicomKind::EnhancedXa);
+    format->setCurrentIndex(2);
+    EXPECT_FALSE(dialog.dicom());
+
+    m_panel->findChild<QDoubleSpinBox*>("carmSecondary")->setValue(10.0);
+    DrrExportSettings sweep;
+    sweep.sweep = true;
+    sweep.detectorPixels = 128;
+    sweep.sweepFromDeg = -20.0;
+    sweep.sweepToDeg = 40.0;
+    sweep.sweepFrames = 4;
+    sweep.dicomKind = imaging::XaDicomKind::EnhancedXa;
+    const QString path = m_dir.filePath("enhanced.dcm");
+    QString message;
+    ASSERT_TRUE(exportAndWait(path, sweep, &message)) << message.toStdString();
+    const imaging::ProjectionImage image = imaging::loadProjectionImage(path.toStdString());
+    EXPECT_TRUE(image.enhanced);
+    EXPECT_EQ(image.sopClassUid, "1.2.840.10008.5.1.4.1.1.12.1.1");
+    ASSERT_EQ(image.frameCount, 4);
+    EXPECT_EQ(image.geometry.confidence, imaging::GeometryConfidence::Full);
+    EXPECT_EQ(image.geometry.patientPosition, "HFP");
+    for (int f = 0; f < 4; ++f) {
+        test::HandPinhole hand;
+        hand.primaryDeg = -20.0 + 20.0 * f;
+        hand.secondaryDeg = 10.0;
+        hand.size = 128;
+        hand.pitchMm = 300.0 / 128;
+        hand.isocenterLps = scene().targetLps;
+        EXPECT_LT(worstPixelError(image, f, hand), 0.1) << "frame " << f;
+    }
+    const test::DciodvfyResult check = test::runDciodvfy(path.toStdString());
+    NP_SKIP_UNLESS_DCIODVFY_RAN(check);
+    EXPECT_EQ(check.errorCount, 0) << check.errors;
 }
 
 } // namespace

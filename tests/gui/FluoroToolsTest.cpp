@@ -29,7 +29,9 @@
 #include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <gtest/gtest.h>
 #include <random>
 
@@ -91,6 +93,34 @@ double lineGap(const Vec3& a0, const Vec3& a1, const Vec3& b0, const Vec3& b1)
     const Vec3 d = a1 - a0, e = b1 - b0, w = b0 - a0;
     const Vec3 n{d.y * e.z - d.z * e.y, d.z * e.x - d.x * e.z, d.x * e.y - d.y * e.x};
     return std::fabs(w.x * n.x + w.y * n.y + w.z * n.z) / std::sqrt(n.x * n.x + n.y * n.y + n.z * n.z);
+}
+
+/// Asks the DRR beside for its image and waits until the background render of `frame` is shown.
+bool waitForDrrBeside(FluoroDrrBesideModel& model, int frame)
+{
+    return test::waitUntil(
+        [&] {
+            model.image();
+            return !model.rendering() && model.renderedFrame() == frame && !model.image().isNull();
+        },
+        60000);
+}
+
+/// Centre of the pixels of `image` that satisfy `pick` (NaN when none), and how many there are.
+std::pair<QPointF, int> centroidOf(const QImage& image, const std::function<bool(QRgb)>& pick)
+{
+    double x = 0.0, y = 0.0;
+    int count = 0;
+    for (int r = 0; r < image.height(); ++r)
+        for (int c = 0; c < image.width(); ++c)
+            if (pick(image.pixel(c, r))) {
+                x += c + 0.5;
+                y += r + 0.5;
+                ++count;
+            }
+    if (count == 0)
+        return {QPointF(std::nan(""), std::nan("")), 0};
+    return {QPointF(x / count, y / count), count};
 }
 
 class FluoroTools : public ::testing::Test
@@ -263,7 +293,9 @@ TEST_F(FluoroTools, DrrBesideACineFollowsTheFrameAtItsHeaderAngles)
             EXPECT_LT(std::hypot(got.column - expected.first, got.row - expected.second), 0.1)
                 << "frame " << frame;
         }
-        // The DRR shown is the frame's own image (made from the same CT at the same angles).
+        // The DRR shown is the frame's own image (made from the same CT at the same angles),
+        // rendered in the background.
+        ASSERT_TRUE(waitForDrrBeside(panel.drrBeside(), frame));
         const QImage drr = panel.drrBeside().image();
         ASSERT_EQ(drr.width(), 128);
         EXPECT_EQ(panel.drrBeside().renderedFrame(), frame);
@@ -274,6 +306,119 @@ TEST_F(FluoroTools, DrrBesideACineFollowsTheFrameAtItsHeaderAngles)
             << panel.drrBeside().caption().toStdString();
     }
     EXPECT_TRUE(panel.drrBeside().caption().contains("not registered"));
+}
+
+TEST_F(FluoroTools, DrrBesideDrawsThePlanWhereAHandProjectionPutsIt)
+{
+    // A fluoroscopy image with full geometry (the CT's own DRR at LAO 25, CRA 8, 256² of 300 mm)
+    // beside the phantom CT with the planned L4 path.
+    const imaging::CArmGeometry start = makeView(25.0, 8.0, 256, 300.0 / 256, 300.0 / 256);
+    const QString xa = m_dir.filePath("view.dcm");
+    exportDrr(xa.toStdString(), scene().attenuation, {start}, {});
+    FluoroPanel panel(
+        std::make_shared<imaging::ProjectionImage>(imaging::loadProjectionImage(xa.toStdString())));
+    panel.resize(1100, 600);
+    panel.show();
+    panel.model().setPlan({{scene().entryLps, scene().targetLps, 0.45}}, 0, {scene().targetLps});
+    BackgroundTask task;
+    panel.drrBeside().setCt(scene().ct, &task, [] { return scene().targetLps; });
+    panel.findChild<QCheckBox*>("fluoroDrrBeside")->click();
+    ASSERT_TRUE(test::waitUntil([&] { return panel.drrBeside().ready(); }, 60000));
+    ASSERT_TRUE(waitForDrrBeside(panel.drrBeside(), 0));
+    auto* view = panel.findChild<QWidget*>("fluoroDrrBesideView");
+    ASSERT_TRUE(view && view->isVisible());
+    const QImage drr = panel.drrBeside().image();
+    ASSERT_EQ(drr.width(), 256);
+    // Where the hand pinhole puts the target and the entry on the DRR, then on the widget: the DRR
+    // is fitted into the view and centred, pixel (c, r) covering [c, c + 1) × [r, r + 1) scaled.
+    test::HandPinhole hand;
+    hand.primaryDeg = 25.0;
+    hand.secondaryDeg = 8.0;
+    hand.size = 256;
+    hand.pitchMm = 300.0 / 256;
+    hand.isocenterLps = scene().targetLps;
+    const QImage shown = view->grab().toImage();
+    const double scale = std::min(shown.width() / 256.0, shown.height() / 256.0);
+    const QPointF topLeft(0.5 * (shown.width() - 256 * scale), 0.5 * (shown.height() - 256 * scale));
+    const auto onWidget = [&](const Vec3& pointLps) {
+        const auto [column, row] = hand.pixel(pointLps);
+        return topLeft + QPointF((column + 0.5) * scale, (row + 0.5) * scale);
+    };
+    // The target ring (red) and the entry ring (green) are centred on the hand projections.
+    const auto [target, targetPixels] = centroidOf(shown, [](QRgb c) { return c == qRgb(255, 70, 70); });
+    ASSERT_GT(targetPixels, 10) << "no target drawn";
+    const QPointF expectedTarget = onWidget(scene().targetLps);
+    EXPECT_LT(std::hypot(target.x() - expectedTarget.x(), target.y() - expectedTarget.y()), 1.0)
+        << target.x() << "," << target.y() << " expected " << expectedTarget.x() << "," << expectedTarget.y();
+    const auto [entry, entryPixels] = centroidOf(shown, [](QRgb c) { return c == qRgb(90, 255, 120); });
+    ASSERT_GT(entryPixels, 10) << "no entry drawn";
+    const QPointF expectedEntry = onWidget(scene().entryLps);
+    EXPECT_LT(std::hypot(entry.x() - expectedEntry.x(), entry.y() - expectedEntry.y()), 1.0)
+        << entry.x() << "," << entry.y() << " expected " << expectedEntry.x() << "," << expectedEntry.y();
+    // Every needle pixel (yellow) lies within its half-width plus half a depth tick (4 px) and a
+    // pixel of the segment between the hand-projected entry and target, and the needle is there.
+    const QPointF a = expectedEntry, b = expectedTarget;
+    const QPointF d = b - a;
+    const double length = std::hypot(d.x(), d.y());
+    int needlePixels = 0, strays = 0;
+    for (int r = 0; r < shown.height(); ++r)
+        for (int c = 0; c < shown.width(); ++c) {
+            if (shown.pixel(c, r) != qRgb(255, 220, 60))
+                continue;
+            ++needlePixels;
+            const QPointF p(c + 0.5, r + 0.5);
+            const double t =
+                std::clamp(((p - a).x() * d.x() + (p - a).y() * d.y()) / (length * length), 0.0, 1.0);
+            const QPointF q = a + t * d;
+            strays += std::hypot(p.x() - q.x(), p.y() - q.y()) > 4.0 + 2.0 + 1.0;
+        }
+    // A one-pixel line covers at least 0.7 of its length in pixels (one per step along its longer axis).
+    EXPECT_GT(needlePixels, 0.7 * length) << "the needle is not drawn along its length";
+    EXPECT_EQ(strays, 0);
+    // Hiding the plan hides it beside too.
+    panel.model().setOverlayVisible(false);
+    ASSERT_TRUE(waitForDrrBeside(panel.drrBeside(), 0));
+    const QImage hidden = view->grab().toImage();
+    EXPECT_EQ(centroidOf(hidden, [](QRgb c) { return c == qRgb(255, 70, 70); }).second, 0);
+}
+
+TEST_F(FluoroTools, DrrBesideRendersInTheBackgroundAndDropsAResultForAFrameNoLongerShown)
+{
+    // A three-frame cine at LAO 10, 50, 90.
+    const imaging::CArmGeometry start = makeView(10.0, 0.0, 256, 300.0 / 256, 300.0 / 256);
+    const QString xa = m_dir.filePath("cine.dcm");
+    exportDrr(xa.toStdString(), scene().attenuation, sweepViews(start, 10.0, 90.0, 3), {});
+    FluoroPanel panel(
+        std::make_shared<imaging::ProjectionImage>(imaging::loadProjectionImage(xa.toStdString())));
+    panel.resize(1000, 600);
+    panel.show();
+    BackgroundTask task;
+    panel.drrBeside().setCt(scene().ct, &task, [] { return scene().targetLps; });
+    panel.findChild<QCheckBox*>("fluoroDrrBeside")->click();
+    ASSERT_TRUE(test::waitUntil([&] { return panel.drrBeside().ready(); }, 60000));
+    const auto image = panel.model().image();
+    FluoroDrrBesideModel& beside = panel.drrBeside();
+    std::vector<int> shownFrames;
+    QObject listener;
+    QObject::connect(&beside, &FluoroDrrBesideModel::changed, &listener, [&] {
+        if (shownFrames.empty() || shownFrames.back() != beside.renderedFrame())
+            shownFrames.push_back(beside.renderedFrame());
+    });
+    // On frame 1, asking for the image starts a render (or one is running) and returns at once.
+    panel.findChild<QAbstractButton*>("fluoroStepForward")->click();
+    beside.image();
+    EXPECT_TRUE(beside.rendering());
+    // The frame changes before that render can report (its result reaches the GUI thread only
+    // through the event loop, which has not run since): it is dropped, never shown.
+    panel.findChild<QAbstractButton*>("fluoroStepForward")->click();
+    ASSERT_EQ(panel.model().frameIndex(), 2);
+    ASSERT_TRUE(waitForDrrBeside(beside, 2));
+    EXPECT_GE(beside.staleResults(), 1);
+    for (int frame : shownFrames)
+        EXPECT_NE(frame, 1) << "the DRR of a frame no longer shown was shown";
+    const QImage drr = beside.image();
+    EXPECT_GT(correlation(drr, image->frame(2)), 0.99);
+    EXPECT_LT(correlation(drr, image->frame(0)), 0.97);
 }
 
 TEST_F(FluoroTools, RegisterAnImageWithoutGeometryAsksForItAndSaysHowItIsUsed)

@@ -2,6 +2,7 @@
 
 #include "needleplan/gui/BackgroundTask.h"
 #include "needleplan/gui/VirtualCArmModel.h"
+#include "needleplan/imaging/AtomicFile.h"
 #include "needleplan/imaging/DrrRenderer.h"
 #include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/Progress.h"
@@ -16,12 +17,15 @@
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 
 namespace np::gui {
 
@@ -84,9 +88,60 @@ std::vector<imaging::CArmGeometry> sweepViews(const imaging::CArmGeometry& view,
     return views;
 }
 
-void exportDrr(const std::string& path, const imaging::AttenuationVolume& volume,
-               const std::vector<imaging::CArmGeometry>& views, const imaging::XaWriteOptions& xa,
-               ProgressSink* progress)
+QImage drrWithPlan(const std::vector<std::uint8_t>& display, int columns, int rows,
+                   const imaging::ProjectionMatrix& projection, const DrrPlanOverlay& overlay)
+{
+    if (columns < 1 || rows < 1 ||
+        display.size() != static_cast<std::size_t>(columns) * static_cast<std::size_t>(rows))
+        throw Error(ErrorCode::InvalidArgument, "DRR export: the image size does not match its pixels");
+    QImage image(columns, rows, QImage::Format_RGB32);
+    for (int r = 0; r < rows; ++r) {
+        auto* line = reinterpret_cast<QRgb*>(image.scanLine(r));
+        const std::uint8_t* grey = display.data() + static_cast<std::size_t>(r) * columns;
+        for (int c = 0; c < columns; ++c)
+            line[c] = qRgb(grey[c], grey[c], grey[c]);
+    }
+    if (overlay.empty())
+        return image;
+    QPainter painter(&image);
+    painter.setRenderHint(QPainter::Antialiasing, false);
+    // Pixel (column, row) is the centre of the painter's unit square at (column, row).
+    const auto at = [](const imaging::DetectorPixel& p) { return QPointF(p.column + 0.5, p.row + 0.5); };
+    const QColor entryColour(90, 255, 120), targetColour(255, 70, 70);
+    const double tickLength = std::max(6.0, columns / 64.0);
+    for (std::size_t i = 0; i < overlay.paths.size(); ++i) {
+        const ProjectedPath path = projectPath(projection, overlay.paths[i], 10.0, tickLength);
+        const QColor needle =
+            static_cast<int>(i) == overlay.activePath ? QColor(255, 220, 60) : QColor(200, 200, 120);
+        // The needle at its projected diameter (never thinner than a pixel).
+        painter.setPen(QPen(needle, std::max(1.0, path.needleWidthPx), Qt::SolidLine, Qt::FlatCap));
+        painter.drawLine(at(path.axis.from), at(path.axis.to));
+        painter.setPen(QPen(needle, 1.0));
+        for (const PixelSegment& tick : path.depthTicks)
+            painter.drawLine(at(tick.from), at(tick.to));
+        painter.setPen(Qt::NoPen);
+        painter.setBrush(entryColour);
+        painter.drawEllipse(at(path.entry), 3.0, 3.0);
+        painter.setBrush(Qt::NoBrush);
+    }
+    painter.setPen(QPen(targetColour, 1.0));
+    const double arm = std::max(6.0, columns / 64.0);
+    for (const Vec3& targetLps : overlay.targetsLps) {
+        const QPointF t = at(projection.project(targetLps));
+        painter.drawLine(t - QPointF(arm, 0), t + QPointF(arm, 0));
+        painter.drawLine(t - QPointF(0, arm), t + QPointF(0, arm));
+        painter.drawEllipse(t, arm, arm);
+        painter.setBrush(targetColour);
+        painter.drawEllipse(t, 2.0, 2.0);
+        painter.setBrush(Qt::NoBrush);
+    }
+    return image;
+}
+
+std::vector<std::string> exportDrr(const std::string& path, const imaging::AttenuationVolume& volume,
+                                   const std::vector<imaging::CArmGeometry>& views,
+                                   const imaging::XaWriteOptions& xa, ProgressSink* progress,
+                                   const DrrPlanOverlay& overlay)
 {
     const std::string extension = std::filesystem::path(path).extension().string();
     const bool png = extension == ".png" || extension == ".PNG";
@@ -108,12 +163,16 @@ void exportDrr(const std::string& path, const imaging::AttenuationVolume& volume
     }
     throwIfCancelled(progress);
     reportProgress(progress, 1.0, "writing " + std::filesystem::path(path).filename().string());
-    if (png) {
-        const auto& p = views.front().parameters();
-        imaging::writeGray8Png(path, p.columns, p.rows, frames.front());
-    } else {
-        imaging::writeXaImage(path, views, frames, xa);
-    }
+    if (!png)
+        return imaging::writeXaImage(path, views, frames, xa);
+    const auto& p = views.front().parameters();
+    const QImage picture =
+        drrWithPlan(frames.front(), p.columns, p.rows, views.front().projectionMatrix(), overlay);
+    imaging::replaceFileAtomically(path, [&](const std::string& temporary) {
+        if (!picture.save(QString::fromStdString(temporary), "PNG"))
+            throw Error(ErrorCode::Io, path + ": cannot write the PNG");
+    });
+    return {};
 }
 
 DrrExportDialog::DrrExportDialog(double currentPrimaryDeg, QWidget* parent) : QDialog(parent)
@@ -122,7 +181,9 @@ DrrExportDialog::DrrExportDialog(double currentPrimaryDeg, QWidget* parent) : QD
     setWindowTitle(tr("Export DRR"));
     auto* form = new QFormLayout(this);
     m_format = new QComboBox(this);
-    m_format->addItems({tr("DICOM XA (full geometry)"), tr("PNG (display image)")});
+    m_format->setObjectName("drrExportFormat");
+    m_format->addItems({tr("DICOM XA (full geometry)"), tr("DICOM Enhanced XA (geometry per frame)"),
+                        tr("PNG (display image with the plan)")});
     form->addRow(tr("Format"), m_format);
     m_pixels = new QSpinBox(this);
     m_pixels->setRange(64, 2048);
@@ -149,9 +210,11 @@ DrrExportDialog::DrrExportDialog(double currentPrimaryDeg, QWidget* parent) : QD
     form->addRow(tr("Frames"), m_frames);
     const auto sync = [this] {
         const bool sweep = m_sweep->isChecked();
-        if (sweep)
+        if (sweep && m_format->currentIndex() == 2)
             m_format->setCurrentIndex(0);
-        m_format->setEnabled(!sweep);
+        // A sweep is a multi-frame DICOM: PNG is not offered then.
+        if (auto* model = qobject_cast<QStandardItemModel*>(m_format->model()))
+            model->item(2)->setEnabled(!sweep);
         m_from->setEnabled(sweep);
         m_to->setEnabled(sweep);
         m_frames->setEnabled(sweep);
@@ -172,12 +235,13 @@ DrrExportSettings DrrExportDialog::settings() const
     s.sweepFromDeg = m_from->value();
     s.sweepToDeg = m_to->value();
     s.sweepFrames = m_frames->value();
+    s.dicomKind = m_format->currentIndex() == 1 ? imaging::XaDicomKind::EnhancedXa : imaging::XaDicomKind::Xa;
     return s;
 }
 
 bool DrrExportDialog::dicom() const
 {
-    return m_format->currentIndex() == 0;
+    return m_format->currentIndex() != 2;
 }
 
 DrrExportBar::DrrExportBar(VirtualCArmModel& model, QWidget* parent)
@@ -256,12 +320,19 @@ bool DrrExportBar::exportTo(const QString& path, const DrrExportSettings& settin
         return fail(QString::fromUtf8(e.what()));
     }
     imaging::XaWriteOptions xa;
+    xa.kind = settings.dicomKind;
     xa.frameTimeMs = settings.frameTimeMs;
     if (const auto ct = m_model.ct()) {
+        xa.sourceDicomFile = ct->info().sourceDicomFile;
         xa.frameOfReferenceUid = ct->info().frameOfReferenceUid;
         xa.seriesDescription =
             "DRR of " + (ct->info().description.empty() ? std::string("the CT") : ct->info().description);
     }
+    DrrPlanOverlay overlay;
+    overlay.paths = m_model.paths();
+    overlay.activePath = m_model.activePath();
+    overlay.targetsLps = m_model.targets();
+    const auto warnings = std::make_shared<std::vector<std::string>>();
     const std::string native = path.toStdString();
     const QString name = QFileInfo(path).fileName();
     m_progress->setValue(0);
@@ -278,10 +349,15 @@ bool DrrExportBar::exportTo(const QString& path, const DrrExportSettings& settin
     };
     m_task->start(
         tr("Exporting the DRR"),
-        [native, volume, views, xa](ProgressSink& sink) { exportDrr(native, *volume, views, xa, &sink); },
-        [settle, name, count = views.size()] {
-            settle(true,
-                   count > 1 ? tr("Wrote %1 (%2 frames).").arg(name).arg(count) : tr("Wrote %1.").arg(name));
+        [native, volume, views, xa, overlay, warnings](ProgressSink& sink) {
+            *warnings = exportDrr(native, *volume, views, xa, &sink, overlay);
+        },
+        [settle, name, warnings, count = views.size()] {
+            QString text =
+                count > 1 ? tr("Wrote %1 (%2 frames).").arg(name).arg(count) : tr("Wrote %1.").arg(name);
+            for (const std::string& warning : *warnings)
+                text += QStringLiteral(" ") + QString::fromStdString(warning);
+            settle(true, text);
         },
         [settle, name](ErrorCode code, const QString& message) {
             settle(false, code == ErrorCode::Cancelled
@@ -299,7 +375,7 @@ void DrrExportBar::chooseAndExport()
     const bool dicom = dialog.dicom();
     QString path = QFileDialog::getSaveFileName(this, tr("Export DRR"),
                                                 dicom ? QStringLiteral("drr.dcm") : QStringLiteral("drr.png"),
-                                                dicom ? tr("DICOM XA (*.dcm)") : tr("PNG image (*.png)"));
+                                                dicom ? tr("DICOM (*.dcm)") : tr("PNG image (*.png)"));
     if (path.isEmpty())
         return;
     if (QFileInfo(path).suffix().isEmpty())

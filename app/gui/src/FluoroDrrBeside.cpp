@@ -22,17 +22,27 @@ constexpr int kMostPixels = 512; ///< larger images get a DRR on a coarser grid 
 FluoroDrrBesideModel::FluoroDrrBesideModel(FluoroModel& fluoro, QObject* parent)
     : QObject(parent), m_fluoro(fluoro)
 {
-    const auto invalidate = [this] {
-        m_dirty = true;
-        emit changed();
-    };
-    connect(&m_fluoro, &FluoroModel::frameChanged, this, invalidate);
-    connect(&m_fluoro, &FluoroModel::registrationFinished, this, invalidate);
-    connect(&m_fluoro, &FluoroModel::overlayChanged, this, invalidate); // registration cleared
-    connect(&m_fluoro, &FluoroModel::displayChanged, this, invalidate); // invert
+    m_renderTask = new BackgroundTask(this);
+    connect(&m_fluoro, &FluoroModel::frameChanged, this, &FluoroDrrBesideModel::invalidate);
+    connect(&m_fluoro, &FluoroModel::registrationFinished, this, &FluoroDrrBesideModel::invalidate);
+    // The registration cleared, or the plan or its visibility changed.
+    connect(&m_fluoro, &FluoroModel::overlayChanged, this, &FluoroDrrBesideModel::invalidate);
+    connect(&m_fluoro, &FluoroModel::displayChanged, this, &FluoroDrrBesideModel::invalidate); // invert
 }
 
-FluoroDrrBesideModel::~FluoroDrrBesideModel() = default;
+FluoroDrrBesideModel::~FluoroDrrBesideModel()
+{
+    m_enabled = false; // no new render from a paint while the running one winds down
+    m_renderTask->cancel();
+    m_renderTask->waitForIdle();
+}
+
+void FluoroDrrBesideModel::invalidate()
+{
+    m_dirty = true;
+    ++m_generation;
+    emit changed();
+}
 
 void FluoroDrrBesideModel::setCt(std::shared_ptr<const imaging::Volume> ct, BackgroundTask* task,
                                  std::function<Vec3()> isocenterLps)
@@ -74,8 +84,7 @@ void FluoroDrrBesideModel::ensureAttenuation()
             if (volume != m_ct)
                 return ensureAttenuation(); // another CT meanwhile
             m_attenuation = *built;
-            m_dirty = true;
-            emit changed();
+            invalidate();
         },
         [this](ErrorCode, const QString&) { m_building = false; });
 }
@@ -131,14 +140,24 @@ QImage FluoroDrrBesideModel::image()
 {
     if (!m_enabled || !m_attenuation)
         return {};
-    if (!m_dirty && m_renderedFrame == m_fluoro.frameIndex())
-        return m_image;
+    if (m_dirty && !m_rendering)
+        startRender();
+    return m_image;
+}
+
+void FluoroDrrBesideModel::startRender()
+{
     m_dirty = false;
-    m_renderedFrame = m_fluoro.frameIndex();
-    m_image = QImage();
-    const auto header = headerView(m_renderedFrame);
-    if (!header)
-        return m_image;
+    const int frame = m_fluoro.frameIndex();
+    const unsigned generation = m_generation;
+    const auto header = headerView(frame);
+    if (!header) {
+        m_image = QImage();
+        m_imageProjection.reset();
+        m_renderedFrame = frame;
+        emit changed();
+        return;
+    }
     // Large detectors: the same detector on a grid of at most kMostPixels.
     imaging::CArmParameters p = header->parameters();
     const int step = (std::max(p.columns, p.rows) + kMostPixels - 1) / kMostPixels;
@@ -149,19 +168,65 @@ QImage FluoroDrrBesideModel::image()
         p.rows /= step;
     }
     const imaging::CArmGeometry view(p);
-    const imaging::DrrImage drr =
-        m_fluoro.registered()
-            ? imaging::renderDrr(*m_attenuation, view, m_fluoro.registration()->result.viewFromCt)
-            : imaging::renderDrr(*m_attenuation, view);
+    std::optional<imaging::RigidTransform> viewFromCt;
+    if (m_fluoro.registered())
+        viewFromCt = m_fluoro.registration()->result.viewFromCt;
+    const imaging::ProjectionMatrix projection =
+        viewFromCt ? composeProjection(view.projectionMatrix(), *viewFromCt) : view.projectionMatrix();
     imaging::DrrDisplayOptions display;
     display.invert = m_fluoro.inverted();
-    const std::vector<std::uint8_t> pixels = imaging::drrDisplayImage(drr, display);
-    QImage image(drr.columns, drr.rows, QImage::Format_Grayscale8);
-    for (int r = 0; r < drr.rows; ++r)
-        std::copy_n(pixels.data() + static_cast<std::size_t>(r) * drr.columns, drr.columns,
-                    image.scanLine(r));
-    m_image = image;
-    return m_image;
+    const auto attenuation = m_attenuation;
+    auto rendered = std::make_shared<QImage>();
+    m_rendering = true;
+    m_renderTask->start(
+        tr("Rendering the DRR beside the fluoroscopy"),
+        [attenuation, view, viewFromCt, display, rendered](ProgressSink& sink) {
+            const imaging::DrrImage drr = viewFromCt
+                                              ? imaging::renderDrr(*attenuation, view, *viewFromCt, {}, &sink)
+                                              : imaging::renderDrr(*attenuation, view, {}, &sink);
+            const std::vector<std::uint8_t> pixels = imaging::drrDisplayImage(drr, display);
+            QImage image(drr.columns, drr.rows, QImage::Format_Grayscale8);
+            for (int r = 0; r < drr.rows; ++r)
+                std::copy_n(pixels.data() + static_cast<std::size_t>(r) * drr.columns, drr.columns,
+                            image.scanLine(r));
+            *rendered = image;
+        },
+        [this, generation, frame, projection, rendered] {
+            m_rendering = false;
+            if (generation != m_generation) {
+                // The frame, pose, CT or display changed meanwhile: this DRR shows another view.
+                ++m_staleResults;
+                m_dirty = true;
+                emit changed();
+                return;
+            }
+            m_image = *rendered;
+            m_imageProjection = projection;
+            m_renderedFrame = frame;
+            emit changed();
+        },
+        [this](ErrorCode, const QString&) {
+            m_rendering = false;
+            m_dirty = true;
+            emit changed();
+        });
+}
+
+const std::vector<PlannedPath>& FluoroDrrBesideModel::plannedPaths() const
+{
+    static const std::vector<PlannedPath> none;
+    return m_fluoro.overlayVisible() ? m_fluoro.plannedPaths() : none;
+}
+
+const std::vector<Vec3>& FluoroDrrBesideModel::plannedTargets() const
+{
+    static const std::vector<Vec3> none;
+    return m_fluoro.overlayVisible() ? m_fluoro.plannedTargets() : none;
+}
+
+int FluoroDrrBesideModel::activePath() const
+{
+    return m_fluoro.activePath();
 }
 
 QString FluoroDrrBesideModel::caption() const
@@ -212,8 +277,41 @@ void FluoroDrrBesideView::paintEvent(QPaintEvent*)
         painter.drawImage(
             QRectF(QPointF(0.5 * (width() - size.width()), 0.5 * (height() - size.height())), size), image);
     }
+    const auto projection = m_model.imageProjection();
+    if (!image.isNull() && projection) {
+        const double scale = std::min(width() / double(image.width()), height() / double(image.height()));
+        const QPointF topLeft(0.5 * (width() - image.width() * scale),
+                              0.5 * (height() - image.height() * scale));
+        // Pixel (column, row) is the centre of its square on the screen.
+        const auto at = [&](const imaging::DetectorPixel& p) {
+            return topLeft + QPointF((p.column + 0.5) * scale, (p.row + 0.5) * scale);
+        };
+        const auto line = [&](const PixelSegment& segment) {
+            painter.drawLine(at(segment.from), at(segment.to));
+        };
+        painter.setRenderHint(QPainter::Antialiasing, false);
+        const auto& paths = m_model.plannedPaths();
+        for (std::size_t i = 0; i < paths.size(); ++i) {
+            const ProjectedPath path = projectPath(*projection, paths[i], 10.0, 8.0 / scale);
+            const QColor needle =
+                static_cast<int>(i) == m_model.activePath() ? QColor(255, 220, 60) : QColor(200, 200, 120);
+            painter.setPen(QPen(needle, 1.0));
+            line(path.edges[0]);
+            line(path.edges[1]);
+            for (const PixelSegment& tick : path.depthTicks)
+                line(tick);
+            painter.setPen(QPen(QColor(90, 255, 120), 1.0));
+            painter.drawEllipse(at(path.entry), 5.0, 5.0);
+        }
+        painter.setPen(QPen(QColor(255, 70, 70), 1.0));
+        for (const Vec3& target : m_model.plannedTargets())
+            painter.drawEllipse(at(projection->project(target)), 6.0, 6.0);
+    }
     painter.setPen(Qt::white);
-    painter.drawText(QRectF(8, 4, width() - 16, 48), Qt::AlignLeft | Qt::TextWordWrap, m_model.caption());
+    QString caption = m_model.caption();
+    if (m_model.rendering())
+        caption += tr(" (rendering…)");
+    painter.drawText(QRectF(8, 4, width() - 16, 48), Qt::AlignLeft | Qt::TextWordWrap, caption);
 }
 
 } // namespace np::gui
