@@ -13,7 +13,11 @@ if(NP_FUZZ)
     message(FATAL_ERROR "NP_FUZZ needs clang (libFuzzer): configure with the fuzz preset")
   endif()
   # pointer-overflow is left out as in NP_SANITIZE (ITK 5.2's neighbourhood iterator).
+  # Coverage is left out of the compute-heavy sources that no fuzz target reaches
+  # (fuzz/coverage-ignorelist.txt): the sanitized tests of this same build run several times faster.
   add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=pointer-overflow
+                      -fsanitize-coverage-ignorelist=${PROJECT_SOURCE_DIR}/fuzz/coverage-ignorelist.txt
+                      -fsanitize-ignorelist=${PROJECT_SOURCE_DIR}/cmake/sanitizer-ignorelist.txt
                       -fno-omit-frame-pointer -fno-sanitize-recover=undefined
                       -include ${PROJECT_SOURCE_DIR}/fuzz/compat/ItkClangCompat.h)
   add_link_options(-fsanitize=address,undefined)
@@ -35,6 +39,11 @@ if(NP_SANITIZE)
   file(WRITE ${np_lsan_env}
     "if(NOT \"\$ENV{LSAN_OPTIONS}\" MATCHES \"suppressions=\")\n"
     "  set(ENV{LSAN_OPTIONS} \"\$ENV{LSAN_OPTIONS}:suppressions=${PROJECT_SOURCE_DIR}/tests/lsan.supp\")\n"
+    "endif()\n"
+    # The list of suppressions used would be a second stderr block after every CLI run: the tests
+    # check that an error is one line.
+    "if(NOT \"\$ENV{LSAN_OPTIONS}\" MATCHES \"print_suppressions=\")\n"
+    "  set(ENV{LSAN_OPTIONS} \"\$ENV{LSAN_OPTIONS}:print_suppressions=0\")\n"
     "endif()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${np_lsan_env})
 endif()

@@ -6,9 +6,11 @@
 #   scripts/fuzz.sh                  # every target, NP_FUZZ_SECONDS (default 60) each
 #   scripts/fuzz.sh LabelMapFuzzer   # one target
 #
-# Environment: NP_FUZZ_PRESET (fuzz or sanitize: the CMake preset and build/<preset> folder), NP_FUZZ_SECONDS (per target), NP_FUZZ_JOBS (parallel fuzzing processes per target,
-# default 1), NP_FUZZ_RSS_MB (memory limit per input, default 2048), NP_FUZZ_BUILD_ONLY=1 (build and
-# seed only). Exit status 1 when a target found a crash, leak or timeout; its reproducer is in
+# Environment: NP_FUZZ_PRESET (fuzz or sanitize: the CMake preset and build/<preset> folder),
+# NP_FUZZ_SECONDS (per target), NP_FUZZ_JOBS (parallel fuzzing processes per target, default 1),
+# NP_FUZZ_PARALLEL (targets fuzzed at the same time, default 1), NP_FUZZ_SEED (libFuzzer's -seed: a
+# fixed value makes a run repeat the same mutations; default random), NP_FUZZ_RSS_MB (memory limit
+# per input, default 2048), NP_FUZZ_BUILD_ONLY=1 (build and seed only). Exit status 1 when a target found a crash, leak or timeout; its reproducer is in
 # build/<preset>/artifacts/<target>/ (rerun: build/<preset>/fuzz/<target> ARTIFACT).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,6 +18,9 @@ cd "$root"
 seconds=${NP_FUZZ_SECONDS:-60}
 jobs=${NP_FUZZ_JOBS:-1}
 rss=${NP_FUZZ_RSS_MB:-2048}
+parallel=${NP_FUZZ_PARALLEL:-1}
+seed_args=()
+if [ -n "${NP_FUZZ_SEED:-}" ]; then seed_args=(-seed="$NP_FUZZ_SEED"); fi
 # NP_FUZZ_PRESET=sanitize uses the build of scripts/test.sh's sanitizer stage (tests and fuzzers in one).
 preset=${NP_FUZZ_PRESET:-fuzz}
 case $preset in
@@ -97,23 +102,39 @@ dictionary() {
   esac
 }
 # Toolkit-internal leaks only (tests/lsan.supp), as for the sanitizer tests.
-export LSAN_OPTIONS="${LSAN_OPTIONS:-}:suppressions=$root/tests/lsan.supp"
-failed=()
-for target in "${targets[@]}"; do
-  log=$build/logs/$target.log
-  mkdir -p "$build/logs"
-  echo "fuzz: $target for ${seconds}s"
-  status=0
+export LSAN_OPTIONS="${LSAN_OPTIONS:-}:suppressions=$root/tests/lsan.supp:print_suppressions=0"
+fuzz_one() { # fuzz_one TARGET: runs it, writes its summary to logs/TARGET.summary, returns its exit status
+  local target=$1 log=$build/logs/$1.log status=0 runs
   # -timeout: an input that takes longer than 25 s counts as a hang.
   (cd "$build/artifacts/$target" && "$build/fuzz/$target" "$build/corpus/$target" -dict="$root/$(dictionary "$target")" \
     -max_total_time="$seconds" -timeout=25 -rss_limit_mb="$rss" -max_len=262144 -jobs="$jobs" -workers="$jobs" \
-    -artifact_prefix="$build/artifacts/$target/" -print_final_stats=1) > "$log" 2>&1 || status=$?
+    "${seed_args[@]}" -artifact_prefix="$build/artifacts/$target/" -print_final_stats=1) > "$log" 2>&1 || status=$?
   runs=$(grep -h 'stat::number_of_executed_units' "$log" "$build/artifacts/$target"/fuzz-*.log 2> /dev/null |
     awk '{sum += $2} END {print sum + 0}')
-  echo "fuzz: $target: $runs executions, exit $status"
-  if [ "$status" -ne 0 ]; then
+  echo "fuzz: $target: $runs executions, exit $status" > "$build/logs/$target.summary"
+  return "$status"
+}
+mkdir -p "$build/logs"
+for target in "${targets[@]}"; do rm -f "$build/logs/$target.summary"; done
+# Up to NP_FUZZ_PARALLEL targets at once (one core each); results are reported in the targets' order.
+running=0
+for target in "${targets[@]}"; do
+  if ((running >= parallel)); then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  echo "fuzz: $target for ${seconds}s"
+  fuzz_one "$target" &
+  running=$((running + 1))
+done
+wait || true
+failed=()
+for target in "${targets[@]}"; do
+  summary=$(cat "$build/logs/$target.summary" 2> /dev/null || echo "fuzz: $target: no summary, exit 1")
+  echo "$summary"
+  if [ "${summary##* exit }" != 0 ]; then
     failed+=("$target")
-    tail -n 30 "$log"
+    tail -n 30 "$build/logs/$target.log"
   fi
 done
 if ((${#failed[@]})); then

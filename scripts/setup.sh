@@ -34,7 +34,12 @@ fi
 
 build_dir=${NP_BUILD_DIR:-$root/build/release}
 mkdir -p "$(dirname "$build_dir")"
-cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE="${NP_BUILD_TYPE:-Release}" > "$build_dir.configure.log" 2>&1 \
+# ccache, when installed, makes a rebuild after a fresh clone (or in another checkout) cheap.
+launcher=()
+if command -v ccache > /dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE="${NP_BUILD_TYPE:-Release}" "${launcher[@]}" > "$build_dir.configure.log" 2>&1 \
   || { mkdir -p "$build_dir"; cat "$build_dir.configure.log"; echo "setup: cmake configure failed"; exit 1; }
 # NP_BUILD_TARGETS: build only these targets (scripts/test.sh: what the release stage runs).
 targets=()

@@ -3,11 +3,14 @@
 # GUI tests need an X server: without $DISPLAY the tests run under Xvfb, started here.
 #
 # Stages (each prints how long it took); 3 and 4 run with NP_TEST_SANITIZE=1:
-#   1. set-up and the release build (scripts/setup.sh);
+#   1. set-up and the release build (scripts/setup.sh): the workstation, the CLI, the sample phantom,
+#      the GUI tests and the benchmarks (built, not run);
 #   2. the release tests: all of them, or only the GUI tests when the sanitizer stage runs;
 #   3. the sanitizer build (CMake preset `sanitize`: clang, AddressSanitizer, UndefinedBehaviorSanitizer
 #      and fuzzer coverage, no GUI) and the unit, integration and realdata tests under it;
-#   4. every libFuzzer target for NP_FUZZ_SECONDS (default 20) on its corpus, from the same build.
+#   4. every libFuzzer target for NP_FUZZ_SECONDS (default 20) on its corpus, from the same build, two
+#      targets at a time, with a fixed libFuzzer seed (NP_FUZZ_SEED, default 1) so that a run repeats.
+# Without NP_TEST_SANITIZE=1 (the default) every test runs in the release build (stages 1 and 2);
 # NP_TEST_FUZZ=0 skips stage 4. Arguments are passed to ctest and run only in the release build, e.g.
 # `./scripts/test.sh -L unit` (no sanitizer stage then).
 set -euo pipefail
@@ -75,8 +78,8 @@ if [ "$run_sanitize" = 1 ]; then
 fi
 
 if [ "$run_fuzz" = 1 ]; then
-  NP_FUZZ_PRESET=sanitize NP_FUZZ_SECONDS=${NP_FUZZ_SECONDS:-20} NP_CLI="$build_dir/app/cli/needleplan-cli" \
-    "$root/scripts/fuzz.sh" || status=$?
+  NP_FUZZ_PRESET=sanitize NP_FUZZ_SECONDS=${NP_FUZZ_SECONDS:-20} NP_FUZZ_PARALLEL=${NP_FUZZ_PARALLEL:-${NP_JOBS:-2}} \
+    NP_FUZZ_SEED=${NP_FUZZ_SEED:-1} NP_CLI="$build_dir/app/cli/needleplan-cli" "$root/scripts/fuzz.sh" || status=$?
   stage "fuzzing (${NP_FUZZ_SECONDS:-20} s per target)"
 fi
 exit "$status"
