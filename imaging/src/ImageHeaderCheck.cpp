@@ -33,6 +33,36 @@ constexpr std::size_t kMaxHeaderBytes = std::size_t{4} << 20; ///< NRRD / MetaIm
 constexpr std::size_t kMaxLineBytes = std::size_t{64} << 10;
 constexpr std::size_t kMaxAsciiToken = 256; ///< a number is never longer; NrrdIO overflows past 1024
 constexpr std::size_t kMaxMetaValue = 250;  ///< MetaIO keeps field values in 255-element arrays
+/// NrrdIO formats its parse errors, which quote the offending line, into a 1 KiB stack buffer
+/// (biffMsgAddVL, no bound): a field line must stay well below that.
+constexpr std::size_t kMaxNrrdFieldLine = 480;
+
+/// The field names NrrdIO recognises (it compares them without regard to case; most have a
+/// spelling without blanks too). Any other "name: value" line is refused by NrrdIO with a message
+/// quoting the whole line.
+/// `text` with every byte that is not printable ASCII shown as '?', for quoting it in a message.
+std::string printable(std::string text)
+{
+    for (char& c : text)
+        if (!std::isprint(static_cast<unsigned char>(c)))
+            c = '?';
+    return text;
+}
+
+bool isNrrdField(const std::string& name)
+{
+    static const char* const known[] = {
+        "content", "number", "type", "block size", "blocksize", "dimension", "space", "space dimension",
+        "spacedimension", "sizes", "spacings", "thicknesses", "axis mins", "axismins", "axis maxs",
+        "axismaxs", "space directions", "spacedirections", "centers", "centerings", "kinds", "labels",
+        "units", "min", "max", "old min", "oldmin", "old max", "oldmax", "endian", "encoding", "line skip",
+        "lineskip", "byte skip", "byteskip", "sample units", "sampleunits", "space units", "spaceunits",
+        "space origin", "spaceorigin", "measurement frame", "measurementframe", "data file", "datafile"};
+    for (const char* field : known)
+        if (name == field)
+            return true;
+    return false;
+}
 
 std::string lower(std::string text)
 {
@@ -251,7 +281,17 @@ void checkNrrd(const std::string& path, std::uint64_t maxBytes)
         if (colon == std::string::npos)
             throw Error(ErrorCode::CorruptData, path + ": header line " + std::to_string(n + 1) +
                                                     " is neither a field nor a key:=value");
-        fields[lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 2));
+        const std::string name = lower(trim(line.substr(0, colon)));
+        if (!isNrrdField(name))
+            throw Error(ErrorCode::CorruptData,
+                        path + ": header line " + std::to_string(n + 1) + " has an unknown NRRD field '" +
+                            printable(line.size() > 40 ? line.substr(0, 40) + "..." : line.substr(0, colon)) + "'");
+        if (line.size() > kMaxNrrdFieldLine && name != "content")
+            throw Error(ErrorCode::CorruptData, path + ": header line " + std::to_string(n + 1) + " ('" + name +
+                                                    "') is " + std::to_string(line.size()) +
+                                                    " bytes long; a NRRD field line is at most " +
+                                                    std::to_string(kMaxNrrdFieldLine));
+        fields[name] = trim(line.substr(colon + 2));
     }
     const auto field = [&](const char* name) -> std::string {
         const auto found = fields.find(name);

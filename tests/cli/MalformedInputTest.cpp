@@ -290,6 +290,37 @@ TEST(MalformedInput, AsciiNrrdWithLongTokenIsBadInputNotAStackSmash)
     expectBadInput(np::test::runCli({"info", file}, limits(60)), file);
 }
 
+TEST(MalformedInput, LongNrrdFieldLinesAreBadInputNotAStackSmash)
+{
+    // NrrdIO quotes a line it cannot parse into a 1 KiB stack buffer: an unknown field or a known
+    // field with an unparsable value, over 1 KiB long, aborted the program (found by LabelMapFuzzer).
+    NP_REQUIRE_PHANTOM();
+    const std::string unknown = (kCrashers / "nrrd_unknown_field_1600_bytes.seg.nrrd").string();
+    expectBadInput(np::test::runCli({"info", unknown}, limits(60)), unknown);
+    const std::string kinds = (kCrashers / "nrrd_kinds_line_2000_bytes.nrrd").string();
+    expectBadInput(np::test::runCli({"info", kinds}, limits(60)), kinds);
+    np::test::TempDir folder("np-malformed");
+    const std::string header = "NRRD0004\ntype: unsigned char\ndimension: 3\nsizes: 2 2 2\nencoding: raw\n";
+    const std::string reference = (phantomDir() / "dicom").string();
+    for (const char* field : {"spacings", "space directions", "space origin", "labels", "Sizes"}) {
+        for (const std::size_t length : {std::size_t{1100}, std::size_t{5000}}) {
+            const fs::path file = folder.path() / (std::string("long-") + std::to_string(length) + ".seg.nrrd");
+            writeFile(file, header + field + ": " + std::string(length, 'x') + "\n\n" + std::string(8, '\0'));
+            const auto result = np::test::runCli({"structures", "import", file.string(), "--reference", reference,
+                                                  "--out", (folder.path() / "o.seg.nrrd").string()},
+                                                 limits(60));
+            SCOPED_TRACE(std::string(field) + " " + std::to_string(length));
+            expectBadInput(result, file.string());
+        }
+    }
+    // Key/value pairs and comments are free text of any length, and a header with a long one still reads.
+    const fs::path fine = folder.path() / "long-keyvalue.nrrd";
+    writeFile(fine, header + "# " + std::string(3000, 'c') + "\nSegment0_Tags:=" + std::string(3000, 't') +
+                        "\n\n" + std::string(8, '\0'));
+    const auto ok = np::test::runCli({"info", fine.string()}, limits(60));
+    EXPECT_EQ(ok.exitCode, 0) << ok.err;
+}
+
 TEST(MalformedInput, AsciiTokensOfAnyLengthAndDetachedDataAreChecked)
 {
     NP_REQUIRE_PHANTOM();

@@ -134,7 +134,8 @@ TEST_F(HostileInput, HostileStructuresAndAFarPlanGiveDialogsOnAnOpenImage)
         &message))
         << message.toStdString();
 
-    for (const char* name : {"nrrd_ascii_long_token.nrrd", "nested_sequences_depth6000.dcm"}) {
+    for (const char* name : {"nrrd_ascii_long_token.nrrd", "nested_sequences_depth6000.dcm",
+                             "nrrd_unknown_field_1600_bytes.seg.nrrd"}) {
         const std::string file = (kCrashers / name).string();
         bool finished = false;
         EXPECT_FALSE(runAndWait(
