@@ -272,6 +272,11 @@ void checkNrrd(const std::string& path, std::uint64_t maxBytes)
     std::map<std::string, std::string> fields;
     for (std::size_t n = 1; n < header.lines.size(); ++n) {
         const std::string& line = header.lines[n];
+        // NrrdIO ends a line at a NUL byte: the rest of a key:=value line would be lost and the
+        // part before it parsed as a field of its own.
+        if (line.find('\0') != std::string::npos)
+            throw Error(ErrorCode::CorruptData, path + ": header line " + std::to_string(n + 1) +
+                                                    " holds a NUL byte; a NRRD header is text");
         if (line.empty() || line[0] == '#')
             continue;
         const auto colon = line.find(": ");

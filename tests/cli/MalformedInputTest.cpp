@@ -313,6 +313,11 @@ TEST(MalformedInput, LongNrrdFieldLinesAreBadInputNotAStackSmash)
             expectBadInput(result, file.string());
         }
     }
+    // A NUL byte ends NrrdIO's line: the long start of a key:=value line then read as an unknown field.
+    const fs::path nul = folder.path() / "nul.seg.nrrd";
+    writeFile(nul, header + "Segment28_Name" + std::string(1500, 'U') + std::string(1, '\0') +
+                       std::string(1500, 'U') + ":=0\n\n" + std::string(8, '\0'));
+    expectBadInput(np::test::runCli({"info", nul.string()}, limits(60)), nul.string());
     // Key/value pairs and comments are free text of any length, and a header with a long one still reads.
     const fs::path fine = folder.path() / "long-keyvalue.nrrd";
     writeFile(fine, header + "# " + std::string(3000, 'c') + "\nSegment0_Tags:=" + std::string(3000, 't') +
