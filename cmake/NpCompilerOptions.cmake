@@ -60,10 +60,11 @@ function(np_add_library target)
   target_link_libraries(${target} PUBLIC ${ARG_PUBLIC_LIBS} PRIVATE np_warnings ${ARG_PRIVATE_LIBS})
 endfunction()
 
-# np_add_gtest(<target> LABEL <label> SOURCES ... LIBS ...)
+# np_add_gtest(<target> LABEL <label> SOURCES ... LIBS ... [SANITIZED_FILTER <gtest filter>])
 # One GoogleTest executable per (library, label); every discovered test carries the label.
+# SANITIZED_FILTER: the googletest filter of the tests that run in the sanitizer build (NP_SANITIZE).
 function(np_add_gtest target)
-  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT;SANITIZED_FILTER" "SOURCES;LIBS" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
@@ -77,8 +78,13 @@ function(np_add_gtest target)
     math(EXPR last_shard "${shards} - 1")
     foreach(shard RANGE ${last_shard})
       add_test(NAME ${target}/shard${shard} COMMAND ${target})
+      set(environment "GTEST_TOTAL_SHARDS=${shards};GTEST_SHARD_INDEX=${shard}")
+      if(ARG_SANITIZED_FILTER)
+        # Only these tests run in the sanitizer build; the others run in the release build.
+        list(APPEND environment "GTEST_FILTER=${ARG_SANITIZED_FILTER}")
+      endif()
       set_tests_properties(${target}/shard${shard} PROPERTIES LABELS ${ARG_LABEL} TIMEOUT 1800
-        ENVIRONMENT "GTEST_TOTAL_SHARDS=${shards};GTEST_SHARD_INDEX=${shard}")
+        ENVIRONMENT "${environment}")
     endforeach()
   else()
     gtest_discover_tests(${target}

@@ -5,7 +5,8 @@
 # Stages (each prints how long it took); 3 and 4 run with NP_TEST_SANITIZE=1:
 #   1. set-up and the release build (scripts/setup.sh): the workstation, the CLI, the sample phantom,
 #      the GUI tests and the benchmarks (built, not run);
-#   2. the release tests: all of them, or only the GUI tests when the sanitizer stage runs;
+#   2. the release tests: all of them, or, when the sanitizer stage runs, the GUI tests and the CLI
+#      suites listed in tests/cli/CMakeLists.txt (np_cli_release_only_suites) that do not run sanitized;
 #   3. the sanitizer build (CMake preset `sanitize`: clang, AddressSanitizer, UndefinedBehaviorSanitizer
 #      and fuzzer coverage, no GUI) and the unit, integration and realdata tests under it;
 #   4. every libFuzzer target for NP_FUZZ_SECONDS (default 20) on its corpus, from the same build, two
@@ -30,7 +31,7 @@ stage() { # stage NAME: prints the time since the previous stage
 if [ "$run_sanitize" = 1 ]; then
   # The release build is for the workstation, its GUI tests, the CLI and the benchmarks (built, not
   # run); the other test executables are built and run in the sanitizer stage.
-  NP_BUILD_TARGETS=${NP_BUILD_TARGETS:-needleplan needleplan-cli np_gui_tests np_sample_phantom np_benchmarks} \
+  NP_BUILD_TARGETS=${NP_BUILD_TARGETS:-needleplan needleplan-cli np_gui_tests np_cli_integration_tests np_sample_phantom np_benchmarks} \
     "$root/scripts/setup.sh"
 else
   "$root/scripts/setup.sh"
@@ -52,9 +53,11 @@ run_ctest() { # run_ctest BUILD_DIR ARGS...: under Xvfb when there is no display
 }
 status=0
 if [ "$run_sanitize" = 1 ]; then
-  # The unit, integration and realdata tests run once, under the sanitizers (stage 3).
+  # The unit, integration and realdata tests run once, under the sanitizers (stage 3), except the CLI
+  # suites that run here.
   run_ctest "$build_dir" "${ctest_args[@]}" -L gui || status=$?
-  stage "release tests (gui)"
+  run_ctest "$build_dir" "${ctest_args[@]}" -R "$(cat "$build_dir/np-cli-release-only-tests.regex")" || status=$?
+  stage "release tests (gui and the CLI suites not sanitized)"
 else
   run_ctest "$build_dir" "${ctest_args[@]}" "$@" || status=$?
   stage "release tests"

@@ -350,6 +350,102 @@ void checkNrrd(const std::string& path, std::uint64_t maxBytes)
     }
 }
 
+/// Bytes of `file` from `offset` to its end (0 when it cannot be read).
+std::uint64_t fileLengthFrom(const std::string& file, std::uint64_t offset)
+{
+    std::error_code ec;
+    const std::uint64_t size = fs::file_size(file, ec);
+    return ec || size < offset ? 0 : size - offset;
+}
+
+/// Bytes a zlib or gzip stream starting at `offset` of `file` inflates to, counting at most `enough`.
+/// Sets `damaged` when the stream is corrupt or ends before its end marker.
+std::uint64_t inflatedZlibLength(const std::string& file, std::uint64_t offset, std::uint64_t enough, bool& damaged)
+{
+    damaged = false;
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        return 0;
+    in.seekg(static_cast<std::streamoff>(offset));
+    z_stream stream{};
+    if (inflateInit2(&stream, 15 + 32) != Z_OK) // zlib or gzip header, as MetaIO accepts
+        return 0;
+    std::vector<unsigned char> input(std::size_t{1} << 16);
+    std::vector<unsigned char> output(std::size_t{1} << 20);
+    std::uint64_t total = 0;
+    int code = Z_OK;
+    while (total < enough && code != Z_STREAM_END) {
+        if (stream.avail_in == 0) {
+            in.read(reinterpret_cast<char*>(input.data()), static_cast<std::streamsize>(input.size()));
+            const auto got = in.gcount();
+            if (got <= 0) {
+                damaged = true; // the compressed data ends before the stream does
+                break;
+            }
+            stream.next_in = input.data();
+            stream.avail_in = static_cast<uInt>(got);
+        }
+        stream.next_out = output.data();
+        stream.avail_out = static_cast<uInt>(output.size());
+        code = inflate(&stream, Z_NO_FLUSH);
+        total += output.size() - stream.avail_out;
+        if (code != Z_OK && code != Z_STREAM_END && code != Z_BUF_ERROR) {
+            damaged = true;
+            break;
+        }
+    }
+    inflateEnd(&stream);
+    return total;
+}
+
+/// Bytes of `file` once inflated (a plain file: its size), counting at most `enough` of them.
+/// Sets `damaged` when the gzip stream ends early or is corrupt.
+std::uint64_t inflatedLength(const std::string& file, std::uint64_t enough, bool& damaged)
+{
+    damaged = false;
+    std::error_code ec;
+    const std::uint64_t onDisk = fs::file_size(file, ec);
+    if (ec)
+        return 0;
+    unsigned char magic[2] = {};
+    {
+        std::ifstream in(file, std::ios::binary);
+        in.read(reinterpret_cast<char*>(magic), 2);
+        if (in.gcount() < 2 || magic[0] != 0x1f || magic[1] != 0x8b)
+            return onDisk;
+    }
+    // A single-member gzip file ends with the inflated length modulo 2^32 (RFC 1952, ISIZE): when it
+    // agrees, the whole stream need not be inflated twice.
+    if (onDisk >= 18) {
+        std::ifstream in(file, std::ios::binary);
+        in.seekg(-4, std::ios::end);
+        unsigned char tail[4] = {};
+        in.read(reinterpret_cast<char*>(tail), 4);
+        const std::uint32_t isize = static_cast<std::uint32_t>(tail[0]) | static_cast<std::uint32_t>(tail[1]) << 8 |
+                                    static_cast<std::uint32_t>(tail[2]) << 16 |
+                                    static_cast<std::uint32_t>(tail[3]) << 24;
+        if (in && isize == static_cast<std::uint32_t>(enough & 0xffffffffu) && enough <= 0xffffffffu)
+            return enough;
+    }
+    gzFile stream = gzopen(file.c_str(), "rb");
+    if (!stream)
+        return 0;
+    std::vector<char> buffer(std::size_t{1} << 20);
+    std::uint64_t total = 0;
+    while (total < enough) {
+        const int got = gzread(stream, buffer.data(), static_cast<unsigned>(buffer.size()));
+        if (got <= 0) {
+            int code = Z_OK;
+            gzerror(stream, &code);
+            damaged = got < 0 || (code != Z_OK && code != Z_STREAM_END);
+            break;
+        }
+        total += static_cast<std::uint64_t>(got);
+    }
+    gzclose(stream);
+    return total;
+}
+
 void checkMetaImage(const std::string& path, std::uint64_t maxBytes)
 {
     const TextHeader header = readTextHeader(path, false, "elementdatafile");
@@ -403,7 +499,7 @@ void checkMetaImage(const std::string& path, std::uint64_t maxBytes)
         throw Error(ErrorCode::CorruptData,
                     path + ": MetaImage ElementType '" + field("elementtype") + "' is not supported");
     sizes.push_back(channels);
-    checkedBytes(path, sizes, type->second, maxBytes);
+    const std::uint64_t dataBytes = checkedBytes(path, sizes, type->second, maxBytes);
     const std::string dataFile = field("elementdatafile");
     if (dataFile.empty())
         throw Error(ErrorCode::CorruptData, path + ": MetaImage header has no ElementDataFile");
@@ -415,6 +511,25 @@ void checkMetaImage(const std::string& path, std::uint64_t maxBytes)
         std::error_code ec;
         if (!fs::is_regular_file(data, ec))
             throw Error(ErrorCode::NotFound, path + ": its ElementDataFile " + dataFile + " does not exist");
+    }
+    // MetaIO reads data cut short with a warning on stderr and no error, leaving the rest zero.
+    const bool binary = lower(field("binarydata")) != "false";
+    const bool compressed = lower(field("compresseddata")) == "true";
+    if (binary && !fields.count("headersize") && (dataFile == "LOCAL" || (dataFile.compare(0, 4, "LIST") != 0 &&
+                                                                          words(dataFile).size() == 1))) {
+        fs::path data = dataFile == "LOCAL" ? fs::path(path) : fs::path(dataFile);
+        if (data.is_relative() && dataFile != "LOCAL")
+            data = fs::path(path).parent_path() / data;
+        const std::uint64_t offset = dataFile == "LOCAL" ? header.dataOffset : 0;
+        bool damaged = false;
+        const std::uint64_t have = compressed ? inflatedZlibLength(data.string(), offset, dataBytes, damaged)
+                                              : fileLengthFrom(data.string(), offset);
+        if (have < dataBytes)
+            throw Error(ErrorCode::CorruptData,
+                        path + ": MetaImage data is cut short: the header asks for " + std::to_string(dataBytes) +
+                            " bytes of voxels, " + (dataFile == "LOCAL" ? std::string("the file") : dataFile) +
+                            (compressed ? " inflates to " : " holds ") + std::to_string(have) +
+                            (damaged ? " bytes before its compressed stream breaks off" : " bytes"));
     }
 }
 
@@ -430,6 +545,26 @@ void requireFinite(const std::string& path, const std::string& field, double val
 {
     if (!std::isfinite(value))
         throw Error(ErrorCode::CorruptData, path + ": NIfTI " + field + " is not a finite number");
+}
+
+/// A NIfTI whose voxel data is shorter than its header says is refused: ITK 5.2 reads it without a
+/// word, leaving the missing voxels zero (a label map would silently lose part of its structures).
+void checkNiftiDataLength(const std::string& path, double voxOffset, std::uint64_t dataBytes)
+{
+    if (!std::isfinite(voxOffset) || voxOffset < 0 || voxOffset > 1e12)
+        throw Error(ErrorCode::CorruptData, path + ": NIfTI vox_offset " + std::to_string(voxOffset) +
+                                                " is not a byte offset");
+    // A single file's voxels never start inside its header.
+    const std::uint64_t offset = std::max<std::uint64_t>(static_cast<std::uint64_t>(voxOffset), 348);
+    const std::uint64_t needed = offset + dataBytes;
+    bool damaged = false;
+    const std::uint64_t have = inflatedLength(path, needed, damaged);
+    if (have < needed)
+        throw Error(ErrorCode::CorruptData,
+                    path + ": NIfTI data is cut short: the header asks for " + std::to_string(dataBytes) +
+                        " bytes of voxels from byte " + std::to_string(offset) + ", the file" +
+                        (damaged ? " inflates to " + std::to_string(have) + " bytes before its compressed stream breaks off"
+                                 : " holds " + std::to_string(have) + " bytes"));
 }
 
 void checkNifti(const std::string& path, std::uint64_t maxBytes)
@@ -463,6 +598,7 @@ void checkNifti(const std::string& path, std::uint64_t maxBytes)
     };
     std::vector<std::uint64_t> sizes;
     std::uint64_t bitsPerVoxel = 0;
+    double voxOffset = 0;
     const std::uint32_t size1 = read32(0, false);
     if (size1 == 348 || __builtin_bswap32(size1) == 348) {
         const bool swap = size1 != 348;
@@ -478,6 +614,12 @@ void checkNifti(const std::string& path, std::uint64_t maxBytes)
             sizes.push_back(static_cast<std::uint64_t>(size));
         }
         bitsPerVoxel = static_cast<std::uint64_t>(static_cast<std::int16_t>(read16(72, swap)));
+        {
+            const std::uint32_t bits = read32(108, swap);
+            float offset = 0;
+            std::memcpy(&offset, &bits, 4);
+            voxOffset = offset;
+        }
         // ITK turns pixdim, the quaternion (qform_code > 0) and the srow rows (sform_code > 0) into the
         // direction matrix with an SVD that aborts the process on a NaN or an infinity.
         const auto real = [&](int offset) {
@@ -508,6 +650,7 @@ void checkNifti(const std::string& path, std::uint64_t maxBytes)
             sizes.push_back(static_cast<std::uint64_t>(size));
         }
         bitsPerVoxel = static_cast<std::uint64_t>(static_cast<std::int16_t>(read16(14, swap)));
+        voxOffset = static_cast<double>(static_cast<std::int64_t>(read64(168, swap)));
         const auto real = [&](int offset) {
             const std::uint64_t bits = read64(offset, swap);
             double v = 0;
@@ -528,7 +671,9 @@ void checkNifti(const std::string& path, std::uint64_t maxBytes)
     if (bitsPerVoxel == 0 || bitsPerVoxel > 256 || bitsPerVoxel % 8 != 0)
         throw Error(ErrorCode::CorruptData, path + ": NIfTI bitpix " + std::to_string(bitsPerVoxel) +
                                                 " is not a whole number of bytes up to 32");
-    checkedBytes(path, sizes, bitsPerVoxel / 8, maxBytes);
+    const std::uint64_t dataBytes = checkedBytes(path, sizes, bitsPerVoxel / 8, maxBytes);
+    if (!endsWith(lower(path), ".hdr")) // no reader takes a header/image pair
+        checkNiftiDataLength(path, voxOffset, dataBytes);
 }
 
 } // namespace

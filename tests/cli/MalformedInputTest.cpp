@@ -447,6 +447,139 @@ TEST(MalformedInput, NiftiOrientationWithNanOrInfinityIsBadInputNotAnAbort)
     expectBadInput(np::test::runCli({"info", spacing}, limits(60)), spacing);
 }
 
+namespace {
+
+/// A NIfTI-1 header (348 bytes and 4 of extension flags) for a uint8 image of sizes x*y*z.
+std::string niftiHeader(std::int16_t x, std::int16_t y, std::int16_t z)
+{
+    std::string nifti(352, '\0');
+    const auto put16 = [&](std::size_t at, std::int16_t v) { std::memcpy(&nifti[at], &v, 2); };
+    const auto putF = [&](std::size_t at, float v) { std::memcpy(&nifti[at], &v, 4); };
+    const std::int32_t headerSize = 348;
+    std::memcpy(&nifti[0], &headerSize, 4);
+    put16(40, 3);
+    put16(42, x);
+    put16(44, y);
+    put16(46, z);
+    put16(70, 2); // uint8
+    put16(72, 8);
+    for (int i = 0; i < 4; ++i)
+        putF(76 + 4 * i, 1.0f);
+    putF(108, 352.0f);
+    std::memcpy(&nifti[344], "n+1", 3);
+    return nifti;
+}
+
+/// `bytes` gzip-compressed, as `members` gzip members one after the other (as pigz or bgzip write).
+std::string gzipped(const std::string& bytes, int members, const fs::path& scratch)
+{
+    std::string result;
+    const std::size_t step = (bytes.size() + static_cast<std::size_t>(members) - 1) / static_cast<std::size_t>(members);
+    for (std::size_t at = 0; at < bytes.size(); at += step) {
+        gzFile out = gzopen(scratch.c_str(), "wb");
+        const std::string part = bytes.substr(at, step);
+        gzwrite(out, part.data(), static_cast<unsigned>(part.size()));
+        gzclose(out);
+        std::ifstream in(scratch, std::ios::binary);
+        result += std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    return result;
+}
+
+} // namespace
+
+TEST(MalformedInput, NiftiWithLessVoxelDataThanItsHeaderIsBadInput)
+{
+    // ITK 5.2 read these without a word and left the missing voxels zero: a label map cut short lost
+    // part of its structures silently (found by LabelMapFuzzer as a 738-byte file read as 77 MB).
+    np::test::TempDir folder("np-malformed");
+    const std::string header = niftiHeader(100, 100, 100);
+    std::string voxels(1000000, '\0');
+    for (std::size_t i = 0; i < voxels.size(); i += 7)
+        voxels[i] = 1;
+    const fs::path scratch = folder.path() / "scratch.gz";
+    const auto info = [&](const fs::path& file) { return np::test::runCli({"info", file.string()}, limits(60)); };
+    const auto expectCutShort = [&](const fs::path& file, const std::string& holds) {
+        const auto result = info(file);
+        expectBadInput(result, file.string());
+        EXPECT_NE(result.err.find("cut short"), std::string::npos) << result.err;
+        EXPECT_NE(result.err.find(holds), std::string::npos) << result.err;
+    };
+
+    const fs::path raw = folder.path() / "short.nii";
+    writeFile(raw, header + voxels.substr(0, 100));
+    expectCutShort(raw, "holds 452 bytes"); // 352 + 100, by hand
+    const fs::path shortContent = folder.path() / "short-content.nii.gz";
+    writeFile(shortContent, gzipped(header + voxels.substr(0, 5000), 1, scratch));
+    expectCutShort(shortContent, "holds 5352 bytes");
+    const std::string whole = gzipped(header + voxels, 1, scratch);
+    const fs::path brokenStream = folder.path() / "broken-stream.nii.gz";
+    writeFile(brokenStream, whole.substr(0, whole.size() / 2));
+    expectCutShort(brokenStream, "breaks off");
+    const fs::path oneShort = folder.path() / "one-byte-short.nii";
+    writeFile(oneShort, header + voxels.substr(0, voxels.size() - 1));
+    expectCutShort(oneShort, "holds 1000351 bytes");
+
+    // Whole files read: plain, one gzip member, and three members (the inflated length in the last
+    // member's trailer is not the file's).
+    const fs::path plain = folder.path() / "whole.nii";
+    writeFile(plain, header + voxels);
+    const fs::path one = folder.path() / "whole.nii.gz";
+    writeFile(one, whole);
+    const fs::path three = folder.path() / "members.nii.gz";
+    writeFile(three, gzipped(header + voxels, 3, scratch));
+    for (const fs::path& file : {plain, one, three}) {
+        const auto ok = info(file);
+        EXPECT_EQ(ok.exitCode, 0) << file << ": " << ok.err;
+        EXPECT_NE(ok.out.find("[100, 100, 100]"), std::string::npos) << ok.out;
+    }
+}
+
+TEST(MalformedInput, MetaImageWithLessVoxelDataThanItsHeaderIsBadInput)
+{
+    // MetaIO read these with a warning on stderr ("data not read completely", "Uncompress failed") and
+    // no error, leaving the missing voxels zero.
+    np::test::TempDir folder("np-malformed");
+    const std::string header = "ObjectType = Image\nNDims = 3\nDimSize = 100 100 100\nElementType = MET_UCHAR\n";
+    std::string voxels(1000000, '\0');
+    for (std::size_t i = 0; i < voxels.size(); i += 5)
+        voxels[i] = 3;
+    std::string deflated(compressBound(voxels.size()), '\0');
+    uLongf deflatedSize = deflated.size();
+    ASSERT_EQ(compress2(reinterpret_cast<Bytef*>(deflated.data()), &deflatedSize,
+                        reinterpret_cast<const Bytef*>(voxels.data()), voxels.size(), 6),
+              Z_OK);
+    deflated.resize(deflatedSize);
+    const auto info = [&](const fs::path& file) { return np::test::runCli({"info", file.string()}, limits(60)); };
+    const auto expectCutShort = [&](const fs::path& file, const std::string& holds) {
+        const auto result = info(file);
+        expectBadInput(result, file.string());
+        EXPECT_NE(result.err.find("cut short"), std::string::npos) << result.err;
+        EXPECT_NE(result.err.find(holds), std::string::npos) << result.err;
+    };
+    const fs::path raw = folder.path() / "short.mha";
+    writeFile(raw, header + "ElementDataFile = LOCAL\n" + voxels.substr(0, 100));
+    expectCutShort(raw, "holds 100 bytes");
+    const fs::path broken = folder.path() / "broken.mha";
+    writeFile(broken, header + "CompressedData = True\nElementDataFile = LOCAL\n" +
+                          deflated.substr(0, deflated.size() / 2));
+    expectCutShort(broken, "breaks off");
+    writeFile(folder.path() / "short.raw", voxels.substr(0, 999999));
+    const fs::path detached = folder.path() / "detached.mhd";
+    writeFile(detached, header + "ElementDataFile = short.raw\n");
+    expectCutShort(detached, "short.raw holds 999999 bytes");
+
+    const fs::path whole = folder.path() / "whole.mha";
+    writeFile(whole, header + "ElementDataFile = LOCAL\n" + voxels);
+    const fs::path wholeCompressed = folder.path() / "whole-compressed.mha";
+    writeFile(wholeCompressed, header + "CompressedData = True\nElementDataFile = LOCAL\n" + deflated);
+    for (const fs::path& file : {whole, wholeCompressed}) {
+        const auto ok = info(file);
+        EXPECT_EQ(ok.exitCode, 0) << file << ": " << ok.err;
+        EXPECT_NE(ok.out.find("[100, 100, 100]"), std::string::npos) << ok.out;
+    }
+}
+
 TEST(MalformedInput, NrrdReadErrorsAreOneLine)
 {
     np::test::TempDir folder("np-malformed");
