@@ -396,6 +396,7 @@ TEST_F(Workstation, AutosaveIsOfferedForRecoveryAfterACrash)
     m_window->addTarget("L5 dorsal ramus right", targetLps);
     m_window->placeEntry(targetLps + Vec3{-10.0, 25.0, 5.0});
     m_window->autosave();
+    m_window->planModel().waitForSaves();
     ASSERT_TRUE(QFile::exists(MainWindow::autosavePath()));
 
     // A crash: the window goes away without closing; the next start offers the plan back.
@@ -450,6 +451,7 @@ TEST_F(Workstation, TheRecoveryCopysStructuresGoAfterASaveOrANormalCloseAndStayW
     const Vec3 targetLps = m_window->viewStateModel().cursorLps();
     m_window->addTarget("L4 medial branch left", targetLps);
     m_window->autosave();
+    m_window->planModel().waitForSaves();
     ASSERT_TRUE(QFile::exists(MainWindow::autosavePath()));
     ASSERT_TRUE(QFile::exists(recoveryStructures));
     // A save that fails leaves the edits unsaved: the copy stays.
@@ -469,10 +471,12 @@ TEST_F(Workstation, TheRecoveryCopysStructuresGoAfterASaveOrANormalCloseAndStayW
     // Another edit, copied again, then a normal close with nothing left unsaved.
     m_window->addTarget("L5 medial branch left", targetLps + Vec3{0.0, 0.0, 5.0});
     m_window->autosave();
+    m_window->planModel().waitForSaves();
     ASSERT_TRUE(QFile::exists(recoveryStructures));
     ASSERT_TRUE(m_window->savePlanFile(QString::fromStdString(planPath.string()), &error)) << error.toStdString();
     m_window->addTarget("L3 medial branch left", targetLps + Vec3{0.0, 0.0, -5.0});
     m_window->autosave();
+    m_window->planModel().waitForSaves();
     ASSERT_TRUE(QFile::exists(recoveryStructures));
     m_window->undoStack().setClean(); // as after the unsaved-plan question's Discard
     m_window->close();

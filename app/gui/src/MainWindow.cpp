@@ -102,6 +102,7 @@ MainWindow::MainWindow(QWidget* parent)
 
 MainWindow::~MainWindow()
 {
+    m_plan->waitForSaves(); // the undo stack its completion marks clean goes first
     m_task->cancel();
     m_task->waitForIdle();
     // The views and panels go before the models they are bound to.
@@ -166,9 +167,27 @@ void MainWindow::buildStatusBar()
             m_progress->setFormat(stage + QStringLiteral(" %p%"));
     });
     connect(m_task, &BackgroundTask::finished, this, [this] {
-        m_progress->hide();
+        if (!m_plan->saveTask().busy())
+            m_progress->hide();
         m_cancelButton->hide();
         m_statusLabel->setText(tr("Ready"));
+    });
+    // Saves run on a worker of their own (a search's Cancel never drops them): progress, no Cancel.
+    BackgroundTask* saves = &m_plan->saveTask();
+    connect(saves, &BackgroundTask::started, this, [this](const QString& title) {
+        m_statusLabel->setText(title + QStringLiteral("…"));
+        m_progress->setValue(0);
+        m_progress->setFormat(QStringLiteral("%p%"));
+        m_progress->show();
+    });
+    connect(saves, &BackgroundTask::progress, this, [this](double fraction, const QString& stage) {
+        m_progress->setValue(static_cast<int>(1000 * std::clamp(fraction, 0.0, 1.0)));
+        if (!stage.isEmpty())
+            m_progress->setFormat(stage + QStringLiteral(" %p%"));
+    });
+    connect(saves, &BackgroundTask::finished, this, [this] {
+        if (!m_task->busy())
+            m_progress->hide();
     });
     connect(m_view, &ViewStateModel::pickModeChanged, this, [this] {
         const PickMode mode = m_view->pickMode();
@@ -257,6 +276,26 @@ bool MainWindow::savePlanFile(const QString& path, QString* error)
     return true;
 }
 
+void MainWindow::startSavingPlan(const QString& path)
+{
+    m_plan->startSave(path, false, [this](bool ok, const QString& error) {
+        if (!ok) {
+            reportError(tr("Plan not saved"), error);
+            return;
+        }
+        QFile::remove(autosavePath());
+        QFile::remove(autosaveSegmentationPath());
+    });
+}
+
+void MainWindow::waitForSaves()
+{
+    if (!m_plan->saving())
+        return;
+    m_statusLabel->setText(tr("Waiting for the plan to be saved…"));
+    m_plan->waitForSaves();
+}
+
 void MainWindow::addTarget(const QString& name, const Vec3& targetLps)
 {
     m_plan->addTarget(name, targetLps);
@@ -275,10 +314,15 @@ void MainWindow::placeEntry(const Vec3& entryLps)
         reportError(tr("No target"), tr("Set a target first, then its entry."));
 }
 
+QString MainWindow::askPlanPath()
+{
+    return QFileDialog::getSaveFileName(this, tr("Save plan"), "plan.needleplan.json",
+                                        tr("Plans (*.needleplan.json)"));
+}
+
 bool MainWindow::saveAs()
 {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Save plan"), "plan.needleplan.json",
-                                                      tr("Plans (*.needleplan.json)"));
+    const QString path = askPlanPath();
     QString error;
     if (path.isEmpty())
         return false;
@@ -291,6 +335,8 @@ bool MainWindow::saveAs()
 
 bool MainWindow::confirmDiscardPlan(const QString& action)
 {
+    // A save in progress finishes first: its outcome decides whether anything is unsaved.
+    waitForSaves();
     if (m_scripted || m_undo->isClean())
         return true;
     const auto answer = QMessageBox::question(
@@ -312,7 +358,14 @@ bool MainWindow::confirmDiscardPlan(const QString& action)
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
-    if (!confirmDiscardPlan(tr("closing"))) {
+    if (m_closing) { // a second close while the first waits for a save
+        event->ignore();
+        return;
+    }
+    m_closing = true;
+    const bool confirmed = confirmDiscardPlan(tr("closing"));
+    m_closing = false;
+    if (!confirmed) {
         event->ignore();
         return;
     }
@@ -354,12 +407,13 @@ QString MainWindow::autosaveSegmentationPath()
 
 void MainWindow::autosave()
 {
-    if (m_undo->isClean() || !m_image->volume() || m_scripted)
+    if (m_undo->isClean() || !m_image->volume() || m_scripted || m_plan->saving())
         return;
     QDir().mkpath(QFileInfo(autosavePath()).absolutePath());
-    QString error;
-    if (!m_plan->writeCopy(autosavePath(), &error))
-        qWarning("autosave failed: %s", qPrintable(error));
+    m_plan->startSave(autosavePath(), true, [](bool ok, const QString& error) {
+        if (!ok)
+            qWarning("autosave failed: %s", qPrintable(error));
+    });
 }
 
 void MainWindow::offerRecovery()

@@ -62,14 +62,18 @@ void MainWindow::buildMenus()
     });
     file->addAction(tr("&Save plan"), QKeySequence::Save, this, [this] {
         if (m_plan->planPath().isEmpty()) {
-            saveAs();
+            const QString path = askPlanPath();
+            if (!path.isEmpty())
+                startSavingPlan(path);
             return;
         }
-        QString error;
-        if (!savePlanFile(m_plan->planPath(), &error))
-            reportError(tr("Plan not saved"), error);
+        startSavingPlan(m_plan->planPath());
     });
-    file->addAction(tr("Save plan &as…"), this, [this] { saveAs(); });
+    file->addAction(tr("Save plan &as…"), this, [this] {
+        const QString path = askPlanPath();
+        if (!path.isEmpty())
+            startSavingPlan(path);
+    });
     file->addSeparator();
     auto* screenshot = file->addAction(tr("Export &window screenshot…"), this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Save screenshot"), "needleplan.png",

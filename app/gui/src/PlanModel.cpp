@@ -1,5 +1,6 @@
 #include "needleplan/gui/PlanModel.h"
 
+#include "needleplan/gui/BackgroundTask.h"
 #include "needleplan/gui/ImageModel.h"
 #include "needleplan/gui/PlanningSession.h"
 #include "needleplan/gui/StructuresModel.h"
@@ -146,7 +147,8 @@ void PlanModel::pushPresetChange(const std::string& name)
 
 PlanModel::PlanModel(ImageModel& image, StructuresModel& structures, QUndoStack& undo, BackgroundTask& task,
                      QObject* parent)
-    : QObject(parent), m_image(image), m_structures(structures), m_undo(undo), m_task(task)
+    : QObject(parent), m_image(image), m_structures(structures), m_undo(undo), m_task(task),
+      m_saveTask(new BackgroundTask(this))
 {
     connect(&image, &ImageModel::volumeChanged, this, [this] {
         m_planPath.clear();
@@ -168,7 +170,11 @@ PlanModel::PlanModel(ImageModel& image, StructuresModel& structures, QUndoStack&
     connect(&structures, &StructuresModel::rowChanged, this, &PlanModel::planChanged);
 }
 
-PlanModel::~PlanModel() = default;
+PlanModel::~PlanModel()
+{
+    // A save in progress finishes: its files are complete before the plan goes.
+    waitForSaves();
+}
 
 const PlanTarget* PlanModel::active() const
 {

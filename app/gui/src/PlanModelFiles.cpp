@@ -9,34 +9,18 @@
 #include "needleplan/planning/PlanDocument.h"
 #include "needleplan/planning/PlanValidation.h"
 
+#include <QCoreApplication>
 #include <QDir>
+#include <QEventLoop>
 #include <QFileInfo>
 #include <QUndoStack>
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace np::gui {
 
 namespace {
-
-/// Writes the structures beside the plan (when there are any), then the plan referencing them.
-bool writePlanWithStructures(planning::Plan plan, StructuresModel& structures, const QString& path,
-                             QString* error, bool copy)
-{
-    if (structures.labels()) {
-        const QString segmentation = PlanModel::segmentationFileFor(path);
-        if (!structures.saveWithPlan(segmentation, error, copy))
-            return false;
-        plan.image.segmentationPath = QFileInfo(segmentation).fileName().toStdString();
-    }
-    try {
-        planning::savePlan(plan, path.toStdString());
-    } catch (const std::exception& e) {
-        if (error)
-            *error = QString::fromStdString(e.what());
-        return false;
-    }
-    return true;
-}
 
 /// The plan's saved segmentation as a path ("" when it has none): relative paths are beside the plan.
 QString savedSegmentationOf(const planning::Plan& plan, const QString& planPath)
@@ -166,19 +150,89 @@ void PlanModel::applyDocument(const planning::Plan& plan)
     setActiveTarget(m_targets.empty() ? -1 : 0);
 }
 
-bool PlanModel::writeCopy(const QString& path, QString* error) const
+void PlanModel::startSave(const QString& path, bool copy, std::function<void(bool, const QString&)> then)
 {
-    return writePlanWithStructures(toDocument(), m_structures, path, error, true);
+    // Everything the workers write is taken now: later edits belong to the next save.
+    planning::Plan plan = toDocument();
+    std::optional<StructuresModel::SaveSnapshot> structures;
+    if (m_structures.labels()) {
+        structures = m_structures.snapshotForSave(segmentationFileFor(path), copy);
+        plan.image.segmentationPath = QFileInfo(structures->path).fileName().toStdString();
+    }
+    // The undo history is marked clean only when it stood still during the save (an undo followed
+    // by a new edit can come back to the same index with another plan).
+    const int undoIndex = m_undo.index();
+    auto lowestIndex = std::make_shared<int>(undoIndex);
+    auto watching = std::make_shared<QMetaObject::Connection>(
+        connect(&m_undo, &QUndoStack::indexChanged, this,
+                [lowestIndex](int index) { *lowestIndex = std::min(*lowestIndex, index); }));
+    auto checksum = std::make_shared<std::uint64_t>(0);
+    const std::string planFile = QFileInfo(path).absoluteFilePath().toStdString();
+    ++m_pendingSaves;
+    if (m_saveTask->busy())
+        emit statusMessage(tr("The plan is saved once the save in progress has finished"));
+    m_saveTask->start(
+        copy ? tr("Saving the recovery copy") : tr("Saving the plan"),
+        [plan, structures, checksum, planFile](ProgressSink& progress) {
+            // The structures first: until the plan is renamed into place, the old plan (if any)
+            // stays, and it never meets structures older than itself.
+            if (structures)
+                *checksum = StructuresModel::writeSnapshot(*structures, progress);
+            progress.report(0.9, "Writing the plan");
+            try {
+                planning::savePlan(plan, planFile);
+            } catch (const Error& failure) {
+                const std::string why = failure.what();
+                throw Error(failure.code(), why.find(planFile) == std::string::npos
+                                                ? "The plan was not saved to " + planFile + ": " + why
+                                                : "The plan was not saved: " + why);
+            }
+            progress.report(1.0, "Saved");
+        },
+        [this, path, copy, structures, checksum, undoIndex, lowestIndex, watching, then] {
+            QObject::disconnect(*watching);
+            --m_pendingSaves;
+            if (structures)
+                m_structures.snapshotWritten(*structures, *checksum);
+            if (!copy) {
+                m_planPath = path;
+                if (m_undo.index() == undoIndex && *lowestIndex >= undoIndex) {
+                    m_undo.setClean();
+                    emit statusMessage(tr("Plan saved to %1").arg(path));
+                } else {
+                    emit statusMessage(
+                        tr("Plan saved to %1; the edits made while it was saved are not saved yet")
+                            .arg(path));
+                }
+            }
+            if (then)
+                then(true, QString());
+        },
+        [this, watching, then](ErrorCode, const QString& message) {
+            QObject::disconnect(*watching);
+            --m_pendingSaves;
+            if (then)
+                then(false, message);
+        });
+}
+
+void PlanModel::waitForSaves()
+{
+    while (m_pendingSaves > 0)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
 }
 
 bool PlanModel::savePlanFile(const QString& path, QString* error)
 {
-    if (!writePlanWithStructures(toDocument(), m_structures, path, error, false))
-        return false;
-    m_planPath = path;
-    m_undo.setClean();
-    emit statusMessage(tr("Plan saved to %1").arg(path));
-    return true;
+    std::optional<bool> saved;
+    startSave(path, false, [&saved, error](bool ok, const QString& message) {
+        saved = ok;
+        if (!ok && error)
+            *error = message;
+    });
+    while (!saved)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    return *saved;
 }
 
 void PlanModel::openPlanFile(const QString& path)

@@ -2,9 +2,11 @@
 
 #include "needleplan/gui/StructureMerge.h"
 #include "needleplan/gui/StructuresModel.h"
+#include "needleplan/imaging/Error.h"
 #include "needleplan/imaging/LabelMapIO.h"
 
 #include <QFileInfo>
+#include <new>
 
 namespace np::gui {
 
@@ -47,32 +49,49 @@ QString StructuresModel::unsavedChangesQuestion(const QString& action) const
         .arg(action);
 }
 
-bool StructuresModel::saveWithPlan(const QString& path, QString* error, bool copy)
+StructuresModel::SaveSnapshot StructuresModel::snapshotForSave(const QString& path, bool copy) const
 {
-    if (!m_labels) {
-        if (error)
-            *error = tr("There are no structures to save.");
-        return false;
+    SaveSnapshot snapshot;
+    snapshot.path = QFileInfo(path).absoluteFilePath();
+    snapshot.copy = copy;
+    snapshot.labels = m_labels;
+    snapshot.rows = m_rows;
+    const Written& written = copy ? m_writtenCopy : m_writtenPlan;
+    snapshot.sameLabelsWritten =
+        m_labels && written.path == snapshot.path && written.labels.lock() == m_labels;
+    snapshot.writtenChecksum = written.checksum;
+    return snapshot;
+}
+
+std::uint64_t StructuresModel::writeSnapshot(const SaveSnapshot& snapshot, ProgressSink& progress)
+{
+    const std::string path = snapshot.path.toStdString();
+    if (!snapshot.labels)
+        throw Error(ErrorCode::InvalidArgument, path + ": there are no structures to save");
+    progress.report(0.0, "Checking the structures");
+    const std::uint64_t checksum = structuresChecksum(*snapshot.labels, snapshot.rows);
+    if (snapshot.sameLabelsWritten && checksum == snapshot.writtenChecksum &&
+        QFileInfo::exists(snapshot.path))
+        return checksum;
+    progress.report(0.15, "Writing the structures");
+    const std::string failed = "The structures were not saved to " + path + ": ";
+    try {
+        imaging::writeSegNrrd(labelMapForExport(*snapshot.labels, snapshot.rows), path);
+    } catch (const Error& failure) {
+        throw Error(failure.code(), failed + failure.what());
+    } catch (const std::bad_alloc&) {
+        throw Error(ErrorCode::TooLarge, failed + "not enough memory");
+    } catch (const std::exception& failure) {
+        throw Error(ErrorCode::Io, failed + failure.what());
     }
-    const QString absolute = QFileInfo(path).absoluteFilePath();
-    const std::uint64_t checksum = structuresChecksum(*m_labels, m_rows);
-    Written& written = copy ? m_writtenCopy : m_writtenPlan;
-    const bool unchanged = absolute == written.path && written.labels.lock() == m_labels &&
-                           checksum == written.checksum && QFileInfo::exists(absolute);
-    if (!unchanged) {
-        try {
-            imaging::writeSegNrrd(labelMapForExport(*m_labels, m_rows), absolute.toStdString());
-        } catch (const std::exception& failure) {
-            if (error)
-                *error = tr("The structures were not saved to %1: %2")
-                             .arg(absolute, QString::fromStdString(failure.what()));
-            return false;
-        }
-        written = {absolute, m_labels, checksum};
-    }
-    if (!copy)
+    return checksum;
+}
+
+void StructuresModel::snapshotWritten(const SaveSnapshot& snapshot, std::uint64_t checksum)
+{
+    (snapshot.copy ? m_writtenCopy : m_writtenPlan) = {snapshot.path, snapshot.labels, checksum};
+    if (!snapshot.copy)
         m_savedChecksum = checksum;
-    return true;
 }
 
 void StructuresModel::restoreSaved(std::shared_ptr<const imaging::LabelMap> labels, const QString& source)

@@ -97,16 +97,20 @@ public:
     void searchAllTargets() { m_plan->searchAllTargets(); }
     void searchTarget(int index) { m_plan->searchTarget(index); }
     void setPreset(const QString& name) { m_plan->setPreset(name); }
-    /// Saves the plan (*.needleplan.json); marks the undo history clean.
+    /// Saves the plan (*.needleplan.json) and its structures, waiting for the outcome with the
+    /// event loop turning; marks the undo history clean. false with a message.
     bool savePlanFile(const QString& path, QString* error = nullptr);
+    /// What File > Save plan does: saves off the GUI thread with progress in the status bar and
+    /// returns at once; a failure is shown in a dialog naming the file and leaves the plan unsaved.
+    void startSavingPlan(const QString& path);
     /// Opens a plan once unsaved plan changes were saved or discarded.
     void openPlanFile(const QString& path);
     /// Where the crash-recovery copy of the plan is written.
     static QString autosavePath();
     /// Where the crash-recovery copy's structures are written (autosave.seg.nrrd beside it).
     static QString autosaveSegmentationPath();
-    /// Writes the crash-recovery copy now when the plan has unsaved changes (a timer does this
-    /// every 30 s); a normal close or a successful save removes it with its structures, so the
+    /// Starts writing the crash-recovery copy (off the GUI thread) when the plan has unsaved changes
+    /// and no save runs (a timer does this every 30 s); a normal close or a successful save removes it with its structures, so the
     /// next start offers it only after a crash.
     void autosave();
 
@@ -148,6 +152,11 @@ private:
     /// Asks to save unsaved plan changes before they would be lost; false when the user cancels.
     bool confirmDiscardPlan(const QString& action);
     bool saveAs();
+    /// Asks where to save; "" when the user cancels.
+    QString askPlanPath();
+    /// Waits for the saves in progress, with a note in the status bar.
+    void waitForSaves();
+    bool m_closing = false;
     void addRecent(const QString& path);
     void rebuildRecentMenu();
     void offerRecovery();

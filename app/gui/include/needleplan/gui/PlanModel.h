@@ -12,6 +12,7 @@
 #include <QObject>
 #include <QString>
 #include <QStringList>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -175,12 +176,23 @@ public:
     /// The .seg.nrrd that holds a plan's structures, beside it ("case.needleplan.json" gives
     /// "case.seg.nrrd"); the plan records it as image.segmentationPath.
     static QString segmentationFileFor(const QString& planPath);
-    /// Saves the plan and its structures; marks the undo history clean and remembers the path.
-    /// false with a message.
+    /// Saves the plan and its structures off the GUI thread and returns at once; `then` gets the
+    /// outcome on the GUI thread (false with a message naming the file). The .seg.nrrd is written
+    /// first and the plan that references it second, each to a temporary file that is flushed and
+    /// renamed into place: a plan on disk never names structures that are missing or older than
+    /// itself, and a failed write leaves the plan file as it was. A save asked for while another
+    /// runs waits for it (saves never interleave). Unless `copy` (the crash-recovery copy, which
+    /// leaves the undo history alone), success remembers the path and marks the undo history clean,
+    /// provided nothing was edited meanwhile; failure leaves the plan unsaved.
+    void startSave(const QString& path, bool copy, std::function<void(bool ok, const QString& error)> then = {});
+    /// Whether a save is running or waiting.
+    bool saving() const { return m_pendingSaves > 0; }
+    /// Processes events until every save asked for has finished.
+    void waitForSaves();
+    /// The worker that writes plans (its progress is shown in the status bar).
+    BackgroundTask& saveTask() { return *m_saveTask; }
+    /// startSave, waiting (with the event loop turning) for the outcome; false with a message.
     bool savePlanFile(const QString& path, QString* error = nullptr);
-    /// Writes the plan (and its structures) to `path` without touching the undo history
-    /// (crash-recovery copy).
-    bool writeCopy(const QString& path, QString* error = nullptr) const;
     /// Opens a plan; loads its image first when another image is shown, then the structures saved
     /// with it (an error, and the plan opens with the structures shown, when they cannot be read).
     /// planOpened reports.
@@ -213,6 +225,8 @@ private:
     bool m_fieldsJobPending = false;
     std::map<std::string, std::vector<render::AccessPoint>> m_accessMaps;
     QString m_planPath;
+    BackgroundTask* m_saveTask = nullptr; ///< plans and their structures are written here, in order
+    int m_pendingSaves = 0;
     std::vector<PlanTarget> m_targets;
     std::vector<planning::Measurement> m_measurements;
     int m_activeTarget = -1;

@@ -4,6 +4,7 @@
 /// import), segments and imports off the GUI thread, and exports. No widgets.
 
 #include "needleplan/gui/StructureRow.h"
+#include "needleplan/imaging/Progress.h"
 
 #include <QObject>
 #include <QString>
@@ -79,10 +80,26 @@ public:
     bool exportDicomSeg(const QString& path, QString* error = nullptr) const;
 
     // Structures saved with the plan (StructuresModelSaving.cpp).
-    /// Writes the structures as the .seg.nrrd beside a plan (temporary file, then rename) and,
-    /// unless it is a copy (crash recovery), takes them as saved. Skips the write when they are
-    /// unchanged since they were written to `path`. false with a message naming the file.
-    bool saveWithPlan(const QString& path, QString* error = nullptr, bool copy = false);
+    /// The structures to write beside a plan, taken on the GUI thread. It shares the label map
+    /// (edits replace it, never change it), so a worker can write it while editing goes on.
+    struct SaveSnapshot
+    {
+        QString path; ///< absolute path of the .seg.nrrd
+        bool copy = false; ///< a crash-recovery copy: not taken as saved
+        std::shared_ptr<const imaging::LabelMap> labels;
+        std::vector<StructureRow> rows;
+        bool sameLabelsWritten = false; ///< this label map was the last written to `path`
+        std::uint64_t writtenChecksum = 0; ///< the checksum of what was last written to `path`
+    };
+    /// What saving the structures to `path` (a .seg.nrrd beside a plan) writes; needs labels().
+    SaveSnapshot snapshotForSave(const QString& path, bool copy) const;
+    /// Writes a snapshot as a .seg.nrrd (temporary file, fsync, rename) on any thread; skips the
+    /// write when the same structures were the last written there. Returns their checksum. Throws
+    /// np::Error naming the file.
+    static std::uint64_t writeSnapshot(const SaveSnapshot& snapshot, ProgressSink& progress);
+    /// After writeSnapshot succeeded (GUI thread): remembers what was written and, unless it is a
+    /// copy, takes those structures as saved.
+    void snapshotWritten(const SaveSnapshot& snapshot, std::uint64_t checksum);
     /// Replaces the structures by a plan's saved segmentation (not undoable), recording `source`
     /// as where they came from; they count as saved.
     void restoreSaved(std::shared_ptr<const imaging::LabelMap> labels, const QString& source);
