@@ -251,7 +251,8 @@ std::size_t measurementPointCount(const std::string& kind)
 json planToJson(const Plan& plan)
 {
     json structures = json::array();
-    for (const auto& s : plan.structures) {
+    for (std::size_t n = 0; n < plan.structures.size(); ++n) {
+        const StructureSpec& s = plan.structures[n];
         json item = {{"name", s.name},
                      {"labelValue", s.labelValue},
                      {"class", toString(s.structureClass)},
@@ -260,6 +261,12 @@ json planToJson(const Plan& plan)
             item["rule"] = s.rule;
         if (!s.adjustments.empty())
             item["adjustments"] = s.adjustments;
+        if (n < plan.structureDisplays.size()) { // how the workstation showed it
+            if (const auto& visible = plan.structureDisplays[n].visible)
+                item["visible"] = *visible;
+            if (const auto& opacity = plan.structureDisplays[n].opacity)
+                item["opacity"] = *opacity;
+        }
         structures.push_back(item);
     }
     json targets = json::array();
@@ -354,6 +361,15 @@ Plan planFromJson(const json& root, const std::string& source)
                     spec.adjustments.push_back(adjustments[k].get<std::string>());
         }
         plan.structures.push_back(spec);
+        StructureDisplay display;
+        if (s.has("visible"))
+            display.visible = s.boolean("visible");
+        if (s.has("opacity")) {
+            display.opacity = s.num("opacity");
+            if (!(*display.opacity >= 0.0 && *display.opacity <= 1.0))
+                s.fail("opacity must be 0..1");
+        }
+        plan.structureDisplays.push_back(display);
     }
     const json& targets = r.list("targets");
     for (std::size_t n = 0; n < targets.size(); ++n) {

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 namespace np::gui {
@@ -223,6 +224,100 @@ TEST_F(SegmentationSaved, AnUnreadableSegmentationIsAnErrorNamingItsFileAndThePl
     ASSERT_EQ(errors.count(), 1);
     EXPECT_TRUE(errors.front().contains("not on the image's voxel grid"));
     EXPECT_EQ(m_models->structures.labels(), nullptr);
+}
+
+TEST_F(SegmentationSaved, EachStructuresVisibilityAndOpacityComeBackWithThePlan)
+{
+    SegmentEditor editor(m_models->image, m_models->structures, m_models->undo);
+    ASSERT_EQ(editor.addStructure("kidney_right", planning::StructureClass::Forbidden, 3.0), 2);
+    ASSERT_EQ(m_models->structures.rows().size(), 2u);
+    // Both start shown and opaque (neither is skin, fat or muscle).
+    for (const StructureRow& row : m_models->structures.rows()) {
+        EXPECT_TRUE(row.style.visible) << row.style.name;
+        EXPECT_DOUBLE_EQ(row.style.opacity, 1.0) << row.style.name;
+    }
+    StructureRow hidden = m_models->structures.rows()[0];
+    hidden.style.visible = false;
+    m_models->structures.editRow(0, hidden, "Hide %1");
+    StructureRow faint = m_models->structures.rows()[1];
+    faint.style.opacity = 0.3;
+    m_models->structures.editRow(1, faint, "Opacity of %1");
+
+    const QString planPath = QString::fromStdString((m_dir.path() / "display.needleplan.json").string());
+    QString error;
+    ASSERT_TRUE(m_models->plan.savePlanFile(planPath, &error)) << error.toStdString();
+
+    // Closed and opened again, by new models (a new window) on the same image.
+    m_models = std::make_unique<Models>();
+    m_models->image.setVolume(m_volume, "/data/ct.nrrd");
+    ASSERT_TRUE(openPlan(planPath));
+    ASSERT_EQ(m_models->structures.rows().size(), 2u);
+    const StructureRow& bone = m_models->structures.rows()[0];
+    const StructureRow& kidney = m_models->structures.rows()[1];
+    EXPECT_EQ(bone.style.name, "vertebra_L4");
+    EXPECT_FALSE(bone.style.visible);
+    EXPECT_DOUBLE_EQ(bone.style.opacity, 1.0);
+    EXPECT_EQ(kidney.style.name, "kidney_right");
+    EXPECT_TRUE(kidney.style.visible);
+    EXPECT_DOUBLE_EQ(kidney.style.opacity, 0.3);
+    EXPECT_TRUE(m_models->undo.isClean());
+
+    // Showing it again is one undo step, as before the save.
+    StructureRow shown = m_models->structures.rows()[0];
+    shown.style.visible = true;
+    m_models->structures.editRow(0, shown, "Show %1");
+    EXPECT_TRUE(m_models->structures.rows()[0].style.visible);
+    m_models->undo.undo();
+    EXPECT_FALSE(m_models->structures.rows()[0].style.visible);
+    EXPECT_TRUE(m_models->undo.isClean());
+    m_models->undo.redo();
+    EXPECT_TRUE(m_models->structures.rows()[0].style.visible);
+}
+
+TEST_F(SegmentationSaved,
+       APlanWithoutVisibilityOrOpacityOpensWithTheDefaultsAndABadValueIsAnErrorNamingTheFile)
+{
+    const QString planPath = QString::fromStdString((m_dir.path() / "old.needleplan.json").string());
+    StructureRow hidden = m_models->structures.rows()[0];
+    hidden.style.visible = false;
+    hidden.style.opacity = 0.5;
+    m_models->structures.editRow(0, hidden, "Hide %1");
+    ASSERT_TRUE(m_models->plan.savePlanFile(planPath));
+    nlohmann::json document;
+    std::ifstream(planPath.toStdString()) >> document;
+    ASSERT_EQ(document["structures"].size(), 1u);
+    ASSERT_EQ(document["structures"][0]["visible"], false);
+
+    // As a plan written before the keys existed: the structure is shown, opaque.
+    const auto rewrite = [&](const nlohmann::json& text) {
+        std::ofstream(planPath.toStdString()) << text.dump(2);
+    };
+    nlohmann::json old = document;
+    old["structures"][0].erase("visible");
+    old["structures"][0].erase("opacity");
+    rewrite(old);
+    m_models = std::make_unique<Models>();
+    m_models->image.setVolume(m_volume, "/data/ct.nrrd");
+    ASSERT_TRUE(openPlan(planPath));
+    ASSERT_EQ(m_models->structures.rows().size(), 1u);
+    EXPECT_TRUE(m_models->structures.rows()[0].style.visible);
+    EXPECT_DOUBLE_EQ(m_models->structures.rows()[0].style.opacity, 1.0);
+
+    // An opacity that is not a number in 0..1 refuses the plan, as other bad fields do, naming the
+    // file and the field.
+    for (const nlohmann::json& opacity : {nlohmann::json("abc"), nlohmann::json(7)}) {
+        nlohmann::json bad = document;
+        bad["structures"][0]["opacity"] = opacity;
+        rewrite(bad);
+        QStringList errors;
+        QObject listening;
+        QObject::connect(&m_models->plan, &PlanModel::errorOccurred, &listening,
+                         [&](const QString&, const QString& message) { errors << message; });
+        EXPECT_FALSE(openPlan(planPath)) << opacity.dump();
+        ASSERT_EQ(errors.size(), 1) << opacity.dump();
+        EXPECT_TRUE(errors.front().contains(planPath)) << errors.front().toStdString();
+        EXPECT_TRUE(errors.front().contains("opacity")) << errors.front().toStdString();
+    }
 }
 
 TEST_F(SegmentationSaved, APlanWithoutStructuresWritesNoSegmentation)

@@ -73,6 +73,8 @@ planning::Plan PlanModel::toDocument() const
     if (auto needle = planning::findNeedle(m_needleName))
         plan.needle = *needle;
     plan.structures = m_structures.specs();
+    for (const StructureRow& row : m_structures.rows())
+        plan.structureDisplays.push_back({row.style.visible, row.style.opacity});
     plan.measurements = m_measurements;
     for (const PlanTarget& target : m_targets) {
         planning::PlanTarget out;
@@ -110,12 +112,23 @@ void PlanModel::applyDocument(const planning::Plan& plan)
 {
     clear();
     setNeedleName(plan.needle.name.empty() ? m_needleName : plan.needle.name);
-    // Structure rules by label value and name.
+    // Structure rules, visibility and opacity by label value and name (a plan written before they
+    // were saved leaves each structure as it is shown).
     for (std::size_t r = 0; r < m_structures.rows().size(); ++r) {
         StructureRow row = m_structures.rows()[r];
-        for (const planning::StructureSpec& spec : plan.structures)
-            if (spec.labelValue == row.spec.labelValue && spec.name == row.spec.name)
-                row.spec = spec;
+        for (std::size_t n = 0; n < plan.structures.size(); ++n) {
+            const planning::StructureSpec& spec = plan.structures[n];
+            if (spec.labelValue != row.spec.labelValue || spec.name != row.spec.name)
+                continue;
+            row.spec = spec;
+            if (n < plan.structureDisplays.size()) {
+                const planning::StructureDisplay& display = plan.structureDisplays[n];
+                if (display.visible)
+                    row.style.visible = *display.visible;
+                if (display.opacity)
+                    row.style.opacity = *display.opacity;
+            }
+        }
         m_structures.setRow(static_cast<int>(r), row);
     }
     for (const planning::PlanTarget& in : plan.targets) {

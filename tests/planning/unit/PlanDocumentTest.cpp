@@ -203,3 +203,63 @@ TEST(PlanDocument, SaveIntoMissingFolderIsAnIoError)
         EXPECT_EQ(e.code(), ErrorCode::Io);
     }
 }
+
+TEST(PlanDocument, StructureVisibilityAndOpacityAreOptionalAndComeBack)
+{
+    test::TempDir dir;
+    Plan plan = samplePlan();
+    plan.structureDisplays = {{false, 0.3}, {}};
+    const auto path = (dir.path() / "plan.json").string();
+    savePlan(plan, path);
+    // The first structure carries both keys; the second, with nothing to say, neither.
+    nlohmann::json written;
+    std::ifstream(path) >> written;
+    EXPECT_EQ(written["structures"][0]["visible"], false);
+    EXPECT_DOUBLE_EQ(written["structures"][0]["opacity"].get<double>(), 0.3);
+    EXPECT_FALSE(written["structures"][1].contains("visible"));
+    EXPECT_FALSE(written["structures"][1].contains("opacity"));
+    const Plan back = loadPlan(path);
+    ASSERT_EQ(back.structureDisplays.size(), 2u);
+    EXPECT_EQ(back.structureDisplays[0].visible, std::optional<bool>(false));
+    EXPECT_EQ(back.structureDisplays[0].opacity, std::optional<double>(0.3));
+    EXPECT_FALSE(back.structureDisplays[1].visible.has_value());
+    EXPECT_FALSE(back.structureDisplays[1].opacity.has_value());
+
+    // A plan written before the keys existed: every structure keeps its default look.
+    for (auto& structure : written["structures"]) {
+        structure.erase("visible");
+        structure.erase("opacity");
+    }
+    writeText(dir.path() / "old.json", written.dump(2));
+    const Plan old = loadPlan((dir.path() / "old.json").string());
+    ASSERT_EQ(old.structures.size(), 2u);
+    for (const StructureDisplay& display : old.structureDisplays) {
+        EXPECT_FALSE(display.visible.has_value());
+        EXPECT_FALSE(display.opacity.has_value());
+    }
+}
+
+TEST(PlanDocument, AMalformedVisibilityOrOpacityIsCorruptDataNamingTheFileAndTheField)
+{
+    test::TempDir dir;
+    const nlohmann::json good = planToJson(samplePlan());
+    const std::vector<std::pair<const char*, nlohmann::json>> bad = {{"opacity", "abc"}, {"opacity", 7},
+                                                                     {"opacity", -0.1},  {"opacity", nullptr},
+                                                                     {"visible", "yes"}, {"visible", 1}};
+    for (std::size_t n = 0; n < bad.size(); ++n) {
+        nlohmann::json document = good;
+        document["structures"][1][bad[n].first] = bad[n].second;
+        const auto path = dir.path() / ("bad" + std::to_string(n) + ".json");
+        writeText(path, document.dump());
+        try {
+            loadPlan(path.string());
+            ADD_FAILURE() << "accepted " << bad[n].first << " = " << bad[n].second.dump();
+        } catch (const Error& e) {
+            const std::string message = e.what();
+            EXPECT_EQ(e.code(), ErrorCode::CorruptData) << message;
+            EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+            EXPECT_NE(message.find("structures[1]"), std::string::npos) << message;
+            EXPECT_NE(message.find(bad[n].first), std::string::npos) << message;
+        }
+    }
+}

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,11 +69,22 @@ struct Measurement
 /// Points a measurement of `kind` needs (0 for an unknown kind).
 std::size_t measurementPointCount(const std::string& kind);
 
+/// How the workstation shows one structure; kept in the plan beside the structure's rule (keys
+/// "visible" and "opacity" of its "structures" entry, both optional) and ignored by planning.
+struct StructureDisplay
+{
+    std::optional<bool> visible;   ///< absent: the workstation's default (shown)
+    std::optional<double> opacity; ///< 3D surface opacity in [0, 1]; absent: the default
+};
+
 struct Plan
 {
     ImageReference image;
     Needle needle;
     std::vector<StructureSpec> structures;
+    /// The display of structures[n] at index n; shorter (or empty, as in plans written before it
+    /// existed) leaves the rest at their defaults.
+    std::vector<StructureDisplay> structureDisplays;
     std::vector<PlanTarget> targets;
     std::vector<Measurement> measurements;
     std::string createdWith = "NeedlePlan 0.1.0";
