@@ -109,7 +109,12 @@ fuzz_one() { # fuzz_one TARGET: runs it, writes its summary to logs/TARGET.summa
   (cd "$build/artifacts/$target" && "$build/fuzz/$target" "$build/corpus/$target" -dict="$root/$(dictionary "$target")" \
     -max_total_time="$seconds" -timeout=25 -rss_limit_mb="$rss" -max_len=262144 -jobs="$jobs" -workers="$jobs" \
     "${seed_args[@]}" -artifact_prefix="$build/artifacts/$target/" -print_final_stats=1) > "$log" 2>&1 || status=$?
-  runs=$( (grep -h 'stat::number_of_executed_units' "$log" "$build/artifacts/$target"/fuzz-*.log 2> /dev/null || true) |
+  # With -jobs, each worker's final statistics are in its fuzz-N.log, and libFuzzer also copies that
+  # log into its own output when the worker ends: count the workers' logs only, or the main log when
+  # there are none.
+  local stats=("$build/artifacts/$target"/fuzz-*.log)
+  [ -e "${stats[0]}" ] || stats=("$log")
+  runs=$( (grep -ah 'stat::number_of_executed_units' "${stats[@]}" 2> /dev/null || true) |
     awk '{sum += $2} END {print sum + 0}')
   echo "fuzz: $target: $runs executions, exit $status" > "$build/logs/$target.summary"
   return "$status"

@@ -464,7 +464,11 @@ void checkMetaImage(const std::string& path, std::uint64_t maxBytes)
             throw Error(ErrorCode::CorruptData, path + ": MetaImage header line " + std::to_string(n + 1) +
                                                     " is longer than " + std::to_string(kMaxMetaValue) +
                                                     " characters");
-        fields[lower(key)] = value;
+        // MetaIO reads every occurrence of a field: a repeated NDims of 777777777 made it read that
+        // many numbers for a later field (seconds of work for a 6 KB file) while the last one looked fine.
+        if (!fields.emplace(lower(key), value).second)
+            throw Error(ErrorCode::CorruptData, path + ": MetaImage header line " + std::to_string(n + 1) +
+                                                    " repeats the field " + printable(key));
     }
     const auto field = [&](const char* name) -> std::string {
         const auto found = fields.find(name);

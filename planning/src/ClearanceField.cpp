@@ -1,3 +1,4 @@
+#include "needleplan/imaging/Toolkit.h"
 #include "needleplan/planning/ClearanceField.h"
 
 #include "needleplan/imaging/Error.h"
@@ -258,6 +259,7 @@ void ClearanceFieldSet::prepareBoxes(const std::vector<StructureSpec>& structure
         }
     };
     const int threadCount = std::max(1, std::min<int>(m_options.threads, static_cast<int>(order.size())));
+    imaging::prepareToolkitForThreads(); // each thread runs ITK's distance-map filters
     std::vector<std::thread> threads;
     for (int t = 1; t < threadCount; ++t)
         threads.emplace_back(worker);

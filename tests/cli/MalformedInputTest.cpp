@@ -580,6 +580,25 @@ TEST(MalformedInput, MetaImageWithLessVoxelDataThanItsHeaderIsBadInput)
     }
 }
 
+TEST(MalformedInput, MetaImageWithARepeatedFieldIsBadInput)
+{
+    // Found by LabelMapFuzzer: a second "NDims = 777777777..." line made MetaIO read that many numbers
+    // for the next array field (4 s for a 6 KB file) although the last NDims was a valid 3.
+    np::test::TempDir folder("np-malformed");
+    const std::string body = "DimSize = 4 3 2\nElementSpacing = 0.5 1.5 3\nElementType = MET_UCHAR\n"
+                             "ElementDataFile = LOCAL\n" + std::string(24, '\1');
+    const fs::path repeated = folder.path() / "repeated.mha";
+    writeFile(repeated, "ObjectType = Image\nNDims = 777777777junk\nNDims = 3\n" + body);
+    const auto result = np::test::runCli({"info", repeated.string()}, limits(60));
+    expectBadInput(result, repeated.string());
+    EXPECT_NE(result.err.find("line 3 repeats the field NDims"), std::string::npos) << result.err;
+    const fs::path once = folder.path() / "once.mha";
+    writeFile(once, "ObjectType = Image\nNDims = 3\n" + body);
+    const auto ok = np::test::runCli({"info", once.string()}, limits(60));
+    EXPECT_EQ(ok.exitCode, 0) << ok.err;
+    EXPECT_NE(ok.out.find("[4, 3, 2]"), std::string::npos) << ok.out;
+}
+
 TEST(MalformedInput, NrrdReadErrorsAreOneLine)
 {
     np::test::TempDir folder("np-malformed");

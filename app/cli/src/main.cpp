@@ -9,6 +9,7 @@
 
 #include "CliCommand.h"
 #include "needleplan/imaging/Error.h"
+#include "needleplan/imaging/Toolkit.h"
 
 namespace np::cli {
 
@@ -32,6 +33,7 @@ std::string oneLine(const std::string& text)
 int main(int argc, char** argv)
 {
     using namespace np::cli;
+    np::imaging::prepareToolkitForThreads(); // commands run ITK on several threads
     CLI::App app{"NeedlePlan: image-guided needle trajectory planning (headless)", "needleplan-cli"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "needleplan-cli 0.1.0");

@@ -1,5 +1,7 @@
 #include "needleplan/gui/BackgroundTask.h"
 
+#include "needleplan/imaging/Toolkit.h"
+
 #include <QCoreApplication>
 #include <QEventLoop>
 #include <QFutureWatcher>
@@ -35,6 +37,8 @@ struct Outcome
 
 BackgroundTask::BackgroundTask(QObject* parent) : QObject(parent), m_timer(new QTimer(this))
 {
+    // Jobs use ITK on worker threads while this (the GUI) thread uses it too.
+    imaging::prepareToolkitForThreads();
     m_timer->setInterval(80);
     connect(m_timer, &QTimer::timeout, this, [this] {
         if (m_sink)
