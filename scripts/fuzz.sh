@@ -96,7 +96,7 @@ done
 
 dictionary() {
   case $1 in
-    Dicom* | Seg* | RtStruct*) echo fuzz/dict/dicom.dict ;;
+    Dicom* | Seg* | RtStruct* | Projection*) echo fuzz/dict/dicom.dict ;;
     LabelMap*) echo fuzz/dict/image.dict ;;
     *) echo fuzz/dict/json.dict ;;
   esac
