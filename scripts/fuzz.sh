@@ -9,7 +9,8 @@
 # Environment: NP_FUZZ_PRESET (fuzz or sanitize: the CMake preset and build/<preset> folder),
 # NP_FUZZ_SECONDS (per target), NP_FUZZ_JOBS (parallel fuzzing processes per target, default 1),
 # NP_FUZZ_PARALLEL (targets fuzzed at the same time, default 1), NP_FUZZ_SEED (libFuzzer's -seed: a
-# fixed value makes a run repeat the same mutations; default random), NP_FUZZ_RSS_MB (memory limit
+# fixed value makes a run repeat the same mutations; default random), NP_FUZZ_RUNS ("Target=N ...":
+# a fixed number of inputs for those targets, NP_FUZZ_SECONDS being the cap), NP_FUZZ_RSS_MB (memory limit
 # per input, default 2048), NP_FUZZ_BUILD_ONLY=1 (build and seed only). Exit status 1 when a target found a crash, leak or timeout; its reproducer is in
 # build/<preset>/artifacts/<target>/ (rerun: build/<preset>/fuzz/<target> ARTIFACT).
 set -euo pipefail
@@ -21,6 +22,15 @@ rss=${NP_FUZZ_RSS_MB:-2048}
 parallel=${NP_FUZZ_PARALLEL:-1}
 seed_args=()
 if [ -n "${NP_FUZZ_SEED:-}" ]; then seed_args=(-seed="$NP_FUZZ_SEED"); fi
+# NP_FUZZ_RUNS="Target=N ...": those targets stop after N inputs (libFuzzer's -runs), NP_FUZZ_SECONDS
+# then being only a cap. With a fixed seed such a run tries the same inputs on any machine, fast or
+# slow, so a CI run's verdict does not depend on the machine's speed.
+runs_of() { # runs_of TARGET: its N from NP_FUZZ_RUNS, or nothing
+  local entry
+  for entry in ${NP_FUZZ_RUNS:-}; do
+    if [ "${entry%%=*}" = "$1" ]; then echo "${entry#*=}"; return; fi
+  done
+}
 # NP_FUZZ_PRESET=sanitize uses the build of scripts/test.sh's sanitizer stage (tests and fuzzers in one).
 preset=${NP_FUZZ_PRESET:-fuzz}
 case $preset in
@@ -104,11 +114,13 @@ dictionary() {
 # Toolkit-internal leaks only (tests/lsan.supp), as for the sanitizer tests.
 export LSAN_OPTIONS="${LSAN_OPTIONS:-}:suppressions=$root/tests/lsan.supp:print_suppressions=0"
 fuzz_one() { # fuzz_one TARGET: runs it, writes its summary to logs/TARGET.summary, returns its exit status
-  local target=$1 log=$build/logs/$1.log status=0 runs
+  local target=$1 log=$build/logs/$1.log status=0 runs limit=()
+  runs=$(runs_of "$target")
+  if [ -n "$runs" ]; then limit=(-runs="$runs"); fi
   # -timeout: an input that takes longer than 25 s counts as a hang.
   (cd "$build/artifacts/$target" && "$build/fuzz/$target" "$build/corpus/$target" -dict="$root/$(dictionary "$target")" \
     -max_total_time="$seconds" -timeout=25 -rss_limit_mb="$rss" -max_len=262144 -jobs="$jobs" -workers="$jobs" \
-    "${seed_args[@]}" -artifact_prefix="$build/artifacts/$target/" -print_final_stats=1) > "$log" 2>&1 || status=$?
+    "${seed_args[@]}" "${limit[@]}" -artifact_prefix="$build/artifacts/$target/" -print_final_stats=1) > "$log" 2>&1 || status=$?
   # With -jobs, each worker's final statistics are in its fuzz-N.log, and libFuzzer also copies that
   # log into its own output when the worker ends: count the workers' logs only, or the main log when
   # there are none.
@@ -128,7 +140,8 @@ for target in "${targets[@]}"; do
     wait -n || true
     running=$((running - 1))
   fi
-  echo "fuzz: $target for ${seconds}s"
+  runs=$(runs_of "$target")
+  echo "fuzz: $target for ${runs:+$runs inputs, at most }${seconds}s"
   fuzz_one "$target" &
   running=$((running + 1))
 done

@@ -486,6 +486,15 @@ std::string gzipped(const std::string& bytes, int members, const fs::path& scrat
     return result;
 }
 
+/// `info FILE` ends with bad input, saying the data is cut short and naming `holds` (the byte count).
+void expectCutShort(const fs::path& file, const std::string& holds)
+{
+    const auto result = np::test::runCli({"info", file.string()}, limits(60));
+    expectBadInput(result, file.string());
+    EXPECT_NE(result.err.find("cut short"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find(holds), std::string::npos) << result.err;
+}
+
 } // namespace
 
 TEST(MalformedInput, NiftiWithLessVoxelDataThanItsHeaderIsBadInput)
@@ -499,12 +508,6 @@ TEST(MalformedInput, NiftiWithLessVoxelDataThanItsHeaderIsBadInput)
         voxels[i] = 1;
     const fs::path scratch = folder.path() / "scratch.gz";
     const auto info = [&](const fs::path& file) { return np::test::runCli({"info", file.string()}, limits(60)); };
-    const auto expectCutShort = [&](const fs::path& file, const std::string& holds) {
-        const auto result = info(file);
-        expectBadInput(result, file.string());
-        EXPECT_NE(result.err.find("cut short"), std::string::npos) << result.err;
-        EXPECT_NE(result.err.find(holds), std::string::npos) << result.err;
-    };
 
     const fs::path raw = folder.path() / "short.nii";
     writeFile(raw, header + voxels.substr(0, 100));
@@ -551,12 +554,6 @@ TEST(MalformedInput, MetaImageWithLessVoxelDataThanItsHeaderIsBadInput)
               Z_OK);
     deflated.resize(deflatedSize);
     const auto info = [&](const fs::path& file) { return np::test::runCli({"info", file.string()}, limits(60)); };
-    const auto expectCutShort = [&](const fs::path& file, const std::string& holds) {
-        const auto result = info(file);
-        expectBadInput(result, file.string());
-        EXPECT_NE(result.err.find("cut short"), std::string::npos) << result.err;
-        EXPECT_NE(result.err.find(holds), std::string::npos) << result.err;
-    };
     const fs::path raw = folder.path() / "short.mha";
     writeFile(raw, header + "ElementDataFile = LOCAL\n" + voxels.substr(0, 100));
     expectCutShort(raw, "holds 100 bytes");
