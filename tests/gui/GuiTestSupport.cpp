@@ -6,6 +6,14 @@
 #include "needleplan/gui/VtkOpenGLWidget.h"
 
 #include <QApplication>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <thread>
+#include <unistd.h>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -15,6 +23,38 @@
 #include <memory>
 
 namespace np::test {
+
+namespace {
+
+/// True once the X server of `display` (":N" or ":N.S" on this machine) accepts a connection on its
+/// local socket, trying for up to `seconds`. Qt aborts the process when it cannot connect, and an
+/// Xvfb under load has refused single connections now and then.
+bool xServerAccepts(const char* display, int seconds)
+{
+    const std::string text(display);
+    if (text.empty() || text[0] != ':')
+        return true; // a remote or unusual display: leave it to Qt
+    const std::string number = text.substr(1, text.find('.') == std::string::npos ? std::string::npos : text.find('.') - 1);
+    const std::string socketPath = "/tmp/.X11-unix/X" + number;
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (socketPath.size() >= sizeof address.sun_path)
+        return true;
+    std::memcpy(address.sun_path, socketPath.c_str(), socketPath.size() + 1);
+    for (int attempt = 0; attempt < seconds * 5; ++attempt) {
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        if (fd >= 0) {
+            const bool connected = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+            ::close(fd);
+            if (connected)
+                return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+}
+
+} // namespace
 
 bool ensureGuiApplication()
 {
@@ -28,6 +68,10 @@ bool ensureGuiApplication()
     const char* display = std::getenv("DISPLAY");
     if (!display || !*display)
         return false;
+    if (!xServerAccepts(display, 10)) {
+        std::fprintf(stderr, "np_gui_tests: the X server %s accepted no connection in 10 s\n", display);
+        return false;
+    }
     qputenv("QT_QPA_PLATFORM", "xcb");
     // Each test process gets its own settings and autosave folder (ctest runs tests in parallel);
     // the cache, where a generated phantom lives, stays shared.
