@@ -4,6 +4,7 @@
 // complete files.
 
 #include "GuiTestSupport.h"
+#include "ObliqueGrid.h"
 #include "TestSupport.h"
 #include "needleplan/gui/BackgroundTask.h"
 #include "needleplan/gui/ImageModel.h"
@@ -34,15 +35,7 @@ namespace {
 /// tilted 0.15 rad).
 imaging::Geometry obliqueGrid(std::int64_t ni, std::int64_t nj, std::int64_t nk)
 {
-    imaging::Geometry g;
-    g.size = {ni, nj, nk};
-    g.spacing = {0.8, 0.65, 1.9};
-    g.originLps = {-60.0, -45.0, -80.0};
-    const double a = 0.25, b = 0.15;
-    g.directionLps = imaging::directionFromOrientation(
-        {std::cos(a), std::sin(a), 0.0},
-        {-std::sin(a) * std::cos(b), std::cos(a) * std::cos(b), std::sin(b)});
-    return g;
+    return test::obliqueGeometry({ni, nj, nk}, {0.8, 0.65, 1.9}, {-60.0, -45.0, -80.0}, 0.25, 0.15);
 }
 
 /// Three structures in blocks: value ((i / blockI + j / blockJ + k / blockK) mod 4), 0 being

@@ -4,6 +4,7 @@
 // counts are checked against shapes counted by hand here, on anisotropic and oblique grids.
 
 #include "GuiTestSupport.h"
+#include "ObliqueGrid.h"
 #include "needleplan/gui/BackgroundTask.h"
 #include "needleplan/gui/ImageModel.h"
 #include "needleplan/gui/LabelEditing.h"
@@ -48,15 +49,7 @@ imaging::Geometry anisotropicGrid()
 /// 30×28×18 voxels of 0.7×0.9×1.6 mm, rotated 0.3 rad about S and tilted 0.2 rad.
 imaging::Geometry obliqueGrid()
 {
-    imaging::Geometry g;
-    g.size = {30, 28, 18};
-    g.spacing = {0.7, 0.9, 1.6};
-    g.originLps = {-11.0, -13.0, -14.0};
-    const double a = 0.3, b = 0.2;
-    g.directionLps = imaging::directionFromOrientation(
-        {std::cos(a), std::sin(a), 0.0},
-        {-std::sin(a) * std::cos(b), std::cos(a) * std::cos(b), std::sin(b)});
-    return g;
+    return test::obliqueGeometry({30, 28, 18}, {0.7, 0.9, 1.6}, {-11.0, -13.0, -14.0}, 0.3, 0.2);
 }
 
 /// Voxel centres (i, j, k) with Σ ((index − centre)·spacing)² ≤ r² (an ellipsoid in index space,

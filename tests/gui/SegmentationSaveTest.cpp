@@ -4,6 +4,7 @@
 // oblique, anisotropic grid.
 
 #include "GuiTestSupport.h"
+#include "ObliqueGrid.h"
 #include "TestSupport.h"
 #include "needleplan/gui/BackgroundTask.h"
 #include "needleplan/gui/ImageModel.h"
@@ -29,15 +30,7 @@ namespace {
 /// 30×28×18 voxels of 0.7×0.9×1.6 mm, rotated 0.3 rad about S and tilted 0.2 rad.
 imaging::Geometry obliqueGrid()
 {
-    imaging::Geometry g;
-    g.size = {30, 28, 18};
-    g.spacing = {0.7, 0.9, 1.6};
-    g.originLps = {-11.0, -13.0, -14.0};
-    const double a = 0.3, b = 0.2;
-    g.directionLps = imaging::directionFromOrientation(
-        {std::cos(a), std::sin(a), 0.0},
-        {-std::sin(a) * std::cos(b), std::cos(a) * std::cos(b), std::sin(b)});
-    return g;
+    return test::obliqueGeometry({30, 28, 18}, {0.7, 0.9, 1.6}, {-11.0, -13.0, -14.0}, 0.3, 0.2);
 }
 
 /// Whether voxel (i, j, k) lies within `r` mm of `centreIjk` (an ellipsoid in index space); also

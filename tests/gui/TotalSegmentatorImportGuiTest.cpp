@@ -4,6 +4,7 @@
 // masks are written here with ITK; expected voxel counts are counted here from the balls' shapes.
 
 #include "GuiTestSupport.h"
+#include "ObliqueGrid.h"
 #include "TestSupport.h"
 #include "needleplan/gui/MainWindow.h"
 #include "needleplan/gui/StructuresModel.h"
@@ -31,15 +32,7 @@ namespace fs = std::filesystem;
 /// 36×32×20 voxels of 0.9×1.1×2.0 mm, rotated 0.25 rad about S and tilted 0.15 rad.
 imaging::Geometry ctGrid()
 {
-    imaging::Geometry g;
-    g.size = {36, 32, 20};
-    g.spacing = {0.9, 1.1, 2.0};
-    g.originLps = {-15.0, -17.0, -20.0};
-    const double a = 0.25, b = 0.15;
-    g.directionLps = imaging::directionFromOrientation(
-        {std::cos(a), std::sin(a), 0.0},
-        {-std::sin(a) * std::cos(b), std::cos(a) * std::cos(b), std::sin(b)});
-    return g;
+    return test::obliqueGeometry({36, 32, 20}, {0.9, 1.1, 2.0}, {-15.0, -17.0, -20.0}, 0.25, 0.15);
 }
 
 /// Writes a uint8 NIfTI on `g` whose voxel value is value(voxel centre LPS).

@@ -3,6 +3,7 @@
 // Expected levels from distances worked out by hand on an oblique, anisotropic grid.
 
 #include "GuiTestSupport.h"
+#include "ObliqueGrid.h"
 #include "needleplan/gui/MainWindow.h"
 #include "needleplan/gui/PlanModel.h"
 #include "needleplan/gui/StructuresModel.h"
@@ -19,15 +20,7 @@ namespace {
 /// 30×30×24 voxels of 0.8×0.9×2.5 mm, rotated 0.3 rad about S and tilted 0.2 rad.
 imaging::Geometry grid()
 {
-    imaging::Geometry g;
-    g.size = {30, 30, 24};
-    g.spacing = {0.8, 0.9, 2.5};
-    g.originLps = {-12.0, -13.0, -30.0};
-    const double a = 0.3, b = 0.2;
-    g.directionLps = imaging::directionFromOrientation(
-        {std::cos(a), std::sin(a), 0.0},
-        {-std::sin(a) * std::cos(b), std::cos(a) * std::cos(b), std::sin(b)});
-    return g;
+    return test::obliqueGeometry({30, 30, 24}, {0.8, 0.9, 2.5}, {-12.0, -13.0, -30.0}, 0.3, 0.2);
 }
 
 TEST(VertebralLevelInWorkstation, TargetsListReadoutAndPlanNameTheLevelAndItsAmbiguity)
